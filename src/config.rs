@@ -1,0 +1,206 @@
+//! book.toml → [`Config`]. mdBook's own tables pass through to the emitted book; `[vaultbook]`
+//! is ours and never reaches mdBook (0.5 rejects unknown top-level keys).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The name of the configuration file at the book root.
+pub const CONFIG_FILE: &str = "book.toml";
+
+/// Everything vaultbook needs to know about one book.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The book root: the folder holding book.toml (absolute).
+    pub root: PathBuf,
+    /// The vault folder (absolute).
+    pub vault: PathBuf,
+    /// Where HTML goes: mdBook's `build.build-dir`, resolved against the root.
+    pub build_dir: PathBuf,
+    /// Where vaultbook keeps its emitted source and caches (never inside the vault).
+    pub work_dir: PathBuf,
+    /// Our own settings from `[vaultbook]`.
+    pub vaultbook: VaultbookConfig,
+    /// book.toml with `[vaultbook]` removed: passed to mdBook as is (but for `book.src`).
+    pub mdbook: toml::Table,
+}
+
+/// The `[vaultbook]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VaultbookConfig {
+    /// The vault, relative to the book root.
+    pub vault: PathBuf,
+    /// Globs (relative to the vault) of files and folders to leave out.
+    pub ignore: Vec<String>,
+    /// The note that opens the book; default README, index or Home at the vault root.
+    pub start: Option<String>,
+    /// The frontmatter key that orders notes within a folder.
+    pub order_key: String,
+    /// Whether each page ends with the notes that link to it.
+    pub backlinks: bool,
+    /// Whether a tag index page is emitted and tags link to it.
+    pub tag_index: bool,
+    /// Where the emitted source and caches live, relative to the book root.
+    pub work_dir: PathBuf,
+    /// `[vaultbook.snippets]`, interpreted by the snippets module.
+    pub snippets: toml::Table,
+    /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`).
+    pub check: BTreeMap<String, String>,
+}
+
+impl Default for VaultbookConfig {
+    fn default() -> Self {
+        VaultbookConfig {
+            vault: PathBuf::from("vault"),
+            ignore: Vec::new(),
+            start: None,
+            order_key: "order".to_string(),
+            backlinks: true,
+            tag_index: true,
+            work_dir: PathBuf::from("target/vaultbook"),
+            snippets: toml::Table::new(),
+            check: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `DIR/book.toml`. A missing or malformed file is a configuration error.
+    pub fn load(root: &Path) -> Result<Config> {
+        let root = std::path::absolute(root)
+            .with_context(|| format!("cannot resolve book root {}", root.display()))?;
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "cannot read {} (is {} a book root?)",
+                path.display(),
+                root.display()
+            )
+        })?;
+        Config::from_str(&root, &text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses book.toml text for a book rooted at `root` (absolute).
+    pub fn from_str(root: &Path, text: &str) -> Result<Config> {
+        let mut table: toml::Table = toml::from_str(text)?;
+        let vaultbook = match table.remove("vaultbook") {
+            Some(v) => VaultbookConfig::deserialize(v).context("in the [vaultbook] table")?,
+            None => VaultbookConfig::default(),
+        };
+        let vault = root.join(&vaultbook.vault);
+        let build_dir = table
+            .get("build")
+            .and_then(|b| b.get("build-dir"))
+            .and_then(|d| d.as_str())
+            .unwrap_or("book");
+        let build_dir = root.join(build_dir);
+        let work_dir = root.join(&vaultbook.work_dir);
+        let config = Config {
+            root: root.to_path_buf(),
+            vault,
+            build_dir,
+            work_dir,
+            vaultbook,
+            mdbook: table,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses layouts where writing our output could touch the vault.
+    fn validate(&self) -> Result<()> {
+        for (what, dir) in [("build-dir", &self.build_dir), ("work-dir", &self.work_dir)] {
+            if self.vault.starts_with(dir) || dir.starts_with(&self.vault) {
+                bail!(
+                    "the {what} {} overlaps the vault {}: vaultbook never writes into the vault",
+                    dir.display(),
+                    self.vault.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The book title from `[book] title`, if any.
+    pub fn title(&self) -> Option<&str> {
+        self.mdbook.get("book")?.get("title")?.as_str()
+    }
+
+    /// The book.toml to emit: ours removed, `book.src` set to `src`.
+    pub fn emitted_book_toml(&self, extra_css: &[&str]) -> String {
+        let mut table = self.mdbook.clone();
+        let book = table
+            .entry("book")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(book) = book.as_table_mut() {
+            book.insert("src".into(), toml::Value::String("src".into()));
+        }
+        // The emitted tree builds into its own `book/` unless the author chose otherwise.
+        if let Some(build) = table.get_mut("build").and_then(|b| b.as_table_mut()) {
+            build.remove("build-dir");
+            build.insert("create-missing".into(), toml::Value::Boolean(false));
+        }
+        if !extra_css.is_empty() {
+            let output = table
+                .entry("output")
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let Some(output) = output.as_table_mut() {
+                let html = output
+                    .entry("html")
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let Some(html) = html.as_table_mut() {
+                    let css = html
+                        .entry("additional-css")
+                        .or_insert_with(|| toml::Value::Array(Vec::new()));
+                    if let Some(css) = css.as_array_mut() {
+                        for c in extra_css {
+                            let v = toml::Value::String((*c).to_string());
+                            if !css.contains(&v) {
+                                css.push(v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        toml::to_string(&table).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vaultbook_table_is_ours_and_the_rest_passes_through() {
+        let c = Config::from_str(
+            Path::new("/b"),
+            "[book]\ntitle='T'\nsrc='x'\n[vaultbook]\nvault='notes'\n[output.html]\nmathjax-support=true\n",
+        )
+        .unwrap();
+        assert_eq!(c.vault, Path::new("/b/notes"));
+        assert_eq!(c.build_dir, Path::new("/b/book"));
+        let emitted = c.emitted_book_toml(&["vaultbook.css"]);
+        assert!(!emitted.contains("vaultbook]"), "{emitted}");
+        assert!(emitted.contains("src = \"src\""));
+        assert!(emitted.contains("mathjax-support = true"));
+        assert!(emitted.contains("vaultbook.css"));
+    }
+
+    #[test]
+    fn output_inside_the_vault_is_refused() {
+        let err = Config::from_str(
+            Path::new("/b"),
+            "[vaultbook]\nvault='.'\n[build]\nbuild-dir='book'\n",
+        );
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn unknown_vaultbook_keys_are_errors() {
+        assert!(Config::from_str(Path::new("/b"), "[vaultbook]\nvualt='x'\n").is_err());
+    }
+}

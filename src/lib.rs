@@ -1,0 +1,23 @@
+//! vaultbook turns an Obsidian vault into an mdBook.
+//!
+//! The pipeline, one module a step: [`vault`] scans and parses notes, [`links`] indexes and
+//! resolves them the way Obsidian does, [`snippets`] runs the Rust examples, [`emit`] writes the
+//! mdBook source tree and [`render`] turns it into HTML with mdbook-driver. [`pipeline`] strings
+//! them together for the `build`, `emit` and `check` commands.
+
+pub mod config;
+pub mod diagnostics;
+pub mod emit;
+pub mod htmlcheck;
+pub mod links;
+pub mod pipeline;
+pub mod render;
+pub mod report;
+pub mod snippets;
+pub mod syntax;
+pub mod templates;
+pub mod vault;
+
+pub use config::Config;
+pub use diagnostics::{Diagnostic, Severity};
+pub use pipeline::{Analysis, Options};

@@ -1,0 +1,174 @@
+//! The `vaultbook` command line: parse arguments, call the library, print diagnostics, exit.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vaultbook::report::{self, Format};
+use vaultbook::{Config, Options, Severity, pipeline};
+
+/// Turn an Obsidian vault into an mdBook.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Print every diagnostic, including information.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the book's HTML into its build-dir (default `book/`).
+    Build {
+        /// The book root, holding book.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        snippets: SnippetFlags,
+    },
+    /// Write the standalone mdBook source tree (book.toml, SUMMARY.md, chapters, assets).
+    Emit {
+        /// The book root, holding book.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the source tree.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        snippets: SnippetFlags,
+    },
+    /// Check links, embeds, snippets and content without rendering; exit 1 on errors.
+    Check {
+        /// The book root, holding book.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format for diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Also check the rendered HTML in the build-dir (run `build` first).
+        #[arg(long)]
+        html: bool,
+        #[command(flatten)]
+        snippets: SnippetFlags,
+    },
+}
+
+#[derive(clap::Args)]
+struct SnippetFlags {
+    /// Do not compile or run any snippet from the vault.
+    #[arg(long)]
+    no_run: bool,
+    /// Run snippets again even when a cached result exists.
+    #[arg(long)]
+    rerun_snippets: bool,
+}
+
+impl SnippetFlags {
+    fn options(&self) -> Options {
+        Options {
+            run_snippets: !self.no_run,
+            rerun_snippets: self.rerun_snippets,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let color = std::io::stderr().is_terminal();
+    match &cli.command {
+        Command::Build { dir, snippets } => {
+            let config = Config::load(dir)?;
+            let report = pipeline::build(&config, &snippets.options())?;
+            print_diagnostics(cli, &report.diagnostics);
+            summary(cli, "built", &report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Emit { dir, to, snippets } => {
+            let config = Config::load(dir)?;
+            let report = pipeline::emit(&config, &snippets.options(), to)?;
+            print_diagnostics(cli, &report.diagnostics);
+            summary(cli, "emitted", &report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            dir,
+            format,
+            deny_warnings,
+            html,
+            snippets,
+        } => {
+            let config = Config::load(dir)?;
+            let analysis = pipeline::analyze(&config, &snippets.options())?;
+            let mut diags = analysis.diagnostics;
+            if *html {
+                diags.extend(vaultbook::htmlcheck::check_rendered(&config.build_dir));
+            }
+            if !cli.verbose && *format == Format::Human {
+                diags.retain(|d| d.severity != Severity::Info);
+            }
+            let text = report::render(&diags, &analysis.sources, *format, color);
+            if *format == Format::Human {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            let failed = diags.iter().any(|d| {
+                d.severity == Severity::Error || (*deny_warnings && d.severity == Severity::Warning)
+            });
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+fn print_diagnostics(cli: &Cli, diags: &[vaultbook::Diagnostic]) {
+    for d in diags {
+        let shown = match d.severity {
+            Severity::Error => true,
+            Severity::Warning => !cli.quiet,
+            Severity::Info => cli.verbose,
+        };
+        if shown {
+            eprintln!("{}", d.one_line());
+        }
+    }
+}
+
+fn summary(cli: &Cli, verb: &str, report: &pipeline::BuildReport) {
+    if cli.quiet {
+        return;
+    }
+    let count = |s| report.diagnostics.iter().filter(|d| d.severity == s).count();
+    eprintln!(
+        "vaultbook: {verb} {} notes, {} links, {} errors, {} warnings in {:.2}s → {}",
+        report.stats.notes,
+        report.stats.links,
+        count(Severity::Error),
+        count(Severity::Warning),
+        report.stats.elapsed.as_secs_f64(),
+        report.output.display()
+    );
+}

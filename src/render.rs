@@ -1,0 +1,1 @@
+//! HTML rendering with mdbook-driver.

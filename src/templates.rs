@@ -1,0 +1,57 @@
+//! Tera templates: built-in defaults compiled into the binary, overridden file by file by a
+//! `templates/` folder beside book.toml.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tera::Tera;
+
+/// The built-in templates, by name. A file of the same name in `<book root>/templates/` wins.
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("SUMMARY.md", include_str!("../templates/SUMMARY.md")),
+    ("snippet.html", include_str!("../templates/snippet.html")),
+];
+
+/// Loads the templates for the book rooted at `root`.
+pub fn load(root: &Path) -> Result<Tera> {
+    let mut tera = Tera::default();
+    // Templates here emit markdown and HTML that we escape ourselves, field by field.
+    tera.autoescape_on(vec![]);
+    let dir = root.join("templates");
+    for (name, builtin) in DEFAULTS {
+        let path = dir.join(name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*builtin).to_string(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        tera.add_raw_template(name, &text)
+            .with_context(|| format!("in template {name}"))?;
+    }
+    tera.register_filter("html_escape", html_escape_filter);
+    Ok(tera)
+}
+
+fn html_escape_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let s = tera::try_get_value!("html_escape", "value", String, value);
+    Ok(tera::Value::String(html_escape(&s)))
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
