@@ -1,0 +1,136 @@
+//! One note: read, decoded, frontmatter split off, syntax scanned. Parsed once; every later
+//! stage reads this.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::diagnostics::{Diagnostic, LineIndex, Span};
+use crate::syntax::{self, Syntax};
+use crate::vault::frontmatter::{self, Frontmatter};
+
+/// A parsed note.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// The path relative to the vault, `/`-separated, as on disk.
+    pub rel: String,
+    /// The path relative to the book root, for diagnostics.
+    pub file: PathBuf,
+    /// The text, decoded (a BOM removed, invalid UTF-8 replaced).
+    pub text: Arc<str>,
+    /// Where the body starts (after the frontmatter).
+    pub body: usize,
+    /// The frontmatter keys.
+    pub frontmatter: Frontmatter,
+    /// The chapter title: frontmatter `title`, else the first `# ` heading, else the file name.
+    pub title: String,
+    /// What the syntax scan found.
+    pub syntax: Syntax,
+    /// Problems found while reading and parsing.
+    pub diagnostics: Vec<Diagnostic>,
+    lines: LineIndex,
+}
+
+impl Note {
+    /// Builds a note from the bytes of a file.
+    pub fn from_bytes(
+        rel: String,
+        file: PathBuf,
+        bytes: &[u8],
+        options: &syntax::options::MdbookMarkdown,
+        order_key: &str,
+    ) -> Note {
+        let mut diagnostics = Vec::new();
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let text: Arc<str> = match std::str::from_utf8(bytes) {
+            Ok(t) => t.into(),
+            Err(e) => {
+                let lossy = String::from_utf8_lossy(bytes);
+                let at = e.valid_up_to();
+                let span = Span::from_range(&lossy, at..at + 1);
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "invalid-utf8",
+                        "the file is not valid UTF-8; invalid bytes are shown as \u{FFFD}",
+                    )
+                    .in_file(file.clone())
+                    .at(span)
+                    .with_help("re-save the note as UTF-8"),
+                );
+                lossy.into_owned().into()
+            }
+        };
+        let lines = LineIndex::new(&text);
+        let (fm, body, fm_error) = frontmatter::parse(&text, order_key);
+        if let Some(err) = fm_error {
+            diagnostics.push(
+                Diagnostic::warning("malformed-frontmatter", err.message)
+                    .in_file(file.clone())
+                    .at(lines.span(&text, err.range))
+                    .with_help("the note is built without its frontmatter keys"),
+            );
+        }
+        let syntax = syntax::parse(&text, body, *options);
+        for p in &syntax.problems {
+            diagnostics.push(
+                Diagnostic::warning(p.code, p.message.clone())
+                    .in_file(file.clone())
+                    .at(lines.span(&text, p.range.clone())),
+            );
+        }
+        let stem = file_stem(&rel).to_string();
+        let title = fm
+            .title
+            .clone()
+            .or_else(|| {
+                syntax
+                    .headings
+                    .iter()
+                    .find(|h| h.level == 1)
+                    .map(|h| h.text.clone())
+            })
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(stem);
+        Note {
+            rel,
+            file,
+            text,
+            body,
+            frontmatter: fm,
+            title,
+            syntax,
+            diagnostics,
+            lines,
+        }
+    }
+
+    /// The file name without `.md`.
+    pub fn stem(&self) -> &str {
+        file_stem(&self.rel)
+    }
+
+    /// The folder, relative to the vault (`""` at the root).
+    pub fn folder(&self) -> &str {
+        self.rel.rfind('/').map_or("", |i| &self.rel[..i])
+    }
+
+    /// A span over `range` of the text.
+    pub fn span(&self, range: Range<usize>) -> Span {
+        self.lines.span(&self.text, range)
+    }
+
+    /// A diagnostic located at `range` of this note.
+    pub fn diagnostic(&self, d: Diagnostic, range: Range<usize>) -> Diagnostic {
+        d.in_file(self.file.clone()).at(self.span(range))
+    }
+}
+
+/// The file name of a vault path, without a `.md` extension.
+pub fn file_stem(rel: &str) -> &str {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if name.len() > 3 && name[name.len() - 3..].eq_ignore_ascii_case(".md") {
+        &name[..name.len() - 3]
+    } else {
+        name
+    }
+}

@@ -1,0 +1,153 @@
+//! Which files the vault holds: notes and attachments, never anything outside the vault.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+
+/// A file in the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultFile {
+    /// The path relative to the vault, `/`-separated, as on disk.
+    pub rel: String,
+    /// Where to read it (a symlink inside the vault is read through its target).
+    pub path: PathBuf,
+}
+
+/// The files of a vault, sorted by path.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// Markdown notes (`.md`).
+    pub notes: Vec<VaultFile>,
+    /// Everything else: images, PDFs, canvases…
+    pub attachments: Vec<VaultFile>,
+    /// Skipped symlinks and unreadable entries.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether a vault-relative path is a note.
+pub fn is_note(rel: &str) -> bool {
+    rel.len() > 3 && rel[rel.len() - 3..].eq_ignore_ascii_case(".md")
+}
+
+/// Walks the vault: dot-folders (`.obsidian`, `.trash`, `.git`) and dot-files are skipped, and
+/// so is whatever the `ignore` globs match. A symlink is followed only when its target is a file
+/// inside the vault.
+pub fn scan(config: &Config) -> Result<Scan> {
+    let root = &config.vault;
+    if !root.is_dir() {
+        bail!("the vault {} is not a folder", root.display());
+    }
+    let canonical_root = root.canonicalize()?;
+    let ignore = globs(&config.vaultbook.ignore)?;
+    let shown = display_root(config);
+    let mut out = Scan::default();
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            let rel = rel_path(root, e.path());
+            !hidden && !ignore.is_match(&rel)
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| rel_path(root, p)).unwrap_or_default();
+                out.diagnostics.push(
+                    Diagnostic::warning("read-error", format!("cannot read {path}: {e}"))
+                        .in_file(shown.join(&path)),
+                );
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let rel = rel_path(root, entry.path());
+        let mut path = entry.path().to_path_buf();
+        if entry.path_is_symlink() {
+            match entry.path().canonicalize() {
+                Ok(target) if target.starts_with(&canonical_root) => {
+                    if target.is_dir() {
+                        // Following folder links could loop or list notes twice.
+                        out.diagnostics.push(
+                            Diagnostic::info(
+                                "symlink-skipped",
+                                "a symlinked folder is not followed",
+                            )
+                            .in_file(shown.join(&rel)),
+                        );
+                        continue;
+                    }
+                    path = target;
+                }
+                Ok(_) => {
+                    out.diagnostics.push(
+                        Diagnostic::warning(
+                            "outside-vault",
+                            "this symlink leads outside the vault; it is skipped and not read",
+                        )
+                        .in_file(shown.join(&rel)),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    out.diagnostics.push(
+                        Diagnostic::warning("read-error", format!("broken symlink: {e}"))
+                            .in_file(shown.join(&rel)),
+                    );
+                    continue;
+                }
+            }
+        } else if !entry.file_type().is_file() {
+            continue;
+        }
+        let file = VaultFile { rel, path };
+        if is_note(&file.rel) {
+            out.notes.push(file);
+        } else {
+            out.attachments.push(file);
+        }
+    }
+    Ok(out)
+}
+
+/// The vault's path as diagnostics show it: relative to the book root when inside it.
+pub fn display_root(config: &Config) -> PathBuf {
+    config
+        .vault
+        .strip_prefix(&config.root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| config.vault.clone())
+}
+
+fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<_> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.join("/")
+}
+
+fn globs(patterns: &[String]) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p)?);
+        // `drafts` should also mean everything under it.
+        if !p.ends_with("/**") {
+            b.add(Glob::new(&format!("{}/**", p.trim_end_matches('/')))?);
+        }
+    }
+    Ok(b.build()?)
+}
