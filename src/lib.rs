@@ -13,6 +13,7 @@ pub mod links;
 pub mod pipeline;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod snippets;
 pub mod syntax;
 pub mod templates;

@@ -60,6 +60,26 @@ enum Command {
         #[command(flatten)]
         snippets: SnippetFlags,
     },
+    /// Build the book, serve it on localhost, rebuild on every change and reload the browser.
+    Serve {
+        /// The book root, holding book.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The address to listen on (loopback by default: the book stays on this machine).
+        #[arg(long, default_value = "127.0.0.1")]
+        hostname: String,
+        /// Open the book in the browser.
+        #[arg(long)]
+        open: bool,
+        /// Poll for changes instead of OS events (network and WSL file systems).
+        #[arg(long)]
+        poll: bool,
+        #[command(flatten)]
+        snippets: SnippetFlags,
+    },
 }
 
 #[derive(clap::Args)]
@@ -96,6 +116,21 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let color = std::io::stderr().is_terminal();
     match &cli.command {
+        Command::Serve {
+            dir,
+            port,
+            hostname,
+            open,
+            poll,
+            snippets,
+        } => {
+            let mut options = vaultbook::serve::ServeOptions::new(dir, *port);
+            options.hostname = hostname.clone();
+            options.poll = *poll;
+            let builder = vaultbook::serve::PipelineBuilder::new(snippets.options());
+            vaultbook::serve::run(options, *open, builder)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Build { dir, snippets } => {
             let config = Config::load(dir)?;
             let report = pipeline::build(&config, &snippets.options())?;

@@ -1,0 +1,85 @@
+//! The rebuild function `serve` calls: a parameter, so that the server can be tested with a fake
+//! and so that an incremental builder (one that keeps parsed notes in memory) can replace the
+//! full one without touching the server.
+
+use std::path::{Path, PathBuf};
+
+use super::watch::Changes;
+use crate::config::Config;
+use crate::diagnostics::Severity;
+use crate::pipeline::{self, Options};
+
+/// One build asked of a [`Builder`].
+#[derive(Debug)]
+pub struct BuildRequest<'a> {
+    /// The book root, holding book.toml.
+    pub root: &'a Path,
+    /// What changed since the previous build: everything for the first build, for a book.toml or
+    /// template change, and when the watcher lost track; otherwise the paths that changed.
+    pub changes: &'a Changes,
+    /// A fresh path in serve's staging area that does not exist yet: render the book here (or
+    /// anywhere under it). It is served only after `build` returns, and deleted when a newer
+    /// book replaces it.
+    pub out: &'a Path,
+}
+
+/// Renders the book for `serve`. Builds run one at a time, on a blocking thread.
+///
+/// `build` returns the directory of a complete rendered book (`out` or a folder under it), or
+/// the error text to show in the page and the terminal. A builder may keep state between builds
+/// (`&mut self`): an incremental session re-parses only `request.changes.paths`.
+pub trait Builder: Send + 'static {
+    /// Renders the book at `request.root` into `request.out`.
+    fn build(&mut self, request: &BuildRequest<'_>) -> Result<PathBuf, String>;
+}
+
+impl<F> Builder for F
+where
+    F: FnMut(&BuildRequest<'_>) -> Result<PathBuf, String> + Send + 'static,
+{
+    fn build(&mut self, request: &BuildRequest<'_>) -> Result<PathBuf, String> {
+        self(request)
+    }
+}
+
+/// The real builder: loads book.toml and runs the whole pipeline into the staging directory.
+///
+/// It rebuilds everything every time; the seam for `pipeline::Session` (incremental) is
+/// `request.changes`, which it receives but does not use yet.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineBuilder {
+    /// The pipeline options (`--no-run`, `--rerun-snippets`); progress bars are turned off.
+    pub options: Options,
+}
+
+impl PipelineBuilder {
+    /// A builder with these options.
+    pub fn new(options: Options) -> PipelineBuilder {
+        PipelineBuilder {
+            options: Options {
+                progress: false,
+                ..options
+            },
+        }
+    }
+}
+
+impl Builder for PipelineBuilder {
+    fn build(&mut self, request: &BuildRequest<'_>) -> Result<PathBuf, String> {
+        let mut config = Config::load(request.root).map_err(|e| format!("{e:#}"))?;
+        config.build_dir = request.out.to_path_buf();
+        let report = pipeline::build(&config, &self.options).map_err(|e| format!("{e:#}"))?;
+        for d in &report.diagnostics {
+            if d.severity != Severity::Info {
+                eprintln!("{}", d.one_line());
+            }
+        }
+        if !report.output.is_dir() {
+            return Err(format!(
+                "the build wrote no book into {}",
+                report.output.display()
+            ));
+        }
+        Ok(report.output)
+    }
+}
