@@ -1,0 +1,96 @@
+//! The content-addressed result cache: one JSON file per key under `<work_dir>/snippets/cache`.
+//!
+//! The key hashes everything a result depends on (the code with hidden lines, the attributes,
+//! the edition, the dependency set, the limits and `rustc -vV`), so an entry is never stale:
+//! it is either found and right, or not found. Nothing is evicted; deleting the folder is safe.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::sandbox::RunRecord;
+
+/// Bump when the meaning of a stored result changes.
+const FORMAT: &str = "vaultbook-snippets-cache-v1";
+
+/// How a snippet's compilation went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compiled {
+    /// Compiled.
+    Ok,
+    /// rustc rejected it: the rendered errors (paths normalised) and their error codes.
+    Error {
+        /// rustc's error messages, as it renders them.
+        rendered: String,
+        /// The `E0XXX` codes among them.
+        codes: Vec<String>,
+    },
+}
+
+/// Everything recorded about one snippet: how it compiled, and each run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// The compilation result.
+    pub compiled: Compiled,
+    /// One record per run (none for `no_run`, `compile_fail` or a compile error).
+    pub runs: Vec<RunRecord>,
+}
+
+/// A hex SHA-256 over the parts, each length-prefixed so that no two part lists collide.
+pub fn key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(FORMAT.as_bytes());
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// The cache folder of one book.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache under `snippets_dir` (created lazily, on the first store).
+    pub fn new(snippets_dir: &Path) -> Cache {
+        Cache {
+            dir: snippets_dir.join("cache"),
+        }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(format!("{key}.json"))
+    }
+
+    /// The stored result for `key`; a missing or unreadable entry is a miss.
+    pub fn get(&self, key: &str) -> Option<Recorded> {
+        let text = std::fs::read(self.path(key)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Stores a result; written to a temporary file and renamed, so a crash leaves no half entry.
+    pub fn put(&self, key: &str, value: &Recorded) -> std::io::Result<()> {
+        let path = self.path(key);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec(value)?)?;
+        std::fs::rename(&tmp, &path)
+    }
+}

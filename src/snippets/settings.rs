@@ -1,0 +1,200 @@
+//! `[vaultbook.snippets]` → [`Settings`]: defaults, sizes like `"64KiB"`, and a diagnostic for
+//! each key that is not understood (the default is used instead, the book still builds).
+
+use std::path::PathBuf;
+
+use crate::config::CONFIG_FILE;
+use crate::diagnostics::Diagnostic;
+
+/// The snippet settings of one book, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `enabled = true`: false builds the book without running anything from the vault.
+    pub enabled: bool,
+    /// `timeout = 10`: wall-clock seconds per run, unless a snippet says `timeout=N`.
+    pub timeout: u64,
+    /// `[vaultbook.snippets.dependencies]`, in Cargo's syntax, written as is into Cargo.toml.
+    pub dependencies: toml::Table,
+    /// `max-output = "64KiB"`: bytes of output kept per run; past it the run is stopped.
+    pub max_output: u64,
+    /// `memory = "1GiB"`: RLIMIT_DATA (heap and thread stacks, not address space).
+    pub memory: u64,
+    /// `cpu = SECS`: RLIMIT_CPU; by default the timeout times the CPU count, plus one, so that
+    /// the wall-clock timeout is what normally ends a run.
+    pub cpu: Option<u64>,
+    /// `file-size = "16MiB"`: RLIMIT_FSIZE, the largest file a run may write.
+    pub file_size: u64,
+    /// `processes = 512`: RLIMIT_NPROC (tasks, threads included) for the user running snippets.
+    pub processes: u64,
+    /// `backtrace = false`: RUST_BACKTRACE=1 in the runs when true.
+    pub backtrace: bool,
+    /// `jobs = N`: runs at the same time; the CPU count by default.
+    pub jobs: usize,
+    /// `user = "nobody"`: when vaultbook runs as root, snippets run as this user (uid:gid or a
+    /// name from /etc/passwd), because root ignores RLIMIT_NPROC and could be fork-bombed.
+    pub user: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            enabled: true,
+            timeout: 10,
+            dependencies: toml::Table::new(),
+            max_output: 64 * 1024,
+            memory: 1 << 30,
+            cpu: None,
+            file_size: 16 << 20,
+            processes: 512,
+            backtrace: false,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            user: "nobody".to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the `[vaultbook.snippets]` table; problems become `snippet-config` warnings.
+    pub fn from_table(table: &toml::Table) -> (Settings, Vec<Diagnostic>) {
+        let mut s = Settings::default();
+        let mut diags = Vec::new();
+        let mut wrong: Vec<(String, &str)> = Vec::new();
+        let mut bad = |key: &str, want: &'static str| wrong.push((key.to_string(), want));
+        let mut unknown = Vec::new();
+        for (key, value) in table {
+            match key.as_str() {
+                "enabled" => match value.as_bool() {
+                    Some(b) => s.enabled = b,
+                    None => bad(key, "true or false"),
+                },
+                "timeout" => match value.as_integer() {
+                    Some(n) if n > 0 => s.timeout = n as u64,
+                    _ => bad(key, "a whole number of seconds above 0"),
+                },
+                "cpu" => match value.as_integer() {
+                    Some(n) if n > 0 => s.cpu = Some(n as u64),
+                    _ => bad(key, "a whole number of seconds above 0"),
+                },
+                "processes" => match value.as_integer() {
+                    Some(n) if n > 0 => s.processes = n as u64,
+                    _ => bad(key, "a number of processes above 0"),
+                },
+                "jobs" => match value.as_integer() {
+                    Some(n) if n > 0 => s.jobs = n as usize,
+                    _ => bad(key, "a number of parallel runs above 0"),
+                },
+                "backtrace" => match value.as_bool() {
+                    Some(b) => s.backtrace = b,
+                    None => bad(key, "true or false"),
+                },
+                "user" => match value.as_str() {
+                    Some(u) if !u.is_empty() => s.user = u.to_string(),
+                    _ => bad(key, "a user name or uid:gid"),
+                },
+                "dependencies" => match value.as_table() {
+                    Some(t) => s.dependencies = t.clone(),
+                    None => bad(key, "a table in Cargo's syntax (`rayon = \"1\"`)"),
+                },
+                "max-output" | "memory" | "file-size" => match parse_size(value) {
+                    Some(n) if n > 0 => match key.as_str() {
+                        "max-output" => s.max_output = n,
+                        "memory" => s.memory = n,
+                        _ => s.file_size = n,
+                    },
+                    _ => bad(
+                        key,
+                        "a size such as \"64KiB\", \"512MiB\" or a number of bytes",
+                    ),
+                },
+                _ => unknown.push(
+                    Diagnostic::warning(
+                        "snippet-config",
+                        format!("unknown key `{key}` in [vaultbook.snippets]"),
+                    )
+                    .in_file(PathBuf::from(CONFIG_FILE))
+                    .with_help(
+                        "known keys: enabled, timeout, dependencies, max-output, memory, cpu, \
+                         file-size, processes, backtrace, jobs, user",
+                    ),
+                ),
+            }
+        }
+        for (key, want) in wrong {
+            diags.push(
+                Diagnostic::warning(
+                    "snippet-config",
+                    format!("[vaultbook.snippets] `{key}` should be {want}; using the default"),
+                )
+                .in_file(PathBuf::from(CONFIG_FILE)),
+            );
+        }
+        diags.extend(unknown);
+        (s, diags)
+    }
+
+    /// The wall-clock timeout of a snippet, in seconds.
+    pub fn timeout_for(&self, attr: Option<u64>) -> u64 {
+        attr.unwrap_or(self.timeout)
+    }
+
+    /// RLIMIT_CPU for a run with this wall-clock timeout.
+    pub fn cpu_for(&self, timeout: u64) -> u64 {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+        self.cpu.unwrap_or(timeout * cpus + 1)
+    }
+
+    /// Everything here that changes what a run does, for the cache key.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "timeout={} max_output={} memory={} cpu={:?} file_size={} processes={} backtrace={}",
+            self.timeout,
+            self.max_output,
+            self.memory,
+            self.cpu,
+            self.file_size,
+            self.processes,
+            self.backtrace
+        )
+    }
+}
+
+/// `"64KiB"`, `"1 MB"`, `"512MiB"`, `"1G"` or a plain integer → bytes.
+pub fn parse_size(value: &toml::Value) -> Option<u64> {
+    if let Some(n) = value.as_integer() {
+        return u64::try_from(n).ok();
+    }
+    let s = value.as_str()?.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    num.checked_mul(mult)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_defaults() {
+        let t: toml::Table =
+            toml::from_str("timeout = 3\nmax-output = \"1KiB\"\nmemory = \"256MiB\"\nbogus = 1")
+                .unwrap();
+        let (s, d) = Settings::from_table(&t);
+        assert_eq!(s.timeout, 3);
+        assert_eq!(s.max_output, 1024);
+        assert_eq!(s.memory, 256 << 20);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            parse_size(&toml::Value::String("2 GB".into())),
+            Some(2 << 30)
+        );
+        assert_eq!(parse_size(&toml::Value::String("2 parsecs".into())), None);
+    }
+}

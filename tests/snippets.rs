@@ -1,0 +1,492 @@
+//! Live-run snippets through the library API: attributes, outcomes, limits, cache, fallback.
+//!
+//! Compiling is the slow part, so most snippets run in ONE batch (one `run_all`, one cargo
+//! project) shared by the tests through a `OnceLock`; each test then looks at its snippets.
+//! Tests that need other limits or a dependency use their own small batch.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use vaultbook::Config;
+use vaultbook::diagnostics::{Diagnostic, Severity, Span};
+use vaultbook::snippets::{
+    self, SnippetOptions, SnippetOutcome, SnippetRequest, SnippetStats, run_all_with_stats,
+};
+
+fn span() -> Span {
+    Span {
+        start: 0,
+        end: 1,
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 2,
+    }
+}
+
+fn req(name: &str, info: &str, code: &str) -> SnippetRequest {
+    SnippetRequest {
+        file: PathBuf::from(format!("vault/{name}.md")),
+        span: span(),
+        info: info.to_string(),
+        code: code.to_string(),
+    }
+}
+
+struct Book {
+    _root: tempfile::TempDir,
+    config: Config,
+    tera: tera::Tera,
+}
+
+fn book(snippets_toml: &str) -> Book {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("vault")).unwrap();
+    let config = Config::from_str(
+        root.path(),
+        &format!("[book]\ntitle = 't'\n[vaultbook.snippets]\n{snippets_toml}\n"),
+    )
+    .unwrap();
+    let tera = vaultbook::templates::load(root.path()).unwrap();
+    Book {
+        _root: root,
+        config,
+        tera,
+    }
+}
+
+const RUN: SnippetOptions = SnippetOptions {
+    run: true,
+    rerun: false,
+    progress: false,
+};
+
+struct Batch {
+    book: Book,
+    requests: Vec<SnippetRequest>,
+    outcomes: Vec<SnippetOutcome>,
+    diags: Vec<Diagnostic>,
+    stats: SnippetStats,
+}
+
+impl Batch {
+    fn index(&self, name: &str) -> usize {
+        self.requests
+            .iter()
+            .position(|r| r.file == Path::new(&format!("vault/{name}.md")))
+            .unwrap_or_else(|| panic!("no snippet {name}"))
+    }
+    fn md(&self, name: &str) -> &str {
+        &self.outcomes[self.index(name)].markdown
+    }
+    fn diags(&self, name: &str) -> Vec<&Diagnostic> {
+        let file = PathBuf::from(format!("vault/{name}.md"));
+        self.diags
+            .iter()
+            .filter(|d| d.file.as_ref() == Some(&file))
+            .collect()
+    }
+    fn codes(&self, name: &str) -> Vec<String> {
+        self.diags(name).iter().map(|d| d.code.clone()).collect()
+    }
+}
+
+/// The shared batch: one snippet (or two) per behaviour under test.
+fn batch() -> &'static Batch {
+    static BATCH: OnceLock<Batch> = OnceLock::new();
+    BATCH.get_or_init(|| {
+        let book = book(
+            "timeout = 5\nmax-output = \"16KiB\"\nmemory = \"256MiB\"\nfile-size = \"1MiB\"",
+        );
+        let requests = vec![
+            req("ok", "rust", "fn main() {\n    println!(\"hello <world> & you\");\n}\n"),
+            req(
+                "threads",
+                "rust",
+                "use std::thread;\nfn main() {\n    let hs: Vec<_> = (0..4).map(|i| thread::spawn(move || i * 2)).collect();\n    let s: i32 = hs.into_iter().map(|h| h.join().unwrap()).sum();\n    println!(\"sum {s}\");\n}\n",
+            ),
+            req(
+                "hidden",
+                "rust,editable",
+                "# use std::collections::BTreeMap;\n# fn helper() -> u32 { 41 }\n#\nlet mut m = BTreeMap::new();\nm.insert(\"answer\", helper() + 1);\nprintln!(\"{m:?}\");\n",
+            ),
+            req(
+                "result-main",
+                "rust",
+                "let n: u32 = \"7\".parse()?;\nprintln!(\"n = {n}\");\nOk::<(), std::num::ParseIntError>(())\n",
+            ),
+            req(
+                "should-panic",
+                "rust,should_panic",
+                "fn main() {\n    let v: Vec<u8> = Vec::new();\n    println!(\"before\");\n    let _ = v[3];\n}\n",
+            ),
+            req(
+                "panic",
+                "rust",
+                "fn main() {\n    panic!(\"boom\");\n}\n",
+            ),
+            req(
+                "compile-fail",
+                "rust,compile_fail,E0373",
+                "use std::thread;\nfn main() {\n    let v = vec![1, 2, 3];\n    let h = thread::spawn(|| println!(\"{v:?}\"));\n    h.join().unwrap();\n}\n",
+            ),
+            req(
+                "compile-fail-wrong-code",
+                "rust,compile_fail,E0499",
+                "fn main() { let x: u32 = \"no\"; }\n",
+            ),
+            req(
+                "broken",
+                "rust",
+                "fn main() {\n    let x: u32 = \"not a number\";\n    println!(\"{x}\");\n}\n",
+            ),
+            req(
+                "deadlock",
+                "rust,should_timeout,timeout=1",
+                "use std::sync::{Arc, Mutex};\nuse std::thread;\nfn main() {\n    let a = Arc::new(Mutex::new(0));\n    let b = Arc::new(Mutex::new(0));\n    let (a2, b2) = (a.clone(), b.clone());\n    let t = thread::spawn(move || { let _x = b2.lock().unwrap(); thread::sleep(std::time::Duration::from_millis(100)); let _y = a2.lock().unwrap(); });\n    let _x = a.lock().unwrap();\n    thread::sleep(std::time::Duration::from_millis(100));\n    let _y = b.lock().unwrap();\n    t.join().unwrap();\n}\n",
+            ),
+            req(
+                "infinite-loop",
+                "rust timeout=1",
+                "fn main() {\n    let mut x = 0u64;\n    loop { x = x.wrapping_add(1); std::hint::black_box(x); }\n}\n",
+            ),
+            req(
+                "sleepy",
+                "rust,timeout=1",
+                "fn main() {\n    println!(\"going to sleep\");\n    std::thread::sleep(std::time::Duration::from_secs(30));\n}\n",
+            ),
+            req(
+                "infinite-output",
+                "rust",
+                "fn main() {\n    loop { println!(\"all work and no play\"); }\n}\n",
+            ),
+            req(
+                "memory-hog",
+                "rust",
+                "fn main() {\n    let mut v: Vec<Vec<u8>> = Vec::new();\n    loop { v.push(vec![1u8; 1 << 20]); }\n}\n",
+            ),
+            req(
+                "files",
+                "rust",
+                "fn main() {\n    std::fs::write(\"note.txt\", \"hi\").unwrap();\n    println!(\"cwd {}\", std::env::current_dir().unwrap().display());\n    println!(\"read back {}\", std::fs::read_to_string(\"note.txt\").unwrap());\n    println!(\"files {}\", std::fs::read_dir(\".\").unwrap().count());\n}\n",
+            ),
+            req(
+                "big-file",
+                "rust",
+                "use std::io::Write;\nfn main() {\n    let mut f = std::fs::File::create(\"big.bin\").unwrap();\n    let chunk = vec![0u8; 1 << 16];\n    loop { f.write_all(&chunk).unwrap(); }\n}\n",
+            ),
+            req(
+                "env",
+                "rust",
+                "fn main() {\n    let mut keys: Vec<String> = std::env::vars().map(|(k, _)| k).collect();\n    keys.sort();\n    println!(\"env {keys:?}\");\n    println!(\"args {}\", std::env::args().count());\n}\n",
+            ),
+            req(
+                "runs",
+                "rust,runs=3",
+                "use std::sync::atomic::{AtomicUsize, Ordering};\nstatic N: AtomicUsize = AtomicUsize::new(0);\nfn main() {\n    std::thread::scope(|s| { for _ in 0..3 { s.spawn(|| N.fetch_add(1, Ordering::SeqCst)); } });\n    println!(\"{}\", N.load(Ordering::SeqCst));\n}\n",
+            ),
+            req(
+                "edition2021",
+                "rust,edition2021",
+                "fn main() {\n    let gen = 21; // a keyword from 2024 on\n    println!(\"gen {gen}\");\n}\n",
+            ),
+            req("no-run", "rust,no_run", "fn main() {\n    loop {}\n}\n"),
+            req("ignored", "rust,ignore", "this is not rust at all {{{\n"),
+            req("hide-output", "rust,hide_output", "fn main() { println!(\"secret\"); }\n"),
+            req("unknown-attr", "rust,shoud_panic", "fn main() { println!(\"typo\"); }\n"),
+            req(
+                "crate-attrs",
+                "rust",
+                "#![allow(dead_code)]\nfn unused() {}\nprintln!(\"with crate attributes\");\n",
+            ),
+            req(
+                "blank-lines",
+                "rust",
+                "fn main() {\n    println!(\"a\");\n    println!();\n    println!();\n    println!(\"b\");\n}\n",
+            ),
+            req(
+                "stderr-order",
+                "rust",
+                "fn main() {\n    println!(\"out 1\");\n    eprintln!(\"err 2\");\n    println!(\"out 3\");\n}\n",
+            ),
+        ];
+        let (outcomes, diags, stats) =
+            run_all_with_stats(&requests, &book.config, &book.tera, &RUN);
+        Batch {
+            book,
+            requests,
+            outcomes,
+            diags,
+            stats,
+        }
+    })
+}
+
+#[test]
+fn ok_output_is_embedded_escaped() {
+    let b = batch();
+    let md = b.md("ok");
+    assert!(md.contains("hello &lt;world&gt; &amp; you"), "{md}");
+    assert!(md.contains("snippet-ok"), "{md}");
+    assert!(md.contains("exit status 0"), "{md}");
+    assert!(b.diags("ok").is_empty());
+}
+
+#[test]
+fn threaded_output_says_it_is_one_run() {
+    let md = batch().md("threads");
+    assert!(md.contains("sum 12"), "{md}");
+    assert!(md.contains("one run of a nondeterministic program"), "{md}");
+}
+
+#[test]
+fn hidden_lines_are_compiled_and_bodies_wrapped() {
+    let b = batch();
+    assert!(
+        b.md("hidden").contains("{&quot;answer&quot;: 42}"),
+        "{}",
+        b.md("hidden")
+    );
+    assert!(
+        b.md("result-main").contains("n = 7"),
+        "{}",
+        b.md("result-main")
+    );
+    assert!(b.md("crate-attrs").contains("with crate attributes"));
+    assert!(b.diags("hidden").is_empty() && b.diags("crate-attrs").is_empty());
+}
+
+#[test]
+fn panics_expected_and_not() {
+    let b = batch();
+    let md = b.md("should-panic");
+    assert!(md.contains("panicked, as expected"), "{md}");
+    assert!(md.contains("before"), "{md}");
+    assert!(
+        md.contains("src/main.rs:4"),
+        "panic location is the block's line: {md}"
+    );
+    assert!(b.diags("should-panic").is_empty());
+    let md = b.md("panic");
+    assert!(
+        md.contains("snippet-unexpected") && md.contains("boom"),
+        "{md}"
+    );
+    let d = b.diags("panic");
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].code.as_str(), d[0].severity),
+        ("snippet-panicked", Severity::Error)
+    );
+}
+
+#[test]
+fn compile_fail_shows_normalised_errors() {
+    let b = batch();
+    let md = b.md("compile-fail");
+    assert!(md.contains("failed to compile, as expected"), "{md}");
+    assert!(md.contains("E0373"), "{md}");
+    assert!(md.contains("src/main.rs:4"), "{md}");
+    assert!(!md.contains("/tmp") && !md.contains("solo"), "{md}");
+    assert!(
+        b.diags("compile-fail").is_empty(),
+        "{:?}",
+        b.diags("compile-fail")
+    );
+    let d = b.diags("compile-fail-wrong-code");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("E0499") && d[0].message.contains("E0308"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_broken_snippet_falls_back_alone_and_the_others_still_run() {
+    let b = batch();
+    assert!(b.stats.fell_back >= 1, "{:?}", b.stats);
+    let md = b.md("broken");
+    assert!(
+        md.contains("failed to compile") && md.contains("E0308"),
+        "{md}"
+    );
+    assert!(md.contains("snippet-unexpected"), "{md}");
+    let d = b.diags("broken");
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].code.as_str(), d[0].severity),
+        ("snippet-compile-error", Severity::Error)
+    );
+    // Its neighbours in the merged binary were not taken down with it.
+    assert!(b.md("ok").contains("hello"));
+    assert!(b.md("env").contains("env ["));
+}
+
+#[test]
+fn deadlocks_and_loops_time_out() {
+    let b = batch();
+    let md = b.md("deadlock");
+    assert!(md.contains("timed out after 1 s, as expected"), "{md}");
+    assert!(b.diags("deadlock").is_empty());
+    for name in ["infinite-loop", "sleepy"] {
+        let md = b.md(name);
+        assert!(md.contains("timed out after 1 s"), "{md}");
+        assert_eq!(b.codes(name), ["snippet-timeout"]);
+    }
+    assert!(b.md("sleepy").contains("going to sleep"));
+}
+
+#[test]
+fn infinite_output_is_truncated_and_stopped() {
+    let b = batch();
+    let md = b.md("infinite-output");
+    assert!(md.contains("output truncated"), "{}", &md[..300]);
+    assert!(md.len() < 40_000, "kept output is capped: {}", md.len());
+    let d = b.diags("infinite-output");
+    assert_eq!(
+        (d[0].code.as_str(), d[0].severity),
+        ("snippet-output-truncated", Severity::Warning)
+    );
+}
+
+#[test]
+fn memory_and_file_size_limits_kill() {
+    let b = batch();
+    let md = b.md("memory-hog");
+    assert!(md.contains("killed: memory limit (256 MiB)"), "{md}");
+    assert_eq!(b.codes("memory-hog"), ["snippet-killed"]);
+    let md = b.md("big-file");
+    assert!(md.contains("killed: file size limit (1 MiB)"), "{md}");
+}
+
+#[test]
+fn runs_are_in_a_fresh_dir_with_an_empty_environment() {
+    let b = batch();
+    let md = b.md("files");
+    assert!(
+        md.contains("read back hi") && md.contains("files 1"),
+        "{md}"
+    );
+    assert!(!md.contains(&*b.book.config.root.to_string_lossy()), "{md}");
+    let md = b.md("env");
+    assert!(
+        md.contains("env [&quot;RUST_BACKTRACE&quot;, &quot;TMPDIR&quot;]"),
+        "{md}"
+    );
+    assert!(md.contains("args 1"), "{md}");
+}
+
+#[test]
+fn runs_n_counts_distinct_outputs() {
+    let md = batch().md("runs");
+    assert!(md.contains("1 distinct output in 3 runs"), "{md}");
+    assert!(md.contains("3 of 3 runs"), "{md}");
+}
+
+#[test]
+fn editions_compile_apart() {
+    let b = batch();
+    assert!(
+        b.md("edition2021").contains("gen 21"),
+        "{}",
+        b.md("edition2021")
+    );
+    assert!(b.diags("edition2021").is_empty());
+}
+
+#[test]
+fn no_run_ignore_hide_output_and_unknown_attributes() {
+    let b = batch();
+    assert!(b.md("no-run").contains("compiled, not run"));
+    assert!(b.diags("no-run").is_empty());
+    assert_eq!(b.md("ignored"), "");
+    assert!(b.diags("ignored").is_empty());
+    assert_eq!(b.md("hide-output"), "");
+    assert!(b.md("unknown-attr").contains("typo"));
+    assert_eq!(b.codes("unknown-attr"), ["unknown-snippet-attribute"]);
+}
+
+#[test]
+fn stdout_and_stderr_keep_their_order() {
+    let md = batch().md("stderr-order");
+    assert!(md.contains("out 1&#10;err 2&#10;out 3"), "{md}");
+}
+
+#[test]
+fn the_output_is_one_html_block_in_markdown() {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let b = batch();
+    for name in ["blank-lines", "compile-fail", "should-panic", "runs"] {
+        let md = b.md(name);
+        assert!(
+            md.starts_with("\n<div") && md.ends_with("</div>\n\n"),
+            "{md:?}"
+        );
+        let page = format!("```rust\nfn main() {{}}\n```{md}Next paragraph.\n");
+        let events: Vec<Event> = Parser::new(&page).collect();
+        let blocks = events
+            .iter()
+            .filter(|e| matches!(e, Event::Start(Tag::HtmlBlock)))
+            .count();
+        assert_eq!(blocks, 1, "{name}: {events:?}");
+        let html_end = events
+            .iter()
+            .position(|e| matches!(e, Event::End(TagEnd::HtmlBlock)))
+            .unwrap();
+        assert!(
+            matches!(events[html_end + 1], Event::Start(Tag::Paragraph)),
+            "the next paragraph stays a paragraph: {events:?}"
+        );
+    }
+    assert!(b.md("blank-lines").contains("a&#10;&#10;&#10;b"));
+}
+
+#[test]
+fn a_second_build_compiles_and_runs_nothing() {
+    let b = batch();
+    let (outcomes, diags, stats) =
+        run_all_with_stats(&b.requests, &b.book.config, &b.book.tera, &RUN);
+    assert_eq!(stats.cargo_runs, 0, "{stats:?}");
+    assert_eq!(stats.compiled_units, 0);
+    assert_eq!(stats.runs, 0);
+    assert_eq!(stats.cached, b.requests.len() - stats.ignored);
+    for (a, b) in outcomes.iter().zip(&b.outcomes) {
+        assert_eq!(a.markdown, b.markdown);
+    }
+    let mut d1 = diags;
+    let mut d2 = b.diags.clone();
+    vaultbook::diagnostics::sort(&mut d1);
+    vaultbook::diagnostics::sort(&mut d2);
+    assert_eq!(d1, d2);
+}
+
+#[test]
+fn nothing_runs_without_run_or_when_disabled() {
+    let b = batch();
+    let off = SnippetOptions { run: false, ..RUN };
+    let (outcomes, diags, stats) =
+        run_all_with_stats(&b.requests, &b.book.config, &b.book.tera, &off);
+    assert!(outcomes.iter().all(|o| o.markdown.is_empty()) && diags.is_empty());
+    assert_eq!((stats.cargo_runs, stats.runs, stats.cached), (0, 0, 0));
+    let disabled = book("enabled = false");
+    let (outcomes, diags) = snippets::run_all(&b.requests, &disabled.config, &disabled.tera, &RUN);
+    assert!(outcomes.iter().all(|o| o.markdown.is_empty()) && diags.is_empty());
+}
+
+#[test]
+#[ignore = "prints the batch for eyeballing"]
+fn show() {
+    let b = batch();
+    for (r, o) in b.requests.iter().zip(&b.outcomes) {
+        println!(
+            "=== {} [{}]\n{}",
+            r.file.display(),
+            r.info,
+            &o.markdown[..o.markdown.len().min(900)]
+        );
+    }
+    println!("{:?}", b.stats);
+    for d in &b.diags {
+        println!("{}", d.one_line());
+    }
+}
