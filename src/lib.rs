@@ -14,7 +14,6 @@ pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod snippets;
-pub mod suggest;
 pub mod syntax;
 pub mod templates;
 pub mod vault;

@@ -89,7 +89,7 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
     tree.files
         .insert("src/SUMMARY.md".into(), plan.summary.clone().into_bytes());
     tree.files
-        .insert("src/vaultbook.css".into(), CSS.as_bytes().to_vec());
+        .insert("vaultbook.css".into(), CSS.as_bytes().to_vec());
     tree.files.insert(
         "book.toml".into(),
         input

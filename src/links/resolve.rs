@@ -80,19 +80,15 @@ pub fn resolve_one(
     let path = link.target.path.as_str();
     let markdown = matches!(link.kind, LinkKind::Markdown | LinkKind::MarkdownImage);
 
+    let mut escaped = false;
     let target_note = if path.is_empty() {
         Some(Lookup::Found(from))
     } else {
-        let candidates = match candidate_paths(note.folder(), path, markdown) {
+        let candidates;
+        (candidates, escaped) = match candidate_paths(note.folder(), path, markdown) {
             Ok(c) => c,
             Err(()) => {
-                diags.push(
-                    at(Diagnostic::error(
-                        "outside-vault",
-                        format!("`{path}` is outside the vault; it is not read"),
-                    ))
-                    .with_help("links can only reach notes and files inside the vault"),
-                );
+                diags.push(outside(&at, path));
                 return Resolved::Broken;
             }
         };
@@ -113,6 +109,10 @@ pub fn resolve_one(
     };
 
     let Some(lookup) = target_note else {
+        if escaped {
+            diags.push(outside(&at, path));
+            return Resolved::Broken;
+        }
         let (code, what) = if link.kind.is_embed() && has_file_extension(path) {
             ("missing-attachment", "file")
         } else if link.kind.is_embed() {
@@ -212,6 +212,14 @@ pub fn resolve_one(
 }
 
 
+fn outside(at: &dyn Fn(Diagnostic) -> Diagnostic, path: &str) -> Diagnostic {
+    at(Diagnostic::error(
+        "outside-vault",
+        format!("`{path}` is outside the vault; it is not read"),
+    ))
+    .with_help("links can only reach notes and files inside the vault")
+}
+
 fn report_ambiguity(
     l: &Lookup<usize>,
     diags: &mut Vec<Diagnostic>,
@@ -260,33 +268,46 @@ fn has_file_extension(path: &str) -> bool {
 }
 
 /// The vault paths a link's path may mean, in the order to try them. Markdown links are relative
-/// to the note, then to the vault root; wikilinks the other way round. `Err` when the path leaves
-/// the vault (absolute, or `..` past the root).
-fn candidate_paths(folder: &str, path: &str, markdown: bool) -> Result<Vec<String>, ()> {
+/// to the note, then to the vault root; wikilinks the other way round. A path that climbs out of
+/// the vault (`../../x.png` one level too many) or starts at `/` is never read: like Obsidian, its
+/// file name is looked up inside the vault instead, and the flag says so. `Err` for paths that
+/// name another drive or a home folder.
+fn candidate_paths(folder: &str, path: &str, markdown: bool) -> Result<(Vec<String>, bool), ()> {
     let path = path.replace('\\', "/");
-    let absolute = path.starts_with('/')
-        || path.starts_with('~')
-        || path.as_bytes().get(1) == Some(&b':');
-    if absolute {
+    if path.starts_with('~') || path.as_bytes().get(1) == Some(&b':') {
         return Err(());
+    }
+    if let Some(rooted) = path.strip_prefix('/') {
+        let mut out: Vec<String> = normalize("", rooted).into_iter().collect();
+        out.extend(file_name(&path));
+        return Ok((out, true));
     }
     let relative = normalize(folder, &path);
     let rooted = normalize("", &path);
     let explicit_relative = path.starts_with("./") || path.starts_with("../");
-    let mut out = Vec::new();
     let order = if markdown || explicit_relative {
         [relative, rooted]
     } else {
         [rooted, relative]
     };
-    let mut outside = true;
+    let mut out: Vec<String> = Vec::new();
     for c in order.into_iter().flatten() {
-        outside = false;
         if !out.contains(&c) {
             out.push(c);
         }
     }
-    if outside { Err(()) } else { Ok(out) }
+    let escaped = out.is_empty();
+    if escaped {
+        out.extend(file_name(&path));
+    }
+    Ok((out, escaped))
+}
+
+fn file_name(path: &str) -> Option<String> {
+    path.rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .map(str::to_string)
 }
 
 /// Joins `path` onto `base`, resolving `.` and `..`; `None` if it climbs out of the vault.
@@ -310,15 +331,22 @@ mod tests {
 
     #[test]
     fn paths_never_leave_the_vault() {
-        assert!(candidate_paths("a", "../../etc/passwd", true).is_err());
-        assert!(candidate_paths("", "/etc/passwd", false).is_err());
+        assert_eq!(
+            candidate_paths("a", "../../etc/passwd", true).unwrap(),
+            (vec!["passwd".to_string()], true)
+        );
+        assert_eq!(
+            candidate_paths("", "/etc/passwd", false).unwrap(),
+            (vec!["etc/passwd".to_string(), "passwd".to_string()], true)
+        );
+        assert!(candidate_paths("", "C:/x", false).is_err());
         assert_eq!(
             candidate_paths("a/b", "../c.md", true).unwrap(),
-            vec!["a/c.md".to_string()]
+            (vec!["a/c.md".to_string()], false)
         );
         assert_eq!(
             candidate_paths("a", "Note", false).unwrap(),
-            vec!["Note".to_string(), "a/Note".to_string()]
+            (vec!["Note".to_string(), "a/Note".to_string()], false)
         );
     }
 
