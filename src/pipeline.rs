@@ -1,12 +1,21 @@
 //! The pipeline strung together: analyze (scan, parse, index, resolve, snippets), emit, render.
 
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Sources};
+use crate::diagnostics::{self, Diagnostic, Sources};
+use crate::emit::{self, output};
+use crate::links::{self, Index, NoteId, Resolved};
+use crate::snippets::{self, SnippetOptions, SnippetRequest};
+use crate::syntax::MdbookMarkdown;
+use crate::vault::{self, Note, VaultFile};
 
 /// What the caller wants from a run.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +57,19 @@ pub struct Analysis {
     pub sources: Sources,
     /// Counts.
     pub stats: Stats,
+    /// The notes, sorted by path.
+    pub notes: Vec<Note>,
+    /// The attachments, sorted by path.
+    pub attachments: Vec<VaultFile>,
+    /// Per note, per link: where it leads.
+    pub resolved: Vec<Vec<Resolved>>,
+    /// Snippet output per (note, code block).
+    pub snippets: HashMap<(NoteId, usize), String>,
+    /// mdBook's markdown switches.
+    pub markdown: MdbookMarkdown,
+    /// The templates.
+    pub tera: tera::Tera,
+    started: Instant,
 }
 
 /// The result of `build` or `emit`.
@@ -62,29 +84,213 @@ pub struct BuildReport {
 }
 
 /// Reads and resolves the vault, runs snippets per `options`; renders nothing.
-pub fn analyze(_config: &Config, _options: &Options) -> Result<Analysis> {
+pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
+    let started = Instant::now();
+    let tera = crate::templates::load(&config.root)?;
+    let markdown = MdbookMarkdown::from_book_toml(&config.mdbook);
+    let scan = vault::scan::scan(config)?;
+    let shown = vault::scan::display_root(config);
+    let mut diagnostics = scan.diagnostics;
+
+    let loaded: Vec<(Option<Note>, Vec<Diagnostic>)> = scan
+        .notes
+        .par_iter()
+        .map(|f| load_note(f, &shown.join(&f.rel), &markdown, &config.vaultbook.order_key))
+        .collect();
+    let mut notes = Vec::with_capacity(loaded.len());
+    for (note, diags) in loaded {
+        diagnostics.extend(diags);
+        if let Some(n) = note {
+            notes.push(n);
+        }
+    }
+    let index = Index::build(&notes, &scan.attachments);
+    let (resolved, link_diags) = links::resolve::resolve_all(&notes, &index);
+    diagnostics.extend(link_diags);
+    for n in &notes {
+        diagnostics.extend(n.diagnostics.iter().cloned());
+    }
+    diagnostics.extend(orphans(&notes, &resolved));
+
+    let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
+    diagnostics.extend(snippet_diags);
+
+    let mut sources = Sources::default();
+    for n in &notes {
+        sources.insert(n.file.clone(), Arc::clone(&n.text));
+    }
+    let links = notes.iter().map(|n| n.syntax.links.len()).sum();
+    let published = notes.iter().filter(|n| n.frontmatter.publish).count();
     Ok(Analysis {
-        diagnostics: Vec::new(),
-        sources: Sources::default(),
-        stats: Stats::default(),
+        diagnostics,
+        sources,
+        stats: Stats {
+            notes: published,
+            links,
+            elapsed: started.elapsed(),
+        },
+        notes,
+        attachments: scan.attachments,
+        resolved,
+        snippets: snippet_out,
+        markdown,
+        tera,
+        started,
+    })
+}
+
+/// Reads and parses one note; a read error or a panic becomes a diagnostic for that note only.
+fn load_note(
+    f: &VaultFile,
+    shown: &Path,
+    markdown: &MdbookMarkdown,
+    order_key: &str,
+) -> (Option<Note>, Vec<Diagnostic>) {
+    let bytes = match std::fs::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                None,
+                vec![
+                    Diagnostic::error("read-error", format!("cannot read the note: {e}"))
+                        .in_file(shown),
+                ],
+            );
+        }
+    };
+    let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Note::from_bytes(f.rel.clone(), shown.to_path_buf(), &bytes, markdown, order_key)
+    }));
+    match parsed {
+        Ok(n) => (Some(n), Vec::new()),
+        Err(_) => (
+            None,
+            vec![
+                Diagnostic::error(
+                    "internal-error",
+                    "vaultbook failed on this note (a bug); the note is left out",
+                )
+                .in_file(shown)
+                .with_help("please report it with the note attached"),
+            ],
+        ),
+    }
+}
+
+/// Notes nothing links to or embeds (the start note aside), at information level.
+fn orphans(notes: &[Note], resolved: &[Vec<Resolved>]) -> Vec<Diagnostic> {
+    let mut linked = vec![false; notes.len()];
+    for (from, rs) in resolved.iter().enumerate() {
+        for r in rs {
+            if let Resolved::Note { note, .. } | Resolved::Unpublished(note) = r
+                && *note != from
+            {
+                linked[*note] = true;
+            }
+        }
+    }
+    notes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && n.rel.contains('/'))
+        .map(|(_, n)| {
+            Diagnostic::info("orphan-note", "no other note links to this one").in_file(n.file.clone())
+        })
+        .collect()
+}
+
+fn run_snippets(
+    config: &Config,
+    notes: &[Note],
+    tera: &tera::Tera,
+    options: &Options,
+) -> (HashMap<(NoteId, usize), String>, Vec<Diagnostic>) {
+    let mut keys = Vec::new();
+    let mut requests = Vec::new();
+    for (id, n) in notes.iter().enumerate() {
+        if !n.frontmatter.publish {
+            continue;
+        }
+        for (i, c) in n.syntax.code_blocks.iter().enumerate() {
+            if snippets::is_snippet(&c.info) {
+                keys.push((id, i));
+                requests.push(SnippetRequest {
+                    file: n.file.clone(),
+                    span: n.span(c.range.clone()),
+                    info: c.info.clone(),
+                    code: c.code.clone(),
+                });
+            }
+        }
+    }
+    let opts = SnippetOptions {
+        run: options.run_snippets,
+        rerun: options.rerun_snippets,
+        progress: options.progress,
+    };
+    let (outcomes, diags) = snippets::run_all(&requests, config, tera, &opts);
+    let map = keys
+        .into_iter()
+        .zip(outcomes)
+        .filter(|(_, o)| !o.markdown.is_empty())
+        .map(|(k, o)| (k, o.markdown))
+        .collect();
+    (map, diags)
+}
+
+fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics::sort(&mut diags);
+    diags.dedup();
+    diags
+}
+
+fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
+    emit::build_tree(&emit::Input {
+        config,
+        notes: &a.notes,
+        attachments: &a.attachments,
+        resolved: &a.resolved,
+        snippets: &a.snippets,
+        markdown: a.markdown,
+        tera: &a.tera,
     })
 }
 
 /// Writes the standalone mdBook source tree to `out`.
-pub fn emit(config: &Config, _options: &Options, out: &Path) -> Result<BuildReport> {
-    let _ = config;
+pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildReport> {
+    let a = analyze(config, options)?;
+    let tree = tree_of(config, &a)?;
+    emit::write_tree(&tree, out, &config.vault)?;
+    let mut diags = a.diagnostics;
+    diags.extend(tree.diagnostics);
     Ok(BuildReport {
-        diagnostics: Vec::new(),
-        stats: Stats::default(),
+        diagnostics: finish(diags),
+        stats: Stats {
+            elapsed: a.started.elapsed(),
+            ..a.stats
+        },
         output: out.to_path_buf(),
     })
 }
 
 /// Emits and renders the book into `config.build_dir`, replacing it atomically.
-pub fn build(config: &Config, _options: &Options) -> Result<BuildReport> {
+pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
+    let a = analyze(config, options)?;
+    let tree = tree_of(config, &a)?;
+    let src = config.work_dir.join("book-src");
+    emit::write_tree(&tree, &src, &config.vault)?;
+    output::replace_dir(&config.build_dir, &config.vault, |staging| {
+        crate::render::render(&src, staging)?;
+        output::list_files(staging)
+    })?;
+    let mut diags = a.diagnostics;
+    diags.extend(tree.diagnostics);
     Ok(BuildReport {
-        diagnostics: Vec::new(),
-        stats: Stats::default(),
+        diagnostics: finish(diags),
+        stats: Stats {
+            elapsed: a.started.elapsed(),
+            ..a.stats
+        },
         output: config.build_dir.clone(),
     })
 }

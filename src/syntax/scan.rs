@@ -5,7 +5,9 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
 
 use super::options::MdbookMarkdown;
-use super::target::{Fragment, Target};
+use super::target::Target;
+#[cfg(test)]
+use super::target::Fragment;
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
 #[derive(Debug, Clone, Default)]
@@ -483,7 +485,8 @@ impl<'a> Walker<'a> {
         let is_item = open.is_item;
         if before.trim().is_empty() && first == tail.start && !is_item {
             // A standalone `^id`: it names the block before it.
-            let d = self.depth();
+            // The paragraph itself is open: its siblings closed one level up.
+            let d = self.depth().saturating_sub(1);
             let prev = self.prev_block.get(d).cloned().flatten();
             let Some(block) = prev else { return };
             let inline = self.inline_start_of(&block);

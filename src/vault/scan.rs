@@ -43,7 +43,9 @@ pub fn scan(config: &Config) -> Result<Scan> {
         bail!("the vault {} is not a folder", root.display());
     }
     let canonical_root = root.canonicalize()?;
-    let ignore = globs(&config.vaultbook.ignore)?;
+    let mut patterns = config.vaultbook.ignore.clone();
+    patterns.extend(template_folders(root));
+    let ignore = globs(&patterns)?;
     let shown = display_root(config);
     let mut out = Scan::default();
     let walker = WalkDir::new(root)
@@ -138,6 +140,27 @@ fn rel_path(root: &Path, path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect();
     parts.join("/")
+}
+
+/// The folders Obsidian's Templates core plugin and the Templater plugin take templates from
+/// (in `.obsidian/`): template notes are scaffolding (`<% tp.file.title %>`), not chapters.
+pub fn template_folders(vault: &Path) -> Vec<String> {
+    let read = |rel: &str, key: &str| -> Option<String> {
+        let text = std::fs::read_to_string(vault.join(".obsidian").join(rel)).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let folder = v.get(key)?.as_str()?.trim().trim_matches('/').to_string();
+        (!folder.is_empty() && !folder.contains("..")).then_some(folder)
+    };
+    let mut out: Vec<String> = [
+        read("templates.json", "folder"),
+        read("plugins/templater-obsidian/data.json", "templates_folder"),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|f| globset::escape(&f))
+    .collect();
+    out.dedup();
+    out
 }
 
 fn globs(patterns: &[String]) -> Result<GlobSet> {

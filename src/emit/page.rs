@@ -1,0 +1,514 @@
+//! One chapter's markdown: the note's text as written, with only the spans of links, embeds,
+//! block ids, comments, highlights and callouts rewritten.
+//!
+//! Links to headings are written as `vaultbook-ref:N` placeholders: heading ids are only known
+//! once every page is assembled (embeds bring headings along), so [`super::finish`] fills them in.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::plan::Plan;
+use super::slug::relative;
+use crate::diagnostics::Diagnostic;
+use crate::links::{Anchor, AttId, NoteId, Resolved};
+use crate::syntax::Link;
+use crate::templates::html_escape;
+use crate::vault::Note;
+
+/// Embeds nested deeper than this stop with a marker.
+pub const MAX_EMBED_DEPTH: usize = 8;
+
+/// The scheme of link placeholders.
+pub const REF_SCHEME: &str = "vaultbook-ref:";
+
+/// What page assembly reads.
+pub struct Context<'a> {
+    /// All notes.
+    pub notes: &'a [Note],
+    /// Per note, per link: where it leads.
+    pub resolved: &'a [Vec<Resolved>],
+    /// Output paths.
+    pub plan: &'a Plan,
+    /// Snippet output to insert after a code block: (note, code block index) → markdown.
+    pub snippets: &'a HashMap<(NoteId, usize), String>,
+}
+
+/// An assembled chapter, before heading ids are known.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The note.
+    pub note: NoteId,
+    /// Its output path.
+    pub path: String,
+    /// The markdown, with `vaultbook-ref:N` placeholders.
+    pub text: String,
+    /// Per heading of the note: where it starts in `text`.
+    pub own_headings: Vec<usize>,
+    /// Placeholder targets.
+    pub refs: Vec<(NoteId, Anchor)>,
+    /// Attachments the page uses.
+    pub attachments: Vec<AttId>,
+    /// Embed cycles and depth overruns.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+enum Edit {
+    /// Replace the span with a link, embed or broken marker (index into `syntax.links`).
+    Link(usize),
+    /// Replace the span with this text.
+    Text(String),
+    /// Record where own heading N starts (zero width).
+    HeadingMark(usize),
+    /// Insert snippet output after code block N (zero width at the block's end).
+    Snippet(usize),
+    /// Close a callout (zero width at the quote's end).
+    CalloutEnd(&'static str, String),
+}
+
+/// Assembles the chapter of `note`.
+pub fn assemble(ctx: &Context, note: NoteId) -> Page {
+    let n = &ctx.notes[note];
+    let mut page = Page {
+        note,
+        path: ctx.plan.chapter[note].clone().unwrap_or_default(),
+        own_headings: vec![usize::MAX; n.syntax.headings.len()],
+        ..Page::default()
+    };
+    // Obsidian shows the title above every note; a page without an H1 gets one.
+    if !n.syntax.headings.iter().any(|h| h.level == 1) {
+        page.text.push_str("# ");
+        page.text.push_str(&escape_text(&n.title));
+        page.text.push_str("\n\n");
+    }
+    let mut stack = vec![(note, Anchor::None)];
+    let mut out = std::mem::take(&mut page.text);
+    emit_range(ctx, &mut page, &mut out, note, n.body..n.text.len(), true, &mut stack);
+    page.text = out.replace("{{#", "\\{{#");
+    page
+}
+
+/// Writes `range` of `note` into `out`, rewriting what lies in it.
+fn emit_range(
+    ctx: &Context,
+    page: &mut Page,
+    out: &mut String,
+    note: NoteId,
+    range: Range<usize>,
+    own: bool,
+    stack: &mut Vec<(NoteId, Anchor)>,
+) {
+    let n = &ctx.notes[note];
+    let text = &*n.text;
+    let syn = &n.syntax;
+    let inside = |r: &Range<usize>| range.start <= r.start && r.end <= range.end;
+    // (start, end, order among equal starts, edit)
+    let mut edits: Vec<(usize, usize, i64, Edit)> = Vec::new();
+    for (i, l) in syn.links.iter().enumerate() {
+        if inside(&l.span) {
+            edits.push((l.span.start, l.span.end, 0, Edit::Link(i)));
+        }
+    }
+    for c in &syn.comments {
+        if inside(c) {
+            edits.push((c.start, c.end, 0, Edit::Text(String::new())));
+        }
+    }
+    for (open, close) in &syn.highlights {
+        if inside(open) && inside(close) {
+            edits.push((open.start, open.end, 0, Edit::Text("<mark>".into())));
+            edits.push((close.start, close.end, 0, Edit::Text("</mark>".into())));
+        }
+    }
+    for b in &syn.blocks {
+        if !inside(&b.marker) {
+            continue;
+        }
+        let anchor = format!("<a id=\"^{}\"></a>", html_escape(&b.id));
+        if !own {
+            edits.push((b.marker.start, b.marker.end, 0, Edit::Text(String::new())));
+            continue;
+        }
+        match b.inline_anchor {
+            Some(at) if at <= b.marker.start => {
+                edits.push((at, at, -1, Edit::Text(anchor)));
+                edits.push((b.marker.start, b.marker.end, 0, Edit::Text(String::new())));
+            }
+            _ if at_line_start(text, b.block.start) && b.block.start >= range.start => {
+                edits.push((b.block.start, b.block.start, -1, Edit::Text(format!("{anchor}\n\n"))));
+                edits.push((b.marker.start, b.marker.end, 0, Edit::Text(String::new())));
+            }
+            _ => {
+                edits.push((b.marker.start, b.marker.end, 0, Edit::Text(format!("{anchor}\n"))));
+            }
+        }
+    }
+    for c in &syn.callouts {
+        if !inside(&c.range) {
+            continue;
+        }
+        let prefix = continuation_prefix(text, c.range.start);
+        let title_md = c.title.clone().unwrap_or_else(|| capitalize(&c.kind));
+        let title = inline_html(&title_md);
+        let kind = html_escape(&c.kind);
+        let (open, close) = match c.fold {
+            Some(f) => (
+                format!(
+                    "<details class=\"callout\" data-callout=\"{kind}\"{}>\n{prefix}<summary class=\"callout-title\">{title}</summary>\n{prefix}\n{prefix}",
+                    if f == '+' { " open" } else { "" }
+                ),
+                "</details>",
+            ),
+            None => (
+                format!(
+                    "<div class=\"callout\" data-callout=\"{kind}\">\n{prefix}<div class=\"callout-title\">{title}</div>\n{prefix}\n{prefix}"
+                ),
+                "</div>",
+            ),
+        };
+        edits.push((c.header.start, c.header.end, 0, Edit::Text(open)));
+        // Inner callouts end first when they end at the same place.
+        edits.push((
+            c.range.end,
+            c.range.end,
+            -(c.range.start as i64) - 2,
+            Edit::CalloutEnd(close, prefix),
+        ));
+    }
+    if own {
+        for (i, h) in syn.headings.iter().enumerate() {
+            if inside(&h.range) {
+                edits.push((h.range.start, h.range.start, -1, Edit::HeadingMark(i)));
+            }
+        }
+    }
+    for (i, c) in syn.code_blocks.iter().enumerate() {
+        if inside(&c.range) && ctx.snippets.contains_key(&(note, i)) {
+            edits.push((c.range.end, c.range.end, 1, Edit::Snippet(i)));
+        }
+    }
+    edits.sort_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+
+    let mut pos = range.start;
+    for (start, end, _, edit) in edits {
+        if start < pos {
+            // Overlaps an edit already made (a link inside a callout title, say): keep the first.
+            continue;
+        }
+        out.push_str(&text[pos..start]);
+        pos = end;
+        match edit {
+            Edit::Text(t) => out.push_str(&t),
+            Edit::HeadingMark(i) => page.own_headings[i] = out.len(),
+            Edit::Link(i) => emit_link(ctx, page, out, note, i, own, stack),
+            Edit::Snippet(i) => {
+                let md = &ctx.snippets[&(note, i)];
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                let prefix = continuation_prefix(text, syn.code_blocks[i].range.start);
+                out.push_str(&prefix);
+                out.push('\n');
+                out.push_str(&prefix);
+                out.push_str(&with_prefix(md, &prefix));
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            Edit::CalloutEnd(close, prefix) => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(&format!("{prefix}\n{prefix}{close}\n{prefix}\n"));
+            }
+        }
+    }
+    out.push_str(&text[pos..range.end]);
+}
+
+fn emit_link(
+    ctx: &Context,
+    page: &mut Page,
+    out: &mut String,
+    note: NoteId,
+    i: usize,
+    own: bool,
+    stack: &mut Vec<(NoteId, Anchor)>,
+) {
+    let n = &ctx.notes[note];
+    let link = &n.syntax.links[i];
+    let resolved = &ctx.resolved[note][i];
+    let label = || link_label(ctx, link);
+    match resolved {
+        Resolved::Note { note: target, anchor } if link.kind.is_embed() => {
+            embed_note(ctx, page, out, note, link, *target, *anchor, own, stack)
+        }
+        Resolved::Note { note: target, anchor } => {
+            page.refs.push((*target, *anchor));
+            out.push_str(&format!("[{}]({REF_SCHEME}{})", label(), page.refs.len() - 1));
+        }
+        Resolved::Attachment { att, fragment } => {
+            page.attachments.push(*att);
+            let mut url = relative(&page.path, &ctx.plan.attachment[*att]);
+            if let Some(f) = fragment {
+                url.push('#');
+                url.push_str(&f.replace(' ', "%20"));
+            }
+            if link.kind.is_embed() {
+                out.push_str(&media(link, &url, &ctx.plan.attachment[*att]));
+            } else {
+                out.push_str(&format!("[{}]({url})", label()));
+            }
+        }
+        Resolved::Unpublished(_) => out.push_str(&label()),
+        Resolved::Broken => out.push_str(&format!(
+            "<span class=\"vb-broken-link\" title=\"Broken link: {}\">{}</span>",
+            html_escape(&target_text(link)),
+            label()
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn embed_note(
+    ctx: &Context,
+    page: &mut Page,
+    out: &mut String,
+    from: NoteId,
+    link: &Link,
+    target: NoteId,
+    anchor: Anchor,
+    own: bool,
+    stack: &mut Vec<(NoteId, Anchor)>,
+) {
+    let n = &ctx.notes[from];
+    let t = &ctx.notes[target];
+    let cycle = stack.iter().any(|&(s, a)| s == target && (a == anchor || a == Anchor::None));
+    if cycle || stack.len() > MAX_EMBED_DEPTH {
+        let (code, msg) = if cycle {
+            let chain: Vec<&str> = stack
+                .iter()
+                .map(|(s, _)| ctx.notes[*s].stem())
+                .chain(std::iter::once(t.stem()))
+                .collect();
+            ("embed-cycle", format!("embed cycle: {}", chain.join(" → ")))
+        } else {
+            ("embed-depth", format!("embeds nest deeper than {MAX_EMBED_DEPTH} levels"))
+        };
+        page.diagnostics.push(
+            n.diagnostic(Diagnostic::error(code, msg.clone()), link.span.clone())
+                .with_help("the embed is shown as a marker in the page"),
+        );
+        out.push_str(&format!(
+            "<span class=\"vb-embed-error\">{}</span>",
+            html_escape(&msg)
+        ));
+        return;
+    }
+    let range = match anchor {
+        Anchor::None => t.body..t.text.len(),
+        Anchor::Heading(h) => section(t, h),
+        Anchor::Block(b) => t.syntax.blocks[b].block.clone(),
+    };
+    let prefix = continuation_prefix(&n.text, link.span.start);
+    let mut inner = String::new();
+    stack.push((target, anchor));
+    emit_range(ctx, page, &mut inner, target, range, false, stack);
+    stack.pop();
+    let _ = own;
+    let inner = inner.trim_matches('\n');
+    out.push_str(&format!(
+        "\n{prefix}\n{prefix}<div class=\"vb-embed\" data-embed=\"{}\">\n{prefix}\n{prefix}{}\n{prefix}\n{prefix}</div>\n{prefix}\n{prefix}",
+        html_escape(&target_text(link)),
+        with_prefix(inner, &prefix),
+    ));
+}
+
+/// A heading's section: from the heading to the next one of the same or a higher level.
+pub fn section(note: &Note, h: usize) -> Range<usize> {
+    let hs = &note.syntax.headings;
+    let level = hs[h].level;
+    let end = hs[h + 1..]
+        .iter()
+        .find(|x| x.level <= level)
+        .map_or(note.text.len(), |x| x.range.start);
+    hs[h].range.start..end
+}
+
+/// HTML for an embedded file: image, audio, video, PDF, or a plain link.
+fn media(link: &Link, url: &str, out_path: &str) -> String {
+    let ext = out_path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    let label = link.label.as_deref().unwrap_or("");
+    // `|100` or `|100x200` sets the size; any other label is the alt text.
+    let (alt, size) = match label.rsplit_once('|').map_or(("", label), |(a, s)| (a, s)) {
+        (a, s) if parse_size(s).is_some() => (a, parse_size(s)),
+        _ => (label, None),
+    };
+    let name = link.target.path.rsplit('/').next().unwrap_or("");
+    let alt = if alt.is_empty() { name } else { alt };
+    let url = html_escape(url);
+    let alt = html_escape(alt);
+    let size_attrs = match size {
+        Some((w, Some(h))) => format!(" width=\"{w}\" height=\"{h}\""),
+        Some((w, None)) => format!(" width=\"{w}\""),
+        None => String::new(),
+    };
+    match ext.as_str() {
+        "png" | "jpg" | "jpeg" | "gif" | "bmp" | "svg" | "webp" | "avif" | "ico" | "tif"
+        | "tiff" => format!("<img src=\"{url}\" alt=\"{alt}\"{size_attrs}>"),
+        "mp3" | "wav" | "m4a" | "ogg" | "3gp" | "flac" | "aac" => {
+            format!("<audio controls src=\"{url}\"></audio>")
+        }
+        "mp4" | "webm" | "ogv" | "mov" | "mkv" => {
+            format!("<video controls src=\"{url}\"{size_attrs}></video>")
+        }
+        "pdf" => format!(
+            "<iframe class=\"vb-pdf\" src=\"{url}\" title=\"{alt}\"{size_attrs}></iframe>"
+        ),
+        _ => format!("<a href=\"{url}\">{alt}</a>"),
+    }
+}
+
+fn parse_size(s: &str) -> Option<(u32, Option<u32>)> {
+    let s = s.trim();
+    match s.split_once('x') {
+        Some((w, h)) => Some((w.trim().parse().ok()?, Some(h.trim().parse().ok()?))),
+        None => Some((s.parse().ok()?, None)),
+    }
+}
+
+/// The text a link shows: its alias or label, else the target the way Obsidian shows it
+/// (`Note > Heading`).
+fn link_label(ctx: &Context, link: &Link) -> String {
+    let _ = ctx;
+    match &link.label {
+        Some(l) if !l.trim().is_empty() => l.clone(),
+        _ => escape_text(&target_text(link).replace('#', " > ")).trim_start_matches(" > ").to_string(),
+    }
+}
+
+fn target_text(link: &Link) -> String {
+    use crate::syntax::Fragment;
+    let path = crate::links::keys::strip_md(&link.target.path).to_string();
+    match &link.target.fragment {
+        Fragment::None => path,
+        Fragment::Headings(h) => format!("{path}#{}", h.join("#")),
+        Fragment::Block(b) => format!("{path}#^{b}"),
+        Fragment::Other(o) => format!("{path}#{o}"),
+    }
+}
+
+/// Escapes text for markdown inline content: no markup, no HTML.
+pub fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '[' | ']' | '\\' | '`' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline markdown to HTML, for titles placed inside HTML elements.
+fn inline_html(md: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::ENABLE_STRIKETHROUGH),
+    );
+    let html = html.trim();
+    let html = html.strip_prefix("<p>").unwrap_or(html);
+    let html = html.strip_suffix("</p>").unwrap_or(html);
+    html.replace('\n', " ")
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn at_line_start(text: &str, pos: usize) -> bool {
+    pos == 0 || text.as_bytes().get(pos - 1) == Some(&b'\n')
+}
+
+/// The prefix that continues the containers (quotes, list items) open at `pos` on a new line:
+/// `>` kept, list markers turned into spaces.
+pub fn continuation_prefix(text: &str, pos: usize) -> String {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let lead = &text[line_start..pos];
+    let mut out = String::new();
+    let b = lead.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'>' => out.push(b[i] as char),
+            b'-' | b'*' | b'+' if b.get(i + 1).is_some_and(|c| *c == b' ') => out.push(' '),
+            b'0'..=b'9' => {
+                let mut j = i;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if j < b.len() && (b[j] == b'.' || b[j] == b')') {
+                    out.push_str(&" ".repeat(j - i + 1));
+                    i = j + 1;
+                    continue;
+                }
+                break;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Puts `prefix` after every newline of `s` (not after a final one).
+fn with_prefix(s: &str, prefix: &str) -> String {
+    if prefix.is_empty() {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut lines = s.split_inclusive('\n').peekable();
+    let mut first = true;
+    while let Some(line) = lines.next() {
+        if !first {
+            out.push_str(prefix);
+        }
+        first = false;
+        out.push_str(line);
+        if lines.peek().is_none() {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(continuation_prefix("> - ![[x]]", 4), ">   ");
+        assert_eq!(continuation_prefix("1. ![[x]]", 3), "   ");
+        assert_eq!(continuation_prefix("text ![[x]]", 5), "");
+        assert_eq!(with_prefix("a\nb\n", "> "), "a\n> b\n");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100x200"), Some((100, Some(200))));
+        assert_eq!(parse_size("100"), Some((100, None)));
+        assert_eq!(parse_size("alt"), None);
+    }
+}

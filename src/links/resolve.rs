@@ -1,0 +1,360 @@
+//! Every link of every note looked up in the [`Index`]; what cannot be found becomes a diagnostic.
+
+use rayon::prelude::*;
+
+use super::index::{AttId, Index, Lookup, NoteId};
+use crate::diagnostics::Diagnostic;
+use crate::syntax::{Fragment, Link, LinkKind};
+use crate::vault::Note;
+
+/// Where a link leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A published note, and a place in it.
+    Note {
+        /// The note.
+        note: NoteId,
+        /// Where in it.
+        anchor: Anchor,
+    },
+    /// A file of the vault.
+    Attachment {
+        /// The file.
+        att: AttId,
+        /// A fragment to keep (`page=3` for a PDF).
+        fragment: Option<String>,
+    },
+    /// A note left out by `publish: false`: shown as plain text.
+    Unpublished(NoteId),
+    /// Nowhere: shown as visibly broken text.
+    Broken,
+}
+
+/// A place in a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The top of the note.
+    None,
+    /// A heading, by index in `note.syntax.headings`.
+    Heading(usize),
+    /// A block id, by index in `note.syntax.blocks`.
+    Block(usize),
+}
+
+/// Resolves the links of every note (in parallel). The result holds, per note, one entry per
+/// link in `note.syntax.links`.
+pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Diagnostic>) {
+    let per_note: Vec<(Vec<Resolved>, Vec<Diagnostic>)> = notes
+        .par_iter()
+        .enumerate()
+        .map(|(id, note)| {
+            let mut diags = Vec::new();
+            let resolved = note
+                .syntax
+                .links
+                .iter()
+                .map(|l| resolve_one(notes, index, id, l, &mut diags))
+                .collect();
+            (resolved, diags)
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut diags = Vec::new();
+    for (r, d) in per_note {
+        all.push(r);
+        diags.extend(d);
+    }
+    (all, diags)
+}
+
+/// Resolves one link of note `from`.
+pub fn resolve_one(
+    notes: &[Note],
+    index: &Index,
+    from: NoteId,
+    link: &Link,
+    diags: &mut Vec<Diagnostic>,
+) -> Resolved {
+    let note = &notes[from];
+    let at = |d: Diagnostic| note.diagnostic(d, link.span.clone());
+    let path = link.target.path.as_str();
+    let markdown = matches!(link.kind, LinkKind::Markdown | LinkKind::MarkdownImage);
+
+    let mut escaped = false;
+    let target_note = if path.is_empty() {
+        Some(Lookup::Found(from))
+    } else {
+        let candidates;
+        (candidates, escaped) = match candidate_paths(note.folder(), path, markdown) {
+            Ok(c) => c,
+            Err(()) => {
+                diags.push(outside(&at, path));
+                return Resolved::Broken;
+            }
+        };
+        let wants_file = has_file_extension(path);
+        if wants_file
+            && let Some((att, l)) = first_found(&candidates, |p| index.attachment(p, note.folder()))
+        {
+            report_ambiguity(&l, diags, &at, |i| format!("attachment {i}"));
+            let fragment = match &link.target.fragment {
+                Fragment::None => None,
+                Fragment::Other(f) => Some(f.clone()),
+                Fragment::Headings(h) => Some(h.join("#")),
+                Fragment::Block(b) => Some(format!("^{b}")),
+            };
+            return Resolved::Attachment { att, fragment };
+        }
+        first_found(&candidates, |p| index.note(p, note.folder())).map(|(_, l)| l)
+    };
+
+    let Some(lookup) = target_note else {
+        if escaped {
+            diags.push(outside(&at, path));
+            return Resolved::Broken;
+        }
+        let (code, what) = if link.kind.is_embed() && has_file_extension(path) {
+            ("missing-attachment", "file")
+        } else if link.kind.is_embed() {
+            ("missing-embed", "note")
+        } else {
+            ("broken-link", "note")
+        };
+        let stem = path.rsplit('/').next().unwrap_or(path);
+        let stem = super::keys::strip_md(stem);
+        let near = crate::suggest::closest(stem, notes.iter().map(|n| n.stem()), 3);
+        let mut d = at(Diagnostic::error(
+            code,
+            format!("no {what} named `{path}` in the vault"),
+        ));
+        if !near.is_empty() {
+            d = d.with_help(format!(
+                "did you mean {}?",
+                near.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+        diags.push(d);
+        return Resolved::Broken;
+    };
+    report_ambiguity(&lookup, diags, &at, |i| notes[i].rel.clone());
+    let target = match lookup {
+        Lookup::Found(t) | Lookup::Ambiguous(t, _) => t,
+        Lookup::Missing => return Resolved::Broken,
+    };
+    let tnote = &notes[target];
+    if !tnote.frontmatter.publish {
+        diags.push(
+            at(Diagnostic::warning(
+                "unpublished-link",
+                format!("`{}` is left out of the book (`publish: false`)", tnote.rel),
+            ))
+            .with_help("the link is shown as plain text"),
+        );
+        return Resolved::Unpublished(target);
+    }
+    let anchor = match &link.target.fragment {
+        Fragment::None | Fragment::Other(_) => Anchor::None,
+        Fragment::Headings(chain) => match index.heading(target, chain) {
+            Some(h) => Anchor::Heading(h),
+            None => {
+                let wanted = chain.last().map(String::as_str).unwrap_or("");
+                let headings: Vec<&str> =
+                    tnote.syntax.headings.iter().map(|h| h.text.as_str()).collect();
+                let near = crate::suggest::closest(wanted, headings.iter().copied(), 3);
+                let mut d = at(Diagnostic::error(
+                    "missing-heading",
+                    format!("`{}` has no heading `{}`", tnote.rel, chain.join("#")),
+                ));
+                if !near.is_empty() {
+                    d = d.with_help(format!(
+                        "did you mean {}?",
+                        near.iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ));
+                }
+                diags.push(d);
+                return Resolved::Broken;
+            }
+        },
+        Fragment::Block(id) => {
+            match tnote
+                .syntax
+                .blocks
+                .iter()
+                .position(|b| b.id.eq_ignore_ascii_case(id))
+            {
+                Some(b) => Anchor::Block(b),
+                None => {
+                    let ids: Vec<&str> = tnote.syntax.blocks.iter().map(|b| b.id.as_str()).collect();
+                    let near = crate::suggest::closest(id, ids.iter().copied(), 3);
+                    let mut d = at(Diagnostic::error(
+                        "missing-block",
+                        format!("`{}` has no block `^{id}`", tnote.rel),
+                    ));
+                    if !near.is_empty() {
+                        d = d.with_help(format!("did you mean `^{}`?", near[0]));
+                    }
+                    diags.push(d);
+                    return Resolved::Broken;
+                }
+            }
+        }
+    };
+    Resolved::Note {
+        note: target,
+        anchor,
+    }
+}
+
+
+fn outside(at: &dyn Fn(Diagnostic) -> Diagnostic, path: &str) -> Diagnostic {
+    at(Diagnostic::error(
+        "outside-vault",
+        format!("`{path}` is outside the vault; it is not read"),
+    ))
+    .with_help("links can only reach notes and files inside the vault")
+}
+
+fn report_ambiguity(
+    l: &Lookup<usize>,
+    diags: &mut Vec<Diagnostic>,
+    at: &dyn Fn(Diagnostic) -> Diagnostic,
+    name: impl Fn(usize) -> String,
+) {
+    if let Lookup::Ambiguous(chosen, all) = l {
+        let list: Vec<String> = all.iter().map(|&i| format!("`{}`", name(i))).collect();
+        diags.push(
+            at(Diagnostic::warning(
+                "ambiguous-link",
+                format!("{} notes or files share this name: {}", all.len(), list.join(", ")),
+            ))
+            .with_help(format!(
+                "using `{}`; write the folder too to choose",
+                name(*chosen)
+            )),
+        );
+    }
+}
+
+fn first_found(
+    candidates: &[String],
+    lookup: impl Fn(&str) -> Lookup<usize>,
+) -> Option<(usize, Lookup<usize>)> {
+    candidates.iter().find_map(|c| match lookup(c) {
+        Lookup::Missing => None,
+        l @ (Lookup::Found(i) | Lookup::Ambiguous(i, _)) => Some((i, l)),
+    })
+}
+
+/// Whether the last path component has a file extension other than `.md`.
+fn has_file_extension(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rfind('.') {
+        Some(i) if i > 0 => {
+            let ext = &name[i + 1..];
+            !ext.is_empty()
+                && ext.len() <= 5
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                && !ext.eq_ignore_ascii_case("md")
+                && !ext.chars().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// The vault paths a link's path may mean, in the order to try them. Markdown links are relative
+/// to the note, then to the vault root; wikilinks the other way round. A path that climbs out of
+/// the vault (`../../x.png` one level too many) or starts at `/` is never read: like Obsidian, its
+/// file name is looked up inside the vault instead, and the flag says so. `Err` for paths that
+/// name another drive or a home folder.
+fn candidate_paths(folder: &str, path: &str, markdown: bool) -> Result<(Vec<String>, bool), ()> {
+    let path = path.replace('\\', "/");
+    if path.starts_with('~') || path.as_bytes().get(1) == Some(&b':') {
+        return Err(());
+    }
+    if let Some(rooted) = path.strip_prefix('/') {
+        let mut out: Vec<String> = normalize("", rooted).into_iter().collect();
+        out.extend(file_name(&path));
+        return Ok((out, true));
+    }
+    let relative = normalize(folder, &path);
+    let rooted = normalize("", &path);
+    let explicit_relative = path.starts_with("./") || path.starts_with("../");
+    let order = if markdown || explicit_relative {
+        [relative, rooted]
+    } else {
+        [rooted, relative]
+    };
+    let mut out: Vec<String> = Vec::new();
+    for c in order.into_iter().flatten() {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    let escaped = out.is_empty();
+    if escaped {
+        out.extend(file_name(&path));
+    }
+    Ok((out, escaped))
+}
+
+fn file_name(path: &str) -> Option<String> {
+    path.rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .map(str::to_string)
+}
+
+/// Joins `path` onto `base`, resolving `.` and `..`; `None` if it climbs out of the vault.
+fn normalize(base: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    for comp in path.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_never_leave_the_vault() {
+        assert_eq!(
+            candidate_paths("a", "../../etc/passwd", true).unwrap(),
+            (vec!["passwd".to_string()], true)
+        );
+        assert_eq!(
+            candidate_paths("", "/etc/passwd", false).unwrap(),
+            (vec!["etc/passwd".to_string(), "passwd".to_string()], true)
+        );
+        assert!(candidate_paths("", "C:/x", false).is_err());
+        assert_eq!(
+            candidate_paths("a/b", "../c.md", true).unwrap(),
+            (vec!["a/c.md".to_string()], false)
+        );
+        assert_eq!(
+            candidate_paths("a", "Note", false).unwrap(),
+            (vec!["Note".to_string(), "a/Note".to_string()], false)
+        );
+    }
+
+    #[test]
+    fn extensions() {
+        assert!(has_file_extension("pic.png"));
+        assert!(!has_file_extension("Note.md"));
+        assert!(!has_file_extension("v1.2 notes"));
+        assert!(!has_file_extension("Note"));
+    }
+}
