@@ -382,7 +382,10 @@ fn link_label(ctx: &Context, link: &Link) -> String {
     let _ = ctx;
     match &link.label {
         Some(l) if !l.trim().is_empty() => l.clone(),
-        _ => escape_text(&target_text(link).replace('#', " > ")).trim_start_matches(" > ").to_string(),
+        _ => {
+            let shown = target_text(link).replace('#', " > ");
+            escape_text(shown.trim_start_matches(" > "))
+        }
     }
 }
 
