@@ -186,7 +186,7 @@ fn emit_range(
             edits.push((c.range.end, c.range.end, 1, Edit::Snippet(i)));
         }
     }
-    edits.sort_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+    edits.sort_by_key(|e| (e.0, e.2, e.1));
 
     let mut pos = range.start;
     for (start, end, _, edit) in edits {
