@@ -303,7 +303,6 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs pipeline::build"]
 async fn vaultbook_serve_end_to_end() {
     let Some(chromium) = Chromium::launch().await else {
         return;
