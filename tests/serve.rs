@@ -432,3 +432,131 @@ async fn stopping_closes_open_pages_and_the_port() {
     let _ = ws.close(None).await;
     assert!(TcpStream::connect(addr).is_err(), "still listening");
 }
+
+/// Writes a synthetic vault of `n` notes in 20 folders, each with headings and wikilinks (some
+/// to headings) to other notes.
+fn synthetic_book(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"Synthetic\"\n[vaultbook]\nvault = \"vault\"\n",
+    )
+    .unwrap();
+    for i in 0..n {
+        let folder = dir.path().join(format!("vault/part {:02}", i % 20));
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut text = format!("# Note {i}\n\nThe opening of note {i}.\n\n");
+        for h in 0..3 {
+            text.push_str(&format!("## Section {h}\n\n"));
+            for p in 0..4 {
+                let target = (i * 7 + h * 13 + p * 31 + 1) % n;
+                text.push_str(&format!(
+                    "Paragraph {p} of section {h} in note {i}, with a link to [[Note {target}#Section {}]] and to [[Note {}]], and some **bold** text to parse.\n\n",
+                    (h + p) % 3,
+                    (target + 1) % n
+                ));
+            }
+        }
+        std::fs::write(folder.join(format!("Note {i}.md")), text).unwrap();
+    }
+    dir
+}
+
+/// Measures save → reload with the real pipeline on a 1,000-note vault. Run it with
+/// `cargo test --release --test serve -- --ignored --nocapture rebuild_latency`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: takes several seconds, prints timings"]
+async fn rebuild_latency_on_1000_notes() {
+    let dir = synthetic_book(1000);
+    let options = vaultbook::Options {
+        run_snippets: false,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let server = Server::start(
+        ServeOptions::new(dir.path(), 0),
+        vaultbook::serve::PipelineBuilder::new(options),
+    )
+    .await
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(300), server.wait_for_builds(1))
+        .await
+        .unwrap();
+    assert!(status.error.is_none(), "{:?}", status.error);
+    eprintln!("first build: {:.2}s", started.elapsed().as_secs_f64());
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "hello ").await;
+    let mut times = Vec::new();
+    for round in 0..3 {
+        let note = dir.path().join("vault/part 05/Note 505.md");
+        let text = std::fs::read_to_string(&note).unwrap();
+        let marker = format!("edited in round {round}");
+        let saved = std::time::Instant::now();
+        editor_save(&note, &format!("{text}\n{marker}\n"));
+        loop {
+            let t = tokio::time::timeout(Duration::from_secs(300), ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            if let Message::Text(t) = t
+                && t.starts_with("reload ")
+            {
+                break;
+            }
+        }
+        let elapsed = saved.elapsed();
+        let page = walk_html(&server.served_dir().unwrap())
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains("505"))
+            })
+            .expect("no page for note 505");
+        assert!(std::fs::read_to_string(&page).unwrap().contains(&marker));
+        eprintln!(
+            "save → reload, round {round}: {:.2}s",
+            elapsed.as_secs_f64()
+        );
+        times.push(elapsed);
+    }
+    times.sort();
+    eprintln!("median save → reload: {:.2}s", times[1].as_secs_f64());
+    server.stop().await;
+}
+
+/// Every .html file under `dir`.
+fn walk_html(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_html(&path));
+        } else if path.extension().is_some_and(|e| e == "html") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_server_refuses_other_host_names() {
+    let dir = book();
+    let server = start(dir.path(), Arc::default(), Duration::ZERO).await;
+    let addr = server.addr();
+    let got = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: rebound.example:80\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    assert!(got.starts_with("HTTP/1.1 403"), "{got}");
+    assert!(!got.contains("first version"));
+    assert_eq!(get(&server, "/").await.status, 200);
+    server.stop().await;
+}

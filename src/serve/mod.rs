@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     pub error: RwLock<Option<String>>,
     /// Flips to true when the server stops; open websockets close on it.
     pub stopping: tokio_watch::Receiver<bool>,
+    /// Listening on a loopback address: refuse requests whose `Host` is not this machine.
+    pub loopback_only: bool,
 }
 
 impl Shared {
@@ -150,6 +152,7 @@ impl Server {
             pushes,
             error: RwLock::new(None),
             stopping: stopping.clone(),
+            loopback_only: addr.ip().is_loopback(),
         });
         let (rebuild, changes) = mpsc::unbounded_channel();
         let watcher = if options.watch {
@@ -244,8 +247,9 @@ async fn build_loop(
     let mut pending = Changes::everything();
     loop {
         if let Some(w) = &watcher {
-            // book.toml may have moved the vault: watch what the build is about to read.
-            w.refresh();
+            // book.toml may have moved the vault: watch what the build is about to read. A full
+            // rebuild (book.toml, templates, the vault folder itself) also renews every watch.
+            w.refresh(pending.full);
         }
         let request = std::mem::take(&mut pending);
         let started = Instant::now();

@@ -124,6 +124,10 @@ impl Targets {
         if is_editor_temp(name) {
             return Meaning::Ignore;
         }
+        // The vault folder itself created, removed or renamed (seen from the root).
+        if self.vault.as_deref() == Some(path) {
+            return Meaning::Full;
+        }
         if let Some(vault) = &self.vault
             && let Ok(rel) = path.strip_prefix(vault)
         {
@@ -141,10 +145,6 @@ impl Targets {
             } else {
                 Meaning::Full
             };
-        }
-        // The vault folder itself appearing beside book.toml (or being renamed).
-        if self.vault.as_deref() == Some(path) {
-            return Meaning::Full;
         }
         Meaning::Ignore
     }
@@ -261,8 +261,19 @@ impl Watcher {
     }
 
     /// Re-reads book.toml (the vault may have moved, `templates/` may have appeared) and
-    /// adjusts what is watched.
-    pub fn refresh(&self) {
+    /// adjusts what is watched. `rewatch` watches every folder afresh: a folder that was
+    /// deleted and created again (a `git checkout`) lost its OS watch.
+    pub fn refresh(&self, rewatch: bool) {
+        if rewatch
+            && let (Ok(mut backend), Ok(mut watched)) = (self.backend.lock(), self.watched.lock())
+        {
+            if let Backend::Os(inner) = &mut *backend {
+                for (path, _) in watched.iter() {
+                    let _ = inner.unwatch(path);
+                }
+            }
+            watched.clear();
+        }
         let root = match self.targets.read() {
             Ok(t) => t.root.clone(),
             Err(_) => return,
@@ -343,6 +354,7 @@ mod tests {
     fn paths_are_classified() {
         let t = targets();
         assert_eq!(t.classify(Path::new("/b/book.toml")), Meaning::Full);
+        assert_eq!(t.classify(Path::new("/b/vault")), Meaning::Full);
         assert_eq!(
             t.classify(Path::new("/b/templates/SUMMARY.md")),
             Meaning::Full
