@@ -473,6 +473,130 @@ fn nothing_runs_without_run_or_when_disabled() {
     assert!(outcomes.iter().all(|o| o.markdown.is_empty()) && diags.is_empty());
 }
 
+/// Processes whose command line is `/bin/sleep <arg>`.
+fn sleepers(arg: &str) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
+            && cmd == format!("/bin/sleep\0{arg}\0").as_bytes()
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn fork_loops_are_bounded_and_cleaned_up_and_cpu_is_limited() {
+    let b = book("timeout = 2\nprocesses = 40\ncpu = 1");
+    let requests = vec![
+        req(
+            "fork-loop",
+            "rust",
+            "use std::process::Command;\nfn main() {\n    let mut kids = Vec::new();\n    loop {\n        match Command::new(\"/bin/sleep\").arg(\"987.25\").spawn() {\n            Ok(c) => kids.push(c),\n            Err(e) => { println!(\"spawn failed after {} processes: {}\", if kids.len() < 100 { \"fewer than 100\" } else { \"too many\" }, e.kind()); break; }\n        }\n    }\n    loop { std::thread::sleep(std::time::Duration::from_millis(50)); }\n}\n",
+        ),
+        req(
+            "spin",
+            "rust",
+            "fn main() {\n    let mut x = 0u64;\n    loop { x = x.wrapping_add(1); std::hint::black_box(x); }\n}\n",
+        ),
+    ];
+    let (outcomes, diags, _) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    let md = &outcomes[0].markdown;
+    assert!(
+        md.contains("spawn failed after fewer than 100 processes"),
+        "{md}"
+    );
+    assert!(md.contains("timed out after 2 s"), "{md}");
+    assert_eq!(sleepers("987.25"), 0, "the process group was killed");
+    let md = &outcomes[1].markdown;
+    assert!(md.contains("killed: CPU time limit (1 s)"), "{md}");
+    assert!(
+        diags.iter().any(|d| d.code == "snippet-killed"),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
+    let b = book("[vaultbook.snippets.dependencies]\nitoa = \"1\"");
+    let mut requests = vec![
+        req(
+            "itoa",
+            "rust",
+            "let mut buf = itoa::Buffer::new();\nprintln!(\"{}\", buf.format(1234u32));\n",
+        ),
+        req("plain", "rust", "println!(\"v1\");\n"),
+    ];
+    let (outcomes, diags, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(
+        outcomes[0].markdown.contains(">1234<"),
+        "{}",
+        outcomes[0].markdown
+    );
+    assert_eq!(
+        (stats.compiled_units, stats.cargo_runs),
+        (2, 1),
+        "{stats:?}"
+    );
+
+    requests[1].code = "println!(\"v2\");\n".into();
+    let (outcomes, _, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    assert!(outcomes[1].markdown.contains(">v2<"));
+    assert_eq!(
+        (stats.cached, stats.compiled_units, stats.runs),
+        (1, 1, 1),
+        "{stats:?}"
+    );
+
+    let rerun = SnippetOptions { rerun: true, ..RUN };
+    let (_, _, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &rerun);
+    assert_eq!(
+        (stats.cached, stats.runs),
+        (0, 2),
+        "--rerun-snippets runs again: {stats:?}"
+    );
+}
+
+#[test]
+fn the_output_survives_mdbook() {
+    let b = batch();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"t\"\n[output.html]\nadditional-css = [\"snippet.css\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("snippet.css"), snippets::SNIPPET_CSS).unwrap();
+    std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n- [C](c.md)\n").unwrap();
+    let page = format!(
+        "# C\n\n```rust\nfn main() {{}}\n```{}After.\n",
+        b.md("blank-lines")
+    );
+    std::fs::write(src.join("c.md"), page).unwrap();
+    mdbook_driver::MDBook::load(dir.path())
+        .unwrap()
+        .build()
+        .unwrap();
+    let html = std::fs::read_to_string(dir.path().join("book/c.html")).unwrap();
+    let pre = html
+        .find("<pre class=\"snippet-text")
+        .map(|i| &html[i..i + html[i..].find("</pre>").unwrap()])
+        .unwrap_or_else(|| panic!("no output block in {html}"));
+    assert!(
+        pre.contains("a\n\n\nb") || pre.contains("a&#10;&#10;&#10;b"),
+        "empty lines kept: {pre}"
+    );
+    assert!(html.contains("<p>After.</p>"), "{html}");
+    if std::env::var_os("SHOW_MDBOOK").is_some() {
+        println!("{pre}");
+    }
+    assert!(!html.contains("<p><div"), "{html}");
+}
+
 #[test]
 #[ignore = "prints the batch for eyeballing"]
 fn show() {
