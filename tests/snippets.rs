@@ -98,8 +98,52 @@ fn batch() -> &'static Batch {
         let book = book(
             "timeout = 5\nmax-output = \"16KiB\"\nmemory = \"256MiB\"\nfile-size = \"1MiB\"",
         );
+        let outside = book.config.root.join("vault/pwned.md");
         let requests = vec![
             req("ok", "rust", "fn main() {\n    println!(\"hello <world> & you\");\n}\n"),
+            req(
+                "outside",
+                "rust",
+                &format!(
+                    "fn main() {{\n    println!(\"{{:?}}\", std::fs::write({:?}, \"x\").map_err(|e| e.kind()));\n}}\n",
+                    outside
+                ),
+            ),
+            req(
+                "compile-fail-compiles",
+                "rust,compile_fail",
+                "fn main() { println!(\"fine\"); }\n",
+            ),
+            req(
+                "should-panic-no-panic",
+                "rust,should_panic",
+                "fn main() { println!(\"calm\"); }\n",
+            ),
+            req(
+                "should-timeout-finishes",
+                "rust,should_timeout,timeout=1",
+                "fn main() { println!(\"done early\"); }\n",
+            ),
+            req(
+                "exit-code",
+                "rust",
+                "fn main() {\n    eprintln!(\"giving up\");\n    std::process::exit(3);\n}\n",
+            ),
+            req(
+                "stack-overflow",
+                "rust",
+                "fn f(n: u64) -> u64 { if n == 0 { 0 } else { 1 + f(std::hint::black_box(n - 1)) } }\nfn main() {\n    println!(\"{}\", f(u64::MAX));\n}\n",
+            ),
+            req(
+                "edition2018",
+                "rust,edition2018",
+                "fn main() {\n    let v: Vec<&i32> = [1, 2].iter().collect();\n    let async_ = 1; let dyn_ok: &dyn std::fmt::Debug = &async_;\n    println!(\"{v:?} {dyn_ok:?}\");\n}\n",
+            ),
+            req(
+                "timing",
+                "rust",
+                "use std::time::Instant;\nfn main() {\n    let t = Instant::now();\n    std::thread::sleep(std::time::Duration::from_millis(20));\n    println!(\"slept {}\", t.elapsed().as_millis() >= 20);\n}\n",
+            ),
             req(
                 "threads",
                 "rust",
@@ -320,6 +364,63 @@ fn a_broken_snippet_falls_back_alone_and_the_others_still_run() {
     // Its neighbours in the merged binary were not taken down with it.
     assert!(b.md("ok").contains("hello"));
     assert!(b.md("env").contains("env ["));
+}
+
+#[test]
+fn announced_failures_that_do_not_happen_are_errors() {
+    let b = batch();
+    for (name, label) in [
+        (
+            "compile-fail-compiles",
+            "compiled, but it was expected to fail",
+        ),
+        ("should-panic-no-panic", "ok"),
+        ("should-timeout-finishes", "ok"),
+    ] {
+        let md = b.md(name);
+        assert!(
+            md.contains(label) && md.contains("snippet-unexpected"),
+            "{name}: {md}"
+        );
+        let d = b.diags(name);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            (d[0].code.as_str(), d[0].severity),
+            ("snippet-unexpected-success", Severity::Error)
+        );
+    }
+}
+
+#[test]
+fn other_endings_have_their_own_labels() {
+    let b = batch();
+    let md = b.md("exit-code");
+    assert!(
+        md.contains("exited with status 3") && md.contains("giving up"),
+        "{md}"
+    );
+    assert_eq!(b.codes("exit-code"), ["snippet-failed"]);
+    let md = b.md("stack-overflow");
+    assert!(md.contains("killed: stack overflow"), "{md}");
+    let md = b.md("edition2018");
+    assert!(md.contains("[1, 2] 1"), "{md}");
+    let md = b.md("timing");
+    assert!(md.contains("slept true"), "{md}");
+}
+
+#[test]
+fn snippets_cannot_write_into_the_book_when_vaultbook_is_root() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let b = batch();
+    assert!(
+        b.md("outside").contains("PermissionDenied"),
+        "{}",
+        b.md("outside")
+    );
+    assert!(!b.book.config.root.join("vault/pwned.md").exists());
 }
 
 #[test]

@@ -413,6 +413,15 @@ fn run_jobs(
     settings: &Settings,
     bar: &indicatif::ProgressBar,
 ) -> Vec<std::io::Result<RunRecord>> {
+    if !bar.is_hidden() {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} snippets [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+    }
     bar.set_length(jobs.len() as u64);
     bar.set_position(0);
     bar.set_message("running snippets");
@@ -477,6 +486,7 @@ fn normalise_output(output: &str, unit_file: &str) -> String {
     } else {
         output.replace(unit_file, "src/main.rs")
     };
+    s = strip_ansi(&s);
     let mut from = 0;
     while let Some(i) = s[from..].find("' (") {
         let at = from + i + 1;
@@ -488,6 +498,29 @@ fn normalise_output(output: &str, unit_file: &str) -> String {
         from = at;
     }
     s
+}
+
+/// Removes terminal escape sequences (`ESC [ ... letter`): a page is not a terminal, and the
+/// escape character would show as garbage.
+fn strip_ansi(s: &str) -> String {
+    if !s.contains('\x1b') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else if c != '\x1b' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn file_name(p: &Path) -> String {
@@ -536,11 +569,11 @@ fn progress_bar(wanted: bool) -> indicatif::ProgressBar {
     if !wanted || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(0);
+    // A spinner while cargo compiles (its progress is not ours to count), a bar while running.
+    let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} snippets [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{spinner} snippets: {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -589,6 +622,7 @@ mod tests {
 
     #[test]
     fn thread_ids_and_unit_files_are_normalised() {
+        assert_eq!(strip_ansi("\x1b[1;31mred\x1b[0m ok"), "red ok");
         let out = "x\nthread 'main' (31729) panicked at src/merged2024/s_0.rs:4:14:\nboom\n\
                    thread '<unnamed>' (7) panicked at src/merged2024/s_0.rs:1:1:\n'a' (1) b\n";
         assert_eq!(

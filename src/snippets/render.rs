@@ -13,6 +13,10 @@ use crate::diagnostics::Severity;
 /// It uses mdBook's theme variables, so it reads well in every light and dark theme.
 pub const SNIPPET_CSS: &str = include_str!("snippet.css");
 
+/// The most distinct outputs of a `runs=N` snippet shown on the page (each can be up to
+/// `max-output` long).
+pub const MAX_SHOWN: usize = 5;
+
 /// How a run (or a compilation) ended, as the reader is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
@@ -298,13 +302,14 @@ pub fn judge_recorded(
         }
     }
     let problem = groups.iter().find_map(|(e, _, _)| judge(e, attrs, &[]));
-    let first = &groups[0].0;
     // The headline is the first unannounced failure, else the first ending.
     let headline = groups
         .iter()
         .map(|(e, _, _)| e)
         .find(|e| judge(e, attrs, &[]).is_some())
-        .unwrap_or(first);
+        .unwrap_or(&groups[0].0)
+        .clone();
+    let headline = &headline;
     let announced = matches!(headline, Ending::Panicked if attrs.should_panic)
         || matches!(headline, Ending::TimedOut(_) if attrs.should_timeout);
     let n = rec.runs.len();
@@ -330,8 +335,14 @@ pub fn judge_recorded(
             settings.processes
         ));
     }
+    // The most frequent outputs first (stable: ties keep their order of appearance).
+    groups.sort_by_key(|g| std::cmp::Reverse(g.2));
+    if groups.len() > MAX_SHOWN {
+        notes.push(format!("the {MAX_SHOWN} most frequent are shown"));
+    }
     let outputs = groups
         .iter()
+        .take(MAX_SHOWN)
         .map(|(ending, run, count)| {
             let mut meta = vec![status_words(run)];
             meta.push(duration(run.duration_ms));
