@@ -34,6 +34,8 @@ fn book() -> tempfile::TempDir {
 struct Log {
     builds: AtomicUsize,
     requests: Mutex<Vec<Changes>>,
+    /// For each build: the served book it could start from, if any, still had its index.
+    previous: Mutex<Vec<bool>>,
 }
 
 /// A fake builder: fails when book.toml says `broken`; otherwise writes index.html (the text of
@@ -45,6 +47,10 @@ fn fake(
     move |req: &BuildRequest<'_>| {
         log.builds.fetch_add(1, Ordering::SeqCst);
         log.requests.lock().unwrap().push(req.changes.clone());
+        log.previous
+            .lock()
+            .unwrap()
+            .push(req.previous.is_some_and(|p| p.join("index.html").is_file()));
         let toml =
             std::fs::read_to_string(req.root.join("book.toml")).map_err(|e| e.to_string())?;
         if toml.contains("broken") {
@@ -286,6 +292,8 @@ async fn a_saved_note_reloads_the_page_once() {
             .iter()
             .all(|p| !p.to_string_lossy().ends_with(".swp"))
     );
+    // The second build could start from the first book.
+    assert_eq!(*log.previous.lock().unwrap(), vec![false, true]);
     server.stop().await;
 }
 

@@ -21,6 +21,13 @@ pub struct BuildRequest<'a> {
     /// anywhere under it). It is served only after `build` returns, and deleted when a newer
     /// book replaces it.
     pub out: &'a Path,
+    /// The book being served (None before the first good build). Read-only: pages may be
+    /// reading it. An incremental builder starts from a [`link_tree`] of it into `out` and
+    /// replaces only the pages that changed, each by writing a new file (never in place: the
+    /// files are hard links shared with the served book).
+    ///
+    /// [`link_tree`]: super::generation::link_tree
+    pub previous: Option<&'a Path>,
 }
 
 /// Renders the book for `serve`. Builds run one at a time, on a blocking thread.
@@ -44,8 +51,10 @@ where
 
 /// The real builder: loads book.toml and runs the whole pipeline into the staging directory.
 ///
-/// It rebuilds everything every time; the seam for `pipeline::Session` (incremental) is
-/// `request.changes`, which it receives but does not use yet.
+/// It rebuilds everything every time. The seam for an incremental `pipeline::Session`: keep the
+/// session in this struct; on `changes.full` (book.toml, templates) start a new one; otherwise
+/// hand it `changes.paths` to re-parse, `link_tree(previous, out)` and re-render only the pages
+/// whose text changed.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineBuilder {
     /// The pipeline options (`--no-run`, `--rerun-snippets`); progress bars are turned off.

@@ -256,12 +256,16 @@ async fn build_loop(
         let outcome = match shared.generations.stage() {
             Ok(staging) => {
                 let root = shared.root.clone();
+                // Held for the build: the served book stays on disk for the builder to reuse.
+                let previous = shared.generations.current();
                 let joined = tokio::task::spawn_blocking(move || {
                     let result = builder.build(&BuildRequest {
                         root: &root,
                         changes: &request,
                         out: &staging.out(),
+                        previous: previous.as_deref().map(|g| g.dir()),
                     });
+                    drop(previous);
                     (builder, staging, result)
                 })
                 .await;

@@ -60,7 +60,8 @@ impl Changes {
 }
 
 /// Files an editor writes beside the one being saved, never notes: Vim's swap files and its
-/// `4913` probe, Emacs's `.#lock` and `#autosave#`, backups ending in `~`, and similar.
+/// `4913` probe, Emacs's `.#lock` and `#autosave#`, backups ending in `~`, gedit's
+/// `.goutputstream-*`, JetBrains' `___jb_tmp___`, and similar.
 pub fn is_editor_temp(name: &str) -> bool {
     name == "4913"
         || name.ends_with('~')
@@ -79,6 +80,8 @@ pub fn is_editor_temp(name: &str) -> bool {
         .iter()
         .any(|ext| name.ends_with(ext))
         || name.starts_with(".goutputstream-")
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
         || name == ".DS_Store"
 }
 
@@ -342,6 +345,7 @@ mod tests {
             "4913",
             "#note.md#",
             "note.md.tmp",
+            "Note.md___jb_tmp___",
         ] {
             assert!(is_editor_temp(t), "{t}");
         }
