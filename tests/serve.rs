@@ -272,8 +272,13 @@ async fn a_saved_note_reloads_the_page_once() {
     let hello = expect_message(&mut ws, "hello ").await;
     assert_eq!(next_text(&mut ws).await, "ok");
 
+    let saved = std::time::Instant::now();
     editor_save(&dir.path().join("vault/Start.md"), "second version");
     let reload = expect_message(&mut ws, "reload ").await;
+    // What serve adds to the build: the watcher, the debounce, the swap, the message.
+    let overhead = saved.elapsed();
+    eprintln!("save → reload with an instant builder: {overhead:?}");
+    assert!(overhead < Duration::from_secs(2), "{overhead:?}");
     assert_ne!(reload["reload ".len()..], hello["hello ".len()..]);
     // The reload comes after the swap: the page already has the new text.
     assert!(get(&server, "/").await.body.contains("second version"));
@@ -566,5 +571,55 @@ async fn a_loopback_server_refuses_other_host_names() {
     assert!(got.starts_with("HTTP/1.1 403"), "{got}");
     assert!(!got.contains("first version"));
     assert_eq!(get(&server, "/").await.status, 200);
+    server.stop().await;
+}
+
+/// Waits until the builder has run `n` times.
+async fn wait_builds(log: &Log, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while log.builds.load(Ordering::SeqCst) < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "build {n} never came"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_and_a_moved_vault_are_watched() {
+    let dir = book();
+    let log = Arc::new(Log::default());
+    let server = start(dir.path(), log.clone(), Duration::ZERO).await;
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "hello ").await;
+
+    // A templates/ folder appears, then a template in it changes: full rebuilds.
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    wait_builds(&log, 2).await;
+    expect_message(&mut ws, "reload ").await;
+    std::fs::write(dir.path().join("templates/SUMMARY.md"), "{# x #}").unwrap();
+    expect_message(&mut ws, "reload ").await;
+    assert!(log.requests.lock().unwrap().iter().all(|c| c.full));
+
+    // book.toml moves the vault: the new one is watched, the old one no longer.
+    std::fs::create_dir(dir.path().join("notes")).unwrap();
+    std::fs::write(dir.path().join("notes/Start.md"), "from notes").unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"notes\"\n",
+    )
+    .unwrap();
+    expect_message(&mut ws, "reload ").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = log.builds.load(Ordering::SeqCst);
+    let moved = std::path::absolute(dir.path().join("notes/Other.md")).unwrap();
+    std::fs::write(&moved, "new note").unwrap();
+    expect_message(&mut ws, "reload ").await;
+    let last = log.requests.lock().unwrap().last().cloned().unwrap();
+    assert!(!last.full && last.paths.contains(&moved), "{last:?}");
+    std::fs::write(dir.path().join("vault/Start.md"), "old vault").unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(log.builds.load(Ordering::SeqCst), before + 1);
     server.stop().await;
 }
