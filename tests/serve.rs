@@ -623,3 +623,32 @@ async fn templates_and_a_moved_vault_are_watched() {
     assert_eq!(log.builds.load(Ordering::SeqCst), before + 1);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_builder_is_a_failed_build_not_the_end() {
+    let dir = book();
+    let mut inner = fake(Arc::default(), Duration::ZERO);
+    let builder = move |req: &BuildRequest<'_>| {
+        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
+        if start.contains("panic") {
+            panic!("a bug on {start}");
+        }
+        inner(req)
+    };
+    let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
+        .await
+        .unwrap();
+    server.wait_for_builds(1).await;
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "ok").await;
+    std::fs::write(dir.path().join("vault/Start.md"), "panic now").unwrap();
+    let error = expect_message(&mut ws, "error ").await;
+    assert!(
+        error.contains("panicked") && error.contains("a bug on panic now"),
+        "{error}"
+    );
+    std::fs::write(dir.path().join("vault/Start.md"), "calm again").unwrap();
+    expect_message(&mut ws, "reload ").await;
+    assert!(get(&server, "/").await.body.contains("calm again"));
+    server.stop().await;
+}

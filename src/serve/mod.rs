@@ -259,12 +259,17 @@ async fn build_loop(
                 // Held for the build: the served book stays on disk for the builder to reuse.
                 let previous = shared.generations.current();
                 let joined = tokio::task::spawn_blocking(move || {
-                    let result = builder.build(&BuildRequest {
+                    let request = BuildRequest {
                         root: &root,
                         changes: &request,
                         out: &staging.out(),
                         previous: previous.as_deref().map(|g| g.dir()),
-                    });
+                    };
+                    // A panic in the pipeline is a failed build, not the end of live reload.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        builder.build(&request)
+                    }))
+                    .unwrap_or_else(|panic| Err(panic_text(panic.as_ref())));
                     drop(previous);
                     (builder, staging, result)
                 })
@@ -325,6 +330,16 @@ async fn build_loop(
             }
         }
     }
+}
+
+/// The message of a panic, as a build error.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string());
+    format!("vaultbook panicked while building (a bug: please report it): {message}")
 }
 
 /// Records a failed build: the last good book stays served, the error goes to the terminal and
