@@ -53,6 +53,8 @@ impl Chromium {
                 "disable-background-networking",
                 "disable-component-update",
                 "disable-sync",
+                // Containers often have a tiny /dev/shm.
+                "disable-dev-shm-usage",
             ])
             .launch_timeout(WAIT)
             .build()
