@@ -308,10 +308,28 @@ impl RlimitPlan {
     }
 }
 
-fn set(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::Result<()> {
+/// The type of setrlimit's first argument: glibc has its own enum, musl and the BSDs `int`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+type Resource = libc::__rlimit_resource_t;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+type Resource = libc::c_int;
+
+fn set(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
+    // Never above the current hard limit: without privileges, raising it fails (EPERM).
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid out-parameter.
+    let max = if unsafe { libc::getrlimit(resource, &mut cur) } == 0 {
+        cur.rlim_max
+    } else {
+        libc::RLIM_INFINITY
+    };
+    let hard = (hard as libc::rlim_t).min(max);
     let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
+        rlim_cur: (soft as libc::rlim_t).min(hard),
+        rlim_max: hard,
     };
     // SAFETY: a valid rlimit struct by reference.
     if unsafe { libc::setrlimit(resource, &lim) } != 0 {
