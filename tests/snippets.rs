@@ -598,7 +598,8 @@ fn fork_loops_are_bounded_and_cleaned_up_and_cpu_is_limited() {
         ),
         req(
             "spin",
-            "rust",
+            // A long wall-clock timeout: on a loaded machine 1 s of CPU can take well over 2 s.
+            "rust,timeout=20",
             "fn main() {\n    let mut x = 0u64;\n    loop { x = x.wrapping_add(1); std::hint::black_box(x); }\n}\n",
         ),
     ];
