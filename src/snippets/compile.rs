@@ -162,6 +162,24 @@ fn unit_name_in(file: &str) -> Option<String> {
     (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| stem.to_string())
 }
 
+/// Holds an exclusive lock on the project while it is written and compiled, so that two
+/// vaultbook processes on the same book (`serve` and `build`) do not interleave their writes.
+pub fn lock_project(dir: &Path) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir).ok()?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".lock"))
+        .ok()?;
+    // SAFETY: flock on an open descriptor; released when the file is closed.
+    unsafe {
+        libc::flock(f.as_raw_fd(), libc::LOCK_EX);
+    }
+    Some(f)
+}
+
 /// One error-level compiler message.
 #[derive(Debug)]
 struct CompilerError {
