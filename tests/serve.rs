@@ -652,3 +652,38 @@ async fn a_panicking_builder_is_a_failed_build_not_the_end() {
     assert!(get(&server, "/").await.body.contains("calm again"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_changes_of_a_failed_build_are_handed_to_the_next() {
+    let dir = book();
+    let log = Arc::new(Log::default());
+    let mut inner = fake(log.clone(), Duration::ZERO);
+    let builder = move |req: &BuildRequest<'_>| {
+        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
+        let result = inner(req);
+        if start.contains("fail") {
+            return Err("a note made the build fail".to_string());
+        }
+        result
+    };
+    let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
+        .await
+        .unwrap();
+    server.wait_for_builds(1).await;
+    let start = std::path::absolute(dir.path().join("vault/Start.md")).unwrap();
+    let other = std::path::absolute(dir.path().join("vault/My Note.md")).unwrap();
+    std::fs::write(&start, "fail").unwrap();
+    let status = server.wait_for_builds(2).await;
+    assert!(status.error.is_some());
+    std::fs::write(&other, "changed").unwrap();
+    server.wait_for_builds(3).await;
+    let requests = log.requests.lock().unwrap().clone();
+    assert_eq!(requests[1], Changes::path(&start));
+    // The next build is relative to the book still served: both notes changed since.
+    let last = &requests[2];
+    assert!(
+        !last.full && last.paths.contains(&start) && last.paths.contains(&other),
+        "{last:?}"
+    );
+    server.stop().await;
+}

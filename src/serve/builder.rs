@@ -15,8 +15,9 @@ use crate::pipeline::{self, Options};
 pub struct BuildRequest<'a> {
     /// The book root, holding book.toml.
     pub root: &'a Path,
-    /// What changed since the previous build: everything for the first build, for a book.toml or
-    /// template change, and when the watcher lost track; otherwise the paths that changed.
+    /// What changed since the book in `previous` was built (failed builds in between add
+    /// theirs): everything for the first build, for a book.toml or template change, and when
+    /// the watcher lost track; otherwise the paths that changed.
     pub changes: &'a Changes,
     /// A fresh path in serve's staging area that does not exist yet: render the book here (or
     /// anywhere under it). It is served only after `build` returns, and deleted when a newer

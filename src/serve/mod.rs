@@ -245,13 +245,17 @@ async fn build_loop(
     status: tokio_watch::Sender<Status>,
 ) {
     let mut pending = Changes::everything();
+    // The changes of failed builds: still unbuilt, so the next build gets them too (changes
+    // are relative to the book being served).
+    let mut carried = Changes::default();
     loop {
         if let Some(w) = &watcher {
             // book.toml may have moved the vault: watch what the build is about to read. A full
             // rebuild (book.toml, templates, the vault folder itself) also renews every watch.
             w.refresh(pending.full);
         }
-        let request = std::mem::take(&mut pending);
+        let mut request = std::mem::take(&mut pending);
+        request.merge(std::mem::take(&mut carried));
         let started = Instant::now();
         let outcome = match shared.generations.stage() {
             Ok(staging) => {
@@ -259,7 +263,7 @@ async fn build_loop(
                 // Held for the build: the served book stays on disk for the builder to reuse.
                 let previous = shared.generations.current();
                 let joined = tokio::task::spawn_blocking(move || {
-                    let request = BuildRequest {
+                    let build = BuildRequest {
                         root: &root,
                         changes: &request,
                         out: &staging.out(),
@@ -267,16 +271,19 @@ async fn build_loop(
                     };
                     // A panic in the pipeline is a failed build, not the end of live reload.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        builder.build(&request)
+                        builder.build(&build)
                     }))
                     .unwrap_or_else(|panic| Err(panic_text(panic.as_ref())));
                     drop(previous);
-                    (builder, staging, result)
+                    (builder, staging, request, result)
                 })
                 .await;
                 match joined {
-                    Ok((b, staging, result)) => {
+                    Ok((b, staging, request, result)) => {
                         builder = b;
+                        if result.is_err() {
+                            carried = request;
+                        }
                         result.map(|dir| (staging, dir))
                     }
                     Err(e) => {
@@ -285,7 +292,10 @@ async fn build_loop(
                     }
                 }
             }
-            Err(e) => Err(format!("cannot create a staging directory: {e:#}")),
+            Err(e) => {
+                carried = request;
+                Err(format!("cannot create a staging directory: {e:#}"))
+            }
         };
         let elapsed = started.elapsed();
         match outcome {
@@ -306,7 +316,10 @@ async fn build_loop(
                     });
                     let _ = shared.pushes.send(Push::Reload(token));
                 }
-                Err(e) => fail(&shared, &status, format!("{e:#}")),
+                Err(e) => {
+                    carried = Changes::everything();
+                    fail(&shared, &status, format!("{e:#}"))
+                }
             },
             Err(text) => fail(&shared, &status, text),
         }
