@@ -34,22 +34,31 @@ fn req(name: &str, info: &str, code: &str) -> SnippetRequest {
 }
 
 struct Book {
-    _root: tempfile::TempDir,
+    /// Removed on drop; `None` for the shared batch, whose book outlives every test.
+    _root: Option<tempfile::TempDir>,
     config: Config,
     tera: tera::Tera,
 }
 
+/// A book in a new temporary folder (gone with the `Book`).
 fn book(snippets_toml: &str) -> Book {
     let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("vault")).unwrap();
+    let mut b = book_at(root.path(), snippets_toml);
+    b._root = Some(root);
+    b
+}
+
+/// A book rooted at `root`.
+fn book_at(root: &Path, snippets_toml: &str) -> Book {
+    std::fs::create_dir_all(root.join("vault")).unwrap();
     let config = Config::from_str(
-        root.path(),
+        root,
         &format!("[book]\ntitle = 't'\n[vaultbook.snippets]\n{snippets_toml}\n"),
     )
     .unwrap();
-    let tera = vaultbook::templates::load(root.path()).unwrap();
+    let tera = vaultbook::templates::load(root).unwrap();
     Book {
-        _root: root,
+        _root: None,
         config,
         tera,
     }
@@ -60,6 +69,11 @@ const RUN: SnippetOptions = SnippetOptions {
     rerun: false,
     progress: false,
 };
+
+/// Runs everything again, cached or not.
+fn rerun() -> SnippetOptions {
+    SnippetOptions { rerun: true, ..RUN }
+}
 
 struct Batch {
     book: Book,
@@ -95,7 +109,13 @@ impl Batch {
 fn batch() -> &'static Batch {
     static BATCH: OnceLock<Batch> = OnceLock::new();
     BATCH.get_or_init(|| {
-        let book = book(
+        // A static is never dropped, so the batch lives in cargo's scratch folder for tests
+        // rather than in a temporary folder that would be left behind; its compiled project is
+        // reused by the next `cargo test`, and `rerun` makes every run happen again anyway.
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snippets-batch");
+        let _ = std::fs::remove_file(root.join("vault/pwned.md"));
+        let book = book_at(
+            &root,
             "timeout = 5\nmax-output = \"16KiB\"\nmemory = \"256MiB\"\nfile-size = \"1MiB\"",
         );
         let outside = book.config.root.join("vault/pwned.md");
@@ -260,7 +280,7 @@ fn batch() -> &'static Batch {
             ),
         ];
         let (outcomes, diags, stats) =
-            run_all_with_stats(&requests, &book.config, &book.tera, &RUN);
+            run_all_with_stats(&requests, &book.config, &book.tera, &rerun());
         Batch {
             book,
             requests,
@@ -660,8 +680,7 @@ fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
         "{stats:?}"
     );
 
-    let rerun = SnippetOptions { rerun: true, ..RUN };
-    let (_, _, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &rerun);
+    let (_, _, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &rerun());
     assert_eq!(
         (stats.cached, stats.runs),
         (0, 2),
