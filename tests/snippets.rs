@@ -689,6 +689,34 @@ fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
 }
 
 #[test]
+fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
+    let b =
+        book("[vaultbook.snippets.dependencies]\nnowhere = { path = \"/nonexistent/nowhere\" }");
+    let requests = vec![req("needs-dep", "rust", "println!(\"hi\");\n")];
+    for _ in 0..2 {
+        let (outcomes, diags, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+        assert_eq!(
+            stats.cached, 0,
+            "a failure of the environment is not cached"
+        );
+        assert!(
+            outcomes[0].markdown.contains("not run"),
+            "{}",
+            outcomes[0].markdown
+        );
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            (diags[0].code.as_str(), diags[0].severity),
+            ("snippet-not-run", Severity::Error)
+        );
+        assert!(diags[0].message.contains("nowhere"), "{}", diags[0].message);
+        if std::env::var_os("SHOW").is_some() {
+            println!("{}\n{}", diags[0].message, outcomes[0].markdown);
+        }
+    }
+}
+
+#[test]
 fn the_output_survives_mdbook() {
     let b = batch();
     let dir = tempfile::tempdir().unwrap();

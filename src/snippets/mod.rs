@@ -341,16 +341,23 @@ fn report_not_run(
         if attrs::parse(&req.info).0.ignore {
             continue;
         }
+        // The first line is the message; cargo's "Caused by" chain goes into the help.
+        let (first, rest) = why.split_once('\n').unwrap_or((why, ""));
+        let first = first.trim().trim_start_matches("error: ");
+        let mut help = String::from(
+            "check that cargo and rustc work, and the [vaultbook.snippets] dependencies",
+        );
+        if !rest.trim().is_empty() {
+            help = format!("{}\n{help}", rest.trim_end());
+        }
         diags.push(
             Diagnostic::error(
                 "snippet-not-run",
-                format!("the snippet could not be run: {why}"),
+                format!("the snippet could not be run: {first}"),
             )
             .in_file(req.file.clone())
             .at(req.span)
-            .with_help(
-                "check that cargo and rustc work, and the [vaultbook.snippets] dependencies",
-            ),
+            .with_help(help),
         );
         if let Ok(md) = render::to_markdown(tera, &render::not_run_view(why)) {
             outcomes[i].markdown = md;
