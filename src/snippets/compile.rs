@@ -12,6 +12,9 @@ use std::process::{Command, Stdio};
 
 use super::merge::{self, Unit};
 
+/// Cargo runs at most: the first, retries without the culprits, and a last all-solo one.
+const MAX_ROUNDS: usize = 5;
+
 /// How a unit came out of compilation.
 #[derive(Debug, Clone)]
 pub enum UnitResult {
@@ -57,9 +60,10 @@ pub fn compile(
         .filter(|u| u.solo.is_some())
         .map(|u| u.name.clone())
         .collect();
-    // Each round either succeeds or moves at least one unit to solo; the cap bounds the rounds
-    // when errors hide one another, after which a failing merged binary goes solo entirely.
-    for round in 0..4 {
+    // Each round either succeeds or moves at least one unit to solo. When errors keep hiding
+    // one another, the next-to-last round sends a failing merged binary's units all solo, so
+    // the last round always compiles whatever is left.
+    for round in 0..MAX_ROUNDS {
         let merged_units: Vec<&Unit> = units.iter().filter(|u| !solo.contains(&u.name)).collect();
         let solo_units: Vec<&Unit> = units.iter().filter(|u| solo.contains(&u.name)).collect();
         if let Err(e) = merge::write_project(dir, dependencies, &merged_units, &solo_units) {
@@ -102,7 +106,7 @@ pub fn compile(
                 .filter_map(|f| unit_name_in(f))
                 .filter(|n| members.iter().any(|u| &u.name == n))
                 .collect();
-            if culprits.is_empty() || round == 3 {
+            if culprits.is_empty() || round + 2 >= MAX_ROUNDS {
                 solo.extend(members.iter().map(|u| u.name.clone()));
             } else {
                 solo.extend(culprits.iter().cloned());
@@ -110,7 +114,7 @@ pub fn compile(
             report.fell_back.extend(culprits);
             retry = true;
         }
-        if retry {
+        if retry && round + 1 < MAX_ROUNDS {
             continue;
         }
         for u in units {
