@@ -771,3 +771,10 @@ fn show() {
         println!("{}", d.one_line());
     }
 }
+
+#[test]
+#[ignore = "renders the mdBook in $SNIPPET_BOOK (for looking at the CSS in a browser)"]
+fn render_a_book_for_eyeballing() {
+    let dir = std::env::var("SNIPPET_BOOK").expect("SNIPPET_BOOK=<an mdBook folder>");
+    mdbook_driver::MDBook::load(&dir).unwrap().build().unwrap();
+}
