@@ -245,6 +245,11 @@ fn batch() -> &'static Batch {
                 "use std::io::Write;\nfn main() {\n    let mut f = std::fs::File::create(\"big.bin\").unwrap();\n    let chunk = vec![0u8; 1 << 16];\n    loop { f.write_all(&chunk).unwrap(); }\n}\n",
             ),
             req(
+                "session",
+                "rust",
+                "fn main() {\n    let stat = std::fs::read_to_string(\"/proc/self/stat\").unwrap();\n    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();\n    let pid = std::process::id().to_string();\n    println!(\"group leader {}, session leader {}\", f[2] == pid, f[3] == pid);\n}\n",
+            ),
+            req(
                 "env",
                 "rust",
                 "fn main() {\n    let mut keys: Vec<String> = std::env::vars().map(|(k, _)| k).collect();\n    keys.sort();\n    println!(\"env {keys:?}\");\n    println!(\"args {}\", std::env::args().count());\n}\n",
@@ -497,6 +502,11 @@ fn runs_are_in_a_fresh_dir_with_an_empty_environment() {
         "{md}"
     );
     assert!(!md.contains(&*b.book.config.root.to_string_lossy()), "{md}");
+    let md = b.md("session");
+    assert!(
+        md.contains("group leader true, session leader true"),
+        "{md}"
+    );
     let md = b.md("env");
     assert!(
         md.contains("env [&quot;RUST_BACKTRACE&quot;, &quot;TMPDIR&quot;]"),
