@@ -245,6 +245,11 @@ fn batch() -> &'static Batch {
                 "use std::io::Write;\nfn main() {\n    let mut f = std::fs::File::create(\"big.bin\").unwrap();\n    let chunk = vec![0u8; 1 << 16];\n    loop { f.write_all(&chunk).unwrap(); }\n}\n",
             ),
             req(
+                "ok-again",
+                "rust",
+                "fn main() {\n    println!(\"hello <world> & you\");\n}\n",
+            ),
+            req(
                 "session",
                 "rust",
                 "fn main() {\n    let stat = std::fs::read_to_string(\"/proc/self/stat\").unwrap();\n    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();\n    let pid = std::process::id().to_string();\n    println!(\"group leader {}, session leader {}\", f[2] == pid, f[3] == pid);\n}\n",
@@ -304,6 +309,17 @@ fn ok_output_is_embedded_escaped() {
     assert!(md.contains("snippet-ok"), "{md}");
     assert!(md.contains("exit status 0"), "{md}");
     assert!(b.diags("ok").is_empty());
+    // The same snippet twice (an embed): the same output, from one run. Not run: three
+    // compile_fail, two broken, one no_run; `runs=3` runs twice more.
+    const NOT_RUN: usize = 6;
+    const EXTRA_RUNS: usize = 2;
+    assert_eq!(b.md("ok-again"), md);
+    assert_eq!(
+        b.stats.runs,
+        b.requests.len() - b.stats.ignored - 1 - NOT_RUN + EXTRA_RUNS,
+        "{:?}",
+        b.stats
+    );
 }
 
 #[test]

@@ -164,9 +164,16 @@ pub fn run_all_with_stats(
     let mut infra: BTreeMap<usize, String> = BTreeMap::new();
     if !misses.is_empty() {
         let bar = runner::progress_bar(options.progress);
+        // Identical snippets (same key: an embed shows a note twice) are compiled and run once.
+        let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();
+        let distinct: Vec<usize> = misses
+            .iter()
+            .copied()
+            .filter(|&i| *first_of.entry(prepared[i].key.as_str()).or_insert(i) == i)
+            .collect();
         compile_and_run(
             &prepared,
-            &misses,
+            &distinct,
             &settings,
             &dir,
             &bar,
@@ -175,6 +182,15 @@ pub fn run_all_with_stats(
             &mut stats,
         );
         bar.finish_and_clear();
+        for &i in &misses {
+            let first = first_of[prepared[i].key.as_str()];
+            if first != i {
+                recorded[i] = recorded[first].clone();
+                if let Some(why) = infra.get(&first).cloned() {
+                    infra.insert(i, why);
+                }
+            }
+        }
         for &i in &misses {
             if let (Some(r), false) = (&recorded[i], infra.contains_key(&i)) {
                 // A cache that cannot be written only costs time on the next build.
