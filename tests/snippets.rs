@@ -235,6 +235,11 @@ fn batch() -> &'static Batch {
                 "fn main() {\n    let mut v: Vec<Vec<u8>> = Vec::new();\n    loop { v.push(vec![1u8; 1 << 20]); }\n}\n",
             ),
             req(
+                "thread-hog",
+                "rust",
+                "fn main() {\n    let mut hs = Vec::new();\n    for _ in 0..2000 {\n        hs.push(std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(300))));\n    }\n}\n",
+            ),
+            req(
                 "files",
                 "rust",
                 "fn main() {\n    std::fs::write(\"note.txt\", \"hi\").unwrap();\n    println!(\"cwd {}\", std::env::current_dir().unwrap().display());\n    println!(\"read back {}\", std::fs::read_to_string(\"note.txt\").unwrap());\n    println!(\"files {}\", std::fs::read_dir(\".\").unwrap().count());\n}\n",
@@ -505,6 +510,12 @@ fn memory_and_file_size_limits_kill() {
     let md = b.md("memory-hog");
     assert!(md.contains("killed: memory limit (256 MiB)"), "{md}");
     assert_eq!(b.codes("memory-hog"), ["snippet-killed"]);
+    let md = b.md("thread-hog");
+    assert!(md.contains("failed to spawn thread"), "{md}");
+    assert!(
+        md.contains("the memory limit (256 MiB) may have been reached"),
+        "{md}"
+    );
     let md = b.md("big-file");
     assert!(md.contains("killed: file size limit (1 MiB)"), "{md}");
 }

@@ -325,14 +325,19 @@ pub fn judge_recorded(
             "one run of a nondeterministic program: another run may print something else".into(),
         );
     }
-    if rec
-        .runs
-        .iter()
-        .any(|r| r.output.contains("Resource temporarily unavailable"))
-    {
+    // Limits that a program sees as failed calls rather than signals (fork, thread spawn, mmap).
+    let printed = |what: &str| rec.runs.iter().any(|r| r.output.contains(what));
+    if printed("Resource temporarily unavailable") {
+        // EAGAIN from fork or pthread_create: too many tasks, or no memory for a thread stack.
         notes.push(format!(
-            "the process limit ({}) may have been reached",
-            settings.processes
+            "the process limit ({}) or the memory limit ({}) may have been reached",
+            settings.processes,
+            size(settings.memory)
+        ));
+    } else if printed("Cannot allocate memory") || printed("OutOfMemory") {
+        notes.push(format!(
+            "the memory limit ({}) may have been reached",
+            size(settings.memory)
         ));
     }
     // The most frequent outputs first (stable: ties keep their order of appearance).
