@@ -319,7 +319,7 @@ pub fn normalise(text: &str, dir: &Path, unit_file: &str) -> String {
 
 /// Replaces `<anything>{marker}<one path component>/` with `with`, for machine-specific roots
 /// (`/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/` → `$CARGO/`).
-fn replace_prefixed_dir(text: &str, marker: &str, with: &str) -> String {
+pub fn replace_prefixed_dir(text: &str, marker: &str, with: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find(marker) {

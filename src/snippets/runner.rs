@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use super::merge;
 use super::sandbox::{Limits, RunArea, RunRecord};
 use super::settings::Settings;
+use super::{compile, merge};
 
 /// One process to start.
 pub struct Job {
@@ -98,8 +98,9 @@ pub fn run_jobs(
         .collect()
 }
 
-/// Makes a run's output independent of how it was built and of the OS: the unit's file in the
-/// merged project is named `src/main.rs` (as if the snippet were a crate of its own), and the
+/// Makes a run's output independent of how it was built and of the machine: the unit's file in
+/// the merged project is named `src/main.rs` (as if the snippet were a crate of its own), the
+/// standard library's and the registry's paths are shortened, and the
 /// thread id that panic messages carry since Rust 1.91 (`thread 'main' (4242) panicked`) is
 /// dropped, so that `runs=N` compares what the program did, not which tid it got.
 pub fn normalise_output(output: &str, unit_file: &str) -> String {
@@ -109,6 +110,10 @@ pub fn normalise_output(output: &str, unit_file: &str) -> String {
         output.replace(unit_file, "src/main.rs")
     };
     s = strip_ansi(&s);
+    // Panics inside std or a dependency name the machine's paths: shorten them as rustc's
+    // errors are (`$RUST/library/std/...`, `$CARGO/rayon-1.10.0/...`).
+    s = compile::replace_prefixed_dir(&s, "/rustc/", "$RUST/");
+    s = compile::replace_prefixed_dir(&s, "/.cargo/registry/src/", "$CARGO/");
     let mut from = 0;
     while let Some(i) = s[from..].find("' (") {
         let at = from + i + 1;
@@ -167,6 +172,13 @@ mod tests {
     #[test]
     fn thread_ids_and_unit_files_are_normalised() {
         assert_eq!(strip_ansi("\x1b[1;31mred\x1b[0m ok"), "red ok");
+        assert_eq!(
+            normalise_output(
+                "at /rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/std/x.rs:1:2:",
+                ""
+            ),
+            "at $RUST/library/std/x.rs:1:2:"
+        );
         let out = "x\nthread 'main' (31729) panicked at src/merged2024/s_0.rs:4:14:\nboom\n\
                    thread '<unnamed>' (7) panicked at src/merged2024/s_0.rs:1:1:\n'a' (1) b\n";
         assert_eq!(
