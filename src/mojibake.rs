@@ -15,6 +15,9 @@
 //! Cyrillic, Greek, Hebrew, CJK …). `Fuß“`, `CAFÉ…` and `un café…”` are not reported.
 
 use std::ops::Range;
+use std::path::Path;
+
+use crate::diagnostics::{Diagnostic, LineIndex};
 
 /// One run of mojibake in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,50 @@ pub fn find(text: &str) -> Vec<Mojibake> {
         out.push(Mojibake { range, repaired });
     }
     out
+}
+
+/// A `mojibake` warning for every finding in `text` (the contents of `file`, relative to the book
+/// root), with the repaired text as help. Invisible repairs (a no-break space, a byte order mark)
+/// are shown escaped.
+///
+/// ```
+/// let diags = vaultbook::mojibake::diagnostics("vault/A.md".as_ref(), "x â€” y");
+/// assert_eq!(diags[0].message, "`â€”` looks like mojibake (UTF-8 text read as Windows-1252)");
+/// assert_eq!(diags[0].help.as_deref(), Some("replace it with `—`"));
+/// assert_eq!((diags[0].span.unwrap().line, diags[0].span.unwrap().column), (1, 3));
+/// ```
+pub fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
+    let found = find(text);
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let lines = LineIndex::new(text);
+    found
+        .into_iter()
+        .map(|m| {
+            let shown: String = m
+                .repaired
+                .chars()
+                .map(|c| {
+                    if c.is_control() || (c.is_whitespace() && c != ' ') || c == '\u{feff}' {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            Diagnostic::warning(
+                "mojibake",
+                format!(
+                    "`{}` looks like mojibake (UTF-8 text read as Windows-1252)",
+                    &text[m.range.clone()]
+                ),
+            )
+            .in_file(file)
+            .at(lines.span(text, m.range))
+            .with_help(format!("replace it with `{shown}`"))
+        })
+        .collect()
 }
 
 /// `text` with every run of mojibake replaced by what it stood for, repeated (at most three
@@ -246,6 +293,16 @@ mod tests {
             find(text)
                 .iter()
                 .any(|m| m.range == (isnt..isnt + "â€™".len()))
+        );
+    }
+
+    #[test]
+    fn invisible_repairs_are_shown_escaped() {
+        let diags = diagnostics(Path::new("a.md"), "a\u{a0}Â\u{a0}b ï»¿");
+        let help: Vec<&str> = diags.iter().filter_map(|d| d.help.as_deref()).collect();
+        assert_eq!(
+            help,
+            ["replace it with `\\u{a0}`", "replace it with `\\u{feff}`"]
         );
     }
 
