@@ -491,13 +491,11 @@ impl TokenSink for Collector {
                         line,
                     }),
                     "srcset" => {
-                        for candidate in value.split(',') {
-                            if let Some(url) = candidate.split_ascii_whitespace().next() {
-                                page.links.push(Link {
-                                    value: url.to_string(),
-                                    line,
-                                });
-                            }
+                        for url in srcset_urls(value) {
+                            page.links.push(Link {
+                                value: url.to_string(),
+                                line,
+                            });
                         }
                     }
                     _ => {}
@@ -516,6 +514,34 @@ impl TokenSink for Collector {
             "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
             "plaintext" => TokenSinkResult::Plaintext,
             _ => TokenSinkResult::Continue,
+        }
+    }
+}
+
+/// The URLs of a `srcset` value, as the HTML standard splits it: a URL is a run of
+/// non-whitespace (trailing commas end it), followed by descriptors up to the next comma. So the
+/// comma inside `data:image/png;base64,…` does not split the URL.
+fn srcset_urls(value: &str) -> Vec<&str> {
+    let mut urls = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            return urls;
+        }
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let url = &rest[..end];
+        rest = &rest[end..];
+        let trimmed = url.trim_end_matches(',');
+        if trimmed.len() == url.len() {
+            // Descriptors follow, up to the next comma (none hold a comma outside parentheses
+            // in practice).
+            rest = rest.find(',').map_or("", |i| &rest[i + 1..]);
+        }
+        if !trimmed.is_empty() {
+            urls.push(trimmed);
         }
     }
 }
@@ -596,6 +622,19 @@ mod tests {
             Some("docs/book")
         );
         assert_eq!(mount_path("https://example.com"), None);
+    }
+
+    #[test]
+    fn srcset_splits_like_the_standard() {
+        assert_eq!(srcset_urls("a.png 1x, b.png 2x"), ["a.png", "b.png"]);
+        // Without whitespace, a comma is part of the URL (as browsers read it).
+        assert_eq!(srcset_urls("a.png,b.png"), ["a.png,b.png"]);
+        assert_eq!(srcset_urls("a.png, b.png"), ["a.png", "b.png"]);
+        assert_eq!(
+            srcset_urls("data:image/png;base64,AAAA 1x, c.png 480w"),
+            ["data:image/png;base64,AAAA", "c.png"]
+        );
+        assert_eq!(srcset_urls("  "), Vec::<&str>::new());
     }
 
     #[test]
