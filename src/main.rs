@@ -127,7 +127,12 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             let mut options = vaultbook::serve::ServeOptions::new(dir, *port);
             options.hostname = hostname.clone();
             options.poll = *poll;
-            let builder = vaultbook::serve::PipelineBuilder::new(snippets.options());
+            let shown = match (cli.quiet, cli.verbose) {
+                (true, _) => Severity::Error,
+                (_, true) => Severity::Info,
+                _ => Severity::Warning,
+            };
+            let builder = vaultbook::serve::PipelineBuilder::new(snippets.options()).showing(shown);
             vaultbook::serve::run(options, *open, builder)?;
             Ok(ExitCode::SUCCESS)
         }

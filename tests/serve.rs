@@ -34,6 +34,8 @@ fn book() -> tempfile::TempDir {
 struct Log {
     builds: AtomicUsize,
     requests: Mutex<Vec<Changes>>,
+    /// For each build: the served book it could start from, if any, still had its index.
+    previous: Mutex<Vec<bool>>,
 }
 
 /// A fake builder: fails when book.toml says `broken`; otherwise writes index.html (the text of
@@ -45,6 +47,10 @@ fn fake(
     move |req: &BuildRequest<'_>| {
         log.builds.fetch_add(1, Ordering::SeqCst);
         log.requests.lock().unwrap().push(req.changes.clone());
+        log.previous
+            .lock()
+            .unwrap()
+            .push(req.previous.is_some_and(|p| p.join("index.html").is_file()));
         let toml =
             std::fs::read_to_string(req.root.join("book.toml")).map_err(|e| e.to_string())?;
         if toml.contains("broken") {
@@ -266,8 +272,13 @@ async fn a_saved_note_reloads_the_page_once() {
     let hello = expect_message(&mut ws, "hello ").await;
     assert_eq!(next_text(&mut ws).await, "ok");
 
+    let saved = std::time::Instant::now();
     editor_save(&dir.path().join("vault/Start.md"), "second version");
     let reload = expect_message(&mut ws, "reload ").await;
+    // What serve adds to the build: the watcher, the debounce, the swap, the message.
+    let overhead = saved.elapsed();
+    eprintln!("save → reload with an instant builder: {overhead:?}");
+    assert!(overhead < Duration::from_secs(2), "{overhead:?}");
     assert_ne!(reload["reload ".len()..], hello["hello ".len()..]);
     // The reload comes after the swap: the page already has the new text.
     assert!(get(&server, "/").await.body.contains("second version"));
@@ -286,6 +297,8 @@ async fn a_saved_note_reloads_the_page_once() {
             .iter()
             .all(|p| !p.to_string_lossy().ends_with(".swp"))
     );
+    // The second build could start from the first book.
+    assert_eq!(*log.previous.lock().unwrap(), vec![false, true]);
     server.stop().await;
 }
 
@@ -431,4 +444,246 @@ async fn stopping_closes_open_pages_and_the_port() {
     assert!(closed.is_ok());
     let _ = ws.close(None).await;
     assert!(TcpStream::connect(addr).is_err(), "still listening");
+}
+
+/// Writes a synthetic vault of `n` notes in 20 folders, each with headings and wikilinks (some
+/// to headings) to other notes.
+fn synthetic_book(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"Synthetic\"\n[vaultbook]\nvault = \"vault\"\n",
+    )
+    .unwrap();
+    for i in 0..n {
+        let folder = dir.path().join(format!("vault/part {:02}", i % 20));
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut text = format!("# Note {i}\n\nThe opening of note {i}.\n\n");
+        for h in 0..3 {
+            text.push_str(&format!("## Section {h}\n\n"));
+            for p in 0..4 {
+                let target = (i * 7 + h * 13 + p * 31 + 1) % n;
+                text.push_str(&format!(
+                    "Paragraph {p} of section {h} in note {i}, with a link to [[Note {target}#Section {}]] and to [[Note {}]], and some **bold** text to parse.\n\n",
+                    (h + p) % 3,
+                    (target + 1) % n
+                ));
+            }
+        }
+        std::fs::write(folder.join(format!("Note {i}.md")), text).unwrap();
+    }
+    dir
+}
+
+/// Measures save → reload with the real pipeline on a 1,000-note vault. Run it with
+/// `cargo test --release --test serve -- --ignored --nocapture rebuild_latency`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: takes several seconds, prints timings"]
+async fn rebuild_latency_on_1000_notes() {
+    let dir = synthetic_book(1000);
+    let options = vaultbook::Options {
+        run_snippets: false,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let server = Server::start(
+        ServeOptions::new(dir.path(), 0),
+        vaultbook::serve::PipelineBuilder::new(options),
+    )
+    .await
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(300), server.wait_for_builds(1))
+        .await
+        .unwrap();
+    assert!(status.error.is_none(), "{:?}", status.error);
+    eprintln!("first build: {:.2}s", started.elapsed().as_secs_f64());
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "hello ").await;
+    let mut times = Vec::new();
+    for round in 0..3 {
+        let note = dir.path().join("vault/part 05/Note 505.md");
+        let text = std::fs::read_to_string(&note).unwrap();
+        let marker = format!("edited in round {round}");
+        let saved = std::time::Instant::now();
+        editor_save(&note, &format!("{text}\n{marker}\n"));
+        loop {
+            let t = tokio::time::timeout(Duration::from_secs(300), ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            if let Message::Text(t) = t
+                && t.starts_with("reload ")
+            {
+                break;
+            }
+        }
+        let elapsed = saved.elapsed();
+        let page = walk_html(&server.served_dir().unwrap())
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains("505"))
+            })
+            .expect("no page for note 505");
+        assert!(std::fs::read_to_string(&page).unwrap().contains(&marker));
+        eprintln!(
+            "save → reload, round {round}: {:.2}s",
+            elapsed.as_secs_f64()
+        );
+        times.push(elapsed);
+    }
+    times.sort();
+    eprintln!("median save → reload: {:.2}s", times[1].as_secs_f64());
+    server.stop().await;
+}
+
+/// Every .html file under `dir`.
+fn walk_html(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_html(&path));
+        } else if path.extension().is_some_and(|e| e == "html") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_server_refuses_other_host_names() {
+    let dir = book();
+    let server = start(dir.path(), Arc::default(), Duration::ZERO).await;
+    let addr = server.addr();
+    let got = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: rebound.example:80\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    assert!(got.starts_with("HTTP/1.1 403"), "{got}");
+    assert!(!got.contains("first version"));
+    assert_eq!(get(&server, "/").await.status, 200);
+    server.stop().await;
+}
+
+/// Waits until the builder has run `n` times.
+async fn wait_builds(log: &Log, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while log.builds.load(Ordering::SeqCst) < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "build {n} never came"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_and_a_moved_vault_are_watched() {
+    let dir = book();
+    let log = Arc::new(Log::default());
+    let server = start(dir.path(), log.clone(), Duration::ZERO).await;
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "hello ").await;
+
+    // A templates/ folder appears, then a template in it changes: full rebuilds.
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    wait_builds(&log, 2).await;
+    expect_message(&mut ws, "reload ").await;
+    std::fs::write(dir.path().join("templates/SUMMARY.md"), "{# x #}").unwrap();
+    expect_message(&mut ws, "reload ").await;
+    assert!(log.requests.lock().unwrap().iter().all(|c| c.full));
+
+    // book.toml moves the vault: the new one is watched, the old one no longer.
+    std::fs::create_dir(dir.path().join("notes")).unwrap();
+    std::fs::write(dir.path().join("notes/Start.md"), "from notes").unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"notes\"\n",
+    )
+    .unwrap();
+    expect_message(&mut ws, "reload ").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = log.builds.load(Ordering::SeqCst);
+    let moved = std::path::absolute(dir.path().join("notes/Other.md")).unwrap();
+    std::fs::write(&moved, "new note").unwrap();
+    expect_message(&mut ws, "reload ").await;
+    let last = log.requests.lock().unwrap().last().cloned().unwrap();
+    assert!(!last.full && last.paths.contains(&moved), "{last:?}");
+    std::fs::write(dir.path().join("vault/Start.md"), "old vault").unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(log.builds.load(Ordering::SeqCst), before + 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_builder_is_a_failed_build_not_the_end() {
+    let dir = book();
+    let mut inner = fake(Arc::default(), Duration::ZERO);
+    let builder = move |req: &BuildRequest<'_>| {
+        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
+        if start.contains("panic") {
+            panic!("a bug on {start}");
+        }
+        inner(req)
+    };
+    let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
+        .await
+        .unwrap();
+    server.wait_for_builds(1).await;
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "ok").await;
+    std::fs::write(dir.path().join("vault/Start.md"), "panic now").unwrap();
+    let error = expect_message(&mut ws, "error ").await;
+    assert!(
+        error.contains("panicked") && error.contains("a bug on panic now"),
+        "{error}"
+    );
+    std::fs::write(dir.path().join("vault/Start.md"), "calm again").unwrap();
+    expect_message(&mut ws, "reload ").await;
+    assert!(get(&server, "/").await.body.contains("calm again"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_changes_of_a_failed_build_are_handed_to_the_next() {
+    let dir = book();
+    let log = Arc::new(Log::default());
+    let mut inner = fake(log.clone(), Duration::ZERO);
+    let builder = move |req: &BuildRequest<'_>| {
+        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
+        let result = inner(req);
+        if start.contains("fail") {
+            return Err("a note made the build fail".to_string());
+        }
+        result
+    };
+    let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
+        .await
+        .unwrap();
+    server.wait_for_builds(1).await;
+    let start = std::path::absolute(dir.path().join("vault/Start.md")).unwrap();
+    let other = std::path::absolute(dir.path().join("vault/My Note.md")).unwrap();
+    std::fs::write(&start, "fail").unwrap();
+    let status = server.wait_for_builds(2).await;
+    assert!(status.error.is_some());
+    std::fs::write(&other, "changed").unwrap();
+    server.wait_for_builds(3).await;
+    let requests = log.requests.lock().unwrap().clone();
+    assert_eq!(requests[1], Changes::path(&start));
+    // The next build is relative to the book still served: both notes changed since.
+    let last = &requests[2];
+    assert!(
+        !last.full && last.paths.contains(&start) && last.paths.contains(&other),
+        "{last:?}"
+    );
+    server.stop().await;
 }

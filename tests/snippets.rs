@@ -34,22 +34,31 @@ fn req(name: &str, info: &str, code: &str) -> SnippetRequest {
 }
 
 struct Book {
-    _root: tempfile::TempDir,
+    /// Removed on drop; `None` for the shared batch, whose book outlives every test.
+    _root: Option<tempfile::TempDir>,
     config: Config,
     tera: tera::Tera,
 }
 
+/// A book in a new temporary folder (gone with the `Book`).
 fn book(snippets_toml: &str) -> Book {
     let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("vault")).unwrap();
+    let mut b = book_at(root.path(), snippets_toml);
+    b._root = Some(root);
+    b
+}
+
+/// A book rooted at `root`.
+fn book_at(root: &Path, snippets_toml: &str) -> Book {
+    std::fs::create_dir_all(root.join("vault")).unwrap();
     let config = Config::from_str(
-        root.path(),
+        root,
         &format!("[book]\ntitle = 't'\n[vaultbook.snippets]\n{snippets_toml}\n"),
     )
     .unwrap();
-    let tera = vaultbook::templates::load(root.path()).unwrap();
+    let tera = vaultbook::templates::load(root).unwrap();
     Book {
-        _root: root,
+        _root: None,
         config,
         tera,
     }
@@ -60,6 +69,11 @@ const RUN: SnippetOptions = SnippetOptions {
     rerun: false,
     progress: false,
 };
+
+/// Runs everything again, cached or not.
+fn rerun() -> SnippetOptions {
+    SnippetOptions { rerun: true, ..RUN }
+}
 
 struct Batch {
     book: Book,
@@ -95,11 +109,61 @@ impl Batch {
 fn batch() -> &'static Batch {
     static BATCH: OnceLock<Batch> = OnceLock::new();
     BATCH.get_or_init(|| {
-        let book = book(
+        // A static is never dropped, so the batch lives in cargo's scratch folder for tests
+        // rather than in a temporary folder that would be left behind; its compiled project is
+        // reused by the next `cargo test`, and `rerun` makes every run happen again anyway.
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snippets-batch");
+        let _ = std::fs::remove_file(root.join("vault/pwned.md"));
+        let book = book_at(
+            &root,
             "timeout = 5\nmax-output = \"16KiB\"\nmemory = \"256MiB\"\nfile-size = \"1MiB\"",
         );
+        let outside = book.config.root.join("vault/pwned.md");
         let requests = vec![
             req("ok", "rust", "fn main() {\n    println!(\"hello <world> & you\");\n}\n"),
+            req(
+                "outside",
+                "rust",
+                &format!(
+                    "fn main() {{\n    println!(\"{{:?}}\", std::fs::write({:?}, \"x\").map_err(|e| e.kind()));\n}}\n",
+                    outside
+                ),
+            ),
+            req(
+                "compile-fail-compiles",
+                "rust,compile_fail",
+                "fn main() { println!(\"fine\"); }\n",
+            ),
+            req(
+                "should-panic-no-panic",
+                "rust,should_panic",
+                "fn main() { println!(\"calm\"); }\n",
+            ),
+            req(
+                "should-timeout-finishes",
+                "rust,should_timeout,timeout=1",
+                "fn main() { println!(\"done early\"); }\n",
+            ),
+            req(
+                "exit-code",
+                "rust",
+                "fn main() {\n    eprintln!(\"giving up\");\n    std::process::exit(3);\n}\n",
+            ),
+            req(
+                "stack-overflow",
+                "rust",
+                "fn f(n: u64) -> u64 { if n == 0 { 0 } else { 1 + f(std::hint::black_box(n - 1)) } }\nfn main() {\n    println!(\"{}\", f(u64::MAX));\n}\n",
+            ),
+            req(
+                "edition2018",
+                "rust,edition2018",
+                "fn main() {\n    let v: Vec<&i32> = [1, 2].iter().collect();\n    let async_ = 1; let dyn_ok: &dyn std::fmt::Debug = &async_;\n    println!(\"{v:?} {dyn_ok:?}\");\n}\n",
+            ),
+            req(
+                "timing",
+                "rust",
+                "use std::time::Instant;\nfn main() {\n    let t = Instant::now();\n    std::thread::sleep(std::time::Duration::from_millis(20));\n    println!(\"slept {}\", t.elapsed().as_millis() >= 20);\n}\n",
+            ),
             req(
                 "threads",
                 "rust",
@@ -141,6 +205,11 @@ fn batch() -> &'static Batch {
                 "fn main() {\n    let x: u32 = \"not a number\";\n    println!(\"{x}\");\n}\n",
             ),
             req(
+                "broken-name",
+                "rust",
+                "fn main() {\n    println!(\"{}\", no_such_thing);\n}\n",
+            ),
+            req(
                 "deadlock",
                 "rust,should_timeout,timeout=1",
                 "use std::sync::{Arc, Mutex};\nuse std::thread;\nfn main() {\n    let a = Arc::new(Mutex::new(0));\n    let b = Arc::new(Mutex::new(0));\n    let (a2, b2) = (a.clone(), b.clone());\n    let t = thread::spawn(move || { let _x = b2.lock().unwrap(); thread::sleep(std::time::Duration::from_millis(100)); let _y = a2.lock().unwrap(); });\n    let _x = a.lock().unwrap();\n    thread::sleep(std::time::Duration::from_millis(100));\n    let _y = b.lock().unwrap();\n    t.join().unwrap();\n}\n",
@@ -166,6 +235,11 @@ fn batch() -> &'static Batch {
                 "fn main() {\n    let mut v: Vec<Vec<u8>> = Vec::new();\n    loop { v.push(vec![1u8; 1 << 20]); }\n}\n",
             ),
             req(
+                "thread-hog",
+                "rust",
+                "fn main() {\n    let mut hs = Vec::new();\n    for _ in 0..2000 {\n        hs.push(std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(300))));\n    }\n}\n",
+            ),
+            req(
                 "files",
                 "rust",
                 "fn main() {\n    std::fs::write(\"note.txt\", \"hi\").unwrap();\n    println!(\"cwd {}\", std::env::current_dir().unwrap().display());\n    println!(\"read back {}\", std::fs::read_to_string(\"note.txt\").unwrap());\n    println!(\"files {}\", std::fs::read_dir(\".\").unwrap().count());\n}\n",
@@ -174,6 +248,16 @@ fn batch() -> &'static Batch {
                 "big-file",
                 "rust",
                 "use std::io::Write;\nfn main() {\n    let mut f = std::fs::File::create(\"big.bin\").unwrap();\n    let chunk = vec![0u8; 1 << 16];\n    loop { f.write_all(&chunk).unwrap(); }\n}\n",
+            ),
+            req(
+                "ok-again",
+                "rust",
+                "fn main() {\n    println!(\"hello <world> & you\");\n}\n",
+            ),
+            req(
+                "session",
+                "rust",
+                "fn main() {\n    let stat = std::fs::read_to_string(\"/proc/self/stat\").unwrap();\n    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();\n    let pid = std::process::id().to_string();\n    println!(\"group leader {}, session leader {}\", f[2] == pid, f[3] == pid);\n}\n",
             ),
             req(
                 "env",
@@ -211,7 +295,7 @@ fn batch() -> &'static Batch {
             ),
         ];
         let (outcomes, diags, stats) =
-            run_all_with_stats(&requests, &book.config, &book.tera, &RUN);
+            run_all_with_stats(&requests, &book.config, &book.tera, &rerun());
         Batch {
             book,
             requests,
@@ -230,6 +314,17 @@ fn ok_output_is_embedded_escaped() {
     assert!(md.contains("snippet-ok"), "{md}");
     assert!(md.contains("exit status 0"), "{md}");
     assert!(b.diags("ok").is_empty());
+    // The same snippet twice (an embed): the same output, from one run. Not run: three
+    // compile_fail, two broken, one no_run; `runs=3` runs twice more.
+    const NOT_RUN: usize = 6;
+    const EXTRA_RUNS: usize = 2;
+    assert_eq!(b.md("ok-again"), md);
+    assert_eq!(
+        b.stats.runs,
+        b.requests.len() - b.stats.ignored - 1 - NOT_RUN + EXTRA_RUNS,
+        "{:?}",
+        b.stats
+    );
 }
 
 #[test]
@@ -304,7 +399,10 @@ fn compile_fail_shows_normalised_errors() {
 #[test]
 fn a_broken_snippet_falls_back_alone_and_the_others_still_run() {
     let b = batch();
-    assert!(b.stats.fell_back >= 1, "{:?}", b.stats);
+    // Both culprits leave the merged binary (in one retry or more), nobody else does.
+    assert_eq!(b.stats.fell_back, 2, "{:?}", b.stats);
+    let md = b.md("broken-name");
+    assert!(md.contains("E0425") && md.contains("no_such_thing"), "{md}");
     let md = b.md("broken");
     assert!(
         md.contains("failed to compile") && md.contains("E0308"),
@@ -320,6 +418,63 @@ fn a_broken_snippet_falls_back_alone_and_the_others_still_run() {
     // Its neighbours in the merged binary were not taken down with it.
     assert!(b.md("ok").contains("hello"));
     assert!(b.md("env").contains("env ["));
+}
+
+#[test]
+fn announced_failures_that_do_not_happen_are_errors() {
+    let b = batch();
+    for (name, label) in [
+        (
+            "compile-fail-compiles",
+            "compiled, but it was expected to fail",
+        ),
+        ("should-panic-no-panic", "ok"),
+        ("should-timeout-finishes", "ok"),
+    ] {
+        let md = b.md(name);
+        assert!(
+            md.contains(label) && md.contains("snippet-unexpected"),
+            "{name}: {md}"
+        );
+        let d = b.diags(name);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            (d[0].code.as_str(), d[0].severity),
+            ("snippet-unexpected-success", Severity::Error)
+        );
+    }
+}
+
+#[test]
+fn other_endings_have_their_own_labels() {
+    let b = batch();
+    let md = b.md("exit-code");
+    assert!(
+        md.contains("exited with status 3") && md.contains("giving up"),
+        "{md}"
+    );
+    assert_eq!(b.codes("exit-code"), ["snippet-failed"]);
+    let md = b.md("stack-overflow");
+    assert!(md.contains("killed: stack overflow"), "{md}");
+    let md = b.md("edition2018");
+    assert!(md.contains("[1, 2] 1"), "{md}");
+    let md = b.md("timing");
+    assert!(md.contains("slept true"), "{md}");
+}
+
+#[test]
+fn snippets_cannot_write_into_the_book_when_vaultbook_is_root() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let b = batch();
+    assert!(
+        b.md("outside").contains("PermissionDenied"),
+        "{}",
+        b.md("outside")
+    );
+    assert!(!b.book.config.root.join("vault/pwned.md").exists());
 }
 
 #[test]
@@ -355,6 +510,12 @@ fn memory_and_file_size_limits_kill() {
     let md = b.md("memory-hog");
     assert!(md.contains("killed: memory limit (256 MiB)"), "{md}");
     assert_eq!(b.codes("memory-hog"), ["snippet-killed"]);
+    let md = b.md("thread-hog");
+    assert!(md.contains("failed to spawn thread"), "{md}");
+    assert!(
+        md.contains("the memory limit (256 MiB) may have been reached"),
+        "{md}"
+    );
     let md = b.md("big-file");
     assert!(md.contains("killed: file size limit (1 MiB)"), "{md}");
 }
@@ -368,6 +529,11 @@ fn runs_are_in_a_fresh_dir_with_an_empty_environment() {
         "{md}"
     );
     assert!(!md.contains(&*b.book.config.root.to_string_lossy()), "{md}");
+    let md = b.md("session");
+    assert!(
+        md.contains("group leader true, session leader true"),
+        "{md}"
+    );
     let md = b.md("env");
     assert!(
         md.contains("env [&quot;RUST_BACKTRACE&quot;, &quot;TMPDIR&quot;]"),
@@ -473,6 +639,158 @@ fn nothing_runs_without_run_or_when_disabled() {
     assert!(outcomes.iter().all(|o| o.markdown.is_empty()) && diags.is_empty());
 }
 
+/// Processes whose command line is `/bin/sleep <arg>`.
+fn sleepers(arg: &str) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
+            && cmd == format!("/bin/sleep\0{arg}\0").as_bytes()
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn fork_loops_are_bounded_and_cleaned_up_and_cpu_is_limited() {
+    let b = book("timeout = 2\nprocesses = 40\ncpu = 1");
+    let requests = vec![
+        req(
+            "fork-loop",
+            "rust",
+            "use std::process::Command;\nfn main() {\n    let mut kids = Vec::new();\n    loop {\n        match Command::new(\"/bin/sleep\").arg(\"987.25\").spawn() {\n            Ok(c) => kids.push(c),\n            Err(e) => { println!(\"spawn failed after {} processes: {}\", if kids.len() < 100 { \"fewer than 100\" } else { \"too many\" }, e.kind()); break; }\n        }\n    }\n    loop { std::thread::sleep(std::time::Duration::from_millis(50)); }\n}\n",
+        ),
+        req(
+            "spin",
+            // A long wall-clock timeout: on a loaded machine 1 s of CPU can take well over 2 s.
+            "rust,timeout=20",
+            "fn main() {\n    let mut x = 0u64;\n    loop { x = x.wrapping_add(1); std::hint::black_box(x); }\n}\n",
+        ),
+    ];
+    let (outcomes, diags, _) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    let md = &outcomes[0].markdown;
+    assert!(
+        md.contains("spawn failed after fewer than 100 processes"),
+        "{md}"
+    );
+    assert!(md.contains("timed out after 2 s"), "{md}");
+    assert_eq!(sleepers("987.25"), 0, "the process group was killed");
+    let md = &outcomes[1].markdown;
+    assert!(md.contains("killed: CPU time limit (1 s)"), "{md}");
+    assert!(
+        diags.iter().any(|d| d.code == "snippet-killed"),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
+    let b = book("[vaultbook.snippets.dependencies]\nitoa = \"1\"");
+    let mut requests = vec![
+        req(
+            "itoa",
+            "rust",
+            "let mut buf = itoa::Buffer::new();\nprintln!(\"{}\", buf.format(1234u32));\n",
+        ),
+        req("plain", "rust", "println!(\"v1\");\n"),
+    ];
+    let (outcomes, diags, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(
+        outcomes[0].markdown.contains(">1234<"),
+        "{}",
+        outcomes[0].markdown
+    );
+    assert_eq!(
+        (stats.compiled_units, stats.cargo_runs),
+        (2, 1),
+        "{stats:?}"
+    );
+
+    requests[1].code = "println!(\"v2\");\n".into();
+    let (outcomes, _, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    assert!(outcomes[1].markdown.contains(">v2<"));
+    assert_eq!(
+        (stats.cached, stats.compiled_units, stats.runs),
+        (1, 1, 1),
+        "{stats:?}"
+    );
+
+    let (_, _, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &rerun());
+    assert_eq!(
+        (stats.cached, stats.runs),
+        (0, 2),
+        "--rerun-snippets runs again: {stats:?}"
+    );
+}
+
+#[test]
+fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
+    let b =
+        book("[vaultbook.snippets.dependencies]\nnowhere = { path = \"/nonexistent/nowhere\" }");
+    let requests = vec![req("needs-dep", "rust", "println!(\"hi\");\n")];
+    for _ in 0..2 {
+        let (outcomes, diags, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+        assert_eq!(
+            stats.cached, 0,
+            "a failure of the environment is not cached"
+        );
+        assert!(
+            outcomes[0].markdown.contains("not run"),
+            "{}",
+            outcomes[0].markdown
+        );
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            (diags[0].code.as_str(), diags[0].severity),
+            ("snippet-not-run", Severity::Error)
+        );
+        assert!(diags[0].message.contains("nowhere"), "{}", diags[0].message);
+        if std::env::var_os("SHOW").is_some() {
+            println!("{}\n{}", diags[0].message, outcomes[0].markdown);
+        }
+    }
+}
+
+#[test]
+fn the_output_survives_mdbook() {
+    let b = batch();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"t\"\n[output.html]\nadditional-css = [\"snippet.css\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("snippet.css"), snippets::SNIPPET_CSS).unwrap();
+    std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n- [C](c.md)\n").unwrap();
+    let page = format!(
+        "# C\n\n```rust\nfn main() {{}}\n```{}After.\n",
+        b.md("blank-lines")
+    );
+    std::fs::write(src.join("c.md"), page).unwrap();
+    mdbook_driver::MDBook::load(dir.path())
+        .unwrap()
+        .build()
+        .unwrap();
+    let html = std::fs::read_to_string(dir.path().join("book/c.html")).unwrap();
+    let pre = html
+        .find("<pre class=\"snippet-text")
+        .map(|i| &html[i..i + html[i..].find("</pre>").unwrap()])
+        .unwrap_or_else(|| panic!("no output block in {html}"));
+    assert!(
+        pre.contains("a\n\n\nb") || pre.contains("a&#10;&#10;&#10;b"),
+        "empty lines kept: {pre}"
+    );
+    assert!(html.contains("<p>After.</p>"), "{html}");
+    if std::env::var_os("SHOW_MDBOOK").is_some() {
+        println!("{pre}");
+    }
+    assert!(!html.contains("<p><div"), "{html}");
+}
+
 #[test]
 #[ignore = "prints the batch for eyeballing"]
 fn show() {
@@ -489,4 +807,11 @@ fn show() {
     for d in &b.diags {
         println!("{}", d.one_line());
     }
+}
+
+#[test]
+#[ignore = "renders the mdBook in $SNIPPET_BOOK (for looking at the CSS in a browser)"]
+fn render_a_book_for_eyeballing() {
+    let dir = std::env::var("SNIPPET_BOOK").expect("SNIPPET_BOOK=<an mdBook folder>");
+    mdbook_driver::MDBook::load(&dir).unwrap().build().unwrap();
 }

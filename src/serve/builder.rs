@@ -2,6 +2,7 @@
 //! and so that an incremental builder (one that keeps parsed notes in memory) can replace the
 //! full one without touching the server.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::watch::Changes;
@@ -14,13 +15,21 @@ use crate::pipeline::{self, Options};
 pub struct BuildRequest<'a> {
     /// The book root, holding book.toml.
     pub root: &'a Path,
-    /// What changed since the previous build: everything for the first build, for a book.toml or
-    /// template change, and when the watcher lost track; otherwise the paths that changed.
+    /// What changed since the book in `previous` was built (failed builds in between add
+    /// theirs): everything for the first build, for a book.toml or template change, and when
+    /// the watcher lost track; otherwise the paths that changed.
     pub changes: &'a Changes,
     /// A fresh path in serve's staging area that does not exist yet: render the book here (or
     /// anywhere under it). It is served only after `build` returns, and deleted when a newer
     /// book replaces it.
     pub out: &'a Path,
+    /// The book being served (None before the first good build). Read-only: pages may be
+    /// reading it. An incremental builder starts from a [`link_tree`] of it into `out` and
+    /// replaces only the pages that changed, each by writing a new file (never in place: the
+    /// files are hard links shared with the served book).
+    ///
+    /// [`link_tree`]: super::generation::link_tree
+    pub previous: Option<&'a Path>,
 }
 
 /// Renders the book for `serve`. Builds run one at a time, on a blocking thread.
@@ -44,23 +53,54 @@ where
 
 /// The real builder: loads book.toml and runs the whole pipeline into the staging directory.
 ///
-/// It rebuilds everything every time; the seam for `pipeline::Session` (incremental) is
-/// `request.changes`, which it receives but does not use yet.
-#[derive(Debug, Clone, Copy)]
+/// It rebuilds everything every time. The seam for an incremental `pipeline::Session`: keep the
+/// session in this struct; on `changes.full` (book.toml, templates) start a new one; otherwise
+/// hand it `changes.paths` to re-parse, `link_tree(previous, out)` and re-render only the pages
+/// whose text changed.
+#[derive(Debug, Clone)]
 pub struct PipelineBuilder {
     /// The pipeline options (`--no-run`, `--rerun-snippets`); progress bars are turned off.
     pub options: Options,
+    /// The least serious diagnostics printed: `Error` with `--quiet`, `Info` with `--verbose`.
+    pub shown: Severity,
+    /// The diagnostics printed after the last build: a rebuild prints only new ones.
+    printed: BTreeSet<String>,
 }
 
 impl PipelineBuilder {
-    /// A builder with these options.
+    /// A builder with these options, printing errors and warnings.
     pub fn new(options: Options) -> PipelineBuilder {
         PipelineBuilder {
             options: Options {
                 progress: false,
                 ..options
             },
+            shown: Severity::Warning,
+            printed: BTreeSet::new(),
         }
+    }
+
+    /// Prints diagnostics down to `shown` (`Error`, `Warning` or `Info`).
+    pub fn showing(self, shown: Severity) -> PipelineBuilder {
+        PipelineBuilder { shown, ..self }
+    }
+
+    /// Prints the diagnostics that the previous build did not have, then a count.
+    fn print(&mut self, diagnostics: &[crate::Diagnostic]) {
+        let now: BTreeSet<String> = diagnostics
+            .iter()
+            .filter(|d| d.severity <= self.shown)
+            .map(|d| d.one_line())
+            .collect();
+        for line in now.difference(&self.printed) {
+            eprintln!("{line}");
+        }
+        let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+        let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+        if errors + warnings > 0 {
+            eprintln!("vaultbook serve: the book has {errors} errors, {warnings} warnings");
+        }
+        self.printed = now;
     }
 }
 
@@ -69,11 +109,7 @@ impl Builder for PipelineBuilder {
         let mut config = Config::load(request.root).map_err(|e| format!("{e:#}"))?;
         config.build_dir = request.out.to_path_buf();
         let report = pipeline::build(&config, &self.options).map_err(|e| format!("{e:#}"))?;
-        for d in &report.diagnostics {
-            if d.severity != Severity::Info {
-                eprintln!("{}", d.one_line());
-            }
-        }
+        self.print(&report.diagnostics);
         if !report.output.is_dir() {
             return Err(format!(
                 "the build wrote no book into {}",

@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     pub error: RwLock<Option<String>>,
     /// Flips to true when the server stops; open websockets close on it.
     pub stopping: tokio_watch::Receiver<bool>,
+    /// Listening on a loopback address: refuse requests whose `Host` is not this machine.
+    pub loopback_only: bool,
 }
 
 impl Shared {
@@ -150,6 +152,7 @@ impl Server {
             pushes,
             error: RwLock::new(None),
             stopping: stopping.clone(),
+            loopback_only: addr.ip().is_loopback(),
         });
         let (rebuild, changes) = mpsc::unbounded_channel();
         let watcher = if options.watch {
@@ -242,28 +245,45 @@ async fn build_loop(
     status: tokio_watch::Sender<Status>,
 ) {
     let mut pending = Changes::everything();
+    // The changes of failed builds: still unbuilt, so the next build gets them too (changes
+    // are relative to the book being served).
+    let mut carried = Changes::default();
     loop {
         if let Some(w) = &watcher {
-            // book.toml may have moved the vault: watch what the build is about to read.
-            w.refresh();
+            // book.toml may have moved the vault: watch what the build is about to read. A full
+            // rebuild (book.toml, templates, the vault folder itself) also renews every watch.
+            w.refresh(pending.full);
         }
-        let request = std::mem::take(&mut pending);
+        let mut request = std::mem::take(&mut pending);
+        request.merge(std::mem::take(&mut carried));
         let started = Instant::now();
         let outcome = match shared.generations.stage() {
             Ok(staging) => {
                 let root = shared.root.clone();
+                // Held for the build: the served book stays on disk for the builder to reuse.
+                let previous = shared.generations.current();
                 let joined = tokio::task::spawn_blocking(move || {
-                    let result = builder.build(&BuildRequest {
+                    let build = BuildRequest {
                         root: &root,
                         changes: &request,
                         out: &staging.out(),
-                    });
-                    (builder, staging, result)
+                        previous: previous.as_deref().map(|g| g.dir()),
+                    };
+                    // A panic in the pipeline is a failed build, not the end of live reload.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        builder.build(&build)
+                    }))
+                    .unwrap_or_else(|panic| Err(panic_text(panic.as_ref())));
+                    drop(previous);
+                    (builder, staging, request, result)
                 })
                 .await;
                 match joined {
-                    Ok((b, staging, result)) => {
+                    Ok((b, staging, request, result)) => {
                         builder = b;
+                        if result.is_err() {
+                            carried = request;
+                        }
                         result.map(|dir| (staging, dir))
                     }
                     Err(e) => {
@@ -272,7 +292,10 @@ async fn build_loop(
                     }
                 }
             }
-            Err(e) => Err(format!("cannot create a staging directory: {e:#}")),
+            Err(e) => {
+                carried = request;
+                Err(format!("cannot create a staging directory: {e:#}"))
+            }
         };
         let elapsed = started.elapsed();
         match outcome {
@@ -293,7 +316,10 @@ async fn build_loop(
                     });
                     let _ = shared.pushes.send(Push::Reload(token));
                 }
-                Err(e) => fail(&shared, &status, format!("{e:#}")),
+                Err(e) => {
+                    carried = Changes::everything();
+                    fail(&shared, &status, format!("{e:#}"))
+                }
             },
             Err(text) => fail(&shared, &status, text),
         }
@@ -317,6 +343,16 @@ async fn build_loop(
             }
         }
     }
+}
+
+/// The message of a panic, as a build error.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string());
+    format!("vaultbook panicked while building (a bug: please report it): {message}")
 }
 
 /// Records a failed build: the last good book stays served, the error goes to the terminal and

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -43,8 +44,14 @@ impl Push {
 /// Upgrades to the live-reload websocket.
 pub(crate) async fn ws_handler(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if shared.loopback_only && !super::server::loopback_host(&headers) {
+        let mut r = Response::new(axum::body::Body::from("localhost only"));
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        return r;
+    }
     upgrade.on_upgrade(move |socket| connection(shared, socket))
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::get;
 use percent_encoding::percent_decode_str;
@@ -56,8 +56,45 @@ pub fn relative_path(uri_path: &str) -> Result<PathBuf, PathError> {
     Ok(rel)
 }
 
+/// True when the `Host` of a request names this machine (`localhost`, `*.localhost`,
+/// `127.x.x.x`, `::1`), or there is none. A loopback server refuses other names: through DNS
+/// rebinding, a page from another site could otherwise read the book.
+pub fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        }
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Serves one request from the current generation.
-async fn serve_book(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
+async fn serve_book(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if shared.loopback_only && !loopback_host(&headers) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this server answers to localhost only",
+        );
+    }
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
     }
@@ -236,6 +273,33 @@ mod tests {
             assert_eq!(relative_path(bad), Err(PathError::Traversal), "{bad}");
         }
         assert_eq!(relative_path("/%ff"), Err(PathError::BadEncoding));
+    }
+
+    #[test]
+    fn only_loopback_names_reach_a_loopback_server() {
+        let with = |host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            loopback_host(&h)
+        };
+        for ok in [
+            "localhost",
+            "localhost:3000",
+            "127.0.0.1:1",
+            "[::1]:80",
+            "book.localhost",
+        ] {
+            assert!(with(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:3000",
+            "192.168.1.2",
+            "localhost.evil.example",
+        ] {
+            assert!(!with(bad), "{bad}");
+        }
+        assert!(loopback_host(&HeaderMap::new()));
     }
 
     #[test]

@@ -60,7 +60,8 @@ impl Changes {
 }
 
 /// Files an editor writes beside the one being saved, never notes: Vim's swap files and its
-/// `4913` probe, Emacs's `.#lock` and `#autosave#`, backups ending in `~`, and similar.
+/// `4913` probe, Emacs's `.#lock` and `#autosave#`, backups ending in `~`, gedit's
+/// `.goutputstream-*`, JetBrains' `___jb_tmp___`, and similar.
 pub fn is_editor_temp(name: &str) -> bool {
     name == "4913"
         || name.ends_with('~')
@@ -79,6 +80,8 @@ pub fn is_editor_temp(name: &str) -> bool {
         .iter()
         .any(|ext| name.ends_with(ext))
         || name.starts_with(".goutputstream-")
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
         || name == ".DS_Store"
 }
 
@@ -124,6 +127,10 @@ impl Targets {
         if is_editor_temp(name) {
             return Meaning::Ignore;
         }
+        // The vault folder itself created, removed or renamed (seen from the root).
+        if self.vault.as_deref() == Some(path) {
+            return Meaning::Full;
+        }
         if let Some(vault) = &self.vault
             && let Ok(rel) = path.strip_prefix(vault)
         {
@@ -141,10 +148,6 @@ impl Targets {
             } else {
                 Meaning::Full
             };
-        }
-        // The vault folder itself appearing beside book.toml (or being renamed).
-        if self.vault.as_deref() == Some(path) {
-            return Meaning::Full;
         }
         Meaning::Ignore
     }
@@ -261,8 +264,19 @@ impl Watcher {
     }
 
     /// Re-reads book.toml (the vault may have moved, `templates/` may have appeared) and
-    /// adjusts what is watched.
-    pub fn refresh(&self) {
+    /// adjusts what is watched. `rewatch` watches every folder afresh: a folder that was
+    /// deleted and created again (a `git checkout`) lost its OS watch.
+    pub fn refresh(&self, rewatch: bool) {
+        if rewatch
+            && let (Ok(mut backend), Ok(mut watched)) = (self.backend.lock(), self.watched.lock())
+        {
+            if let Backend::Os(inner) = &mut *backend {
+                for (path, _) in watched.iter() {
+                    let _ = inner.unwatch(path);
+                }
+            }
+            watched.clear();
+        }
         let root = match self.targets.read() {
             Ok(t) => t.root.clone(),
             Err(_) => return,
@@ -331,6 +345,7 @@ mod tests {
             "4913",
             "#note.md#",
             "note.md.tmp",
+            "Note.md___jb_tmp___",
         ] {
             assert!(is_editor_temp(t), "{t}");
         }
@@ -343,6 +358,7 @@ mod tests {
     fn paths_are_classified() {
         let t = targets();
         assert_eq!(t.classify(Path::new("/b/book.toml")), Meaning::Full);
+        assert_eq!(t.classify(Path::new("/b/vault")), Meaning::Full);
         assert_eq!(
             t.classify(Path::new("/b/templates/SUMMARY.md")),
             Meaning::Full

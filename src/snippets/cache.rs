@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::sandbox::RunRecord;
 
 /// Bump when the meaning of a stored result changes.
-const FORMAT: &str = "vaultbook-snippets-cache-v1";
+const FORMAT: &str = "vaultbook-snippets-cache-v2";
 
 /// How a snippet's compilation went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

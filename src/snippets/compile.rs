@@ -12,6 +12,9 @@ use std::process::{Command, Stdio};
 
 use super::merge::{self, Unit};
 
+/// Cargo runs at most: the first, retries without the culprits, and a last all-solo one.
+const MAX_ROUNDS: usize = 5;
+
 /// How a unit came out of compilation.
 #[derive(Debug, Clone)]
 pub enum UnitResult {
@@ -57,9 +60,10 @@ pub fn compile(
         .filter(|u| u.solo.is_some())
         .map(|u| u.name.clone())
         .collect();
-    // Each round either succeeds or moves at least one unit to solo; the cap bounds the rounds
-    // when errors hide one another, after which a failing merged binary goes solo entirely.
-    for round in 0..4 {
+    // Each round either succeeds or moves at least one unit to solo. When errors keep hiding
+    // one another, the next-to-last round sends a failing merged binary's units all solo, so
+    // the last round always compiles whatever is left.
+    for round in 0..MAX_ROUNDS {
         let merged_units: Vec<&Unit> = units.iter().filter(|u| !solo.contains(&u.name)).collect();
         let solo_units: Vec<&Unit> = units.iter().filter(|u| solo.contains(&u.name)).collect();
         if let Err(e) = merge::write_project(dir, dependencies, &merged_units, &solo_units) {
@@ -102,7 +106,7 @@ pub fn compile(
                 .filter_map(|f| unit_name_in(f))
                 .filter(|n| members.iter().any(|u| &u.name == n))
                 .collect();
-            if culprits.is_empty() || round == 3 {
+            if culprits.is_empty() || round + 2 >= MAX_ROUNDS {
                 solo.extend(members.iter().map(|u| u.name.clone()));
             } else {
                 solo.extend(culprits.iter().cloned());
@@ -110,7 +114,7 @@ pub fn compile(
             report.fell_back.extend(culprits);
             retry = true;
         }
-        if retry {
+        if retry && round + 1 < MAX_ROUNDS {
             continue;
         }
         for u in units {
@@ -160,6 +164,24 @@ fn unit_name_in(file: &str) -> Option<String> {
     let stem = Path::new(file).file_stem()?.to_str()?;
     let hex = stem.strip_prefix("s_")?;
     (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| stem.to_string())
+}
+
+/// Holds an exclusive lock on the project while it is written and compiled, so that two
+/// vaultbook processes on the same book (`serve` and `build`) do not interleave their writes.
+pub fn lock_project(dir: &Path) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir).ok()?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".lock"))
+        .ok()?;
+    // SAFETY: flock on an open descriptor; released when the file is closed.
+    unsafe {
+        libc::flock(f.as_raw_fd(), libc::LOCK_EX);
+    }
+    Some(f)
 }
 
 /// One error-level compiler message.
@@ -297,7 +319,7 @@ pub fn normalise(text: &str, dir: &Path, unit_file: &str) -> String {
 
 /// Replaces `<anything>{marker}<one path component>/` with `with`, for machine-specific roots
 /// (`/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/` → `$CARGO/`).
-fn replace_prefixed_dir(text: &str, marker: &str, with: &str) -> String {
+pub fn replace_prefixed_dir(text: &str, marker: &str, with: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find(marker) {

@@ -63,10 +63,15 @@ pub fn write_project(
          # No debug info: faster to compile and link; panics still name file and line.\n\
          [profile.dev]\ndebug = 0\n\n",
     );
-    manifest.push_str("[dependencies]\n");
-    if !dependencies.is_empty() {
-        manifest.push_str(&toml::to_string(dependencies).unwrap_or_default());
-    }
+    // Serialised as a whole table: a dependency given as an inline table becomes
+    // `[dependencies.name]`, which a bare `[dependencies]` header followed by the table's own
+    // serialisation (`[name]`) would get wrong.
+    let mut table = toml::Table::new();
+    table.insert(
+        "dependencies".into(),
+        toml::Value::Table(dependencies.clone()),
+    );
+    manifest.push_str(&toml::to_string(&table).unwrap_or_default());
     let mut by_edition: BTreeMap<Edition, Vec<&Unit>> = BTreeMap::new();
     for u in merged {
         by_edition.entry(u.edition).or_default().push(u);

@@ -13,6 +13,10 @@ use crate::diagnostics::Severity;
 /// It uses mdBook's theme variables, so it reads well in every light and dark theme.
 pub const SNIPPET_CSS: &str = include_str!("snippet.css");
 
+/// The most distinct outputs of a `runs=N` snippet shown on the page (each can be up to
+/// `max-output` long).
+pub const MAX_SHOWN: usize = 5;
+
 /// How a run (or a compilation) ended, as the reader is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
@@ -298,13 +302,14 @@ pub fn judge_recorded(
         }
     }
     let problem = groups.iter().find_map(|(e, _, _)| judge(e, attrs, &[]));
-    let first = &groups[0].0;
     // The headline is the first unannounced failure, else the first ending.
     let headline = groups
         .iter()
         .map(|(e, _, _)| e)
         .find(|e| judge(e, attrs, &[]).is_some())
-        .unwrap_or(first);
+        .unwrap_or(&groups[0].0)
+        .clone();
+    let headline = &headline;
     let announced = matches!(headline, Ending::Panicked if attrs.should_panic)
         || matches!(headline, Ending::TimedOut(_) if attrs.should_timeout);
     let n = rec.runs.len();
@@ -320,18 +325,29 @@ pub fn judge_recorded(
             "one run of a nondeterministic program: another run may print something else".into(),
         );
     }
-    if rec
-        .runs
-        .iter()
-        .any(|r| r.output.contains("Resource temporarily unavailable"))
-    {
+    // Limits that a program sees as failed calls rather than signals (fork, thread spawn, mmap).
+    let printed = |what: &str| rec.runs.iter().any(|r| r.output.contains(what));
+    if printed("Resource temporarily unavailable") {
+        // EAGAIN from fork or pthread_create: too many tasks, or no memory for a thread stack.
         notes.push(format!(
-            "the process limit ({}) may have been reached",
-            settings.processes
+            "the process limit ({}) or the memory limit ({}) may have been reached",
+            settings.processes,
+            size(settings.memory)
         ));
+    } else if printed("Cannot allocate memory") || printed("OutOfMemory") {
+        notes.push(format!(
+            "the memory limit ({}) may have been reached",
+            size(settings.memory)
+        ));
+    }
+    // The most frequent outputs first (stable: ties keep their order of appearance).
+    groups.sort_by_key(|g| std::cmp::Reverse(g.2));
+    if groups.len() > MAX_SHOWN {
+        notes.push(format!("the {MAX_SHOWN} most frequent are shown"));
     }
     let outputs = groups
         .iter()
+        .take(MAX_SHOWN)
         .map(|(ending, run, count)| {
             let mut meta = vec![status_words(run)];
             meta.push(duration(run.duration_ms));

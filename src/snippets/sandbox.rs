@@ -1,7 +1,7 @@
 //! Runs one compiled snippet as a sandboxed process and records what happened.
 //!
 //! Each run gets a fresh working directory, an empty environment (only `RUST_BACKTRACE` and
-//! `TMPDIR`), no stdin, its own process group, rlimits set between fork and exec (CPU, file
+//! `TMPDIR`), no stdin, its own session (a process group, no controlling terminal), rlimits set between fork and exec (CPU, file
 //! size, data segment, processes, no core dumps) and a wall-clock timeout that SIGKILLs the whole
 //! group: a deadlock uses no CPU, so RLIMIT_CPU alone would never end it. When vaultbook runs as
 //! root the run also drops to an unprivileged user, because root ignores RLIMIT_NPROC and a fork
@@ -148,8 +148,7 @@ impl RunArea {
             .env("TMPDIR", dir)
             .stdin(Stdio::null())
             .stdout(writer.try_clone()?)
-            .stderr(writer)
-            .process_group(0);
+            .stderr(writer);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -160,8 +159,8 @@ impl RunArea {
             nproc: self.nproc,
             user: self.user,
         };
-        // SAFETY: the closure only calls async-signal-safe functions (setrlimit, setgroups,
-        // setgid, setuid) and allocates nothing.
+        // SAFETY: the closure only calls async-signal-safe functions (setsid, setrlimit,
+        // getrlimit, setgroups, setgid, setuid) and allocates nothing.
         unsafe {
             cmd.pre_exec(move || rl.apply());
         }
@@ -286,6 +285,12 @@ struct RlimitPlan {
 
 impl RlimitPlan {
     fn apply(self) -> io::Result<()> {
+        // A new session: its own process group (the timeout kills the group) and no controlling
+        // terminal, so a snippet can neither read the user's terminal nor scribble on it.
+        // SAFETY: async-signal-safe; fails only for a group leader, which a fresh child is not.
+        if unsafe { libc::setsid() } < 0 {
+            return Err(io::Error::last_os_error());
+        }
         // CPU: SIGXCPU at the soft limit, SIGKILL a second later.
         set(libc::RLIMIT_CPU, self.cpu, self.cpu + 1)?;
         set(libc::RLIMIT_FSIZE, self.file_size, self.file_size)?;
@@ -308,10 +313,28 @@ impl RlimitPlan {
     }
 }
 
-fn set(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::Result<()> {
+/// The type of setrlimit's first argument: glibc has its own enum, musl and the BSDs `int`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+type Resource = libc::__rlimit_resource_t;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+type Resource = libc::c_int;
+
+fn set(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
+    // Never above the current hard limit: without privileges, raising it fails (EPERM).
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid out-parameter.
+    let max = if unsafe { libc::getrlimit(resource, &mut cur) } == 0 {
+        cur.rlim_max
+    } else {
+        libc::RLIM_INFINITY
+    };
+    let hard = (hard as libc::rlim_t).min(max);
     let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
+        rlim_cur: (soft as libc::rlim_t).min(hard),
+        rlim_max: hard,
     };
     // SAFETY: a valid rlimit struct by reference.
     if unsafe { libc::setrlimit(resource, &lim) } != 0 {

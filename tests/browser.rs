@@ -1,0 +1,394 @@
+//! `vaultbook serve` in a real headless Chromium (Debian's `chromium`, driven over CDP by
+//! chromiumoxide; nothing is downloaded).
+//!
+//! - `live_reload_keeps_the_scroll_position_and_shows_errors`: the server in-process with a
+//!   fake builder, so that the page script is tested whatever the pipeline does.
+//! - `vaultbook_serve_end_to_end`: the `vaultbook serve` binary on the fixture book
+//!   `tests/fixtures/serve_vault`, rendered by the real pipeline.
+//!
+//! Chromium missing fails the tests (CI installs it); `VAULTBOOK_SKIP_BROWSER=1` skips them.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chromiumoxide::{Browser, BrowserConfig, Page};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use vaultbook::serve::{BuildRequest, ServeOptions, Server};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Every wait in these tests is bounded by this.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A headless Chromium with a fresh profile, and the task that drives its protocol.
+struct Chromium {
+    browser: Browser,
+    driver: tokio::task::JoinHandle<()>,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    /// Launches Chromium, or returns None (after saying so) when VAULTBOOK_SKIP_BROWSER=1.
+    async fn launch() -> Option<Chromium> {
+        if std::env::var("VAULTBOOK_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+            eprintln!("VAULTBOOK_SKIP_BROWSER=1: skipping the browser test");
+            return None;
+        }
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does) or set VAULTBOOK_SKIP_BROWSER=1"
+        );
+        let profile = tempfile::tempdir().unwrap();
+        let config = BrowserConfig::builder()
+            .chrome_executable(CHROMIUM)
+            .user_data_dir(profile.path())
+            .no_sandbox()
+            .args([
+                "headless",
+                "disable-gpu",
+                "disable-quic",
+                "no-first-run",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                // Containers often have a tiny /dev/shm.
+                "disable-dev-shm-usage",
+            ])
+            .launch_timeout(WAIT)
+            .build()
+            .unwrap();
+        let (browser, mut handler) = Browser::launch(config)
+            .await
+            .expect("cannot launch chromium");
+        let driver = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        Some(Chromium {
+            browser,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.close()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await;
+        self.driver.abort();
+    }
+}
+
+/// Evaluates `expr` in the page; None if it failed (say, during a navigation).
+async fn eval<T: DeserializeOwned>(page: &Page, expr: &str) -> Option<T> {
+    let result = tokio::time::timeout(Duration::from_secs(3), page.evaluate(expr))
+        .await
+        .ok()?
+        .ok()?;
+    result.into_value().ok()
+}
+
+/// Waits until `expr` is true in the page.
+async fn wait_until(page: &Page, expr: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if eval::<bool>(page, expr).await == Some(true) {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let text: Option<String> = eval(page, "document.body && document.body.innerText").await;
+            panic!("timed out waiting for {what}; the page says:\n{text:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// JavaScript: is the overlay there, showing `text`?
+fn overlay_shows(text: &str) -> String {
+    format!(
+        "(() => {{ const o = document.getElementById('__vaultbook_overlay'); return !!o && o.innerText.includes({text:?}); }})()"
+    )
+}
+
+/// JavaScript: does the page's text include `text`?
+fn page_says(text: &str) -> String {
+    format!("document.body.innerText.includes({text:?})")
+}
+
+/// A fake builder: one tall page, the text of `vault/Start.md` at the top and an `#anchor`
+/// heading in the middle; a book.toml saying `broken` fails the build.
+fn tall_page_builder(req: &BuildRequest<'_>) -> Result<PathBuf, String> {
+    let toml = std::fs::read_to_string(req.root.join("book.toml")).map_err(|e| e.to_string())?;
+    if toml.contains("broken") {
+        return Err("book.toml is <broken>".into());
+    }
+    let text =
+        std::fs::read_to_string(req.root.join("vault/Start.md")).map_err(|e| e.to_string())?;
+    let filler: String = (0..60)
+        .map(|i| format!("<p style=\"height:40px\">filler {i}</p>"))
+        .collect();
+    let page = format!(
+        "<!DOCTYPE html><html><head><title>t</title></head><body><p id=\"text\">{text}</p>{filler}<h2 id=\"anchor\">Anchor</h2>{filler}</body></html>"
+    );
+    std::fs::create_dir_all(req.out).map_err(|e| e.to_string())?;
+    std::fs::write(req.out.join("index.html"), page).map_err(|e| e.to_string())?;
+    Ok(req.out.to_path_buf())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_reload_keeps_the_scroll_position_and_shows_errors() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[vaultbook]\nvault = \"vault\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("vault")).unwrap();
+    std::fs::write(dir.path().join("vault/Start.md"), "version one").unwrap();
+    let server = Server::start(ServeOptions::new(dir.path(), 0), tall_page_builder)
+        .await
+        .unwrap();
+    server.wait_for_builds(1).await;
+
+    // A first visit with a #fragment: the fragment decides where the page is.
+    let page = chromium
+        .browser
+        .new_page(format!("{}index.html#anchor", server.url()))
+        .await
+        .unwrap();
+    wait_until(&page, &page_says("version one"), "the first page").await;
+    wait_until(
+        &page,
+        "(() => { const r = document.getElementById('anchor').getBoundingClientRect(); return r.top > -2 && r.top < 5; })()",
+        "the #anchor heading at the top",
+    )
+    .await;
+
+    // The reader scrolls elsewhere; an edit reloads the page where the reader was.
+    let y: f64 = eval(&page, "(window.scrollTo(0, 700), window.scrollY)")
+        .await
+        .unwrap();
+    assert_eq!(y, 700.0);
+    eval::<i32>(&page, "window.__vaultbook_marker = 1").await;
+    let start = dir.path().join("vault/Start.md");
+    std::fs::write(&start, "version two").unwrap();
+    wait_until(&page, &page_says("version two"), "the edit to show").await;
+    assert_eq!(
+        eval::<bool>(&page, "window.__vaultbook_marker === undefined").await,
+        Some(true)
+    );
+    wait_until(
+        &page,
+        "window.scrollY === 700",
+        "the scroll position to come back",
+    )
+    .await;
+
+    // A failed build: the overlay, over the old content, without a reload.
+    eval::<i32>(&page, "window.__vaultbook_marker = 2").await;
+    let toml = dir.path().join("book.toml");
+    std::fs::write(&toml, "broken").unwrap();
+    wait_until(
+        &page,
+        &overlay_shows("book.toml is <broken>"),
+        "the error overlay",
+    )
+    .await;
+    assert_eq!(
+        eval::<bool>(&page, "window.__vaultbook_marker === 2").await,
+        Some(true)
+    );
+    assert_eq!(
+        eval::<bool>(&page, &page_says("version two")).await,
+        Some(true)
+    );
+    // The error is text, not markup.
+    assert_eq!(
+        eval::<bool>(
+            &page,
+            "document.querySelector('#__vaultbook_overlay broken') === null"
+        )
+        .await,
+        Some(true)
+    );
+
+    // Fixed: the overlay goes, the page reloads.
+    std::fs::write(&toml, "[vaultbook]\nvault = \"vault\"\n").unwrap();
+    wait_until(
+        &page,
+        "document.getElementById('__vaultbook_overlay') === null && window.__vaultbook_marker === undefined",
+        "the overlay to go",
+    )
+    .await;
+
+    chromium.close().await;
+    server.stop().await;
+}
+
+/// The `vaultbook serve` process; killed if the test fails.
+struct ServeProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServeProcess {
+    fn start(root: &Path) -> ServeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+            .args(["serve", "--port", "0", "--no-run"])
+            .arg(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(WAIT)
+            .expect("vaultbook serve printed no URL");
+        let url = line
+            .strip_prefix("Serving ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+            "{url}"
+        );
+        ServeProcess { child, url }
+    }
+
+    /// SIGTERM, then the exit status (within 10 s).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "vaultbook serve ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies a folder tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vaultbook_serve_end_to_end() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("book");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/serve_vault"),
+        &root,
+    );
+    let serve = ServeProcess::start(&root);
+
+    // Open the book (it may still be building: that page reloads by itself).
+    let page = chromium.browser.new_page(serve.url.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        &page_says("the link to a heading in Other"),
+        "the start page",
+    )
+    .await;
+
+    // Follow the wikilink to a heading: the heading is in view.
+    eval::<bool>(
+        &page,
+        "(() => { const a = [...document.querySelectorAll('a')].find(a => a.innerText.includes('the link to a heading in Other')); a.click(); return true; })()",
+    )
+    .await;
+    wait_until(
+        &page,
+        "(() => { const id = decodeURIComponent(location.hash.slice(1)); const h = id && document.getElementById(id); if (!h || !h.innerText.includes('Some Heading')) return false; const r = h.getBoundingClientRect(); return r.top > -2 && r.bottom <= window.innerHeight; })()",
+        "the heading of the link in view",
+    )
+    .await;
+    let y: f64 = eval(&page, "window.scrollY").await.unwrap();
+    assert!(
+        y > 100.0,
+        "the heading was already on the first screen: {y}"
+    );
+
+    // Edit the note on disk: the page shows the new text by itself, where the reader was.
+    eval::<i32>(&page, "window.__vaultbook_marker = 1").await;
+    let other = root.join("vault/Other.md");
+    let text = std::fs::read_to_string(&other).unwrap();
+    std::fs::write(&other, text.replace("Original text", "Edited text")).unwrap();
+    wait_until(&page, &page_says("Edited text"), "the edited text").await;
+    assert_eq!(
+        eval::<bool>(&page, "window.__vaultbook_marker === undefined").await,
+        Some(true)
+    );
+    wait_until(
+        &page,
+        &format!("Math.abs(window.scrollY - {y}) < 5"),
+        "the scroll position kept across the reload",
+    )
+    .await;
+
+    // Break book.toml: the error overlay, over the old content.
+    eval::<i32>(&page, "window.__vaultbook_marker = 2").await;
+    let toml = root.join("book.toml");
+    let good = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, "[book\ntitle = ").unwrap();
+    wait_until(&page, &overlay_shows("book.toml"), "the error overlay").await;
+    assert_eq!(
+        eval::<bool>(&page, &page_says("Edited text")).await,
+        Some(true)
+    );
+    assert_eq!(
+        eval::<bool>(&page, "window.__vaultbook_marker === 2").await,
+        Some(true)
+    );
+
+    // Fix it: the overlay goes.
+    std::fs::write(&toml, good).unwrap();
+    wait_until(
+        &page,
+        "document.getElementById('__vaultbook_overlay') === null",
+        "the overlay to go",
+    )
+    .await;
+
+    chromium.close().await;
+    let status = serve.terminate();
+    assert!(
+        status.success(),
+        "vaultbook serve exited with {status} on SIGTERM"
+    );
+}

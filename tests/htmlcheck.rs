@@ -1,0 +1,317 @@
+//! `htmlcheck::check_rendered` over books rendered by mdBook 0.5 (through mdbook-driver) and over
+//! hand-written pages.
+
+use std::path::{Path, PathBuf};
+
+use vaultbook::diagnostics::Diagnostic;
+use vaultbook::htmlcheck::check_rendered;
+
+/// Copies `tests/fixtures/<name>` into a temporary directory.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&from, tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// (file, code, message, help) of each diagnostic.
+fn summary(diags: &[Diagnostic]) -> Vec<(String, String, String, Option<String>)> {
+    diags
+        .iter()
+        .map(|d| {
+            (
+                d.file
+                    .as_deref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default(),
+                d.code.clone(),
+                d.message.clone(),
+                d.help.clone(),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    file: &str,
+    code: &str,
+    message: &str,
+    help: Option<&str>,
+) -> (String, String, String, Option<String>) {
+    (
+        file.into(),
+        code.into(),
+        message.into(),
+        help.map(Into::into),
+    )
+}
+
+#[test]
+fn a_rendered_book_reports_exactly_its_broken_links() {
+    let tmp = copy_fixture("check_html");
+    mdbook_driver::MDBook::load(tmp.path())
+        .unwrap()
+        .build()
+        .unwrap();
+    let out = tmp.path().join("book");
+    let diags = check_rendered(&out);
+    assert_eq!(
+        summary(&diags),
+        [
+            row(
+                "intro.html",
+                "missing-html-anchor",
+                "`sub/other.html#nope`: `sub/other.html` has no element with id `nope`",
+                None,
+            ),
+            row(
+                "intro.html",
+                "broken-html-link",
+                "`missing.html` points to `missing.html`, which does not exist",
+                None,
+            ),
+            row(
+                "intro.html",
+                "missing-html-anchor",
+                "`#not-here`: `intro.html` has no element with id `not-here`",
+                None,
+            ),
+            row(
+                "intro.html",
+                "broken-html-link",
+                "`missing.png` points to `missing.png`, which does not exist",
+                None,
+            ),
+            row(
+                "intro.html",
+                "missing-html-anchor",
+                "`sub/other.html#Part-Two`: `sub/other.html` has no element with id `Part-Two`",
+                Some("did you mean `#part-two`?"),
+            ),
+            row(
+                "intro.html",
+                "broken-html-link",
+                "`../outside.html` points outside the book",
+                None,
+            ),
+            row(
+                "sub/other.html",
+                "missing-html-anchor",
+                "`../intro.html#cafe-uber`: `intro.html` has no element with id `cafe-uber`",
+                Some("did you mean `#café-über`?"),
+            ),
+            row(
+                "sub/other.html",
+                "missing-html-anchor",
+                "`../intro.html#helo-world`: `intro.html` has no element with id `helo-world`",
+                Some("did you mean `#hello-world`?"),
+            ),
+        ]
+    );
+    // Each diagnostic points at the line of its link, and the span covers the link as written.
+    for d in &diags {
+        let page = std::fs::read_to_string(out.join(d.file.as_ref().unwrap())).unwrap();
+        let span = d.span.expect("a span");
+        let href = d.message.split('`').nth(1).unwrap();
+        assert_eq!(&page[span.start..span.end], href, "{d:?}");
+    }
+}
+
+#[test]
+fn a_book_without_problems_checks_clean() {
+    let tmp = copy_fixture("check_html");
+    // Remove the planted problems: keep only the "Good:" paragraphs.
+    for chapter in ["src/intro.md", "src/sub/other.md"] {
+        let path = tmp.path().join(chapter);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let good: String = text
+            .split("\n\n")
+            .filter(|p| !p.starts_with("Bad:") && !p.starts_with("Raw:"))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        std::fs::write(&path, good).unwrap();
+    }
+    mdbook_driver::MDBook::load(tmp.path())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(summary(&check_rendered(&tmp.path().join("book"))), []);
+}
+
+/// Writes `pages` (name, HTML) into a fresh directory.
+fn site(pages: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, html) in pages {
+        let path = tmp.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, html).unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn copies_in_print_and_index_are_reported_once_but_their_own_failures_are_kept() {
+    // index.html and print.html repeat intro.html's `#gone` and sub/a.html's missing page (from
+    // the root, where `../nope.html` reads `nope.html`); only print.html's own failure is new.
+    let tmp = site(&[
+        ("index.html", r##"<a href="#gone">x</a>"##),
+        (
+            "intro.html",
+            r##"<h1 id="intro"></h1><a href="#gone">x</a>"##,
+        ),
+        ("sub/a.html", r##"<a href="../nope.html">x</a>"##),
+        (
+            "print.html",
+            r##"<h1 id="intro"></h1><a href="#gone">copy</a>
+<a href="nope.html">copy</a>
+<a href="#only-in-print">own</a>"##,
+        ),
+    ]);
+    let diags = check_rendered(tmp.path());
+    let got: Vec<(String, usize, String)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d.file.as_ref().unwrap().display().to_string(),
+                d.span.unwrap().line,
+                d.code.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "intro.html".to_string(),
+                1,
+                "missing-html-anchor".to_string()
+            ),
+            (
+                "print.html".to_string(),
+                3,
+                "missing-html-anchor".to_string()
+            ),
+            ("sub/a.html".to_string(), 1, "broken-html-link".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn resolution_rules() {
+    let tmp = site(&[
+        (
+            "a.html",
+            r##"<html><head><link rel="stylesheet" href="css/x.css"><script src="js/x.js"></script></head>
+<body><h2 id="café">C</h2><p id="with space"></p>
+<a href="b%20c.html#caf%C3%A9">ok encoded</a>
+<a href="dir/">ok dir</a> <a href="dir">ok dir no slash</a> <a href="./">ok root</a>
+<a href="/a.html#with%20space">ok root-relative</a> <a href="a.html?q=1#top">ok top</a>
+<a href="#:~:text=hello">ok text fragment</a> <a href="img.svg#icon">ok non-html fragment</a>
+<a href="HTTPS://example.com">ext</a> <a href="//cdn.example.com/x.js">ext</a>
+<a href="tel:123">ext</a> <img src="data:image/png;base64,AA">
+<img srcset="img.svg 1x, missing@2x.svg 2x">
+<a href="empty/">no index</a>
+<a href="B%20c.html">case</a>
+<a href="a.html#Café">case</a>
+</body></html>"##,
+        ),
+        (
+            "b c.html",
+            r##"<p id="café">linked from <a href="a.html#caf%C3%A9">a</a></p>"##,
+        ),
+        ("dir/index.html", r##"<a href="../a.html">up</a>"##),
+        ("index.html", r##"<a href="a.html">a</a>"##),
+        (
+            "404.html",
+            r##"<base href="/book/"><a href="a.html">a</a> <a href="/book/dir/">d</a> <a href="css/x.css">c</a>"##,
+        ),
+        ("css/x.css", ""),
+        ("js/x.js", ""),
+        ("img.svg", ""),
+        ("empty/.keep", ""),
+    ]);
+    let diags = check_rendered(tmp.path());
+    let got: Vec<(usize, &str, &str)> = diags
+        .iter()
+        .map(|d| (d.span.unwrap().line, d.code.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                9,
+                "broken-html-link",
+                "`missing@2x.svg` points to `missing@2x.svg`, which does not exist"
+            ),
+            (
+                10,
+                "broken-html-link",
+                "`empty/` points to `empty/index.html`, which does not exist"
+            ),
+            (
+                11,
+                "broken-html-link",
+                "`B%20c.html` points to `B c.html`, which does not exist"
+            ),
+            (
+                12,
+                "missing-html-anchor",
+                "`a.html#Café`: `a.html` has no element with id `Café`"
+            ),
+        ]
+    );
+    assert!(
+        diags
+            .iter()
+            .all(|d| d.file == Some(PathBuf::from("a.html")))
+    );
+}
+
+#[test]
+fn a_missing_output_dir_is_a_read_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let diags = check_rendered(&tmp.path().join("book"));
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].code, "read-error");
+}
+
+#[test]
+fn many_pages_are_checked_in_parallel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 1500;
+    for i in 0..n {
+        let mut html = format!("<h1 id=\"p{i}\">P</h1>\n");
+        for j in 0..40 {
+            let k = (i * 7 + j) % n;
+            html.push_str(&format!(
+                "<p id=\"s{j}\"><a href=\"p{k}.html#s{j}\">l</a></p>\n"
+            ));
+        }
+        if i == 1234 {
+            html.push_str("<a href=\"p1.html#s99\">bad</a>\n");
+        }
+        std::fs::write(tmp.path().join(format!("p{i}.html")), html).unwrap();
+    }
+    let start = std::time::Instant::now();
+    let diags = check_rendered(tmp.path());
+    let elapsed = start.elapsed();
+    assert_eq!(summary(&diags).len(), 1);
+    assert_eq!(diags[0].file, Some(PathBuf::from("p1234.html")));
+    // 1,500 pages, 60,000 links: well under a second in release; generous for debug builds.
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+}

@@ -1,0 +1,366 @@
+//! Each output format of `vaultbook::report`, asserted exactly over hand-made diagnostics at
+//! known positions of a source text.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use vaultbook::diagnostics::{Diagnostic, LineIndex, Severity, Sources};
+use vaultbook::report::{self, Format};
+
+/// The note the diagnostics point into.
+const BAD: &str = "# Bad note\n\
+\n\
+Some intro text.\n\
+\n\
+See [[Other#Missing Heading|there]] for more.\n\
+\tTabbed [[Gone]] line.\n\
+Café — [[Ünïcode#Nope]] end.\n";
+
+/// A fixture: four diagnostics over `BAD` (deliberately out of order) plus one book-wide and
+/// one file-only diagnostic.
+fn fixture() -> (Vec<Diagnostic>, Sources) {
+    let file = PathBuf::from("vault/Bad.md");
+    let lines = LineIndex::new(BAD);
+    let at = |needle: &str| {
+        let start = BAD.find(needle).expect(needle);
+        lines.span(BAD, start..start + needle.len())
+    };
+    let mut sources = Sources::default();
+    sources.insert(file.clone(), Arc::from(BAD));
+    let diags = vec![
+        Diagnostic::error("missing-note", "no note named `Gone`")
+            .in_file(&file)
+            .at(at("[[Gone]]"))
+            .with_help("did you mean `Good`?"),
+        Diagnostic::error(
+            "missing-heading",
+            "`Other` has no heading `Missing Heading`",
+        )
+        .in_file(&file)
+        .at(at("[[Other#Missing Heading|there]]"))
+        .with_help("did you mean `Real Heading`?"),
+        Diagnostic::warning(
+            "ambiguous-link",
+            "`Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md",
+        )
+        .in_file(&file)
+        .at(at("[[Ünïcode#Nope]]")),
+        Diagnostic::warning("malformed-frontmatter", "frontmatter: expected a mapping")
+            .in_file("vault/Front.md"),
+        Diagnostic::info("orphan-note", "no note links to `Bad`").in_file(&file),
+        Diagnostic::error("duplicate-output", "two notes map to `a.md`")
+            .with_help("rename one: 50% done, a: b"),
+    ];
+    (diags, sources)
+}
+
+fn render(format: Format) -> String {
+    let (diags, sources) = fixture();
+    report::render(&diags, &sources, format, false)
+}
+
+#[test]
+fn human_format_is_rustc_style() {
+    let expected = "\
+error[duplicate-output]: two notes map to `a.md`
+  = help: rename one: 50% done, a: b
+
+note[orphan-note]: no note links to `Bad`
+  --> vault/Bad.md
+
+error[missing-heading]: `Other` has no heading `Missing Heading`
+  --> vault/Bad.md:5:5
+  |
+5 | See [[Other#Missing Heading|there]] for more.
+  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
+  = help: did you mean `Real Heading`?
+
+error[missing-note]: no note named `Gone`
+  --> vault/Bad.md:6:9
+  |
+6 |     Tabbed [[Gone]] line.
+  |            ^^^^^^^^
+  |
+  = help: did you mean `Good`?
+
+warning[ambiguous-link]: `Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md
+  --> vault/Bad.md:7:8
+  |
+7 | Café — [[Ünïcode#Nope]] end.
+  |        ^^^^^^^^^^^^^^^^
+
+warning[malformed-frontmatter]: frontmatter: expected a mapping
+  --> vault/Front.md
+
+check: 3 errors, 2 warnings, 1 note
+";
+    assert_eq!(render(Format::Human), expected);
+}
+
+/// Removes ANSI escape sequences (`ESC [ … letter`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn colour_only_when_asked_and_only_colour() {
+    let (diags, sources) = fixture();
+    let plain = report::render(&diags, &sources, Format::Human, false);
+    let coloured = report::render(&diags, &sources, Format::Human, true);
+    assert!(!plain.contains('\x1b'));
+    assert!(coloured.contains("\x1b["));
+    assert_eq!(strip_ansi(&coloured), plain);
+    for format in [Format::Json, Format::Github] {
+        assert_eq!(
+            report::render(&diags, &sources, format, true),
+            report::render(&diags, &sources, format, false)
+        );
+    }
+}
+
+#[test]
+fn json_format_is_one_array_with_the_documented_fields() {
+    let expected = r#"[
+  {"severity":"error","code":"duplicate-output","message":"two notes map to `a.md`","file":null,"line":null,"column":null,"end_line":null,"end_column":null,"help":"rename one: 50% done, a: b"},
+  {"severity":"info","code":"orphan-note","message":"no note links to `Bad`","file":"vault/Bad.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null},
+  {"severity":"error","code":"missing-heading","message":"`Other` has no heading `Missing Heading`","file":"vault/Bad.md","line":5,"column":5,"end_line":5,"end_column":36,"help":"did you mean `Real Heading`?"},
+  {"severity":"error","code":"missing-note","message":"no note named `Gone`","file":"vault/Bad.md","line":6,"column":9,"end_line":6,"end_column":17,"help":"did you mean `Good`?"},
+  {"severity":"warning","code":"ambiguous-link","message":"`Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md","file":"vault/Bad.md","line":7,"column":8,"end_line":7,"end_column":24,"help":null},
+  {"severity":"warning","code":"malformed-frontmatter","message":"frontmatter: expected a mapping","file":"vault/Front.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null}
+]
+"#;
+    let out = render(Format::Json);
+    assert_eq!(out, expected);
+    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fields = [
+        "severity",
+        "code",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "help",
+    ];
+    for obj in parsed.as_array().unwrap() {
+        let keys: Vec<&str> = obj
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut want = fields.to_vec();
+        want.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(keys, want);
+    }
+}
+
+#[test]
+fn github_format_is_workflow_commands() {
+    let expected = "\
+::error title=duplicate-output::two notes map to `a.md`%0Ahelp: rename one: 50%25 done, a: b
+::notice file=vault/Bad.md,title=orphan-note::no note links to `Bad`
+::error file=vault/Bad.md,line=5,col=5,endLine=5,endColumn=35,title=missing-heading::`Other` has no heading `Missing Heading`%0Ahelp: did you mean `Real Heading`?
+::error file=vault/Bad.md,line=6,col=9,endLine=6,endColumn=16,title=missing-note::no note named `Gone`%0Ahelp: did you mean `Good`?
+::warning file=vault/Bad.md,line=7,col=8,endLine=7,endColumn=23,title=ambiguous-link::`Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md
+::warning file=vault/Front.md,title=malformed-frontmatter::frontmatter: expected a mapping
+";
+    assert_eq!(render(Format::Github), expected);
+}
+
+#[test]
+fn github_properties_and_data_are_escaped() {
+    let d = Diagnostic::error("broken-link", "100% broken\r\nsecond line")
+        .in_file("vault/a,b:c%.md")
+        .with_help("x");
+    let out = report::render(&[d], &Sources::default(), Format::Github, false);
+    assert_eq!(
+        out,
+        "::error file=vault/a%2Cb%3Ac%25.md,title=broken-link::100%25 broken%0D%0Asecond line%0Ahelp: x\n"
+    );
+}
+
+#[test]
+fn no_diagnostics() {
+    let sources = Sources::default();
+    assert_eq!(
+        report::render(&[], &sources, Format::Human, false),
+        "check: 0 errors, 0 warnings\n"
+    );
+    assert_eq!(report::render(&[], &sources, Format::Json, false), "[]\n");
+    assert_eq!(report::render(&[], &sources, Format::Github, false), "");
+}
+
+#[test]
+fn a_span_the_source_does_not_have_prints_its_location_only() {
+    // The span is past the end of the recorded text (the file changed), or the text is missing.
+    let span = LineIndex::new(BAD).span(BAD, 60..66);
+    let mut sources = Sources::default();
+    sources.insert(PathBuf::from("vault/Bad.md"), Arc::from("short"));
+    let diags = [
+        Diagnostic::error("missing-note", "gone")
+            .in_file("vault/Bad.md")
+            .at(span),
+        Diagnostic::warning("mojibake", "looks like mojibake")
+            .in_file("vault/Unknown.md")
+            .at(span)
+            .with_help("replace `â€”` with `—`"),
+    ];
+    let expected = "\
+error[missing-note]: gone
+  --> vault/Bad.md:5:31
+
+warning[mojibake]: looks like mojibake
+  --> vault/Unknown.md:5:31
+  = help: replace `â€”` with `—`
+
+check: 1 error, 1 warning
+";
+    assert_eq!(
+        report::render(&diags, &sources, Format::Human, false),
+        expected
+    );
+}
+
+#[test]
+fn a_span_over_several_lines_is_drawn_whole() {
+    let start = BAD.find("[[Other").unwrap();
+    let end = BAD.find("line.").unwrap() + "line".len();
+    let span = LineIndex::new(BAD).span(BAD, start..end);
+    let mut sources = Sources::default();
+    sources.insert(PathBuf::from("vault/Bad.md"), Arc::from(BAD));
+    let d = Diagnostic::warning("unclosed-wikilink", "`[[` is never closed")
+        .in_file("vault/Bad.md")
+        .at(span);
+    // (codespan leaves two spaces after the first gutter bar of a multi-line label.)
+    let expected = "\
+warning[unclosed-wikilink]: `[[` is never closed
+  --> vault/Bad.md:5:5
+  |  \n\
+5 |   See [[Other#Missing Heading|there]] for more.
+  | /-----^
+6 | |     Tabbed [[Gone]] line.
+  | \\------------------------^
+
+check: 0 errors, 1 warning
+";
+    assert_eq!(
+        report::render(&[d], &sources, Format::Human, false),
+        expected
+    );
+}
+
+#[test]
+fn levels_relevel_drop_and_reject() {
+    let (mut diags, _) = fixture();
+    let levels = BTreeMap::from([
+        ("ambiguous-link".to_string(), "error".to_string()),
+        ("missing-note".to_string(), "warning".to_string()),
+        ("orphan-note".to_string(), "allow".to_string()),
+        ("embed-cycle".to_string(), "info".to_string()),
+    ]);
+    report::apply_levels(&mut diags, &levels).unwrap();
+    let got: Vec<(&str, Severity)> = diags
+        .iter()
+        .map(|d| (d.code.as_str(), d.severity))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("missing-note", Severity::Warning),
+            ("missing-heading", Severity::Error),
+            ("ambiguous-link", Severity::Error),
+            ("malformed-frontmatter", Severity::Warning),
+            ("duplicate-output", Severity::Error),
+        ]
+    );
+
+    let bad = |k: &str, v: &str| {
+        let mut d = Vec::new();
+        report::apply_levels(&mut d, &BTreeMap::from([(k.to_string(), v.to_string())])).unwrap_err()
+    };
+    assert_eq!(
+        bad("mising-heading", "error"),
+        "[vaultbook.check]: unknown check `mising-heading` (did you mean `missing-heading`?)"
+    );
+    assert_eq!(
+        bad("frobnicate", "error"),
+        "[vaultbook.check]: unknown check `frobnicate`"
+    );
+    assert_eq!(
+        bad("mojibake", "warn"),
+        "[vaultbook.check]: `mojibake = \"warn\"`: the level must be \"error\", \"warning\", \
+         \"info\" or \"allow\" (did you mean `warning`?)"
+    );
+    assert_eq!(
+        bad("mojibake", "deny"),
+        "[vaultbook.check]: `mojibake = \"deny\"`: the level must be \"error\", \"warning\", \
+         \"info\" or \"allow\""
+    );
+}
+
+#[test]
+fn every_code_has_a_default_level() {
+    for code in [
+        "broken-link",
+        "missing-note",
+        "missing-heading",
+        "missing-block",
+        "ambiguous-link",
+        "unpublished-link",
+        "missing-embed",
+        "missing-attachment",
+        "embed-cycle",
+        "embed-depth",
+        "snippet-compile-error",
+        "snippet-panicked",
+        "snippet-timeout",
+        "snippet-killed",
+        "unknown-snippet-attribute",
+        "malformed-frontmatter",
+        "invalid-utf8",
+        "mojibake",
+        "unclosed-wikilink",
+        "empty-link",
+        "outside-vault",
+        "orphan-note",
+        "broken-html-link",
+        "missing-html-anchor",
+        "read-error",
+        "duplicate-output",
+    ] {
+        assert!(report::default_level(code).is_some(), "{code}");
+    }
+    // The defaults the issue asks for.
+    for (code, level) in [
+        ("missing-note", Severity::Error),
+        ("missing-heading", Severity::Error),
+        ("missing-block", Severity::Error),
+        ("missing-embed", Severity::Error),
+        ("missing-attachment", Severity::Error),
+        ("ambiguous-link", Severity::Warning),
+        ("mojibake", Severity::Warning),
+        ("malformed-frontmatter", Severity::Warning),
+        ("orphan-note", Severity::Info),
+    ] {
+        assert_eq!(report::default_level(code), Some(level), "{code}");
+    }
+}
