@@ -120,7 +120,14 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
     let loaded: Vec<(Option<Note>, Vec<Diagnostic>)> = scan
         .notes
         .par_iter()
-        .map(|f| load_note(f, &shown.join(&f.rel), &markdown, &config.vaultbook.order_key))
+        .map(|f| {
+            load_note(
+                f,
+                &shown.join(&f.rel),
+                &markdown,
+                &config.vaultbook.order_key,
+            )
+        })
         .collect();
     let mut notes = Vec::with_capacity(loaded.len());
     for (note, diags) in loaded {
@@ -189,7 +196,13 @@ fn load_note(
         }
     };
     let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        Note::from_bytes(f.rel.clone(), shown.to_path_buf(), &bytes, markdown, order_key)
+        Note::from_bytes(
+            f.rel.clone(),
+            shown.to_path_buf(),
+            &bytes,
+            markdown,
+            order_key,
+        )
     }));
     match parsed {
         Ok(n) => (Some(n), Vec::new()),
@@ -224,7 +237,8 @@ fn orphans(notes: &[Note], resolved: &[Vec<Resolved>]) -> Vec<Diagnostic> {
         .enumerate()
         .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && n.rel.contains('/'))
         .map(|(_, n)| {
-            Diagnostic::info("orphan-note", "no other note links to this one").in_file(n.file.clone())
+            Diagnostic::info("orphan-note", "no other note links to this one")
+                .in_file(n.file.clone())
         })
         .collect()
 }

@@ -27,7 +27,10 @@ fn config(build_dir: &Path) -> Config {
         .or_insert_with(|| toml::Value::Table(toml::Table::new()))
         .as_table_mut()
         .unwrap();
-    build.insert("build-dir".into(), build_dir.to_string_lossy().to_string().into());
+    build.insert(
+        "build-dir".into(),
+        build_dir.to_string_lossy().to_string().into(),
+    );
     Config::from_str(repo(), &toml::to_string(&table).unwrap()).unwrap()
 }
 
@@ -67,7 +70,10 @@ fn the_repository_book_builds_with_every_snippet_run() {
     let broken = vaultbook::htmlcheck::check_rendered(&book);
     assert!(broken.is_empty(), "{broken:#?}");
     let deadlocks = std::fs::read_to_string(book.join("pitfalls/deadlocks.html")).unwrap();
-    assert!(deadlocks.contains("timed out after 2 s, as expected"), "{deadlocks}");
+    assert!(
+        deadlocks.contains("timed out after 2 s, as expected"),
+        "{deadlocks}"
+    );
     let spawning = std::fs::read_to_string(book.join("basics/spawning-and-joining.html")).unwrap();
     assert!(spawning.contains("snippet-output snippet-ok"));
 }
