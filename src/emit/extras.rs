@@ -140,7 +140,7 @@ pub fn backlinks(
                     })
                 })
                 .collect();
-            links.sort_by(|a, b| a.title.to_lowercase().cmp(&b.title.to_lowercase()));
+            links.sort_by_key(|l| l.title.to_lowercase());
             let mut ctx = tera::Context::new();
             ctx.insert("links", &links);
             tera.render("backlinks.html", &ctx)
