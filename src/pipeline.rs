@@ -106,8 +106,33 @@ pub struct BuildReport {
     pub output: PathBuf,
 }
 
+/// Parsed notes kept between builds (`serve`): a note whose file has not changed (same
+/// modification time, size and inode) is not read or parsed again.
+#[derive(Default)]
+pub struct NoteCache {
+    notes: HashMap<PathBuf, (Stamp, Note)>,
+}
+
+/// What says a file changed.
+type Stamp = (Option<std::time::SystemTime>, u64, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok(), m.len(), m.ino()))
+}
+
 /// Reads and resolves the vault, runs snippets per `options`; renders nothing.
 pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
+    analyze_cached(config, options, &mut NoteCache::default())
+}
+
+/// [`analyze`], reusing the notes in `cache` whose files have not changed, and refreshing it.
+pub fn analyze_cached(
+    config: &Config,
+    options: &Options,
+    cache: &mut NoteCache,
+) -> Result<Analysis> {
     let started = Instant::now();
     let mut phases = Phases::new();
     let tera = crate::templates::load(&config.root)?;
@@ -117,25 +142,44 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
     let mut diagnostics = scan.diagnostics;
     phases.mark("scan");
 
-    let loaded: Vec<(Option<Note>, Vec<Diagnostic>)> = scan
+    let loaded: Vec<(Option<Note>, Vec<Diagnostic>, Option<Stamp>)> = scan
         .notes
         .par_iter()
         .map(|f| {
-            load_note(
+            let st = stamp(&f.path);
+            if let (Some(st), Some((old, note))) = (st, cache.notes.get(&f.path))
+                && *old == st
+                && note.rel == f.rel
+            {
+                return (Some(note.clone()), Vec::new(), None);
+            }
+            let (note, diags) = load_note(
                 f,
                 &shown.join(&f.rel),
                 &markdown,
                 &config.vaultbook.order_key,
-            )
+            );
+            (note, diags, st)
         })
         .collect();
     let mut notes = Vec::with_capacity(loaded.len());
-    for (note, diags) in loaded {
+    let mut fresh = HashMap::new();
+    for ((note, diags, st), f) in loaded.into_iter().zip(&scan.notes) {
         diagnostics.extend(diags);
-        if let Some(n) = note {
-            notes.push(n);
+        let Some(n) = note else { continue };
+        match st {
+            Some(st) => {
+                fresh.insert(f.path.clone(), (st, n.clone()));
+            }
+            None => {
+                if let Some(old) = cache.notes.remove(&f.path) {
+                    fresh.insert(f.path.clone(), old);
+                }
+            }
         }
+        notes.push(n);
     }
+    cache.notes = fresh;
     phases.mark("parse");
     let index = Index::build(&notes, &scan.attachments);
     phases.mark("index");
@@ -282,13 +326,15 @@ fn run_snippets(
     (map, diags)
 }
 
-fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+/// Sorts and deduplicates diagnostics.
+pub fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics::sort(&mut diags);
     diags.dedup();
     diags
 }
 
-fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
+/// The emitted tree of an analysis.
+pub fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
     emit::build_tree(&emit::Input {
         config,
         notes: &a.notes,
