@@ -201,6 +201,15 @@ fn summary(cli: &Cli, verb: &str, report: &pipeline::BuildReport) {
     if cli.quiet {
         return;
     }
+    if cli.verbose {
+        let phases: Vec<String> = report
+            .stats
+            .phases
+            .iter()
+            .map(|(name, d)| format!("{name} {:.0} ms", d.as_secs_f64() * 1000.0))
+            .collect();
+        eprintln!("vaultbook: {}", phases.join(", "));
+    }
     let count = |s| report.diagnostics.iter().filter(|d| d.severity == s).count();
     eprintln!(
         "vaultbook: {verb} {} notes, {} links, {} errors, {} warnings in {:.2}s → {}",

@@ -47,6 +47,29 @@ pub struct Stats {
     pub links: usize,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// Wall time of each stage, in order (shown with `-v`).
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+/// Records how long each stage takes.
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases {
+            last: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 /// The vault read, resolved and checked, ready to emit.
@@ -86,11 +109,13 @@ pub struct BuildReport {
 /// Reads and resolves the vault, runs snippets per `options`; renders nothing.
 pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
     let started = Instant::now();
+    let mut phases = Phases::new();
     let tera = crate::templates::load(&config.root)?;
     let markdown = MdbookMarkdown::from_book_toml(&config.mdbook);
     let scan = vault::scan::scan(config)?;
     let shown = vault::scan::display_root(config);
     let mut diagnostics = scan.diagnostics;
+    phases.mark("scan");
 
     let loaded: Vec<(Option<Note>, Vec<Diagnostic>)> = scan
         .notes
@@ -104,8 +129,11 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
             notes.push(n);
         }
     }
+    phases.mark("parse");
     let index = Index::build(&notes, &scan.attachments);
+    phases.mark("index");
     let (resolved, link_diags) = links::resolve::resolve_all(&notes, &index);
+    phases.mark("resolve");
     diagnostics.extend(link_diags);
     for n in &notes {
         diagnostics.extend(n.diagnostics.iter().cloned());
@@ -114,6 +142,7 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
 
     let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
     diagnostics.extend(snippet_diags);
+    phases.mark("snippets");
 
     let mut sources = Sources::default();
     for n in &notes {
@@ -128,6 +157,7 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
             notes: published,
             links,
             elapsed: started.elapsed(),
+            phases: phases.done,
         },
         notes,
         attachments: scan.attachments,
@@ -259,16 +289,19 @@ fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
 /// Writes the standalone mdBook source tree to `out`.
 pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildReport> {
     let a = analyze(config, options)?;
+    let mut phases = Phases::new();
     let tree = tree_of(config, &a)?;
+    phases.mark("assemble");
     emit::write_tree(&tree, out, &config.vault)?;
+    phases.mark("write");
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
+    let mut stats = a.stats;
+    stats.phases.extend(phases.done);
+    stats.elapsed = a.started.elapsed();
     Ok(BuildReport {
         diagnostics: finish(diags),
-        stats: Stats {
-            elapsed: a.started.elapsed(),
-            ..a.stats
-        },
+        stats,
         output: out.to_path_buf(),
     })
 }
@@ -276,21 +309,25 @@ pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildRepor
 /// Emits and renders the book into `config.build_dir`, replacing it atomically.
 pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
     let a = analyze(config, options)?;
+    let mut phases = Phases::new();
     let tree = tree_of(config, &a)?;
+    phases.mark("assemble");
     let src = config.work_dir.join("book-src");
     emit::write_tree(&tree, &src, &config.vault)?;
+    phases.mark("write");
     output::replace_dir(&config.build_dir, &config.vault, |staging| {
         crate::render::render(&src, staging)?;
         output::list_files(staging)
     })?;
+    phases.mark("render");
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
+    let mut stats = a.stats;
+    stats.phases.extend(phases.done);
+    stats.elapsed = a.started.elapsed();
     Ok(BuildReport {
         diagnostics: finish(diags),
-        stats: Stats {
-            elapsed: a.started.elapsed(),
-            ..a.stats
-        },
+        stats,
         output: config.build_dir.clone(),
     })
 }

@@ -88,8 +88,8 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
     }
     tree.files
         .insert("src/SUMMARY.md".into(), plan.summary.clone().into_bytes());
-    tree.files
-        .insert("vaultbook.css".into(), CSS.as_bytes().to_vec());
+    let css = format!("{CSS}\n{}", crate::snippets::SNIPPET_CSS);
+    tree.files.insert("vaultbook.css".into(), css.into_bytes());
     tree.files.insert(
         "book.toml".into(),
         input
@@ -159,7 +159,8 @@ fn fill_refs(page: &mut Page, plan: &Plan, notes: &[Note], ids: &[Vec<String>]) 
 /// Writes `tree` into `out`, replacing it as a whole (see [`output`]).
 pub fn write_tree(tree: &Tree, out: &Path, vault: &Path) -> Result<()> {
     output::replace_dir(out, vault, |staging| {
-        let mut entries: Vec<(&String, Option<&Vec<u8>>, Option<&std::path::PathBuf>)> = tree
+        type Entry<'a> = (&'a String, Option<&'a Vec<u8>>, Option<&'a std::path::PathBuf>);
+        let mut entries: Vec<Entry> = tree
             .files
             .iter()
             .map(|(p, b)| (p, Some(b), None))

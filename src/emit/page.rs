@@ -186,7 +186,7 @@ fn emit_range(
             edits.push((c.range.end, c.range.end, 1, Edit::Snippet(i)));
         }
     }
-    edits.sort_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+    edits.sort_by_key(|e| (e.0, e.2, e.1));
 
     let mut pos = range.start;
     for (start, end, _, edit) in edits {
@@ -382,7 +382,10 @@ fn link_label(ctx: &Context, link: &Link) -> String {
     let _ = ctx;
     match &link.label {
         Some(l) if !l.trim().is_empty() => l.clone(),
-        _ => escape_text(&target_text(link).replace('#', " > ")).trim_start_matches(" > ").to_string(),
+        _ => {
+            let shown = target_text(link).replace('#', " > ");
+            escape_text(shown.trim_start_matches(" > "))
+        }
     }
 }
 

@@ -85,11 +85,13 @@ impl Index {
         if let Some(ids) = self.note_names.get(name) {
             let ids: Vec<NoteId> = match dir {
                 None => ids.clone(),
-                Some(_) => ids
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.note_rels[i].ends_with(&format!("/{key}")))
-                    .collect(),
+                Some(_) => {
+                    let suffix = format!("/{key}");
+                    ids.iter()
+                        .copied()
+                        .filter(|&i| self.note_rels[i].ends_with(&suffix))
+                        .collect()
+                }
             };
             if let Some(l) = self.choose(ids, from_folder, &self.note_rels) {
                 return l;
@@ -116,11 +118,13 @@ impl Index {
         if let Some(ids) = self.att_names.get(name) {
             let ids: Vec<AttId> = match dir {
                 None => ids.clone(),
-                Some(_) => ids
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.att_rels[i].ends_with(&format!("/{key}")))
-                    .collect(),
+                Some(_) => {
+                    let suffix = format!("/{key}");
+                    ids.iter()
+                        .copied()
+                        .filter(|&i| self.att_rels[i].ends_with(&suffix))
+                        .collect()
+                }
             };
             if let Some(l) = self.choose(ids, from_folder, &self.att_rels) {
                 return l;

@@ -3,13 +3,26 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+/// NFC of `s`; ASCII text (nearly every key) is already NFC, so it skips the tables.
+fn nfc(s: &str) -> Box<dyn Iterator<Item = char> + '_> {
+    if s.is_ascii() {
+        Box::new(s.chars())
+    } else {
+        Box::new(s.nfc())
+    }
+}
+
 /// The key of a note name or vault path: NFC, lowercase, `\` as `/`, no leading `./` or `/`,
 /// no `.md` extension.
 pub fn name_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("./").unwrap_or(s);
     let s = strip_md(s);
-    let mut out: String = s.nfc().flat_map(char::to_lowercase).collect();
+    let mut out: String = if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.nfc().flat_map(char::to_lowercase).collect()
+    };
     if out.contains('\\') {
         out = out.replace('\\', "/");
     }
@@ -20,7 +33,11 @@ pub fn name_key(s: &str) -> String {
 pub fn file_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("./").unwrap_or(s);
-    s.nfc().flat_map(char::to_lowercase).collect()
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.nfc().flat_map(char::to_lowercase).collect()
+    }
 }
 
 /// `s` without a trailing `.md` (any case).
@@ -38,7 +55,7 @@ pub fn strip_md(s: &str) -> &str {
 pub fn heading_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for c in s.nfc() {
+    for c in nfc(s) {
         if c.is_whitespace() {
             space = !out.is_empty();
             continue;
@@ -63,7 +80,7 @@ pub fn heading_key(s: &str) -> String {
 pub fn heading_loose_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for c in s.nfc() {
+    for c in nfc(s) {
         if c.is_alphanumeric() {
             if space && !out.is_empty() {
                 out.push(' ');

@@ -171,12 +171,15 @@ struct Walker<'a> {
     prev_block: Vec<Option<Range<usize>>>,
     /// Inside a link or image: (kind, span, target, label start, label end).
     link: Option<PendingLink>,
-    heading: Option<(u8, Range<usize>, Option<String>, Option<usize>, usize)>,
+    /// Inside a heading: (level, range, explicit id, content start, content end).
+    heading: Option<OpenHeading>,
     code: Option<(Range<usize>, String, String)>,
     /// `%%` markers and `==` markers seen in text, in order.
     comment_marks: Vec<Range<usize>>,
     highlight_marks: Vec<Range<usize>>,
 }
+
+type OpenHeading = (u8, Range<usize>, Option<String>, Option<usize>, usize);
 
 struct PendingLink {
     kind: LinkKind,

@@ -82,9 +82,14 @@ pub fn parse(text: &str, order_key: &str) -> (Frontmatter, usize, Option<Frontma
     let value: Value = match serde_yaml_ng::from_str(yaml) {
         Ok(v) => v,
         Err(e) => {
-            let at = e
+            let mut at = e
                 .location()
                 .map_or(split.yaml.start, |l| split.yaml.start + l.index().min(yaml.len()));
+            // A problem found at the end (an unclosed bracket) belongs to the last YAML line.
+            if at >= split.yaml.end {
+                let last = yaml.trim_end().rfind('\n').map_or(0, |i| i + 1);
+                at = split.yaml.start + last;
+            }
             let end = text[at..]
                 .find('\n')
                 .map_or(text.len(), |i| at + i)
