@@ -204,6 +204,33 @@ pub fn apply_levels(
     diags: &mut Vec<Diagnostic>,
     levels: &BTreeMap<String, String>,
 ) -> Result<(), String> {
+    let chosen = validate_levels(levels)?;
+    if chosen.is_empty() {
+        return Ok(());
+    }
+    diags.retain_mut(|d| match chosen.get(d.code.as_str()) {
+        Some(Some(severity)) => {
+            d.severity = *severity;
+            true
+        }
+        Some(None) => false,
+        None => true,
+    });
+    Ok(())
+}
+
+/// Validates `[vaultbook.check]` without any diagnostics at hand (to fail early, before a long
+/// check): every key must be a code of [`CODES`] and every value a level. Returns the chosen
+/// severity per code, `None` for `"allow"`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// let levels = BTreeMap::from([("mojibake".to_string(), "allow".to_string())]);
+/// assert_eq!(vaultbook::report::validate_levels(&levels).unwrap()["mojibake"], None);
+/// ```
+pub fn validate_levels(
+    levels: &BTreeMap<String, String>,
+) -> Result<HashMap<&str, Option<Severity>>, String> {
     let mut chosen: HashMap<&str, Option<Severity>> = HashMap::new();
     for (code, level) in levels {
         if default_level(code).is_none() {
@@ -229,18 +256,7 @@ pub fn apply_levels(
         };
         chosen.insert(code.as_str(), severity);
     }
-    if chosen.is_empty() {
-        return Ok(());
-    }
-    diags.retain_mut(|d| match chosen.get(d.code.as_str()) {
-        Some(Some(severity)) => {
-            d.severity = *severity;
-            true
-        }
-        Some(None) => false,
-        None => true,
-    });
-    Ok(())
+    Ok(chosen)
 }
 
 fn did_you_mean(near: &[&str]) -> String {
