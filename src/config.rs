@@ -112,6 +112,7 @@ impl Config {
 
     /// Refuses layouts where writing our output could touch the vault.
     fn validate(&self) -> Result<()> {
+        crate::report::validate_levels(&self.vaultbook.check).map_err(anyhow::Error::msg)?;
         for (what, dir) in [("build-dir", &self.build_dir), ("work-dir", &self.work_dir)] {
             if self.vault.starts_with(dir) || dir.starts_with(&self.vault) {
                 bail!(

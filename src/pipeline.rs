@@ -194,7 +194,20 @@ pub fn analyze_cached(
     let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
     diagnostics.extend(snippet_diags);
     phases.mark("snippets");
+    diagnostics.extend(emit::embed_diagnostics(&emit::Input {
+        config,
+        notes: &notes,
+        attachments: &scan.attachments,
+        resolved: &resolved,
+        snippets: &snippet_out,
+        markdown,
+        tera: &tera,
+    })?);
+    phases.mark("embeds");
 
+    // Levels were validated when book.toml was loaded.
+    let _ = crate::report::apply_levels(&mut diagnostics, &config.vaultbook.check);
+    let diagnostics = finish(diagnostics);
     let mut sources = Sources::default();
     for n in &notes {
         sources.insert(n.file.clone(), Arc::clone(&n.text));
@@ -326,6 +339,16 @@ fn run_snippets(
     (map, diags)
 }
 
+/// For `build` and `emit`: a snippet that failed unexpectedly is a warning (the book still shows
+/// it); `check` keeps it an error.
+fn snippets_warn(diags: &mut [Diagnostic]) {
+    for d in diags {
+        if d.code.starts_with("snippet-") && d.severity == crate::Severity::Error {
+            d.severity = crate::Severity::Warning;
+        }
+    }
+}
+
 /// Sorts and deduplicates diagnostics.
 pub fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics::sort(&mut diags);
@@ -335,7 +358,7 @@ pub fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 /// The emitted tree of an analysis.
 pub fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
-    emit::build_tree(&emit::Input {
+    let mut tree = emit::build_tree(&emit::Input {
         config,
         notes: &a.notes,
         attachments: &a.attachments,
@@ -343,7 +366,10 @@ pub fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
         snippets: &a.snippets,
         markdown: a.markdown,
         tera: &a.tera,
-    })
+    })?;
+    // Analysis already reported the embed problems assembly meets again.
+    let _ = crate::report::apply_levels(&mut tree.diagnostics, &config.vaultbook.check);
+    Ok(tree)
 }
 
 /// Writes the standalone mdBook source tree to `out`.
@@ -356,6 +382,7 @@ pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildRepor
     phases.mark("write");
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
+    snippets_warn(&mut diags);
     let mut stats = a.stats;
     stats.phases.extend(phases.done);
     stats.elapsed = a.started.elapsed();
@@ -382,6 +409,7 @@ pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
     phases.mark("render");
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
+    snippets_warn(&mut diags);
     let mut stats = a.stats;
     stats.phases.extend(phases.done);
     stats.elapsed = a.started.elapsed();
