@@ -111,6 +111,18 @@ pub struct BuildReport {
 #[derive(Default)]
 pub struct NoteCache {
     notes: HashMap<PathBuf, (Stamp, Note)>,
+    /// Off for one-shot commands, which would only pay for copying every note into it.
+    enabled: bool,
+}
+
+impl NoteCache {
+    /// A cache that keeps notes between builds.
+    pub fn new() -> NoteCache {
+        NoteCache {
+            notes: HashMap::new(),
+            enabled: true,
+        }
+    }
 }
 
 /// What says a file changed.
@@ -146,7 +158,7 @@ pub fn analyze_cached(
         .notes
         .par_iter()
         .map(|f| {
-            let st = stamp(&f.path);
+            let st = if cache.enabled { stamp(&f.path) } else { None };
             if let (Some(st), Some((old, note))) = (st, cache.notes.get(&f.path))
                 && *old == st
                 && note.rel == f.rel
@@ -167,6 +179,10 @@ pub fn analyze_cached(
     for ((note, diags, st), f) in loaded.into_iter().zip(&scan.notes) {
         diagnostics.extend(diags);
         let Some(n) = note else { continue };
+        if !cache.enabled {
+            notes.push(n);
+            continue;
+        }
         match st {
             Some(st) => {
                 fresh.insert(f.path.clone(), (st, n.clone()));

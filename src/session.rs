@@ -44,7 +44,7 @@ impl Session {
         Session {
             config,
             options,
-            cache: NoteCache::default(),
+            cache: NoteCache::new(),
             last: None,
             src,
         }

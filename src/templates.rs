@@ -26,7 +26,12 @@ pub fn load(root: &Path) -> Result<Tera> {
     for (name, builtin) in DEFAULTS {
         let path = dir.join(name);
         let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+            Ok(t) => {
+                if t != *builtin {
+                    tera.add_raw_template(&override_marker(name), "")?;
+                }
+                t
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*builtin).to_string(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
@@ -35,6 +40,21 @@ pub fn load(root: &Path) -> Result<Tera> {
     }
     tera.register_filter("html_escape", html_escape_filter);
     Ok(tera)
+}
+
+/// Whether `name` is the built-in template (no override in the book's `templates/`), so that a
+/// hot path may use its compiled-in equivalent.
+pub fn is_builtin(tera: &Tera, name: &str) -> bool {
+    let builtin = DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
+    // Tera keeps no source text; the override marker is recorded when loading.
+    builtin.is_some()
+        && !tera
+            .get_template_names()
+            .any(|n| n == override_marker(name).as_str())
+}
+
+fn override_marker(name: &str) -> String {
+    format!("vaultbook-override:{name}")
 }
 
 fn html_escape_filter(
@@ -47,7 +67,10 @@ fn html_escape_filter(
 
 /// Escapes text for HTML content and attribute values.
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -100,7 +100,7 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
         .par_iter()
         .map(|&id| page::assemble(&ctx, id))
         .collect();
-    let ids = heading_ids(&pages, input.notes.len(), input.markdown);
+    let ids = heading_ids(&pages, input.notes, input.markdown);
     pages
         .par_iter_mut()
         .for_each(|p| fill_refs(p, &plan, input.notes, &ids, &tag_ids));
@@ -194,24 +194,64 @@ pub fn embed_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
 }
 
 /// Per note, per own heading: the id mdBook gives it on the note's page.
-fn heading_ids(pages: &[Page], notes: usize, md: MdbookMarkdown) -> Vec<Vec<String>> {
+fn heading_ids(pages: &[Page], notes: &[Note], md: MdbookMarkdown) -> Vec<Vec<String>> {
     let per_page: Vec<(NoteId, Vec<String>)> = pages
         .par_iter()
         .map(|p| {
-            let ids: HashMap<usize, String> = page_ids(&p.text, md).into_iter().collect();
-            let own = p
-                .own_headings
-                .iter()
-                .map(|off| ids.get(off).cloned().unwrap_or_default())
-                .collect();
+            let own = if p.exact_headings {
+                let ids = exact_ids(p, &notes[p.note], md);
+                // Every test build checks the shortcut against parsing the page as emitted.
+                debug_assert_eq!(ids, parsed_ids(p, md), "heading ids of {}", p.path);
+                ids
+            } else {
+                parsed_ids(p, md)
+            };
             (p.note, own)
         })
         .collect();
-    let mut out = vec![Vec::new(); notes];
+    let mut out = vec![Vec::new(); notes.len()];
     for (n, ids) in per_page {
         out[n] = ids;
     }
     out
+}
+
+/// The own-heading ids of a page from the page as emitted (parsed again).
+fn parsed_ids(p: &Page, md: MdbookMarkdown) -> Vec<String> {
+    let ids: HashMap<usize, String> = page_ids(&p.text, md).into_iter().collect();
+    p.own_headings
+        .iter()
+        .map(|off| ids.get(off).cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The own-heading ids of an exact page from the note's first parse (and its title heading).
+fn exact_ids(p: &Page, note: &Note, md: MdbookMarkdown) -> Vec<String> {
+    let title = p
+        .title
+        .as_deref()
+        .map(|t| crate::links::anchors::elements(t, md))
+        .unwrap_or_default();
+    let elems = &note.syntax.id_elems;
+    let ids = crate::links::anchors::ids_of(
+        title
+            .iter()
+            .map(|(_, e, t)| (e.as_deref(), t.as_str()))
+            .chain(
+                elems
+                    .iter()
+                    .map(|e| (e.explicit_id.as_deref(), e.text.as_str())),
+            ),
+    );
+    let mut own = vec![String::new(); p.own_headings.len()];
+    for (e, id) in elems.iter().zip(&ids[title.len()..]) {
+        if let Some(h) = e.heading
+            && p.own_headings.get(h).is_some_and(|&o| o != usize::MAX)
+        {
+            own[h] = id.clone();
+        }
+    }
+    own
 }
 
 /// Replaces the page's `vaultbook-ref:N` placeholders with real relative URLs and anchors.
@@ -227,7 +267,8 @@ fn fill_refs(
     }
     let mut out = String::with_capacity(page.text.len());
     let mut rest = page.text.as_str();
-    while let Some(i) = rest.find(REF_SCHEME) {
+    let finder = memchr::memmem::Finder::new(REF_SCHEME);
+    while let Some(i) = finder.find(rest.as_bytes()) {
         out.push_str(&rest[..i]);
         let after = &rest[i + REF_SCHEME.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();

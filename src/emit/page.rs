@@ -60,6 +60,12 @@ pub struct Page {
     pub uses_mermaid: bool,
     /// Inline footnotes met so far: (note, the footnote text's span).
     footnotes: Vec<(NoteId, Range<usize>)>,
+    /// The title heading added above the note's text, if any.
+    pub title: Option<String>,
+    /// Whether mdBook will see exactly the note's own headings (and the title): no embed, and
+    /// nothing rewritten inside a heading. Then the first parse's heading texts give the ids,
+    /// and the page need not be parsed again.
+    pub exact_headings: bool,
 }
 
 /// What a `vaultbook-ref:N` placeholder points at.
@@ -95,13 +101,15 @@ pub fn assemble(ctx: &Context, note: NoteId) -> Page {
         note,
         path: ctx.plan.chapter[note].clone().unwrap_or_default(),
         own_headings: vec![usize::MAX; n.syntax.headings.len()],
+        exact_headings: true,
         ..Page::default()
     };
     // Obsidian shows the title above every note; a page without an H1 gets one.
     if !n.syntax.headings.iter().any(|h| h.level == 1) {
-        page.text.push_str("# ");
-        page.text.push_str(&escape_text(&n.title));
-        page.text.push_str("\n\n");
+        let title = format!("# {}\n", escape_text(&n.title));
+        page.text.push_str(&title);
+        page.text.push('\n');
+        page.title = Some(title);
     }
     if !n.frontmatter.cssclasses.is_empty() {
         page.text.push_str(&format!(
@@ -140,7 +148,12 @@ pub fn assemble(ctx: &Context, note: NoteId) -> Page {
         out.push('\n');
         out.push_str(footer);
     }
-    page.text = out.replace("{{#", "\\{{#");
+    // mdBook's own `{{#include}}` would read files named in a note: written literally instead.
+    page.text = if out.contains("{{#") {
+        out.replace("{{#", "\\{{#")
+    } else {
+        out
+    };
     page
 }
 
@@ -298,6 +311,18 @@ fn emit_range(
         }
     }
     edits.sort_by_key(|e| (e.0, e.2, e.1));
+    if own && page.exact_headings {
+        let elems = &syn.id_elems;
+        let touches = edits.iter().any(|(start, end, _, edit)| {
+            !matches!(edit, Edit::HeadingMark(_))
+                && elems
+                    .iter()
+                    .any(|e| *start < e.range.end && e.range.start < (*end).max(start + 1))
+        });
+        if touches {
+            page.exact_headings = false;
+        }
+    }
 
     let mut pos = range.start;
     for (start, end, _, edit) in edits {
@@ -452,6 +477,8 @@ fn embed_note(
     };
     let prefix = continuation_prefix(&n.text, link.span.start);
     let mut inner = String::new();
+    // Embedded text brings headings of its own: ids must come from the page as emitted.
+    page.exact_headings = false;
     stack.push((target, anchor));
     emit_range(ctx, page, &mut inner, target, range, false, stack);
     stack.pop();
@@ -528,8 +555,23 @@ fn link_label(ctx: &Context, link: &Link) -> String {
     match &link.label {
         Some(l) if !l.trim().is_empty() => l.clone(),
         _ => {
-            let shown = target_text(link).replace('#', " > ");
-            escape_text(shown.trim_start_matches(" > "))
+            // `Note > Heading > Sub`, or `Heading` for a link into the same note.
+            use crate::syntax::Fragment;
+            let path = crate::links::keys::strip_md(&link.target.path);
+            let mut out = escape_text(path);
+            let mut part = |p: &str| {
+                if !out.is_empty() {
+                    out.push_str(" &gt; ");
+                }
+                out.push_str(&escape_text(p));
+            };
+            match &link.target.fragment {
+                Fragment::None => {}
+                Fragment::Headings(h) => h.iter().for_each(|x| part(x)),
+                Fragment::Block(b) => part(&format!("^{b}")),
+                Fragment::Other(o) => part(o),
+            }
+            out
         }
     }
 }
@@ -547,7 +589,10 @@ fn target_text(link: &Link) -> String {
 
 /// Escapes text for markdown inline content: no markup, no HTML.
 pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    if !s.contains(['<', '>', '&', '[', ']', '\\', '`', '|', '\n', '\r']) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '<' => out.push_str("&lt;"),

@@ -78,6 +78,9 @@ pub fn dedup(path: String, taken: &mut HashSet<String>) -> String {
 
 /// Percent-encodes a `/`-separated path for a link destination (`/` kept).
 pub fn url_encode_path(path: &str) -> String {
+    if path.bytes().all(url_safe) {
+        return path.to_string();
+    }
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
@@ -91,21 +94,37 @@ pub fn url_encode_path(path: &str) -> String {
 
 /// The relative URL from the page at `from` to the file at `to` (both output paths).
 pub fn relative(from: &str, to: &str) -> String {
-    let from_dir: Vec<&str> = from.split('/').collect();
-    let from_dir = &from_dir[..from_dir.len() - 1];
-    let to_parts: Vec<&str> = to.split('/').collect();
-    let common = from_dir
-        .iter()
-        .zip(&to_parts)
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(to_parts.len() - 1);
-    let mut out = String::new();
-    for _ in common..from_dir.len() {
+    // The folders both paths share, compared component by component without allocating.
+    let from_dir = from.rfind('/').map_or("", |i| &from[..i]);
+    let mut common = 0; // bytes of `to` covered by shared folders (including their `/`)
+    let mut shared = 0; // how many folders are shared
+    let mut f = from_dir.split('/').filter(|c| !c.is_empty());
+    let mut t_rest = to;
+    while let (Some(fc), Some(i)) = (f.next(), t_rest.find('/')) {
+        if &t_rest[..i] != fc {
+            break;
+        }
+        common += i + 1;
+        shared += 1;
+        t_rest = &t_rest[i + 1..];
+    }
+    let depth = from_dir.split('/').filter(|c| !c.is_empty()).count();
+    let rest = &to[common..];
+    let mut out = String::with_capacity(3 * (depth - shared) + rest.len());
+    for _ in shared..depth {
         out.push_str("../");
     }
-    out.push_str(&to_parts[common..].join("/"));
-    url_encode_path(&out)
+    if rest.bytes().all(url_safe) {
+        out.push_str(rest);
+        out
+    } else {
+        out.push_str(&url_encode_path(rest));
+        out
+    }
+}
+
+fn url_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.~/".contains(&b)
 }
 
 #[cfg(test)]
@@ -134,6 +153,9 @@ mod tests {
         assert_eq!(relative("b.md", "d/e/c.md"), "d/e/c.md");
         assert_eq!(relative("x/y/b.md", "c.md"), "../../c.md");
         assert_eq!(relative("b.md", "images/café.png"), "images/caf%C3%A9.png");
+        assert_eq!(relative("a/b/c.md", "a/x/y.md"), "../x/y.md");
+        assert_eq!(relative("a/b.md", "a/b.md"), "b.md");
+        assert_eq!(relative("ab/c.md", "a/d.md"), "../a/d.md");
     }
 
     #[test]

@@ -45,10 +45,29 @@ pub fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
     }
 }
 
+/// The ids of a sequence of id elements given as (explicit id, rendered text), numbered as
+/// mdBook numbers them on one page.
+pub fn ids_of<'a>(elems: impl IntoIterator<Item = (Option<&'a str>, &'a str)>) -> Vec<String> {
+    let mut used = HashSet::new();
+    elems
+        .into_iter()
+        .map(|(explicit, text)| match explicit {
+            Some(id) => id.to_string(),
+            None => unique_id(&id_from_content(text), &mut used),
+        })
+        .collect()
+}
+
 /// The ids mdBook will give the headings (and definition terms) of a page, with the byte offset
 /// where each heading starts in `markdown`.
 pub fn page_ids(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, String)> {
-    let mut used = HashSet::new();
+    let elems = elements(markdown, md);
+    let ids = ids_of(elems.iter().map(|(_, e, t)| (e.as_deref(), t.as_str())));
+    elems.into_iter().map(|(o, _, _)| o).zip(ids).collect()
+}
+
+/// The headings and definition terms of `markdown`: (start offset, explicit id, rendered text).
+pub fn elements(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, Option<String>, String)> {
     let mut out = Vec::new();
     // (start offset, explicit id, text so far, depth inside an image)
     let mut current: Option<(usize, Option<String>, String, usize)> = None;
@@ -62,12 +81,7 @@ pub fn page_ids(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, String)> {
             }
             Event::End(TagEnd::Heading(_) | TagEnd::DefinitionListTitle) => {
                 if let Some((start, explicit, text, _)) = current.take() {
-                    // An explicit `{#id}` is used as is and does not reserve its name.
-                    let id = match explicit {
-                        Some(id) => id,
-                        None => unique_id(&id_from_content(&text), &mut used),
-                    };
-                    out.push((start, id));
+                    out.push((start, explicit, text));
                 }
             }
             Event::Start(Tag::Image { .. }) => {

@@ -86,6 +86,9 @@ impl Index {
             None => (key.as_str(), None),
         };
         if let Some(ids) = self.note_names.get(name) {
+            if let ([only], None) = (ids.as_slice(), dir) {
+                return Lookup::Found(*only);
+            }
             let ids: Vec<NoteId> = match dir {
                 None => ids.clone(),
                 Some(_) => {
@@ -170,10 +173,10 @@ impl Index {
         let mut found = None;
         for part in chain {
             let strict = heading_key(part);
-            let loose = heading_loose_key(part);
-            let pos = (from..until)
-                .find(|&i| hs[i].0 == strict)
-                .or_else(|| (from..until).find(|&i| !loose.is_empty() && hs[i].1 == loose))?;
+            let pos = (from..until).find(|&i| hs[i].0 == strict).or_else(|| {
+                let loose = heading_loose_key(part);
+                (from..until).find(|&i| !loose.is_empty() && hs[i].1 == loose)
+            })?;
             found = Some(pos);
             let level = hs[pos].2;
             from = pos + 1;

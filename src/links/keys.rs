@@ -55,6 +55,9 @@ pub fn strip_md(s: &str) -> &str {
 /// The strict key of a heading: NFC, lowercase, inline markup (`* _ ~ = `` ` ``) and the
 /// characters a link cannot carry (`# | ^ : % [ ]`) removed, whitespace collapsed.
 pub fn heading_key(s: &str) -> String {
+    if s.is_ascii() {
+        return heading_key_ascii(s);
+    }
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in nfc(s) {
@@ -75,6 +78,31 @@ pub fn heading_key(s: &str) -> String {
         out.extend(c.to_lowercase());
     }
     out
+}
+
+/// [`heading_key`] for ASCII text, byte by byte (most headings and links).
+fn heading_key_ascii(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut space = false;
+    for &b in s.as_bytes() {
+        if b.is_ascii_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if matches!(
+            b,
+            b'*' | b'_' | b'~' | b'=' | b'`' | b'#' | b'|' | b'^' | b':' | b'%' | b'[' | b']'
+        ) {
+            continue;
+        }
+        if space {
+            out.push(b' ');
+            space = false;
+        }
+        out.push(b.to_ascii_lowercase());
+    }
+    // Only ASCII bytes were pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The loose key of a heading: only letters and digits, words separated by one space.

@@ -281,6 +281,19 @@ fn has_file_extension(path: &str) -> bool {
 /// file name is looked up inside the vault instead, and the flag says so. `Err` for paths that
 /// name another drive or a home folder.
 fn candidate_paths(folder: &str, path: &str, markdown: bool) -> Result<(Vec<String>, bool), ()> {
+    // The common case, a bare name: the name itself, then the name in the note's folder.
+    if !path.contains(['/', '\\', '~', ':']) && !path.starts_with('.') {
+        let mut out = vec![path.to_string()];
+        if !folder.is_empty() {
+            let relative = format!("{folder}/{path}");
+            if markdown {
+                out.insert(0, relative);
+            } else {
+                out.push(relative);
+            }
+        }
+        return Ok((out, false));
+    }
     let path = path.replace('\\', "/");
     if path.starts_with('~') || path.as_bytes().get(1) == Some(&b':') {
         return Err(());

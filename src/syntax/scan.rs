@@ -32,8 +32,24 @@ pub struct Syntax {
     pub math: Vec<(Range<usize>, String, bool)>,
     /// Inline footnotes `^[text]`: (whole span, the text's span).
     pub inline_footnotes: Vec<(Range<usize>, Range<usize>)>,
+    /// The elements mdBook gives ids to (headings and definition terms), in order, with the
+    /// text they render to as far as this parse can tell.
+    pub id_elems: Vec<IdElem>,
     /// Malformed syntax (unclosed or empty wikilinks).
     pub problems: Vec<Problem>,
+}
+
+/// A heading or definition term: the elements mdBook numbers ids over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdElem {
+    /// Where it is.
+    pub range: Range<usize>,
+    /// The text of its text and code children (what mdBook makes the id from).
+    pub text: String,
+    /// An explicit `{#id}`.
+    pub explicit_id: Option<String>,
+    /// For a heading, its index in [`Syntax::headings`].
+    pub heading: Option<usize>,
 }
 
 /// A heading of the note.
@@ -178,6 +194,8 @@ struct Walker<'a> {
     /// Inside a heading: (level, range, explicit id, content start, content end).
     heading: Option<OpenHeading>,
     code: Option<(Range<usize>, String, String)>,
+    /// The heading or definition term being read: (start, explicit id, text, image depth).
+    id_elem: Option<(usize, Option<String>, String, usize)>,
     /// `%%` markers and `==` markers seen in text, in order.
     comment_marks: Vec<Range<usize>>,
     highlight_marks: Vec<Range<usize>>,
@@ -205,6 +223,7 @@ impl<'a> Walker<'a> {
             prev_block: vec![None],
             link: None,
             heading: None,
+            id_elem: None,
             code: None,
             comment_marks: Vec::new(),
             highlight_marks: Vec::new(),
@@ -224,6 +243,15 @@ impl<'a> Walker<'a> {
     }
 
     fn event(&mut self, event: Event<'a>, range: Range<usize>) {
+        if let Some((_, _, text, images)) = &mut self.id_elem {
+            match &event {
+                Event::Text(t) | Event::Code(t) if *images == 0 => text.push_str(t),
+                Event::SoftBreak => text.push('\n'),
+                Event::Start(MdTag::Image { .. }) => *images += 1,
+                Event::End(TagEnd::Image) => *images = images.saturating_sub(1),
+                _ => {}
+            }
+        }
         match event {
             Event::Text(t) => {
                 if let Some((_, _, code)) = &mut self.code {
@@ -344,6 +372,12 @@ impl<'a> Walker<'a> {
             }
             MdTag::Heading { level, id, .. } => {
                 self.open_block(false);
+                self.id_elem = Some((
+                    range.start,
+                    id.as_ref().map(|i| i.to_string()),
+                    String::new(),
+                    0,
+                ));
                 self.heading = Some((
                     level as u8,
                     range.clone(),
@@ -375,8 +409,11 @@ impl<'a> Walker<'a> {
             | MdTag::HtmlBlock
             | MdTag::FootnoteDefinition(_)
             | MdTag::DefinitionList
-            | MdTag::DefinitionListTitle
             | MdTag::DefinitionListDefinition => self.open_block(false),
+            MdTag::DefinitionListTitle => {
+                self.open_block(false);
+                self.id_elem = Some((range.start, None, String::new(), 0));
+            }
             MdTag::Emphasis | MdTag::Strong | MdTag::Strikethrough => {
                 self.note_inline(range.start);
                 if let Some(h) = &mut self.heading {
@@ -411,6 +448,14 @@ impl<'a> Walker<'a> {
                     let text = content_start
                         .map(|s| self.text[s..content_end.max(s)].trim().to_string())
                         .unwrap_or_default();
+                    if let Some((_, explicit, rendered, _)) = self.id_elem.take() {
+                        self.out.id_elems.push(IdElem {
+                            range: r.clone(),
+                            text: rendered,
+                            explicit_id: explicit,
+                            heading: Some(self.out.headings.len()),
+                        });
+                    }
                     self.out.headings.push(Heading {
                         level,
                         range: r,
@@ -443,13 +488,24 @@ impl<'a> Walker<'a> {
                 self.close_block(range);
             }
             TagEnd::TableCell => self.pair_highlights(),
+            TagEnd::DefinitionListTitle => {
+                if let Some((start, _, text, _)) = self.id_elem.take() {
+                    self.out.id_elems.push(IdElem {
+                        range: start..range.end,
+                        text,
+                        explicit_id: None,
+                        heading: None,
+                    });
+                }
+                self.pair_highlights();
+                self.close_block(range);
+            }
             TagEnd::BlockQuote(_)
             | TagEnd::List(_)
             | TagEnd::Table
             | TagEnd::HtmlBlock
             | TagEnd::FootnoteDefinition
             | TagEnd::DefinitionList
-            | TagEnd::DefinitionListTitle
             | TagEnd::DefinitionListDefinition => {
                 self.pair_highlights();
                 self.close_block(range);
@@ -752,7 +808,22 @@ impl<'a> Walker<'a> {
         let out = &mut self.out;
         out.links.retain(|l| !hidden(&l.span));
         out.tags.retain(|t| !hidden(&t.range));
-        out.headings.retain(|h| !hidden(&h.range));
+        if !comments.is_empty() {
+            // Headings in comments go, and the id elements' heading indices follow.
+            let mut kept = 0;
+            let mut new_index = Vec::with_capacity(out.headings.len());
+            for h in &out.headings {
+                new_index.push((!hidden(&h.range)).then(|| {
+                    kept += 1;
+                    kept - 1
+                }));
+            }
+            out.headings.retain(|h| !hidden(&h.range));
+            out.id_elems.retain(|e| !hidden(&e.range));
+            for e in &mut out.id_elems {
+                e.heading = e.heading.and_then(|i| new_index[i]);
+            }
+        }
         out.blocks.retain(|b| !hidden(&b.marker));
         out.problems.retain(|p| !hidden(&p.range));
         out.highlights.retain(|(o, _)| !hidden(o));
