@@ -27,13 +27,16 @@ pub enum Scope {
     Pages(usize),
 }
 
+/// An emitted source tree: generated files (path → bytes) and attachments (path → source).
+type Emitted = (BTreeMap<String, Vec<u8>>, BTreeMap<String, PathBuf>);
+
 /// A book being rebuilt again and again, keeping what it can between builds.
 pub struct Session {
     config: Config,
     options: Options,
     cache: NoteCache,
-    /// The source tree of the last emit: generated files, and attachments copied.
-    last: Option<(BTreeMap<String, Vec<u8>>, BTreeMap<String, PathBuf>)>,
+    /// The source tree of the last emit.
+    last: Option<Emitted>,
     src: PathBuf,
 }
 
