@@ -164,7 +164,20 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             let analysis = pipeline::analyze(&config, &snippets.options())?;
             let mut diags = analysis.diagnostics;
             if *html {
-                diags.extend(vaultbook::htmlcheck::check_rendered(&config.build_dir));
+                // Pages are named from the book root, like every other path in diagnostics.
+                let shown = config
+                    .build_dir
+                    .strip_prefix(&config.root)
+                    .unwrap_or(&config.build_dir)
+                    .to_path_buf();
+                diags.extend(
+                    vaultbook::htmlcheck::check_rendered(&config.build_dir)
+                        .into_iter()
+                        .map(|mut d| {
+                            d.file = d.file.map(|f| shown.join(f));
+                            d
+                        }),
+                );
             }
             if !cli.verbose && *format == Format::Human {
                 diags.retain(|d| d.severity != Severity::Info);

@@ -205,7 +205,11 @@ pub fn analyze_cached(
     for n in &notes {
         diagnostics.extend(n.diagnostics.iter().cloned());
     }
-    diagnostics.extend(orphans(&notes, &resolved));
+    diagnostics.extend(orphans(
+        &notes,
+        &resolved,
+        emit::plan::start_note(config, &notes),
+    ));
 
     let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
     diagnostics.extend(snippet_diags);
@@ -294,7 +298,7 @@ fn load_note(
 }
 
 /// Notes nothing links to or embeds (the start note aside), at information level.
-fn orphans(notes: &[Note], resolved: &[Vec<Resolved>]) -> Vec<Diagnostic> {
+fn orphans(notes: &[Note], resolved: &[Vec<Resolved>], start: Option<NoteId>) -> Vec<Diagnostic> {
     let mut linked = vec![false; notes.len()];
     for (from, rs) in resolved.iter().enumerate() {
         for r in rs {
@@ -308,7 +312,7 @@ fn orphans(notes: &[Note], resolved: &[Vec<Resolved>]) -> Vec<Diagnostic> {
     notes
         .iter()
         .enumerate()
-        .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && n.rel.contains('/'))
+        .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && Some(*i) != start)
         .map(|(_, n)| {
             Diagnostic::info("orphan-note", "no other note links to this one")
                 .in_file(n.file.clone())

@@ -62,7 +62,7 @@ pub fn plan(
     tag_page: bool,
 ) -> Result<Plan> {
     let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
-    let start = find_start(config, notes).or_else(|| first_root_note(notes));
+    let start = start_note(config, notes);
     if start.is_none() {
         taken.insert("index.md".into());
     }
@@ -239,6 +239,12 @@ fn natural_key(s: &str) -> String {
         out.push_str(&format!("{:0>12}", digits));
     }
     out
+}
+
+/// The note the book opens with: the configured or conventional start note, else the first
+/// root-level note.
+pub fn start_note(config: &Config, notes: &[Note]) -> Option<NoteId> {
+    find_start(config, notes).or_else(|| first_root_note(notes))
 }
 
 /// The start note: `[vaultbook] start`, else README, index or Home at the vault root.

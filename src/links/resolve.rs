@@ -1,9 +1,12 @@
 //! Every link of every note looked up in the [`Index`]; what cannot be found becomes a diagnostic.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::index::{AttId, Index, Lookup, NoteId};
 use crate::diagnostics::Diagnostic;
+use crate::suggest::Suggester;
 use crate::syntax::{Fragment, Link, LinkKind};
 use crate::vault::Note;
 
@@ -44,6 +47,8 @@ pub enum Anchor {
 /// Resolves the links of every note (in parallel). The result holds, per note, one entry per
 /// link in `note.syntax.links`.
 pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Diagnostic>) {
+    // Near note names for broken links: indexed once, and only if a link is broken.
+    let names = OnceLock::new();
     let per_note: Vec<(Vec<Resolved>, Vec<Diagnostic>)> = notes
         .par_iter()
         .enumerate()
@@ -53,7 +58,7 @@ pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Di
                 .syntax
                 .links
                 .iter()
-                .map(|l| resolve_one(notes, index, id, l, &mut diags))
+                .map(|l| resolve_one(notes, index, id, l, &names, &mut diags))
                 .collect();
             (resolved, diags)
         })
@@ -67,12 +72,14 @@ pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Di
     (all, diags)
 }
 
-/// Resolves one link of note `from`.
-pub fn resolve_one(
-    notes: &[Note],
+/// Resolves one link of note `from`. `names` holds the suggestion index of note names, built
+/// by the first broken link that needs it.
+pub fn resolve_one<'n>(
+    notes: &'n [Note],
     index: &Index,
     from: NoteId,
     link: &Link,
+    names: &OnceLock<Suggester<'n>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Resolved {
     let note = &notes[from];
@@ -122,7 +129,9 @@ pub fn resolve_one(
         };
         let stem = path.rsplit('/').next().unwrap_or(path);
         let stem = super::keys::strip_md(stem);
-        let near = crate::suggest::closest(stem, notes.iter().map(|n| n.stem()), 3);
+        let near = names
+            .get_or_init(|| Suggester::new(notes.iter().map(|n| n.stem())))
+            .closest(stem, 3);
         let mut d = at(Diagnostic::error(
             code,
             format!("no {what} named `{path}` in the vault"),

@@ -1,0 +1,162 @@
+//! `vaultbook check` end to end: a fixture vault with problems planted at known lines, every
+//! output format asserted exactly, exit codes, per-code levels, and a vault of tricky but valid
+//! links that must check clean (no false alarms).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn check(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+        .arg("check")
+        .arg(dir)
+        .arg("--no-run")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+const EXPECTED_JSON: &str = r#"[
+  {"severity":"info","code":"orphan-note","message":"no other note links to this one","file":"vault/Bad.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null},
+  {"severity":"error","code":"broken-link","message":"no note named `Nowhere Note` in the vault","file":"vault/Bad.md","line":3,"column":17,"end_line":3,"end_column":33,"help":null},
+  {"severity":"error","code":"missing-heading","message":"`Target.md` has no heading `Real Headin`","file":"vault/Bad.md","line":4,"column":20,"end_line":4,"end_column":42,"help":"did you mean `Real Heading`?"},
+  {"severity":"error","code":"missing-block","message":"`Target.md` has no block `^fake-block`","file":"vault/Bad.md","line":5,"column":18,"end_line":5,"end_column":40,"help":null},
+  {"severity":"warning","code":"ambiguous-link","message":"2 notes or files share this name: `a/Same.md`, `b/Same.md`","file":"vault/Bad.md","line":6,"column":20,"end_line":6,"end_column":28,"help":"using `a/Same.md`; write the folder too to choose"},
+  {"severity":"warning","code":"unpublished-link","message":"`Hidden.md` is left out of the book (`publish: false`)","file":"vault/Bad.md","line":7,"column":22,"end_line":7,"end_column":32,"help":"the link is shown as plain text"},
+  {"severity":"warning","code":"mojibake","message":"`â€™` looks like mojibake (UTF-8 text read as Windows-1252)","file":"vault/Bad.md","line":8,"column":17,"end_line":8,"end_column":20,"help":"replace it with `’`"},
+  {"severity":"warning","code":"unclosed-wikilink","message":"`[[` is never closed with `]]`","file":"vault/Bad.md","line":9,"column":13,"end_line":9,"end_column":15,"help":null},
+  {"severity":"error","code":"missing-attachment","message":"no file named `ghost.png` in the vault","file":"vault/Bad.md","line":10,"column":18,"end_line":10,"end_column":32,"help":null},
+  {"severity":"info","code":"orphan-note","message":"no other note links to this one","file":"vault/Frontmatter.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null},
+  {"severity":"warning","code":"malformed-frontmatter","message":"malformed frontmatter: did not find expected ',' or ']'","file":"vault/Frontmatter.md","line":2,"column":1,"end_line":2,"end_column":15,"help":"the note is built without its frontmatter keys"},
+  {"severity":"error","code":"embed-cycle","message":"embed cycle: Loop B → Loop A → Loop B","file":"vault/Loop A.md","line":3,"column":1,"end_line":3,"end_column":12,"help":"the embed is shown as a marker in the page"},
+  {"severity":"error","code":"embed-cycle","message":"embed cycle: Loop A → Loop B → Loop A","file":"vault/Loop B.md","line":3,"column":1,"end_line":3,"end_column":12,"help":"the embed is shown as a marker in the page"},
+  {"severity":"info","code":"orphan-note","message":"no other note links to this one","file":"vault/b/Same.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null}
+]
+"#;
+
+#[test]
+fn json_lists_every_planted_problem_exactly() {
+    let out = check(&fixture("check_problems"), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), EXPECTED_JSON);
+}
+
+#[test]
+fn github_format_is_workflow_commands() {
+    let out = check(&fixture("check_problems"), &["--format", "github"]);
+    let text = stdout(&out);
+    assert!(text.contains(
+        "::error file=vault/Bad.md,line=4,col=20,endLine=4,endColumn=41,title=missing-heading::`Target.md` has no heading `Real Headin`%0Ahelp: did you mean `Real Heading`?\n"
+    ), "{text}");
+    assert!(text.contains(
+        "::warning file=vault/Bad.md,line=6,col=20,endLine=6,endColumn=27,title=ambiguous-link::"
+    ), "{text}");
+    assert!(
+        text.contains("::notice file=vault/Frontmatter.md,title=orphan-note::"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 14, "{text}");
+}
+
+#[test]
+fn human_format_underlines_the_source() {
+    let out = check(&fixture("check_problems"), &[]);
+    let text = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        text.contains("error[missing-heading]: `Target.md` has no heading `Real Headin`"),
+        "{text}"
+    );
+    assert!(text.contains("--> vault/Bad.md:4:20"), "{text}");
+    assert!(
+        text.contains("A missing heading: [[Target#Real Headin]]."),
+        "{text}"
+    );
+    assert!(text.contains("^^^^^^^^^^^^^^^^^^^^^^"), "{text}");
+    assert!(
+        text.contains("= help: did you mean `Real Heading`?"),
+        "{text}"
+    );
+    assert!(!text.contains("orphan-note"), "information only with -v");
+    assert!(text.contains("check: 6 errors, 5 warnings"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+#[test]
+fn a_vault_of_tricky_valid_links_checks_clean() {
+    let out = check(
+        &fixture("check_clean"),
+        &["--format", "json", "--deny-warnings"],
+    );
+    assert_eq!(stdout(&out), "[]\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+fn with_book_toml(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = fixture("check_problems");
+    for e in walkdir::WalkDir::new(&from) {
+        let e = e.unwrap();
+        let to = dir.path().join(e.path().strip_prefix(&from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    let toml = std::fs::read_to_string(dir.path().join("book.toml")).unwrap();
+    std::fs::write(dir.path().join("book.toml"), format!("{toml}\n{extra}")).unwrap();
+    dir
+}
+
+#[test]
+fn levels_from_book_toml_and_exit_codes() {
+    // Only warnings left: exit 0, or 1 with --deny-warnings.
+    let dir = with_book_toml(
+        "[vaultbook.check]\nbroken-link = \"warning\"\nmissing-heading = \"allow\"\nmissing-block = \"info\"\nmissing-attachment = \"warning\"\nembed-cycle = \"warning\"\nambiguous-link = \"error\"\n",
+    );
+    let out = check(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let level = |code: &str| -> Vec<String> {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == code)
+            .map(|d| d["severity"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(level("broken-link"), ["warning"]);
+    assert!(level("missing-heading").is_empty(), "allow drops it");
+    assert_eq!(level("missing-block"), ["info"]);
+    assert_eq!(level("ambiguous-link"), ["error"]);
+    assert_eq!(out.status.code(), Some(1), "ambiguous-link is now an error");
+
+    let dir = with_book_toml(
+        "[vaultbook.check]\nbroken-link = \"warning\"\nmissing-heading = \"warning\"\nmissing-block = \"warning\"\nmissing-attachment = \"warning\"\nembed-cycle = \"warning\"\n",
+    );
+    assert_eq!(check(dir.path(), &[]).status.code(), Some(0));
+    assert_eq!(
+        check(dir.path(), &["--deny-warnings"]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn a_bad_configuration_exits_2_with_a_suggestion() {
+    let dir = with_book_toml("[vaultbook.check]\nmising-heading = \"error\"\n");
+    let out = check(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("did you mean `missing-heading`?"), "{err}");
+    let missing = check(&fixture("nonexistent"), &[]);
+    assert_eq!(missing.status.code(), Some(2));
+}
