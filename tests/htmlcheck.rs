@@ -283,6 +283,37 @@ fn resolution_rules() {
 }
 
 #[test]
+fn root_relative_links_follow_the_site_url_of_404_html() {
+    // mdBook writes `site-url` only into 404.html's <base>; other pages link root-relative
+    // through it.
+    let tmp = site(&[
+        (
+            "404.html",
+            r##"<base href="/book/"><a href="a.html">a</a>"##,
+        ),
+        (
+            "a.html",
+            r##"<a href="/book/a.html">ok</a> <a href="/book/">ok</a> <a href="/book">ok</a>
+<a href="/a.html">ok without the prefix</a>
+<a href="/bookstore/x.html">bad</a>"##,
+        ),
+        ("index.html", ""),
+    ]);
+    let diags = check_rendered(tmp.path());
+    let got: Vec<(usize, &str)> = diags
+        .iter()
+        .map(|d| (d.span.unwrap().line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            3,
+            "`/bookstore/x.html` points to `bookstore/x.html`, which does not exist"
+        )]
+    );
+}
+
+#[test]
 fn a_missing_output_dir_is_a_read_error() {
     let tmp = tempfile::tempdir().unwrap();
     let diags = check_rendered(&tmp.path().join("book"));
