@@ -66,7 +66,10 @@ fn generate(root: &Path, notes: usize, links: usize) {
     for i in 0..notes {
         let mut text = format!("---\ntags: [synthetic]\norder: {i}\n---\n# Note {i}\n\n");
         for h in 0..headings_per_note {
-            text.push_str(&format!("## {}\n\n", heading(&mut Rng(i as u64 * 31 + h as u64 + 1), h)));
+            text.push_str(&format!(
+                "## {}\n\n",
+                heading(&mut Rng(i as u64 * 31 + h as u64 + 1), h)
+            ));
             for _ in 0..links / headings_per_note + 1 {
                 let t = rng.below(notes);
                 let th = rng.below(headings_per_note);
@@ -82,7 +85,9 @@ fn generate(root: &Path, notes: usize, links: usize) {
                     _ => text.push_str(&format!("Read [[Note {t}#{target_heading}]] on {w}. ")),
                 }
             }
-            text.push_str("\n\nSome prose about threads and locks, with *emphasis* and `code`.\n\n");
+            text.push_str(
+                "\n\nSome prose about threads and locks, with *emphasis* and `code`.\n\n",
+            );
         }
         let path = vault.join(format!("{}.md", name(i)));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

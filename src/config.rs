@@ -112,6 +112,7 @@ impl Config {
 
     /// Refuses layouts where writing our output could touch the vault.
     fn validate(&self) -> Result<()> {
+        crate::report::validate_levels(&self.vaultbook.check).map_err(anyhow::Error::msg)?;
         for (what, dir) in [("build-dir", &self.build_dir), ("work-dir", &self.work_dir)] {
             if self.vault.starts_with(dir) || dir.starts_with(&self.vault) {
                 bail!(
@@ -129,8 +130,14 @@ impl Config {
         self.mdbook.get("book")?.get("title")?.as_str()
     }
 
-    /// The book.toml to emit: ours removed, `book.src` set to `src`.
-    pub fn emitted_book_toml(&self, extra_css: &[&str]) -> String {
+    /// The book.toml to emit: ours removed, `book.src` set to `src`, our stylesheets and scripts
+    /// added to `[output.html]`, and MathJax switched on when the book has math.
+    pub fn emitted_book_toml(
+        &self,
+        extra_css: &[&str],
+        extra_js: &[&str],
+        mathjax: bool,
+    ) -> String {
         let mut table = self.mdbook.clone();
         let book = table
             .entry("book")
@@ -143,27 +150,33 @@ impl Config {
             build.remove("build-dir");
             build.insert("create-missing".into(), toml::Value::Boolean(false));
         }
-        if !extra_css.is_empty() {
-            let output = table
-                .entry("output")
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if let Some(output) = output.as_table_mut() {
-                let html = output
-                    .entry("html")
-                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                if let Some(html) = html.as_table_mut() {
-                    let css = html
-                        .entry("additional-css")
-                        .or_insert_with(|| toml::Value::Array(Vec::new()));
-                    if let Some(css) = css.as_array_mut() {
-                        for c in extra_css {
-                            let v = toml::Value::String((*c).to_string());
-                            if !css.contains(&v) {
-                                css.push(v);
-                            }
+        let output = table
+            .entry("output")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(html) = output.as_table_mut().map(|o| {
+            o.entry("html")
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        }) && let Some(html) = html.as_table_mut()
+        {
+            for (key, files) in [("additional-css", extra_css), ("additional-js", extra_js)] {
+                if files.is_empty() {
+                    continue;
+                }
+                let list = html
+                    .entry(key)
+                    .or_insert_with(|| toml::Value::Array(Vec::new()));
+                if let Some(list) = list.as_array_mut() {
+                    for f in files {
+                        let v = toml::Value::String((*f).to_string());
+                        if !list.contains(&v) {
+                            list.push(v);
                         }
                     }
                 }
+            }
+            if mathjax {
+                html.entry("mathjax-support")
+                    .or_insert(toml::Value::Boolean(true));
             }
         }
         toml::to_string(&table).unwrap_or_default()
@@ -183,11 +196,15 @@ mod tests {
         .unwrap();
         assert_eq!(c.vault, Path::new("/b/notes"));
         assert_eq!(c.build_dir, Path::new("/b/book"));
-        let emitted = c.emitted_book_toml(&["vaultbook.css"]);
+        let emitted = c.emitted_book_toml(&["vaultbook.css"], &["vaultbook.js"], true);
         assert!(!emitted.contains("vaultbook]"), "{emitted}");
         assert!(emitted.contains("src = \"src\""));
         assert!(emitted.contains("mathjax-support = true"));
         assert!(emitted.contains("vaultbook.css"));
+        assert!(
+            emitted.contains("additional-js = [\"vaultbook.js\"]"),
+            "{emitted}"
+        );
     }
 
     #[test]

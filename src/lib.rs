@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod session;
 pub mod snippets;
 pub mod suggest;
 pub mod syntax;

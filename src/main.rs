@@ -210,7 +210,13 @@ fn summary(cli: &Cli, verb: &str, report: &pipeline::BuildReport) {
             .collect();
         eprintln!("vaultbook: {}", phases.join(", "));
     }
-    let count = |s| report.diagnostics.iter().filter(|d| d.severity == s).count();
+    let count = |s| {
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
     eprintln!(
         "vaultbook: {verb} {} notes, {} links, {} errors, {} warnings in {:.2}s → {}",
         report.stats.notes,

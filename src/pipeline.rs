@@ -106,8 +106,33 @@ pub struct BuildReport {
     pub output: PathBuf,
 }
 
+/// Parsed notes kept between builds (`serve`): a note whose file has not changed (same
+/// modification time, size and inode) is not read or parsed again.
+#[derive(Default)]
+pub struct NoteCache {
+    notes: HashMap<PathBuf, (Stamp, Note)>,
+}
+
+/// What says a file changed.
+type Stamp = (Option<std::time::SystemTime>, u64, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok(), m.len(), m.ino()))
+}
+
 /// Reads and resolves the vault, runs snippets per `options`; renders nothing.
 pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
+    analyze_cached(config, options, &mut NoteCache::default())
+}
+
+/// [`analyze`], reusing the notes in `cache` whose files have not changed, and refreshing it.
+pub fn analyze_cached(
+    config: &Config,
+    options: &Options,
+    cache: &mut NoteCache,
+) -> Result<Analysis> {
     let started = Instant::now();
     let mut phases = Phases::new();
     let tera = crate::templates::load(&config.root)?;
@@ -117,18 +142,44 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
     let mut diagnostics = scan.diagnostics;
     phases.mark("scan");
 
-    let loaded: Vec<(Option<Note>, Vec<Diagnostic>)> = scan
+    let loaded: Vec<(Option<Note>, Vec<Diagnostic>, Option<Stamp>)> = scan
         .notes
         .par_iter()
-        .map(|f| load_note(f, &shown.join(&f.rel), &markdown, &config.vaultbook.order_key))
+        .map(|f| {
+            let st = stamp(&f.path);
+            if let (Some(st), Some((old, note))) = (st, cache.notes.get(&f.path))
+                && *old == st
+                && note.rel == f.rel
+            {
+                return (Some(note.clone()), Vec::new(), None);
+            }
+            let (note, diags) = load_note(
+                f,
+                &shown.join(&f.rel),
+                &markdown,
+                &config.vaultbook.order_key,
+            );
+            (note, diags, st)
+        })
         .collect();
     let mut notes = Vec::with_capacity(loaded.len());
-    for (note, diags) in loaded {
+    let mut fresh = HashMap::new();
+    for ((note, diags, st), f) in loaded.into_iter().zip(&scan.notes) {
         diagnostics.extend(diags);
-        if let Some(n) = note {
-            notes.push(n);
+        let Some(n) = note else { continue };
+        match st {
+            Some(st) => {
+                fresh.insert(f.path.clone(), (st, n.clone()));
+            }
+            None => {
+                if let Some(old) = cache.notes.remove(&f.path) {
+                    fresh.insert(f.path.clone(), old);
+                }
+            }
         }
+        notes.push(n);
     }
+    cache.notes = fresh;
     phases.mark("parse");
     let index = Index::build(&notes, &scan.attachments);
     phases.mark("index");
@@ -143,7 +194,20 @@ pub fn analyze(config: &Config, options: &Options) -> Result<Analysis> {
     let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
     diagnostics.extend(snippet_diags);
     phases.mark("snippets");
+    diagnostics.extend(emit::embed_diagnostics(&emit::Input {
+        config,
+        notes: &notes,
+        attachments: &scan.attachments,
+        resolved: &resolved,
+        snippets: &snippet_out,
+        markdown,
+        tera: &tera,
+    })?);
+    phases.mark("embeds");
 
+    // Levels were validated when book.toml was loaded.
+    let _ = crate::report::apply_levels(&mut diagnostics, &config.vaultbook.check);
+    let diagnostics = finish(diagnostics);
     let mut sources = Sources::default();
     for n in &notes {
         sources.insert(n.file.clone(), Arc::clone(&n.text));
@@ -189,7 +253,13 @@ fn load_note(
         }
     };
     let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        Note::from_bytes(f.rel.clone(), shown.to_path_buf(), &bytes, markdown, order_key)
+        Note::from_bytes(
+            f.rel.clone(),
+            shown.to_path_buf(),
+            &bytes,
+            markdown,
+            order_key,
+        )
     }));
     match parsed {
         Ok(n) => (Some(n), Vec::new()),
@@ -224,7 +294,8 @@ fn orphans(notes: &[Note], resolved: &[Vec<Resolved>]) -> Vec<Diagnostic> {
         .enumerate()
         .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && n.rel.contains('/'))
         .map(|(_, n)| {
-            Diagnostic::info("orphan-note", "no other note links to this one").in_file(n.file.clone())
+            Diagnostic::info("orphan-note", "no other note links to this one")
+                .in_file(n.file.clone())
         })
         .collect()
 }
@@ -268,14 +339,26 @@ fn run_snippets(
     (map, diags)
 }
 
-fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+/// For `build` and `emit`: a snippet that failed unexpectedly is a warning (the book still shows
+/// it); `check` keeps it an error.
+fn snippets_warn(diags: &mut [Diagnostic]) {
+    for d in diags {
+        if d.code.starts_with("snippet-") && d.severity == crate::Severity::Error {
+            d.severity = crate::Severity::Warning;
+        }
+    }
+}
+
+/// Sorts and deduplicates diagnostics.
+pub fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics::sort(&mut diags);
     diags.dedup();
     diags
 }
 
-fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
-    emit::build_tree(&emit::Input {
+/// The emitted tree of an analysis.
+pub fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
+    let mut tree = emit::build_tree(&emit::Input {
         config,
         notes: &a.notes,
         attachments: &a.attachments,
@@ -283,7 +366,10 @@ fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
         snippets: &a.snippets,
         markdown: a.markdown,
         tera: &a.tera,
-    })
+    })?;
+    // Analysis already reported the embed problems assembly meets again.
+    let _ = crate::report::apply_levels(&mut tree.diagnostics, &config.vaultbook.check);
+    Ok(tree)
 }
 
 /// Writes the standalone mdBook source tree to `out`.
@@ -296,6 +382,7 @@ pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildRepor
     phases.mark("write");
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
+    snippets_warn(&mut diags);
     let mut stats = a.stats;
     stats.phases.extend(phases.done);
     stats.elapsed = a.started.elapsed();
@@ -322,6 +409,7 @@ pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
     phases.mark("render");
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
+    snippets_warn(&mut diags);
     let mut stats = a.stats;
     stats.phases.extend(phases.done);
     stats.elapsed = a.started.elapsed();

@@ -1,14 +1,33 @@
 //! HTML rendering in-process with mdbook-driver: users install no mdbook binary.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use mdbook_driver::MDBook;
+use mdbook_driver::book::Book;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+/// How to render.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Override `[output.html] hash-files`: `serve` turns it off so that a page rendered alone
+    /// refers to the same `toc.js` as the rest of the book it joins.
+    pub hash_files: Option<bool>,
+    /// Render only these chapters (paths relative to `src/`, like `basics/intro.md`), plus their
+    /// neighbours so that their previous/next links are right. `None` renders everything.
+    pub only: Option<BTreeSet<PathBuf>>,
+}
 
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
 /// Only the HTML backend runs: other `[output.*]` tables are for a stock `mdbook build` of the
 /// emitted tree.
 pub fn render(book_root: &Path, dest: &Path) -> Result<()> {
+    render_with(book_root, dest, &RenderOptions::default())
+}
+
+/// [`render`] with options.
+pub fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Result<()> {
     let text = std::fs::read_to_string(book_root.join("book.toml"))?;
     let mut table: toml::Table = toml::from_str(&text)?;
     if let Some(out) = table.get_mut("output").and_then(|o| o.as_table_mut()) {
@@ -18,11 +37,55 @@ pub fn render(book_root: &Path, dest: &Path) -> Result<()> {
         .parse()
         .context("the emitted book.toml is not a valid mdBook configuration")?;
     config.build.build_dir = dest.to_path_buf();
-    let book = MDBook::load_with_config(book_root, config)
+    if let Some(hash) = options.hash_files {
+        config
+            .set("output.html.hash-files", hash)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    }
+    let mut book = MDBook::load_with_config(book_root, config)
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not load the emitted book")?;
+    if let Some(only) = &options.only {
+        book.with_preprocessor(OnlyThese(only.clone()));
+    }
     book.build()
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not render the book")?;
     Ok(())
+}
+
+/// Turns every chapter but the wanted ones and their neighbours into a draft, which mdBook
+/// neither renders nor indexes.
+struct OnlyThese(BTreeSet<PathBuf>);
+
+impl Preprocessor for OnlyThese {
+    fn name(&self) -> &str {
+        "vaultbook-only-these"
+    }
+
+    fn run(
+        &self,
+        _ctx: &PreprocessorContext,
+        mut book: Book,
+    ) -> mdbook_driver::errors::Result<Book> {
+        let order: Vec<PathBuf> = book.chapters().filter_map(|c| c.path.clone()).collect();
+        let mut keep = BTreeSet::new();
+        for (i, p) in order.iter().enumerate() {
+            if self.0.contains(p) {
+                keep.insert(p.clone());
+                if i > 0 {
+                    keep.insert(order[i - 1].clone());
+                }
+                if let Some(next) = order.get(i + 1) {
+                    keep.insert(next.clone());
+                }
+            }
+        }
+        book.for_each_chapter_mut(|ch| {
+            if ch.path.as_ref().is_some_and(|p| !keep.contains(p)) {
+                ch.path = None;
+            }
+        });
+        Ok(book)
+    }
 }

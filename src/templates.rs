@@ -10,6 +10,11 @@ use tera::Tera;
 pub const DEFAULTS: &[(&str, &str)] = &[
     ("SUMMARY.md", include_str!("../templates/SUMMARY.md")),
     ("snippet.html", include_str!("../templates/snippet.html")),
+    ("tags.md", include_str!("../templates/tags.md")),
+    (
+        "backlinks.html",
+        include_str!("../templates/backlinks.html"),
+    ),
 ];
 
 /// Loads the templates for the book rooted at `root`.

@@ -24,7 +24,9 @@ fn copy_dir(from: &Path, to: &Path) {
 fn fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
         dir.path(),
     );
     dir
@@ -125,7 +127,10 @@ fn every_link_form_lands_on_its_target() {
         "^item-id",
         "^table-id",
     ] {
-        assert!(utils.contains(&format!("id=\"{id}\"")), "utils.html lacks id {id}");
+        assert!(
+            utils.contains(&format!("id=\"{id}\"")),
+            "utils.html lacks id {id}"
+        );
     }
     assert!(dir.path().join("book/images/pic-one.png").is_file());
 }
@@ -170,12 +175,16 @@ fn broken_links_are_reported_with_file_line_and_column() {
         "vault/Links.md:23:48: error[missing-block]: `Utils.md` has no block `^nope`",
         "vault/Links.md:24:13: warning[unpublished-link]: `Draft.md` is left out of the book (`publish: false`)",
     ] {
-        assert!(found.iter().any(|f| f == expected), "missing {expected:?} in {found:#?}");
+        assert!(
+            found.iter().any(|f| f == expected),
+            "missing {expected:?} in {found:#?}"
+        );
     }
     assert!(
         found
             .iter()
-            .any(|f| f.starts_with("vault/Bad frontmatter.md:2:") && f.contains("malformed-frontmatter")),
+            .any(|f| f.starts_with("vault/Bad frontmatter.md:2:")
+                && f.contains("malformed-frontmatter")),
         "{found:#?}"
     );
     let heading = report
@@ -184,19 +193,30 @@ fn broken_links_are_reported_with_file_line_and_column() {
         .find(|d| d.code == "missing-heading")
         .unwrap();
     let help = heading.help.as_deref().unwrap_or("");
-    assert!(help.contains("`Execution`"), "a missing heading suggests near ones: {help}");
+    assert!(
+        help.contains("`Execution`"),
+        "a missing heading suggests near ones: {help}"
+    );
 }
 
 #[test]
 fn notes_resolve_in_their_own_folder_first() {
     let dir = fixture("links");
     let report = build(dir.path());
-    let linker = read(dir.path().join("target/vaultbook/book-src/src/folder/linker.md"));
+    let linker = read(
+        dir.path()
+            .join("target/vaultbook/book-src/src/folder/linker.md"),
+    );
     assert!(linker.contains("[Note](note.md)"), "{linker}");
-    assert!(linker.contains("[other/Note](../other/note.md)"), "{linker}");
+    assert!(
+        linker.contains("[other/Note](../other/note.md)"),
+        "{linker}"
+    );
     // From the vault root, `[[Note]]` has no folder to prefer: it is ambiguous.
-    assert!(!report.diagnostics.iter().any(|d| d.code == "ambiguous-link"
-        && d.file.as_deref() == Some(Path::new("vault/folder/Linker.md"))));
+    assert!(
+        !report.diagnostics.iter().any(|d| d.code == "ambiguous-link"
+            && d.file.as_deref() == Some(Path::new("vault/folder/Linker.md")))
+    );
 }
 
 #[test]

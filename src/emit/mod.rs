@@ -1,6 +1,7 @@
 //! The mdBook source tree: book.toml, SUMMARY.md, one chapter per published note, the
 //! attachments the chapters use, and vaultbook's stylesheet.
 
+pub mod extras;
 pub mod output;
 pub mod page;
 pub mod plan;
@@ -18,12 +19,19 @@ use crate::links::anchors::page_ids;
 use crate::links::{Anchor, NoteId, Resolved};
 use crate::syntax::MdbookMarkdown;
 use crate::vault::{Note, VaultFile};
-use page::{Page, REF_SCHEME};
+use page::{Page, REF_SCHEME, Ref};
 use plan::Plan;
 use slug::relative;
 
 /// vaultbook's stylesheet: callouts, embeds, broken links, highlights, snippet output.
 pub const CSS: &str = include_str!("vaultbook.css");
+
+/// vaultbook's script: `cssclasses` onto the page, mermaid diagrams rendered.
+pub const JS: &str = include_str!("vaultbook.js");
+
+/// Mermaid 11 (MIT licence, beside it), shipped in books that have diagrams.
+const MERMAID_JS: &[u8] = include_bytes!("assets/mermaid.min.js");
+const MERMAID_LICENSE: &[u8] = include_bytes!("assets/mermaid.LICENSE");
 
 /// The files of an emitted book, relative to its root, with their contents.
 #[derive(Debug, Default)]
@@ -56,12 +64,36 @@ pub struct Input<'a> {
 
 /// Builds the whole tree in memory: deterministic, so the same vault gives the same bytes.
 pub fn build_tree(input: &Input) -> Result<Tree> {
-    let plan = plan::plan(input.config, input.notes, input.attachments, input.tera)?;
+    let vb = &input.config.vaultbook;
+    let has_tags = vb.tag_index
+        && input.notes.iter().any(|n| {
+            n.frontmatter.publish && (!n.syntax.tags.is_empty() || !n.frontmatter.tags.is_empty())
+        });
+    let plan = plan::plan(
+        input.config,
+        input.notes,
+        input.attachments,
+        input.tera,
+        has_tags,
+    )?;
+    let (tag_text, tag_ids) = if has_tags {
+        let tags = extras::collect_tags(input.notes, &plan);
+        extras::tag_page(&tags, input.notes, &plan, input.tera, input.markdown)?
+    } else {
+        (String::new(), HashMap::new())
+    };
+    let footers = if vb.backlinks {
+        extras::backlinks(input.notes, input.resolved, &plan, input.tera)?
+    } else {
+        vec![String::new(); input.notes.len()]
+    };
     let ctx = page::Context {
         notes: input.notes,
         resolved: input.resolved,
         plan: &plan,
         snippets: input.snippets,
+        tag_links: has_tags,
+        footers: &footers,
     };
     let mut pages: Vec<Page> = plan
         .order
@@ -71,14 +103,17 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
     let ids = heading_ids(&pages, input.notes.len(), input.markdown);
     pages
         .par_iter_mut()
-        .for_each(|p| fill_refs(p, &plan, input.notes, &ids));
+        .for_each(|p| fill_refs(p, &plan, input.notes, &ids, &tag_ids));
 
     let mut tree = Tree::default();
     let mut used = BTreeSet::new();
+    let mathjax = pages.iter().any(|p| p.uses_math);
+    let mermaid = pages.iter().any(|p| p.uses_mermaid);
     for p in pages {
         used.extend(p.attachments.iter().copied());
         tree.diagnostics.extend(p.diagnostics);
-        tree.files.insert(format!("src/{}", p.path), p.text.into_bytes());
+        tree.files
+            .insert(format!("src/{}", p.path), p.text.into_bytes());
     }
     for a in used {
         tree.copies.insert(
@@ -86,18 +121,76 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
             input.attachments[a].path.clone(),
         );
     }
+    if let Some(index) = &plan.generated_index {
+        tree.files
+            .insert("src/index.md".into(), index.clone().into_bytes());
+    }
+    if has_tags {
+        tree.files
+            .insert(format!("src/{}", plan::TAGS_PAGE), tag_text.into_bytes());
+    }
     tree.files
         .insert("src/SUMMARY.md".into(), plan.summary.clone().into_bytes());
     let css = format!("{CSS}\n{}", crate::snippets::SNIPPET_CSS);
     tree.files.insert("vaultbook.css".into(), css.into_bytes());
+    tree.files
+        .insert("vaultbook.js".into(), JS.as_bytes().to_vec());
+    let mut js = vec!["vaultbook.js"];
+    if mermaid {
+        tree.files
+            .insert("mermaid.min.js".into(), MERMAID_JS.to_vec());
+        tree.files
+            .insert("mermaid.LICENSE".into(), MERMAID_LICENSE.to_vec());
+        js.insert(0, "mermaid.min.js");
+    }
     tree.files.insert(
         "book.toml".into(),
         input
             .config
-            .emitted_book_toml(&["vaultbook.css"])
+            .emitted_book_toml(&["vaultbook.css"], &js, mathjax)
             .into_bytes(),
     );
     Ok(tree)
+}
+
+/// The embed problems (cycles, depth) of the notes that embed other notes, found by assembling
+/// just their pages in memory: what `check` reports without emitting anything.
+pub fn embed_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
+    let embeds = |n: &Note, r: &[Resolved]| {
+        n.syntax
+            .links
+            .iter()
+            .zip(r)
+            .any(|(l, r)| l.kind.is_embed() && matches!(r, Resolved::Note { .. }))
+    };
+    let wanted: Vec<NoteId> = (0..input.notes.len())
+        .filter(|&i| {
+            input.notes[i].frontmatter.publish && embeds(&input.notes[i], &input.resolved[i])
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plan = plan::plan(
+        input.config,
+        input.notes,
+        input.attachments,
+        input.tera,
+        false,
+    )?;
+    let footers = vec![String::new(); input.notes.len()];
+    let ctx = page::Context {
+        notes: input.notes,
+        resolved: input.resolved,
+        plan: &plan,
+        snippets: input.snippets,
+        tag_links: false,
+        footers: &footers,
+    };
+    Ok(wanted
+        .par_iter()
+        .flat_map_iter(|&id| page::assemble(&ctx, id).diagnostics)
+        .collect())
 }
 
 /// Per note, per own heading: the id mdBook gives it on the note's page.
@@ -122,7 +215,13 @@ fn heading_ids(pages: &[Page], notes: usize, md: MdbookMarkdown) -> Vec<Vec<Stri
 }
 
 /// Replaces the page's `vaultbook-ref:N` placeholders with real relative URLs and anchors.
-fn fill_refs(page: &mut Page, plan: &Plan, notes: &[Note], ids: &[Vec<String>]) {
+fn fill_refs(
+    page: &mut Page,
+    plan: &Plan,
+    notes: &[Note],
+    ids: &[Vec<String>],
+    tag_ids: &HashMap<String, String>,
+) {
     if page.refs.is_empty() {
         return;
     }
@@ -132,8 +231,19 @@ fn fill_refs(page: &mut Page, plan: &Plan, notes: &[Note], ids: &[Vec<String>]) 
         out.push_str(&rest[..i]);
         let after = &rest[i + REF_SCHEME.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        match after[..digits].parse::<usize>().ok().and_then(|n| page.refs.get(n)) {
-            Some(&(note, anchor)) => {
+        match after[..digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| page.refs.get(n))
+        {
+            Some(Ref::Tag(tag)) => {
+                out.push_str(&relative(&page.path, plan::TAGS_PAGE));
+                if let Some(id) = tag_ids.get(tag) {
+                    out.push('#');
+                    out.push_str(id);
+                }
+            }
+            Some(&Ref::Note(note, anchor)) => {
                 let path = plan.chapter[note].as_deref().unwrap_or("");
                 let fragment = match anchor {
                     Anchor::None => None,
@@ -159,29 +269,31 @@ fn fill_refs(page: &mut Page, plan: &Plan, notes: &[Note], ids: &[Vec<String>]) 
 /// Writes `tree` into `out`, replacing it as a whole (see [`output`]).
 pub fn write_tree(tree: &Tree, out: &Path, vault: &Path) -> Result<()> {
     output::replace_dir(out, vault, |staging| {
-        type Entry<'a> = (&'a String, Option<&'a Vec<u8>>, Option<&'a std::path::PathBuf>);
-        let mut entries: Vec<Entry> = tree
-            .files
-            .iter()
-            .map(|(p, b)| (p, Some(b), None))
-            .collect();
+        type Entry<'a> = (
+            &'a String,
+            Option<&'a Vec<u8>>,
+            Option<&'a std::path::PathBuf>,
+        );
+        let mut entries: Vec<Entry> = tree.files.iter().map(|(p, b)| (p, Some(b), None)).collect();
         entries.extend(tree.copies.iter().map(|(p, src)| (p, None, Some(src))));
-        entries.par_iter().try_for_each(|(rel, bytes, src)| -> Result<()> {
-            let dest = staging.join(rel);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            match (bytes, src) {
-                (Some(b), _) => std::fs::write(&dest, b)
-                    .with_context(|| format!("cannot write {}", dest.display()))?,
-                (_, Some(s)) => {
-                    std::fs::copy(s, &dest)
-                        .with_context(|| format!("cannot copy {}", s.display()))?;
+        entries
+            .par_iter()
+            .try_for_each(|(rel, bytes, src)| -> Result<()> {
+                let dest = staging.join(rel);
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent)?;
                 }
-                _ => {}
-            }
-            Ok(())
-        })?;
+                match (bytes, src) {
+                    (Some(b), _) => std::fs::write(&dest, b)
+                        .with_context(|| format!("cannot write {}", dest.display()))?,
+                    (_, Some(s)) => {
+                        std::fs::copy(s, &dest)
+                            .with_context(|| format!("cannot copy {}", s.display()))?;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            })?;
         Ok(tree
             .files
             .keys()

@@ -31,6 +31,10 @@ pub struct Context<'a> {
     pub plan: &'a Plan,
     /// Snippet output to insert after a code block: (note, code block index) → markdown.
     pub snippets: &'a HashMap<(NoteId, usize), String>,
+    /// Whether inline tags link to the tag index page.
+    pub tag_links: bool,
+    /// Per note: the HTML appended at the end of its page (backlinks), if any.
+    pub footers: &'a [String],
 }
 
 /// An assembled chapter, before heading ids are known.
@@ -45,11 +49,26 @@ pub struct Page {
     /// Per heading of the note: where it starts in `text`.
     pub own_headings: Vec<usize>,
     /// Placeholder targets.
-    pub refs: Vec<(NoteId, Anchor)>,
+    pub refs: Vec<Ref>,
     /// Attachments the page uses.
     pub attachments: Vec<AttId>,
     /// Embed cycles and depth overruns.
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether the page has `$math$` (MathJax is switched on for the book).
+    pub uses_math: bool,
+    /// Whether the page has mermaid diagrams (the script is shipped).
+    pub uses_mermaid: bool,
+    /// Inline footnotes met so far: (note, the footnote text's span).
+    footnotes: Vec<(NoteId, Range<usize>)>,
+}
+
+/// What a `vaultbook-ref:N` placeholder points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ref {
+    /// A place in a note's chapter.
+    Note(NoteId, Anchor),
+    /// A tag's entry on the tag index page (the tag lowercased).
+    Tag(String),
 }
 
 enum Edit {
@@ -63,6 +82,10 @@ enum Edit {
     Snippet(usize),
     /// Close a callout (zero width at the quote's end).
     CalloutEnd(&'static str, String),
+    /// A tag, linked to its entry on the tag index page.
+    Tag(String),
+    /// An inline footnote (index into `syntax.inline_footnotes`).
+    Footnote(usize),
 }
 
 /// Assembles the chapter of `note`.
@@ -80,9 +103,43 @@ pub fn assemble(ctx: &Context, note: NoteId) -> Page {
         page.text.push_str(&escape_text(&n.title));
         page.text.push_str("\n\n");
     }
+    if !n.frontmatter.cssclasses.is_empty() {
+        page.text.push_str(&format!(
+            "<div data-vb-cssclasses=\"{}\" hidden></div>\n\n",
+            html_escape(&n.frontmatter.cssclasses.join(" "))
+        ));
+    }
     let mut stack = vec![(note, Anchor::None)];
     let mut out = std::mem::take(&mut page.text);
-    emit_range(ctx, &mut page, &mut out, note, n.body..n.text.len(), true, &mut stack);
+    emit_range(
+        ctx,
+        &mut page,
+        &mut out,
+        note,
+        n.body..n.text.len(),
+        true,
+        &mut stack,
+    );
+    // Inline footnotes become ordinary ones, defined at the end; a footnote may hold another.
+    let mut done = 0;
+    while done < page.footnotes.len() {
+        let (from, range) = page.footnotes[done].clone();
+        done += 1;
+        let mut body = String::new();
+        emit_range(ctx, &mut page, &mut body, from, range, false, &mut stack);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("\n[^vb-fn-{done}]: {}\n", body.replace('\n', " ")));
+    }
+    let footer = &ctx.footers[note];
+    if !footer.is_empty() {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(footer);
+    }
     page.text = out.replace("{{#", "\\{{#");
     page
 }
@@ -134,11 +191,21 @@ fn emit_range(
                 edits.push((b.marker.start, b.marker.end, 0, Edit::Text(String::new())));
             }
             _ if at_line_start(text, b.block.start) && b.block.start >= range.start => {
-                edits.push((b.block.start, b.block.start, -1, Edit::Text(format!("{anchor}\n\n"))));
+                edits.push((
+                    b.block.start,
+                    b.block.start,
+                    -1,
+                    Edit::Text(format!("{anchor}\n\n")),
+                ));
                 edits.push((b.marker.start, b.marker.end, 0, Edit::Text(String::new())));
             }
             _ => {
-                edits.push((b.marker.start, b.marker.end, 0, Edit::Text(format!("{anchor}\n"))));
+                edits.push((
+                    b.marker.start,
+                    b.marker.end,
+                    0,
+                    Edit::Text(format!("{anchor}\n")),
+                ));
             }
         }
     }
@@ -153,14 +220,14 @@ fn emit_range(
         let (open, close) = match c.fold {
             Some(f) => (
                 format!(
-                    "<details class=\"callout\" data-callout=\"{kind}\"{}>\n{prefix}<summary class=\"callout-title\">{title}</summary>\n{prefix}\n{prefix}",
+                    "<details class=\"callout\" data-callout=\"{kind}\"{}>\n{prefix}<summary class=\"callout-title\">{title}</summary>\n{prefix}\n",
                     if f == '+' { " open" } else { "" }
                 ),
                 "</details>",
             ),
             None => (
                 format!(
-                    "<div class=\"callout\" data-callout=\"{kind}\">\n{prefix}<div class=\"callout-title\">{title}</div>\n{prefix}\n{prefix}"
+                    "<div class=\"callout\" data-callout=\"{kind}\">\n{prefix}<div class=\"callout-title\">{title}</div>\n{prefix}\n"
                 ),
                 "</div>",
             ),
@@ -173,6 +240,50 @@ fn emit_range(
             -(c.range.start as i64) - 2,
             Edit::CalloutEnd(close, prefix),
         ));
+    }
+    for (m, content, display) in &syn.math {
+        if inside(m) {
+            let (open, close) = if *display {
+                ("\\\\[", "\\\\]")
+            } else {
+                ("\\\\(", "\\\\)")
+            };
+            edits.push((
+                m.start,
+                m.end,
+                0,
+                Edit::Text(format!("{open}{}{close}", escape_math(content))),
+            ));
+            page.uses_math = true;
+        }
+    }
+    for (i, (f, _)) in syn.inline_footnotes.iter().enumerate() {
+        if inside(f) {
+            edits.push((f.start, f.end, 0, Edit::Footnote(i)));
+        }
+    }
+    for c in &syn.code_blocks {
+        if inside(&c.range) && c.info.split_whitespace().next() == Some("mermaid") {
+            let prefix = continuation_prefix(text, c.range.start);
+            let html = format!(
+                "<pre class=\"mermaid\">{}</pre>\n",
+                html_escape(c.code.trim_end())
+            );
+            edits.push((
+                c.range.start,
+                c.range.end,
+                0,
+                Edit::Text(with_prefix(&html, &prefix)),
+            ));
+            page.uses_mermaid = true;
+        }
+    }
+    if ctx.tag_links {
+        for t in &syn.tags {
+            if inside(&t.range) {
+                edits.push((t.range.start, t.range.end, 0, Edit::Tag(t.name.clone())));
+            }
+        }
     }
     if own {
         for (i, h) in syn.headings.iter().enumerate() {
@@ -200,6 +311,19 @@ fn emit_range(
             Edit::Text(t) => out.push_str(&t),
             Edit::HeadingMark(i) => page.own_headings[i] = out.len(),
             Edit::Link(i) => emit_link(ctx, page, out, note, i, own, stack),
+            Edit::Footnote(i) => {
+                page.footnotes
+                    .push((note, syn.inline_footnotes[i].1.clone()));
+                out.push_str(&format!("[^vb-fn-{}]", page.footnotes.len()));
+            }
+            Edit::Tag(name) => {
+                page.refs.push(Ref::Tag(name.to_lowercase()));
+                out.push_str(&format!(
+                    "[#{}]({REF_SCHEME}{})",
+                    escape_text(&name),
+                    page.refs.len() - 1
+                ));
+            }
             Edit::Snippet(i) => {
                 let md = &ctx.snippets[&(note, i)];
                 if !out.ends_with('\n') {
@@ -239,12 +363,22 @@ fn emit_link(
     let resolved = &ctx.resolved[note][i];
     let label = || link_label(ctx, link);
     match resolved {
-        Resolved::Note { note: target, anchor } if link.kind.is_embed() => {
+        Resolved::Note {
+            note: target,
+            anchor,
+        } if link.kind.is_embed() => {
             embed_note(ctx, page, out, note, link, *target, *anchor, own, stack)
         }
-        Resolved::Note { note: target, anchor } => {
-            page.refs.push((*target, *anchor));
-            out.push_str(&format!("[{}]({REF_SCHEME}{})", label(), page.refs.len() - 1));
+        Resolved::Note {
+            note: target,
+            anchor,
+        } => {
+            page.refs.push(Ref::Note(*target, *anchor));
+            out.push_str(&format!(
+                "[{}]({REF_SCHEME}{})",
+                label(),
+                page.refs.len() - 1
+            ));
         }
         Resolved::Attachment { att, fragment } => {
             page.attachments.push(*att);
@@ -282,17 +416,24 @@ fn embed_note(
 ) {
     let n = &ctx.notes[from];
     let t = &ctx.notes[target];
-    let cycle = stack.iter().any(|&(s, a)| s == target && (a == anchor || a == Anchor::None));
+    let cycle = stack
+        .iter()
+        .any(|&(s, a)| s == target && (a == anchor || a == Anchor::None));
     if cycle || stack.len() > MAX_EMBED_DEPTH {
         let (code, msg) = if cycle {
-            let chain: Vec<&str> = stack
+            // Name the cycle itself, not the page it was found from.
+            let first = stack.iter().position(|&(s, _)| s == target).unwrap_or(0);
+            let chain: Vec<&str> = stack[first..]
                 .iter()
                 .map(|(s, _)| ctx.notes[*s].stem())
                 .chain(std::iter::once(t.stem()))
                 .collect();
             ("embed-cycle", format!("embed cycle: {}", chain.join(" → ")))
         } else {
-            ("embed-depth", format!("embeds nest deeper than {MAX_EMBED_DEPTH} levels"))
+            (
+                "embed-depth",
+                format!("embeds nest deeper than {MAX_EMBED_DEPTH} levels"),
+            )
         };
         page.diagnostics.push(
             n.diagnostic(Diagnostic::error(code, msg.clone()), link.span.clone())
@@ -336,7 +477,11 @@ pub fn section(note: &Note, h: usize) -> Range<usize> {
 
 /// HTML for an embedded file: image, audio, video, PDF, or a plain link.
 fn media(link: &Link, url: &str, out_path: &str) -> String {
-    let ext = out_path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    let ext = out_path
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let label = link.label.as_deref().unwrap_or("");
     // `|100` or `|100x200` sets the size; any other label is the alt text.
     let (alt, size) = match label.rsplit_once('|').map_or(("", label), |(a, s)| (a, s)) {
@@ -361,9 +506,9 @@ fn media(link: &Link, url: &str, out_path: &str) -> String {
         "mp4" | "webm" | "ogv" | "mov" | "mkv" => {
             format!("<video controls src=\"{url}\"{size_attrs}></video>")
         }
-        "pdf" => format!(
-            "<iframe class=\"vb-pdf\" src=\"{url}\" title=\"{alt}\"{size_attrs}></iframe>"
-        ),
+        "pdf" => {
+            format!("<iframe class=\"vb-pdf\" src=\"{url}\" title=\"{alt}\"{size_attrs}></iframe>")
+        }
         _ => format!("<a href=\"{url}\">{alt}</a>"),
     }
 }
@@ -415,6 +560,19 @@ pub fn escape_text(s: &str) -> String {
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
+    }
+    out
+}
+
+/// Math content escaped so that markdown leaves every character to MathJax: all ASCII
+/// punctuation is backslash-escaped (CommonMark turns `\\x` back into `x`).
+fn escape_math(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
     }
     out
 }

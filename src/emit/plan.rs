@@ -21,14 +21,21 @@ pub struct Plan {
     pub attachment: Vec<String>,
     /// The start note, if any (the book's first page).
     pub start: Option<NoteId>,
+    /// A generated opening page (`index.md`), when the vault's root has no note to open with:
+    /// mdBook copies the first chapter to the root `index.html`, where a chapter from a folder
+    /// would have broken relative links.
+    pub generated_index: Option<String>,
     /// Published notes in reading order.
     pub order: Vec<NoteId>,
     /// SUMMARY.md.
     pub summary: String,
 }
 
+/// The tag index page, in the emitted `src/`.
+pub const TAGS_PAGE: &str = "tags.md";
+
 /// Paths the emitter writes itself; notes and attachments must not take them.
-pub const RESERVED: &[&str] = &["SUMMARY.md", "tags.md", "vaultbook.css", "vaultbook.js"];
+pub const RESERVED: &[&str] = &["SUMMARY.md", TAGS_PAGE, "vaultbook.css", "vaultbook.js"];
 
 #[derive(Serialize)]
 struct Item {
@@ -52,8 +59,13 @@ pub fn plan(
     notes: &[Note],
     attachments: &[VaultFile],
     tera: &tera::Tera,
+    tag_page: bool,
 ) -> Result<Plan> {
     let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+    let start = find_start(config, notes).or_else(|| first_root_note(notes));
+    if start.is_none() {
+        taken.insert("index.md".into());
+    }
     let chapter: Vec<Option<String>> = notes
         .iter()
         .map(|n| {
@@ -66,7 +78,10 @@ pub fn plan(
         .iter()
         .map(|a| dedup(output_path(&a.rel, false), &mut taken))
         .collect();
-    let start = find_start(config, notes);
+    let generated_index = start.is_none().then(|| {
+        let title = config.title().unwrap_or("Contents");
+        format!("# {}\n", escape_title(title))
+    });
 
     let mut root = Folder::default();
     for (id, n) in notes.iter().enumerate() {
@@ -76,10 +91,13 @@ pub fn plan(
         let mut folder = &mut root;
         let parts: Vec<&str> = n.rel.split('/').collect();
         for p in &parts[..parts.len() - 1] {
-            folder = folder.folders.entry((*p).to_string()).or_insert_with(|| Folder {
-                name: (*p).to_string(),
-                ..Folder::default()
-            });
+            folder = folder
+                .folders
+                .entry((*p).to_string())
+                .or_insert_with(|| Folder {
+                    name: (*p).to_string(),
+                    ..Folder::default()
+                });
         }
         let stem = n.stem();
         let is_folder_note = parts.len() > 1
@@ -99,17 +117,30 @@ pub fn plan(
         order.push(s);
     }
     walk(&root, 0, notes, &chapter, &mut items, &mut order);
-    let prefix: Vec<Item> = start
-        .map(|s| Item {
+    let prefix: Vec<Item> = match start {
+        Some(s) => vec![Item {
             indent: String::new(),
             title: escape_title(&notes[s].title),
             path: chapter[s].clone().unwrap_or_default(),
-        })
-        .into_iter()
-        .collect();
+        }],
+        None => vec![Item {
+            indent: String::new(),
+            title: escape_title(config.title().unwrap_or("Contents")),
+            path: "index.md".into(),
+        }],
+    };
     let mut ctx = tera::Context::new();
     ctx.insert("prefix", &prefix);
     ctx.insert("items", &items);
+    let suffix: Vec<Item> = tag_page
+        .then(|| Item {
+            indent: String::new(),
+            title: "Tags".into(),
+            path: TAGS_PAGE.into(),
+        })
+        .into_iter()
+        .collect();
+    ctx.insert("suffix", &suffix);
     ctx.insert("title", &config.title().unwrap_or(""));
     let summary = tera
         .render("SUMMARY.md", &ctx)
@@ -118,6 +149,7 @@ pub fn plan(
         chapter,
         attachment,
         start,
+        generated_index,
         order,
         summary,
     })
@@ -227,6 +259,26 @@ fn find_start(config: &Config, notes: &[Note]) -> Option<NoteId> {
     })
 }
 
+/// The first published note at the vault's root, in reading order.
+fn first_root_note(notes: &[Note]) -> Option<NoteId> {
+    notes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.frontmatter.publish && !n.rel.contains('/'))
+        .min_by(|(_, a), (_, b)| {
+            let ka = (
+                a.frontmatter.order.unwrap_or(f64::INFINITY),
+                natural_key(a.stem()),
+            );
+            let kb = (
+                b.frontmatter.order.unwrap_or(f64::INFINITY),
+                natural_key(b.stem()),
+            );
+            ka.0.total_cmp(&kb.0).then_with(|| ka.1.cmp(&kb.1))
+        })
+        .map(|(i, _)| i)
+}
+
 /// Escapes a title for a markdown link text in SUMMARY.md: markdown punctuation is
 /// backslash-escaped, so `<script>` stays text.
 pub fn escape_title(s: &str) -> String {
@@ -236,7 +288,8 @@ pub fn escape_title(s: &str) -> String {
             out.push(' ');
             continue;
         }
-        if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | '-' | '\'' | '?' | ':' | ';' | '/') {
+        if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | '-' | '\'' | '?' | ':' | ';' | '/')
+        {
             out.push('\\');
         }
         out.push(c);

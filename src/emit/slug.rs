@@ -114,10 +114,16 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(output_path("Getting Started/My Note.md", true), "getting-started/my-note.md");
+        assert_eq!(
+            output_path("Getting Started/My Note.md", true),
+            "getting-started/my-note.md"
+        );
         assert_eq!(output_path("README.md", true), "index.md");
         assert_eq!(output_path("C# & \"Tips\"?.md", true), "c-tips.md");
-        assert_eq!(output_path("images/Café Photo.PNG", false), "images/café-photo.png");
+        assert_eq!(
+            output_path("images/Café Photo.PNG", false),
+            "images/café-photo.png"
+        );
         assert_eq!(output_path("a/#%.md", true), "a/_.md");
     }
 

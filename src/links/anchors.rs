@@ -112,7 +112,10 @@ mod tests {
 
     #[test]
     fn like_mdbook() {
-        assert_eq!(id_from_content("`--passes`: add more rustdoc passes"), "--passes-add-more-rustdoc-passes");
+        assert_eq!(
+            id_from_content("`--passes`: add more rustdoc passes"),
+            "--passes-add-more-rustdoc-passes"
+        );
         assert_eq!(ids("## What is a **Process**?\n"), ["what-is-a-process"]);
         assert_eq!(ids("# A\n# A\n# A-1\n"), ["a", "a-1", "a-1-1"]);
         assert_eq!(ids("# Über\n# Über\n"), ["über", "über-1"]);
@@ -120,6 +123,9 @@ mod tests {
         assert_eq!(ids("Term\n: definition\n"), ["term"]);
         // Smart punctuation turns `--` into an en dash, which is dropped.
         assert_eq!(ids("# a -- b\n"), ["a--b"]);
-        assert_eq!(ids("# `Arc<Mutex<T>>` in practice\n"), ["arcmutext-in-practice"]);
+        assert_eq!(
+            ids("# `Arc<Mutex<T>>` in practice\n"),
+            ["arcmutext-in-practice"]
+        );
     }
 }

@@ -41,7 +41,10 @@ impl Index {
         let mut ix = Index::default();
         for (id, n) in notes.iter().enumerate() {
             ix.note_paths.insert(name_key(&n.rel), id);
-            ix.note_names.entry(name_key(n.stem())).or_default().push(id);
+            ix.note_names
+                .entry(name_key(n.stem()))
+                .or_default()
+                .push(id);
             for a in &n.frontmatter.aliases {
                 ix.aliases.entry(name_key(a)).or_default().push(id);
             }

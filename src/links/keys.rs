@@ -42,7 +42,9 @@ pub fn file_key(s: &str) -> String {
 
 /// `s` without a trailing `.md` (any case).
 pub fn strip_md(s: &str) -> &str {
-    if s.len() > 3 && s.is_char_boundary(s.len() - 3) && s[s.len() - 3..].eq_ignore_ascii_case(".md")
+    if s.len() > 3
+        && s.is_char_boundary(s.len() - 3)
+        && s[s.len() - 3..].eq_ignore_ascii_case(".md")
     {
         &s[..s.len() - 3]
     } else {
@@ -108,8 +110,14 @@ mod tests {
     fn headings_match_the_obsidian_way() {
         assert_eq!(heading_key("What is a **Process**?"), "what is a process?");
         assert_eq!(heading_key("what  is a   process?"), "what is a process?");
-        assert_eq!(heading_loose_key("What is a **Process**?"), "what is a process");
+        assert_eq!(
+            heading_loose_key("What is a **Process**?"),
+            "what is a process"
+        );
         assert_eq!(heading_loose_key("what is a process"), "what is a process");
-        assert_eq!(heading_key("`Arc<Mutex<T>>` in practice"), "arc<mutex<t>> in practice");
+        assert_eq!(
+            heading_key("`Arc<Mutex<T>>` in practice"),
+            "arc<mutex<t>> in practice"
+        );
     }
 }

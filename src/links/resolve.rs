@@ -161,8 +161,12 @@ pub fn resolve_one(
             Some(h) => Anchor::Heading(h),
             None => {
                 let wanted = chain.last().map(String::as_str).unwrap_or("");
-                let headings: Vec<&str> =
-                    tnote.syntax.headings.iter().map(|h| h.text.as_str()).collect();
+                let headings: Vec<&str> = tnote
+                    .syntax
+                    .headings
+                    .iter()
+                    .map(|h| h.text.as_str())
+                    .collect();
                 let near = crate::suggest::closest(wanted, headings.iter().copied(), 3);
                 let mut d = at(Diagnostic::error(
                     "missing-heading",
@@ -190,7 +194,8 @@ pub fn resolve_one(
             {
                 Some(b) => Anchor::Block(b),
                 None => {
-                    let ids: Vec<&str> = tnote.syntax.blocks.iter().map(|b| b.id.as_str()).collect();
+                    let ids: Vec<&str> =
+                        tnote.syntax.blocks.iter().map(|b| b.id.as_str()).collect();
                     let near = crate::suggest::closest(id, ids.iter().copied(), 3);
                     let mut d = at(Diagnostic::error(
                         "missing-block",
@@ -211,7 +216,6 @@ pub fn resolve_one(
     }
 }
 
-
 fn outside(at: &dyn Fn(Diagnostic) -> Diagnostic, path: &str) -> Diagnostic {
     at(Diagnostic::error(
         "outside-vault",
@@ -231,7 +235,11 @@ fn report_ambiguity(
         diags.push(
             at(Diagnostic::warning(
                 "ambiguous-link",
-                format!("{} notes or files share this name: {}", all.len(), list.join(", ")),
+                format!(
+                    "{} notes or files share this name: {}",
+                    all.len(),
+                    list.join(", ")
+                ),
             ))
             .with_help(format!(
                 "using `{}`; write the folder too to choose",

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use super::watch::Changes;
 use crate::config::Config;
 use crate::diagnostics::Severity;
-use crate::pipeline::{self, Options};
+use crate::pipeline::Options;
+use crate::session::{Scope, Session};
 
 /// One build asked of a [`Builder`].
 #[derive(Debug)]
@@ -51,13 +52,9 @@ where
     }
 }
 
-/// The real builder: loads book.toml and runs the whole pipeline into the staging directory.
-///
-/// It rebuilds everything every time. The seam for an incremental `pipeline::Session`: keep the
-/// session in this struct; on `changes.full` (book.toml, templates) start a new one; otherwise
-/// hand it `changes.paths` to re-parse, `link_tree(previous, out)` and re-render only the pages
-/// whose text changed.
-#[derive(Debug, Clone)]
+/// The real builder: an incremental [`Session`] over the book. A book.toml or template change
+/// (`changes.full`) starts a new session; otherwise only changed notes are parsed again and only
+/// the chapters whose text changed are rendered, the rest hard-linked from the book being served.
 pub struct PipelineBuilder {
     /// The pipeline options (`--no-run`, `--rerun-snippets`); progress bars are turned off.
     pub options: Options,
@@ -65,6 +62,8 @@ pub struct PipelineBuilder {
     pub shown: Severity,
     /// The diagnostics printed after the last build: a rebuild prints only new ones.
     printed: BTreeSet<String>,
+    /// Parsed notes and the last emitted tree, kept between builds.
+    session: Option<Session>,
 }
 
 impl PipelineBuilder {
@@ -77,6 +76,7 @@ impl PipelineBuilder {
             },
             shown: Severity::Warning,
             printed: BTreeSet::new(),
+            session: None,
         }
     }
 
@@ -106,9 +106,35 @@ impl PipelineBuilder {
 
 impl Builder for PipelineBuilder {
     fn build(&mut self, request: &BuildRequest<'_>) -> Result<PathBuf, String> {
-        let mut config = Config::load(request.root).map_err(|e| format!("{e:#}"))?;
-        config.build_dir = request.out.to_path_buf();
-        let report = pipeline::build(&config, &self.options).map_err(|e| format!("{e:#}"))?;
+        if request.changes.full || self.session.is_none() {
+            let config = Config::load(request.root).map_err(|e| format!("{e:#}"))?;
+            self.session = Some(Session::new(config, self.options));
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Err("no build session".into());
+        };
+        let previous = if request.changes.full {
+            None
+        } else {
+            request.previous
+        };
+        let result = session.build(request.out, previous);
+        let (report, scope) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                // Start afresh next time: the session may hold half of a failed build.
+                self.session = None;
+                return Err(format!("{e:#}"));
+            }
+        };
+        if let Scope::Pages(n) = scope
+            && self.shown == Severity::Info
+        {
+            eprintln!(
+                "vaultbook serve: rebuilt {n} page(s) in {:.0} ms",
+                report.stats.elapsed.as_secs_f64() * 1000.0
+            );
+        }
         self.print(&report.diagnostics);
         if !report.output.is_dir() {
             return Err(format!(

@@ -9,8 +9,6 @@ pub mod options;
 pub mod scan;
 pub mod target;
 
-pub use scan::{
-    BlockId, Callout, CodeBlock, Heading, Link, LinkKind, Problem, Syntax, Tag, parse,
-};
 pub use options::MdbookMarkdown;
+pub use scan::{BlockId, Callout, CodeBlock, Heading, Link, LinkKind, Problem, Syntax, Tag, parse};
 pub use target::{Fragment, Target};

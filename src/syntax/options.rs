@@ -56,8 +56,9 @@ impl MdbookMarkdown {
         o
     }
 
-    /// mdBook's options plus wikilinks: how vaultbook reads a note.
+    /// mdBook's options plus wikilinks and `$math$`: how vaultbook reads a note. Math is
+    /// rewritten into MathJax delimiters before mdBook sees the chapter.
     pub fn note_options(self) -> Options {
-        self.options() | Options::ENABLE_WIKILINKS
+        self.options() | Options::ENABLE_WIKILINKS | Options::ENABLE_MATH
     }
 }

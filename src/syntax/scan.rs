@@ -5,9 +5,9 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
 
 use super::options::MdbookMarkdown;
-use super::target::Target;
 #[cfg(test)]
 use super::target::Fragment;
+use super::target::Target;
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,10 @@ pub struct Syntax {
     pub highlights: Vec<(Range<usize>, Range<usize>)>,
     /// `> [!type]` callouts.
     pub callouts: Vec<Callout>,
+    /// `$inline$` and `$$display$$` math: (whole span, content, display?).
+    pub math: Vec<(Range<usize>, String, bool)>,
+    /// Inline footnotes `^[text]`: (whole span, the text's span).
+    pub inline_footnotes: Vec<(Range<usize>, Range<usize>)>,
     /// Malformed syntax (unclosed or empty wikilinks).
     pub problems: Vec<Problem>,
 }
@@ -252,6 +256,17 @@ impl<'a> Walker<'a> {
             }
             Event::Start(tag) => self.start(tag, range),
             Event::End(tag) => self.end(tag, range),
+            Event::InlineMath(m) | Event::DisplayMath(m) if self.link.is_none() => {
+                let display = self.text[range.clone()].starts_with("$$");
+                self.out.math.push((range.clone(), m.to_string(), display));
+                self.note_inline(range.start);
+                if let Some(h) = &mut self.heading {
+                    h.3.get_or_insert(range.start);
+                    h.4 = range.end;
+                }
+                self.flush();
+                self.tail = None;
+            }
             other => {
                 // Code spans, inline HTML, breaks, footnote references: inline content that
                 // is not scanned, but does end a text run.
@@ -601,6 +616,18 @@ impl<'a> Walker<'a> {
                     }
                     continue;
                 }
+                b'^' if bytes.get(i + 1) == Some(&b'[') => {
+                    // `^[text]`: the closing bracket may lie past this text run (markup inside),
+                    // so it is found in the source, nesting counted, within the paragraph.
+                    let abs = run.start + i;
+                    if let Some(close) = closing_bracket(self.text, abs + 1) {
+                        self.out
+                            .inline_footnotes
+                            .push((abs..close + 1, abs + 2..close));
+                        i += 2;
+                        continue;
+                    }
+                }
                 b'[' if bytes.get(i + 1) == Some(&b'[') => {
                     let rest = &s[i + 2..];
                     let abs = run.start + i;
@@ -717,7 +744,11 @@ impl<'a> Walker<'a> {
                 _ => {}
             }
         }
-        let hidden = |r: &Range<usize>| comments.iter().any(|c| c.start <= r.start && r.end <= c.end);
+        let hidden = |r: &Range<usize>| {
+            comments
+                .iter()
+                .any(|c| c.start <= r.start && r.end <= c.end)
+        };
         let out = &mut self.out;
         out.links.retain(|l| !hidden(&l.span));
         out.tags.retain(|t| !hidden(&t.range));
@@ -726,9 +757,40 @@ impl<'a> Walker<'a> {
         out.problems.retain(|p| !hidden(&p.range));
         out.highlights.retain(|(o, _)| !hidden(o));
         out.code_blocks.retain(|c| !hidden(&c.range));
+        out.math.retain(|m| !hidden(&m.0));
+        out.inline_footnotes.retain(|f| !hidden(&f.0));
         out.comments = comments;
         self.out
     }
+}
+
+/// The `]` matching the `[` at `open`, before a blank line.
+fn closing_bracket(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    let mut j = open;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (j > open + 1).then_some(j);
+                }
+            }
+            b'\\' => j += 1,
+            b'\n'
+                if text[j + 1..]
+                    .trim_start_matches([' ', '\t', '\r'])
+                    .starts_with('\n') =>
+            {
+                return None;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
 }
 
 fn is_tag_char(c: char) -> bool {
@@ -767,7 +829,10 @@ mod tests {
         let s = "A [[Utils#What is a **Process**?]] and [[Utils#Execution|execution]]**** x\n";
         let syn = p(s);
         assert_eq!(syn.links.len(), 2);
-        assert_eq!(&s[syn.links[0].span.clone()], "[[Utils#What is a **Process**?]]");
+        assert_eq!(
+            &s[syn.links[0].span.clone()],
+            "[[Utils#What is a **Process**?]]"
+        );
         assert_eq!(syn.links[1].label.as_deref(), Some("execution"));
         assert_eq!(syn.links[1].target.path, "Utils");
     }
@@ -776,7 +841,10 @@ mod tests {
     fn table_pipes_and_embeds() {
         let s = "| a |\n|---|\n| [[Note#H\\|alias]] |\n\n![[Note#Sec]] ![[pic.png|100x20]]\n";
         let syn = p(s);
-        assert_eq!(syn.links[0].target.fragment, Fragment::Headings(vec!["H".into()]));
+        assert_eq!(
+            syn.links[0].target.fragment,
+            Fragment::Headings(vec!["H".into()])
+        );
         assert_eq!(syn.links[0].label.as_deref(), Some("alias"));
         assert_eq!(syn.links[1].kind, LinkKind::WikiEmbed);
         assert_eq!(syn.links[2].label.as_deref(), Some("100x20"));
@@ -835,6 +903,17 @@ mod tests {
         assert_eq!(syn.callouts[0].kind, "tip");
         assert_eq!(syn.callouts[0].fold, Some('-'));
         assert_eq!(syn.callouts[0].title.as_deref(), Some("Folded title"));
+    }
+
+    #[test]
+    fn math_and_inline_footnotes() {
+        let s = "Euler $e^{i\\pi} = -1$ and $$\\int_0^1 x\\,dx$$ cost $5 and $10. Note^[an *inline* note].\n\n`$not$`\n";
+        let syn = p(s);
+        assert_eq!(syn.math.len(), 2);
+        assert_eq!(syn.math[0].1, "e^{i\\pi} = -1");
+        assert!(!syn.math[0].2 && syn.math[1].2);
+        assert_eq!(syn.inline_footnotes.len(), 1);
+        assert_eq!(&s[syn.inline_footnotes[0].1.clone()], "an *inline* note");
     }
 
     #[test]

@@ -142,7 +142,10 @@ mod tests {
                 fragment: Fragment::Block("blk".into())
             }
         );
-        assert_eq!(Target::wikilink("Note#H\\").fragment, Fragment::Headings(vec!["H".into()]));
+        assert_eq!(
+            Target::wikilink("Note#H\\").fragment,
+            Fragment::Headings(vec!["H".into()])
+        );
         assert_eq!(Target::wikilink("#").fragment, Fragment::None);
         assert_eq!(Target::wikilink("^").path, "^");
     }

@@ -82,9 +82,9 @@ pub fn parse(text: &str, order_key: &str) -> (Frontmatter, usize, Option<Frontma
     let value: Value = match serde_yaml_ng::from_str(yaml) {
         Ok(v) => v,
         Err(e) => {
-            let mut at = e
-                .location()
-                .map_or(split.yaml.start, |l| split.yaml.start + l.index().min(yaml.len()));
+            let mut at = e.location().map_or(split.yaml.start, |l| {
+                split.yaml.start + l.index().min(yaml.len())
+            });
             // A problem found at the end (an unclosed bracket) belongs to the last YAML line.
             if at >= split.yaml.end {
                 let last = yaml.trim_end().rfind('\n').map_or(0, |i| i + 1);
@@ -119,7 +119,10 @@ pub fn parse(text: &str, order_key: &str) -> (Frontmatter, usize, Option<Frontma
     };
     let get = |k: &str| map.get(Value::String(k.to_string()));
     fm.title = get("title").and_then(scalar_string);
-    fm.aliases = get("aliases").or_else(|| get("alias")).map(strings).unwrap_or_default();
+    fm.aliases = get("aliases")
+        .or_else(|| get("alias"))
+        .map(strings)
+        .unwrap_or_default();
     fm.tags = get("tags")
         .or_else(|| get("tag"))
         .map(strings)
@@ -186,7 +189,11 @@ mod tests {
         let t = "---\ntitle: [unclosed\n---\nbody\n";
         let (fm, body, err) = parse(t, "order");
         let err = err.unwrap();
-        assert!(err.message.starts_with("malformed frontmatter"), "{}", err.message);
+        assert!(
+            err.message.starts_with("malformed frontmatter"),
+            "{}",
+            err.message
+        );
         assert!(err.range.start >= 4);
         assert!(fm.publish);
         assert_eq!(&t[body..], "body\n");

@@ -61,6 +61,7 @@ impl Note {
             }
         };
         let lines = LineIndex::new(&text);
+        diagnostics.extend(crate::mojibake::diagnostics(&file, &text));
         let (fm, body, fm_error) = frontmatter::parse(&text, order_key);
         if let Some(err) = fm_error {
             diagnostics.push(

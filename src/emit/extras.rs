@@ -1,0 +1,150 @@
+//! Pages and page parts vaultbook adds to the vault's own text: the tag index and backlinks.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::plan::{Plan, TAGS_PAGE, escape_title};
+use super::slug::relative;
+use crate::links::anchors::page_ids;
+use crate::links::{NoteId, Resolved};
+use crate::syntax::MdbookMarkdown;
+use crate::vault::Note;
+
+/// Every tag of the published notes (inline and frontmatter), keyed by its lowercased name:
+/// the name as first written, and the notes carrying it in reading order.
+pub type Tags = BTreeMap<String, (String, Vec<NoteId>)>;
+
+/// Collects the tags of the notes in `plan.order`.
+pub fn collect_tags(notes: &[Note], plan: &Plan) -> Tags {
+    let mut tags = Tags::new();
+    for &id in &plan.order {
+        let n = &notes[id];
+        let names = n
+            .syntax
+            .tags
+            .iter()
+            .map(|t| t.name.as_str())
+            .chain(n.frontmatter.tags.iter().map(String::as_str));
+        for name in names {
+            let entry = tags
+                .entry(name.to_lowercase())
+                .or_insert_with(|| (name.to_string(), Vec::new()));
+            if !entry.1.contains(&id) {
+                entry.1.push(id);
+            }
+        }
+    }
+    tags
+}
+
+#[derive(Serialize)]
+struct TagEntry {
+    name: String,
+    notes: Vec<NoteEntry>,
+}
+
+#[derive(Serialize)]
+struct NoteEntry {
+    title: String,
+    path: String,
+}
+
+/// The tag index page, and the id mdBook gives each tag's heading on it.
+pub fn tag_page(
+    tags: &Tags,
+    notes: &[Note],
+    plan: &Plan,
+    tera: &tera::Tera,
+    md: MdbookMarkdown,
+) -> Result<(String, HashMap<String, String>)> {
+    let entries: Vec<TagEntry> = tags
+        .values()
+        .map(|(name, ids)| TagEntry {
+            name: escape_title(name),
+            notes: ids
+                .iter()
+                .filter_map(|&id| {
+                    let path = plan.chapter[id].as_deref()?;
+                    Some(NoteEntry {
+                        title: escape_title(&notes[id].title),
+                        path: relative(TAGS_PAGE, path),
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    let mut ctx = tera::Context::new();
+    ctx.insert("tags", &entries);
+    let text = tera
+        .render("tags.md", &ctx)
+        .context("rendering the tags.md template")?;
+    // The template gives each tag one heading, in order, after the page title.
+    let ids = page_ids(&text, md);
+    let skip = ids.len().saturating_sub(tags.len());
+    let map = tags
+        .keys()
+        .zip(ids.into_iter().skip(skip))
+        .map(|(k, (_, id))| (k.clone(), id))
+        .collect();
+    Ok((text, map))
+}
+
+#[derive(Serialize)]
+struct Backlink {
+    title: String,
+    href: String,
+}
+
+/// Per note: the backlinks footer (empty when nothing links to it).
+pub fn backlinks(
+    notes: &[Note],
+    resolved: &[Vec<Resolved>],
+    plan: &Plan,
+    tera: &tera::Tera,
+) -> Result<Vec<String>> {
+    let mut from: Vec<Vec<NoteId>> = vec![Vec::new(); notes.len()];
+    for &src in &plan.order {
+        for r in &resolved[src] {
+            if let Resolved::Note { note, .. } = r
+                && *note != src
+                && !from[*note].contains(&src)
+            {
+                from[*note].push(src);
+            }
+        }
+    }
+    from.iter()
+        .enumerate()
+        .map(|(id, sources)| {
+            let Some(here) = plan.chapter[id].as_deref() else {
+                return Ok(String::new());
+            };
+            if sources.is_empty() {
+                return Ok(String::new());
+            }
+            let mut links: Vec<Backlink> = sources
+                .iter()
+                .filter_map(|&s| {
+                    let there = plan.chapter[s].as_deref()?;
+                    // Raw HTML: mdBook does not turn `.md` into `.html` here.
+                    let href = relative(here, there);
+                    let href = match href.strip_suffix(".md") {
+                        Some(stem) => format!("{stem}.html"),
+                        None => href,
+                    };
+                    Some(Backlink {
+                        title: notes[s].title.clone(),
+                        href,
+                    })
+                })
+                .collect();
+            links.sort_by_key(|l| l.title.to_lowercase());
+            let mut ctx = tera::Context::new();
+            ctx.insert("links", &links);
+            tera.render("backlinks.html", &ctx)
+                .context("rendering the backlinks.html template")
+        })
+        .collect()
+}
