@@ -231,7 +231,16 @@ impl Book<'_> {
         mount: Option<&str>,
         value: &str,
     ) -> Option<(String, Diagnostic)> {
-        let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
+        // The URL parser trims spaces and drops tabs and newlines anywhere.
+        let cleaned: String;
+        let mut value = value.trim_matches(|c: char| c.is_ascii_whitespace() || c <= ' ');
+        if value.contains(['\t', '\n', '\r']) {
+            cleaned = value
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect();
+            value = &cleaned;
+        }
         if value.is_empty() || has_scheme(value) || value.starts_with("//") {
             return None;
         }

@@ -228,6 +228,8 @@ fn resolution_rules() {
 <a href="empty/">no index</a>
 <a href="B%20c.html">case</a>
 <a href="a.html#Café">case</a>
+<a href=" a.h
+tml#caf%C3%A9 ">ok split over lines</a>
 </body></html>"##,
         ),
         (
