@@ -744,10 +744,11 @@ impl<'a> Walker<'a> {
                 _ => {}
             }
         }
+        // Comments are in order and do not overlap: the one that could hold `r` is the last to
+        // start at or before it (a binary search, so a note of many comments stays linear).
         let hidden = |r: &Range<usize>| {
-            comments
-                .iter()
-                .any(|c| c.start <= r.start && r.end <= c.end)
+            let i = comments.partition_point(|c| c.start <= r.start);
+            i > 0 && r.end <= comments[i - 1].end
         };
         let out = &mut self.out;
         out.links.retain(|l| !hidden(&l.span));
