@@ -9,7 +9,8 @@
 //!   external and skipped;
 //! - the path is percent-decoded and resolved against the page (or its `<base href>`; a
 //!   root-relative base such as mdBook's `404.html` `<base href="/">` is read as the book's root);
-//!   `/…` is resolved from the book's root; `dir/` (and `dir` when it is a directory) means
+//!   `/…` is resolved from the book's root, after removing the site-url path that mdBook writes
+//!   into `404.html`'s `<base>`; `dir/` (and `dir` when it is a directory) means
 //!   `dir/index.html`; the file must exist (`broken-html-link`);
 //! - a fragment must name an element id of the target page, compared as written and
 //!   percent-decoded (`missing-html-anchor`); `#`, `#top` and text fragments (`#:~:text=`) are
@@ -100,10 +101,16 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
         }
     }
 
+    let mount = pages
+        .get("404.html")
+        .and_then(|p| p.base.as_deref())
+        .filter(|b| b.starts_with('/') || has_scheme(b))
+        .and_then(mount_path);
     let book = Book {
         files: &files,
         dirs: &dirs,
         pages: &pages,
+        mount,
     };
     let mut names: Vec<&String> = pages.keys().collect();
     names.sort();
@@ -178,6 +185,9 @@ struct Book<'a> {
     files: &'a HashSet<String>,
     dirs: &'a HashSet<String>,
     pages: &'a HashMap<String, Page>,
+    /// Where the book is served (mdBook's site-url, read from 404.html's `<base>`), for
+    /// root-relative links on pages without a base of their own.
+    mount: Option<&'a str>,
 }
 
 impl Book<'_> {
@@ -195,7 +205,7 @@ impl Book<'_> {
                 resolve(here, &percent_decode(strip_query_fragment(b))).unwrap_or_default(),
                 None,
             ),
-            _ => (here.to_string(), None),
+            _ => (here.to_string(), self.mount),
         };
         let mut out = Vec::new();
         for link in &page.links {
@@ -221,7 +231,16 @@ impl Book<'_> {
         mount: Option<&str>,
         value: &str,
     ) -> Option<(String, Diagnostic)> {
-        let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
+        // The URL parser trims spaces and drops tabs and newlines anywhere.
+        let cleaned: String;
+        let mut value = value.trim_matches(|c: char| c.is_ascii_whitespace() || c <= ' ');
+        if value.contains(['\t', '\n', '\r']) {
+            cleaned = value
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect();
+            value = &cleaned;
+        }
         if value.is_empty() || has_scheme(value) || value.starts_with("//") {
             return None;
         }
@@ -238,9 +257,10 @@ impl Book<'_> {
         } else {
             let decoded = percent_decode(path);
             let resolved = if let Some(abs) = decoded.strip_prefix('/') {
-                let abs = match mount {
-                    Some(m) => abs.strip_prefix(m).unwrap_or(abs),
-                    None => abs,
+                let abs = match mount.and_then(|m| abs.strip_prefix(m)) {
+                    Some("") => "",
+                    Some(rest) if rest.starts_with('/') => &rest[1..],
+                    _ => abs,
                 };
                 resolve("", abs)
             } else {

@@ -183,8 +183,9 @@ fn piece(text: &str, start: usize) -> Option<(usize, bool)> {
         return None;
     }
     let confident = match len {
-        // Latin-1 and Latin Extended-A letters and symbols, Vietnamese ơ/ư, combining accents.
-        2 => matches!(cp, 0xA0..=0x17F | 0x1A0..=0x1B0 | 0x300..=0x36F),
+        // Latin-1 and Latin Extended-A letters and symbols, Vietnamese ơ/ư. (Not combining
+        // accents: Czech capitals such as `NÍŽE` would look like one.)
+        2 => matches!(cp, 0xA0..=0x17F | 0x1A0..=0x1B0),
         // Punctuation, symbols, arrows, dingbats; CJK punctuation; variation selectors; BOM.
         3 => matches!(cp, 0x2000..=0x2BFF | 0x3000..=0x303F | 0xFE00..=0xFE0F | 0xFEFF),
         // Emoji and other astral chars: `ð` followed by three symbols is never ordinary text.
@@ -326,6 +327,8 @@ mod tests {
             "CAFÉ… ENTRÉ” CAFÉ’ ÉTÉ™ SÃO PAULO, IRMÃ, Åland, Ça va ?",
             "¿Qué tal? ¡Olé! El niño, el año, la acción; 5 × 3 = 15; 20 °C; ½ ± ¼; © 2024 ® ™",
             "Zürich, Málaga, Kraków, Łódź, Dvořák, Smørrebrød, Ísland, Ñandú",
+            "NÍŽE, ÚŽASNÉ, PŘÍŠTÍ, ŠÍŘE; níže, příští, vyšší, môžeš, cœur, Œuvre, ŸVELINE",
+            "Ação, coração, não; Việt Nam; İstanbul, ağaç; Ελληνικά; Русский; 日本語; עברית",
             "plain ascii only",
             "",
         ] {

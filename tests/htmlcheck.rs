@@ -228,6 +228,8 @@ fn resolution_rules() {
 <a href="empty/">no index</a>
 <a href="B%20c.html">case</a>
 <a href="a.html#Café">case</a>
+<a href=" a.h
+tml#caf%C3%A9 ">ok split over lines</a>
 </body></html>"##,
         ),
         (
@@ -279,6 +281,37 @@ fn resolution_rules() {
         diags
             .iter()
             .all(|d| d.file == Some(PathBuf::from("a.html")))
+    );
+}
+
+#[test]
+fn root_relative_links_follow_the_site_url_of_404_html() {
+    // mdBook writes `site-url` only into 404.html's <base>; other pages link root-relative
+    // through it.
+    let tmp = site(&[
+        (
+            "404.html",
+            r##"<base href="/book/"><a href="a.html">a</a>"##,
+        ),
+        (
+            "a.html",
+            r##"<a href="/book/a.html">ok</a> <a href="/book/">ok</a> <a href="/book">ok</a>
+<a href="/a.html">ok without the prefix</a>
+<a href="/bookstore/x.html">bad</a>"##,
+        ),
+        ("index.html", ""),
+    ]);
+    let diags = check_rendered(tmp.path());
+    let got: Vec<(usize, &str)> = diags
+        .iter()
+        .map(|d| (d.span.unwrap().line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            3,
+            "`/bookstore/x.html` points to `bookstore/x.html`, which does not exist"
+        )]
     );
 }
 

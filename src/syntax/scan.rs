@@ -5,9 +5,7 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
 
 use super::options::MdbookMarkdown;
-#[cfg(test)]
-use super::target::Fragment;
-use super::target::Target;
+use super::target::{Fragment, Target};
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
 #[derive(Debug, Clone, Default)]
@@ -639,6 +637,19 @@ impl<'a> Walker<'a> {
                 Some(s.get(open..end).unwrap_or("").to_string())
             }
         };
+        // `[[#]]`, `[[ # ]]`: no note, no heading, no alias. It would become a link without text.
+        if matches!(l.kind, LinkKind::Wiki | LinkKind::WikiEmbed)
+            && l.target.path.is_empty()
+            && l.target.fragment == Fragment::None
+            && label.as_deref().is_none_or(|s| s.trim().is_empty())
+        {
+            self.out.problems.push(Problem {
+                range: l.span,
+                code: "empty-link",
+                message: "empty wikilink: it links to nothing".into(),
+            });
+            return;
+        }
         self.out.links.push(Link {
             kind: l.kind,
             span: l.span,
@@ -800,10 +811,11 @@ impl<'a> Walker<'a> {
                 _ => {}
             }
         }
+        // Comments are in order and do not overlap: the one that could hold `r` is the last to
+        // start at or before it (a binary search, so a note of many comments stays linear).
         let hidden = |r: &Range<usize>| {
-            comments
-                .iter()
-                .any(|c| c.start <= r.start && r.end <= c.end)
+            let i = comments.partition_point(|c| c.start <= r.start);
+            i > 0 && r.end <= comments[i - 1].end
         };
         let out = &mut self.out;
         out.links.retain(|l| !hidden(&l.span));
@@ -955,6 +967,10 @@ mod tests {
         assert!(syn.links.is_empty(), "a link in a comment is not a link");
         let codes: Vec<_> = syn.problems.iter().map(|p| p.code).collect();
         assert_eq!(codes, ["unclosed-wikilink", "empty-link"]);
+        let syn = p("[[#]] [[ # ]] [[#|x]]\n");
+        let codes: Vec<_> = syn.problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["empty-link", "empty-link"]);
+        assert_eq!(syn.links.len(), 1, "`[[#|x]]` links to the note itself");
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub fn scan(config: &Config) -> Result<Scan> {
                         );
                         continue;
                     }
+                    if !target.is_file() {
+                        // A pipe would block the read forever; a device could be endless.
+                        out.diagnostics.push(not_a_file(shown.join(&rel)));
+                        continue;
+                    }
                     path = target;
                 }
                 Ok(_) => {
@@ -112,6 +117,9 @@ pub fn scan(config: &Config) -> Result<Scan> {
                 }
             }
         } else if !entry.file_type().is_file() {
+            if !entry.file_type().is_dir() {
+                out.diagnostics.push(not_a_file(shown.join(&rel)));
+            }
             continue;
         }
         let file = VaultFile { rel, path };
@@ -122,6 +130,15 @@ pub fn scan(config: &Config) -> Result<Scan> {
         }
     }
     Ok(out)
+}
+
+/// A pipe, socket or device in the vault (or a symlink to one): skipped, never opened.
+fn not_a_file(file: PathBuf) -> Diagnostic {
+    Diagnostic::warning(
+        "read-error",
+        "not a regular file (a pipe, socket or device); it is skipped and not read",
+    )
+    .in_file(file)
 }
 
 /// The vault's path as diagnostics show it: relative to the book root when inside it.

@@ -1,0 +1,9 @@
+//! Fuzzes `harness::resolve` (see ../harness.rs); `tests/props.rs` runs the corpus on stable.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::resolve(data);
+});

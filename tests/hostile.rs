@@ -1,0 +1,790 @@
+//! Hostile vaults: bad bytes, huge and deeply nested notes, odd names, links that try to leave
+//! the vault, markup in names and titles, unsafe output directories, and snippets that misbehave
+//! in ways tests/snippets.rs does not cover.
+//!
+//! Every vault is generated here, in a temporary folder: `root/book.toml`, `root/vault/…`, and
+//! for the escape tests `root/secret.md`, just outside the vault.
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use vaultbook::pipeline::{self, BuildReport, Options};
+use vaultbook::{Config, Diagnostic};
+
+/// A marker that lives only in files outside the vault.
+const SECRET: &str = "TOP-SECRET-7f3a9c1e-do-not-publish";
+
+fn no_run() -> Options {
+    Options {
+        run_snippets: false,
+        ..Options::default()
+    }
+}
+
+/// A book in a new temporary folder with these vault files (paths relative to the vault).
+fn book(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"Hostile\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("secret.md"),
+        format!("# Secret\n\n{SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("vault")).unwrap();
+    for (rel, bytes) in files {
+        let path = dir.path().join("vault").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    dir
+}
+
+fn build(root: &Path) -> BuildReport {
+    let config = Config::load(root).unwrap();
+    pipeline::build(&config, &no_run()).unwrap()
+}
+
+/// The `<main>` of a rendered page.
+fn main_of(root: &Path, page: &str) -> String {
+    let path = root.join("book").join(page);
+    let html = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let start = html.find("<main>").unwrap_or(0);
+    let end = html[start..]
+        .find("</main>")
+        .map_or(html.len(), |i| start + i);
+    html[start..end].to_string()
+}
+
+/// The diagnostics with `code` for `file` (relative to the book root).
+fn diags<'a>(report: &'a BuildReport, code: &str, file: &str) -> Vec<&'a Diagnostic> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == code && d.file.as_deref() == Some(Path::new(file)))
+        .collect()
+}
+
+fn assert_diag(report: &BuildReport, code: &str, file: &str) {
+    assert!(
+        !diags(report, code, file).is_empty(),
+        "no {code} for {file} in {:#?}",
+        report
+            .diagnostics
+            .iter()
+            .map(|d| d.one_line())
+            .collect::<Vec<_>>()
+    );
+}
+
+/// Every file under `dir`, with its bytes.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+/// Asserts that no file under the book's output or emitted source holds `needle`.
+fn nowhere_in_output(root: &Path, needle: &str) {
+    for dir in ["book", "target/vaultbook/book-src"] {
+        for (path, bytes) in tree(&root.join(dir)) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(needle),
+                "{} holds {needle:?}",
+                path.display()
+            );
+        }
+    }
+}
+
+fn broken_links_of_rendered_book(root: &Path) {
+    let problems = vaultbook::htmlcheck::check_rendered(&root.join("book"));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+const GOOD: (&str, &[u8]) = ("Good.md", b"# Good\n\nGood paragraph.\n");
+
+#[test]
+fn bad_encodings_are_reported_and_the_good_part_is_kept() {
+    let dir = book(&[
+        GOOD,
+        ("bad utf8.md", b"# Bad bytes\n\nok text \xff\xfe more\n"),
+        ("bom.md", b"\xEF\xBB\xBF# Bom heading\n\nBom para.\n"),
+        (
+            "crlf.md",
+            b"# Crlf heading\r\n\r\nFirst para.\r\nSecond line.\r\n\r\n- item [[Good]]\r\n",
+        ),
+        (
+            "bom crlf.md",
+            b"\xEF\xBB\xBF---\r\ntitle: Both\r\n---\r\n# Both heading\r\n\r\nBoth para.\r\n",
+        ),
+        (
+            "moji.md",
+            "# Moji\n\nIt\u{e2}\u{20ac}\u{201d}s here.\n".as_bytes(),
+        ),
+        ("empty.md", b""),
+    ]);
+    let report = build(dir.path());
+    let root = dir.path();
+
+    let d = diags(&report, "invalid-utf8", "vault/bad utf8.md");
+    assert_eq!(d.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(d[0].span.map(|s| (s.line, s.column)), Some((3, 9)));
+    let bad = main_of(root, "bad-utf8.html");
+    assert!(bad.contains("ok text \u{FFFD}\u{FFFD} more"), "{bad}");
+
+    for (page, heading, id, para) in [
+        ("bom.html", "Bom heading", "bom-heading", "<p>Bom para.</p>"),
+        (
+            "both.html",
+            "Both heading",
+            "both-heading",
+            "<p>Both para.</p>",
+        ),
+        (
+            "crlf.html",
+            "Crlf heading",
+            "crlf-heading",
+            "<p>First para.\nSecond line.</p>",
+        ),
+    ] {
+        let page = if page == "both.html" {
+            "bom-crlf.html"
+        } else {
+            page
+        };
+        let html = main_of(root, page);
+        assert!(
+            html.contains(&format!(
+                "<h1 id=\"{id}\"><a class=\"header\" href=\"#{id}\">{heading}</a></h1>"
+            )),
+            "{page}: {html}"
+        );
+        assert!(html.contains(para), "{page}: {html}");
+        assert!(
+            !html.contains('\r') && !html.contains('\u{feff}'),
+            "{page}: {html:?}"
+        );
+    }
+    // The frontmatter of a BOM + CRLF note is read (its title) and not shown.
+    let summary =
+        std::fs::read_to_string(root.join("target/vaultbook/book-src/src/SUMMARY.md")).unwrap();
+    assert!(summary.contains("[Both](bom-crlf.md)"), "{summary}");
+    assert!(!main_of(root, "bom-crlf.html").contains("title:"));
+    assert!(main_of(root, "crlf.html").contains("<a href=\"good.html\">Good</a>"));
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .all(|d| d.file.as_deref() != Some(Path::new("vault/crlf.md"))
+                && d.file.as_deref() != Some(Path::new("vault/bom.md"))),
+        "{:#?}",
+        report.diagnostics
+    );
+
+    // Mojibake is reported and kept as written (the author decides).
+    assert_diag(&report, "mojibake", "vault/moji.md");
+    assert!(main_of(root, "moji.html").contains("It\u{e2}\u{20ac}\u{201d}s here."));
+    // An empty note is a page with its name as title.
+    assert!(main_of(root, "empty.html").contains(">empty</a></h1>"));
+    assert!(main_of(root, "good.html").contains("<p>Good paragraph.</p>"));
+}
+
+#[test]
+fn huge_and_deeply_nested_notes_finish() {
+    // 20 MB of prose with a heading every 1,000 lines and a few links, comments and tags.
+    let mut big = String::from("# Big\n\n");
+    let mut i = 0;
+    while big.len() < 20 << 20 {
+        if i % 1000 == 0 {
+            big.push_str(&format!("## Part {i}\n\n"));
+        }
+        if i % 97 == 0 {
+            big.push_str("See [[Good]] and %%a comment%% and #tag here.\n\n");
+        } else {
+            big.push_str(
+                "Plain prose, nothing special here at all, just words and more words.\n\n",
+            );
+        }
+        i += 1;
+    }
+    let quotes = format!("{} deep quote\n\nafter the quote\n", ">".repeat(3000));
+    let mut list = String::new();
+    for depth in 0..1500 {
+        list.push_str(&"  ".repeat(depth));
+        list.push_str("- level\n");
+    }
+    list.push_str("\nafter the list\n");
+    let dir = book(&[
+        GOOD,
+        ("big.md", big.as_bytes()),
+        ("quotes.md", quotes.as_bytes()),
+        ("lists.md", list.as_bytes()),
+    ]);
+    let started = Instant::now();
+    let report = build(dir.path());
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+    assert!(
+        !report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "internal-error")
+    );
+    let root = dir.path();
+    let big = main_of(root, "big.html");
+    assert!(big.contains("id=\"part-19000\""));
+    assert!(main_of(root, "quotes.html").contains("deep quote"));
+    assert!(main_of(root, "quotes.html").contains("after the quote"));
+    assert!(main_of(root, "lists.html").contains("after the list"));
+    assert!(main_of(root, "good.html").contains("Good paragraph."));
+}
+
+#[test]
+fn malformed_wikilinks_are_reported_and_kept_as_text() {
+    let dir = book(&[
+        GOOD,
+        (
+            "wiki.md",
+            b"# Wiki\n\nUnclosed [[Good and more\n\nEmpty [[]] pipe [[|]] hash [[#]] caret [[^]] end [[Good]].\n",
+        ),
+    ]);
+    let report = build(dir.path());
+    let d = diags(&report, "unclosed-wikilink", "vault/wiki.md");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].span.map(|s| (s.line, s.column)), Some((3, 10)));
+    let empties: Vec<(usize, usize)> = diags(&report, "empty-link", "vault/wiki.md")
+        .iter()
+        .filter_map(|d| d.span.map(|s| (s.line, s.column)))
+        .collect();
+    assert_eq!(empties, [(5, 7), (5, 17), (5, 28)]);
+    // `[[^]]` names a note called `^`, which does not exist.
+    assert_diag(&report, "broken-link", "vault/wiki.md");
+    let html = main_of(dir.path(), "wiki.html");
+    assert!(html.contains("Unclosed [[Good and more"), "{html}");
+    assert!(html.contains("<a href=\"good.html\">Good</a>."), "{html}");
+    assert!(
+        !html.contains("<a href=\"wiki.html\"></a>"),
+        "an empty link: {html}"
+    );
+}
+
+#[test]
+fn malformed_and_non_mapping_frontmatter_build_without_keys() {
+    let dir = book(&[
+        GOOD,
+        (
+            "fm bad.md",
+            b"---\ntitle: [unclosed\n---\n# Still here\n\nBody one.\n",
+        ),
+        (
+            "fm list.md",
+            b"---\n- a\n- b\n---\n# List fm\n\nBody two.\n",
+        ),
+        (
+            "fm scalar.md",
+            b"---\njust a string\n---\n# Scalar fm\n\nBody three.\n",
+        ),
+        (
+            "fm tab.md",
+            b"---\n\tkey: value\n---\n# Tab fm\n\nBody four.\n",
+        ),
+        (
+            "fm deep.md",
+            format!(
+                "---\nx: {}\n---\n# Deep fm\n\nBody five.\n",
+                "[".repeat(5000)
+            )
+            .as_bytes(),
+        ),
+    ]);
+    let report = build(dir.path());
+    for (file, page, body) in [
+        ("fm bad", "fm-bad.html", "Body one."),
+        ("fm list", "fm-list.html", "Body two."),
+        ("fm scalar", "fm-scalar.html", "Body three."),
+        ("fm tab", "fm-tab.html", "Body four."),
+        ("fm deep", "fm-deep.html", "Body five."),
+    ] {
+        assert_diag(
+            &report,
+            "malformed-frontmatter",
+            &format!("vault/{file}.md"),
+        );
+        let html = main_of(dir.path(), page);
+        assert!(html.contains(body), "{page}: {html}");
+        assert!(!html.contains("---"), "{page}: {html}");
+    }
+}
+
+#[test]
+fn odd_names_in_nfc_and_nfd_resolve_and_render_to_working_links() {
+    let nfd = "Cafe\u{301} nfd";
+    let files: Vec<(String, Vec<u8>)> = vec![
+        ("README.md".into(), {
+            let s = "# Home\n\n\
+                [[My Note]] [[Café nfd]] [[Cafe\u{301} nfc]] [[what & why]] [[50% done]] \
+                [[it's \"quoted\"]] [[Ünïcödé 日本]] [[a/Dup]] [[b/Dup]] [[Dup]]\n\n\
+                [hash](Q%20%231.md) [question](<why%3F.md>) [space](My%20Note.md#Spaced%20heading)\n";
+            s.as_bytes().to_vec()
+        }),
+        (
+            "My Note.md".into(),
+            b"# My Note\n\n## Spaced heading\n".to_vec(),
+        ),
+        (format!("{nfd}.md"), b"# NFD name\n".to_vec()),
+        ("Caf\u{e9} nfc.md".into(), b"# NFC name\n".to_vec()),
+        ("what & why.md".into(), b"# Amp\n".to_vec()),
+        ("50% done.md".into(), b"# Percent\n".to_vec()),
+        ("it's \"quoted\".md".into(), b"# Quotes\n".to_vec()),
+        (
+            "\u{dc}n\u{ef}c\u{f6}d\u{e9} \u{65e5}\u{672c}.md".into(),
+            b"# Unicode\n".to_vec(),
+        ),
+        ("Q #1.md".into(), b"# Hash\n".to_vec()),
+        ("why?.md".into(), b"# Question\n".to_vec()),
+        ("a/Dup.md".into(), b"# Dup A\n".to_vec()),
+        ("b/Dup.md".into(), b"# Dup B\n".to_vec()),
+    ];
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let dir = book(&refs);
+    let report = build(dir.path());
+    let broken: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "broken-link" || d.code == "missing-heading")
+        .map(|d| d.one_line())
+        .collect();
+    assert!(broken.is_empty(), "{broken:#?}");
+    // Two notes named Dup: the bare name is ambiguous, and said so, naming the linking file.
+    assert_diag(&report, "ambiguous-link", "vault/README.md");
+    let home = main_of(dir.path(), "index.html");
+    assert_eq!(home.matches(".html").count(), 13, "{home}");
+    // Every one of those hrefs reaches a page (and the heading id).
+    broken_links_of_rendered_book(dir.path());
+    assert!(home.contains("#spaced-heading\""), "{home}");
+}
+
+#[test]
+fn symlink_loops_links_out_and_special_files_are_skipped_with_a_diagnostic() {
+    let dir = book(&[GOOD, ("inner.md", b"# Inner\n\nInner text.\n")]);
+    let v = dir.path().join("vault");
+    symlink("loop-b.md", v.join("loop-a.md")).unwrap();
+    symlink("loop-a.md", v.join("loop-b.md")).unwrap();
+    symlink(".", v.join("self")).unwrap();
+    symlink("..", v.join("up")).unwrap();
+    symlink("../secret.md", v.join("leak.md")).unwrap();
+    symlink(dir.path().join("secret.md"), v.join("leak-abs.md")).unwrap();
+    symlink("inner.md", v.join("alias-of-inner.md")).unwrap();
+    symlink("missing.md", v.join("dangling.md")).unwrap();
+    // A pipe: reading it would block forever (a symlink to it once hung the build).
+    let fifo = std::ffi::CString::new(v.join("pipe").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    symlink("pipe", v.join("pipe-note.md")).unwrap();
+    std::fs::write(
+        v.join("links.md"),
+        "# Links\n\n[[leak]] [[Good]] [[alias-of-inner]]\n",
+    )
+    .unwrap();
+
+    let started = Instant::now();
+    let report = build(dir.path());
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_diag(&report, "read-error", "vault/loop-a.md");
+    assert_diag(&report, "read-error", "vault/loop-b.md");
+    assert_diag(&report, "read-error", "vault/dangling.md");
+    assert_diag(&report, "read-error", "vault/pipe-note.md");
+    assert_diag(&report, "outside-vault", "vault/leak.md");
+    assert_diag(&report, "outside-vault", "vault/leak-abs.md");
+    assert_diag(&report, "outside-vault", "vault/up");
+    // `[[leak]]` finds nothing: the symlink is not a note of the vault.
+    assert_diag(&report, "broken-link", "vault/links.md");
+    nowhere_in_output(dir.path(), SECRET);
+    // A symlink to a note inside the vault is read through its target.
+    assert!(main_of(dir.path(), "alias-of-inner.html").contains("Inner text."));
+    assert!(main_of(dir.path(), "good.html").contains("Good paragraph."));
+}
+
+/// Runs `f` as an unprivileged user when we are root (root reads a chmod 000 file regardless),
+/// or as ourselves otherwise: the CLI in a child process.
+#[test]
+fn unreadable_notes_and_folders_are_reported_and_the_rest_is_built() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = book(&[
+        GOOD,
+        ("locked.md", b"# Locked\n"),
+        ("closed/inside.md", b"# Inside\n"),
+    ]);
+    let root = dir.path();
+    // SAFETY: geteuid has no preconditions.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let nobody = 65534;
+    if as_root {
+        // Root ignores file modes (CAP_DAC_OVERRIDE): the build runs as `nobody` instead, who
+        // owns the book (so it may write its output) but not the locked note and folder.
+        for e in walkdir::WalkDir::new(root) {
+            let e = e.unwrap();
+            std::os::unix::fs::lchown(e.path(), Some(nobody), Some(nobody)).unwrap();
+        }
+        std::os::unix::fs::chown(root.join("vault/locked.md"), Some(0), Some(0)).unwrap();
+        std::os::unix::fs::chown(root.join("vault/closed"), Some(0), Some(0)).unwrap();
+        // The temporary folder's parent must be traversable by nobody.
+        let parent = root.parent().unwrap();
+        let mode = std::fs::metadata(parent).unwrap().permissions().mode();
+        if mode & 0o001 == 0 {
+            println!(
+                "note: {} is not traversable by others; skipping",
+                parent.display()
+            );
+            return;
+        }
+    }
+    std::fs::set_permissions(
+        root.join("vault/locked.md"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        root.join("vault/closed"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    if !as_root && std::fs::read(root.join("vault/locked.md")).is_ok() {
+        println!("note: file modes are not enforced here; skipping");
+        return;
+    }
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+    cmd.arg("build").arg(root).arg("--no-run").env("HOME", root);
+    if as_root {
+        // std drops supplementary groups when root sets a uid.
+        cmd.uid(nobody).gid(nobody);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    std::fs::set_permissions(
+        root.join("vault/closed"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    assert!(
+        stderr.contains("vault/locked.md: error[read-error]")
+            || stderr.contains("vault/locked.md: warning[read-error]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("vault/closed") && stderr.contains("read-error"),
+        "{stderr}"
+    );
+    assert!(
+        main_of(root, "good.html").contains("Good paragraph."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn links_never_read_outside_the_vault() {
+    let dir = book(&[
+        GOOD,
+        (
+            "escape.md",
+            b"# Escape\n\n\
+            [[../../etc/passwd]] ![[/etc/passwd]] [x](../../../secret.md) ![y](/etc/hostname)\n\n\
+            [[../secret]] ![[../secret.md]] [z](../secret.md) ![[../secret.md#Secret]]\n\n\
+            [abs](/etc/passwd) ![home](~/secret.md) [drive](C:/secret.md) [[..]] [[../]]\n",
+        ),
+        // Like Obsidian, a path that climbs out is looked up by its file name inside the vault.
+        (
+            "sub/climb.md",
+            b"# Climb\n\n[[../../../Good]] ![[/sub/pic.png]]\n",
+        ),
+        ("sub/pic.png", b"\x89PNG\r\n\x1a\nfake"),
+    ]);
+    let report = build(dir.path());
+    let outside: Vec<(usize, usize)> = diags(&report, "outside-vault", "vault/escape.md")
+        .iter()
+        .filter_map(|d| d.span.map(|s| (s.line, s.column)))
+        .collect();
+    assert!(
+        outside.len() >= 11,
+        "{outside:?} {:#?}",
+        report
+            .diagnostics
+            .iter()
+            .map(|d| d.one_line())
+            .collect::<Vec<_>>()
+    );
+    nowhere_in_output(dir.path(), SECRET);
+    // Nothing from outside is copied: the emitted tree holds our files and the one picture.
+    let copied: Vec<PathBuf> = tree(&dir.path().join("target/vaultbook/book-src/src"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.extension().is_none_or(|e| e != "md"))
+        .collect();
+    assert_eq!(copied.len(), 1, "{copied:?}");
+    assert!(copied[0].ends_with("sub/pic.png"));
+    for (_, bytes) in tree(&dir.path().join("book")) {
+        assert!(!String::from_utf8_lossy(&bytes).contains("root:x:0:0"));
+    }
+    let climb = main_of(dir.path(), "sub/climb.html");
+    assert!(climb.contains("<a href=\"../good.html\">"), "{climb}");
+    assert!(climb.contains("<img src=\"pic.png\""), "{climb}");
+    broken_links_of_rendered_book(dir.path());
+}
+
+#[test]
+fn markup_in_names_titles_aliases_and_tags_is_escaped_everywhere() {
+    let dir = book(&[
+        GOOD,
+        (
+            "README.md",
+            b"# Home\n\n[[x<script>alert(5)<]] [[Titled]] [[A\"quote']] [[Nowhere<script>alert(6)</script>]] \
+            [[Good#<script>alert(8)</script>]] [[<script>alert(2)</script>]]\n",
+        ),
+        ("x<script>alert(5)<.md", b"No heading here, [[Good]].\n"),
+        ("A\"quote'.md", b"Quote note [[Good]] [[Titled]].\n"),
+        (
+            "Titled.md",
+            b"---\ntitle: \"<script>alert(1)</script>\"\n\
+            aliases: [\"<script>alert(2)</script>\", \"\\\"><img src=x onerror=alert(9)>\"]\n\
+            tags: [\"<script>alert(10)</script>\", \"a\\\"b\", \"<img src=x onerror=alert(11)>\"]\n---\n\
+            Body [[Good]] [[\"><img src=x onerror=alert(9)>]] #tag\n",
+        ),
+    ]);
+    let report = build(dir.path());
+    assert!(
+        !report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "internal-error")
+    );
+    for (path, bytes) in tree(&dir.path().join("book")) {
+        let text = String::from_utf8_lossy(&bytes);
+        for bad in ["<script>alert", "<img src=x", "\"><img"] {
+            assert!(!text.contains(bad), "{} holds {bad:?}", path.display());
+        }
+    }
+    // The sidebar is in toc.js / toc.html in mdBook 0.5.
+    let toc = std::fs::read_to_string(dir.path().join("book/toc.html")).unwrap();
+    assert!(
+        toc.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{toc}"
+    );
+    broken_links_of_rendered_book(dir.path());
+}
+
+#[test]
+#[ignore = "bug: a wikilink alias is copied into the chapter as markdown, so `[[Good|<script>alert(3)</script>]]` renders a live <script> (emit/page.rs link_label)"]
+fn wikilink_aliases_with_html_are_escaped() {
+    let dir = book(&[
+        GOOD,
+        (
+            "README.md",
+            b"# Home\n\n[[Good|<script>alert(3)</script>]]\n",
+        ),
+    ]);
+    build(dir.path());
+    let home = main_of(dir.path(), "index.html");
+    assert!(!home.contains("<script>alert"), "{home}");
+}
+
+#[test]
+fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
+    let dir = book(&[GOOD]);
+    let root = dir.path();
+    let config = Config::load(root).unwrap();
+    let vault_before = tree(&root.join("vault"));
+    // The vault itself, a folder in it, a folder holding it, the book root.
+    for out in [
+        root.join("vault"),
+        root.join("vault/out"),
+        root.to_path_buf(),
+        root.join("vault/.."),
+    ] {
+        let err = pipeline::emit(&config, &no_run(), &out);
+        assert!(err.is_err(), "{} accepted", out.display());
+    }
+    // A symlink that leads into the vault is the vault.
+    symlink(root.join("vault"), root.join("sneaky")).unwrap();
+    assert!(pipeline::emit(&config, &no_run(), &root.join("sneaky")).is_err());
+    assert!(pipeline::emit(&config, &no_run(), &root.join("sneaky/sub")).is_err());
+    // book.toml cannot point the build or work dir into the vault either.
+    for toml in [
+        "[book]\ntitle='t'\n[build]\nbuild-dir='vault/book'\n",
+        "[book]\ntitle='t'\n[build]\nbuild-dir='.'\n",
+        "[book]\ntitle='t'\n[vaultbook]\nwork-dir='vault'\n",
+    ] {
+        assert!(Config::from_str(root, toml).is_err(), "{toml}");
+    }
+    // A folder with someone else's file is refused, and the file is untouched.
+    let theirs = root.join("theirs");
+    std::fs::create_dir_all(theirs.join("deep")).unwrap();
+    std::fs::write(theirs.join("deep/keep.txt"), "mine").unwrap();
+    assert!(pipeline::emit(&config, &no_run(), &theirs).is_err());
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("deep/keep.txt")).unwrap(),
+        "mine"
+    );
+    // Our own output with a stranger's file dropped into it is refused too.
+    let ours = root.join("ours");
+    pipeline::emit(&config, &no_run(), &ours).unwrap();
+    std::fs::write(ours.join("src/notes-by-hand.md"), "hand written").unwrap();
+    assert!(pipeline::emit(&config, &no_run(), &ours).is_err());
+    assert!(ours.join("src/notes-by-hand.md").is_file());
+    // A forged manifest cannot make vaultbook delete outside its output.
+    let victim = root.join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let forged = root.join("forged");
+    std::fs::create_dir_all(&forged).unwrap();
+    std::fs::write(
+        forged.join(".vaultbook-manifest"),
+        "../victim.txt\n/etc/hostname\n",
+    )
+    .unwrap();
+    pipeline::emit(&config, &no_run(), &forged).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert_eq!(vault_before, tree(&root.join("vault")));
+    // No staging or old directories are left beside the outputs.
+    let leftovers: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("vaultbook-staging") || n.contains("vaultbook-old"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A snippet that starts `/bin/sleep <arg>` in a session of its own (out of the sandbox's process
+/// group, holding the output pipe open) and then sleeps past its 1 s timeout. Returns the
+/// outcome's markdown, the diagnostics, how long `run_all` took, and how many of the escaped
+/// sleepers were still alive afterwards (they are killed here either way).
+fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration, usize)> {
+    use vaultbook::diagnostics::Span;
+    use vaultbook::snippets::{SnippetOptions, SnippetRequest, run_all};
+    if !Path::new("/usr/bin/setsid").exists() {
+        println!("note: no /usr/bin/setsid; skipping");
+        return None;
+    }
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("vault")).unwrap();
+    let config = Config::from_str(
+        root.path(),
+        "[book]\ntitle = 't'\n[vaultbook.snippets]\ntimeout = 1\n",
+    )
+    .unwrap();
+    let tera = vaultbook::templates::load(root.path()).unwrap();
+    let span = Span {
+        start: 0,
+        end: 1,
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 2,
+    };
+    let requests = vec![SnippetRequest {
+        file: PathBuf::from("vault/escape.md"),
+        span,
+        info: "rust".into(),
+        code: format!(
+            "fn main() {{\n    std::process::Command::new(\"/usr/bin/setsid\").args([\"/bin/sleep\", \"{arg}\"]).spawn().unwrap();\n    println!(\"spawned\");\n    std::thread::sleep(std::time::Duration::from_secs(30));\n}}\n"
+        ),
+    }];
+    let opts = SnippetOptions {
+        run: true,
+        rerun: true,
+        progress: false,
+    };
+    let started = Instant::now();
+    let (outcomes, diags) = run_all(&requests, &config, &tera, &opts);
+    let took = started.elapsed();
+    let mut escaped = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
+            && cmd == format!("/bin/sleep\0{arg}\0").as_bytes()
+            && let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>()
+        {
+            escaped += 1;
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+    Some((outcomes[0].markdown.clone(), diags, took, escaped))
+}
+
+/// A snippet fault tests/snippets.rs does not cover: a child that leaves the sandbox's session
+/// and keeps the output pipe open must not hold the build past the timeout.
+#[test]
+fn a_snippet_whose_child_escapes_the_group_cannot_hold_the_build() {
+    let Some((md, diags, took, _)) = run_escaping_snippet("977.5") else {
+        return;
+    };
+    assert!(md.contains("spawned"), "{md}");
+    assert!(md.contains("timed out after 1 s"), "{md}");
+    assert!(
+        diags.iter().any(|d| d.code == "snippet-timeout"),
+        "{diags:?}"
+    );
+    // Compile time included; the run itself ends within the timeout and a grace period.
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+}
+
+#[test]
+#[ignore = "bug: a process started with setsid from a snippet outlives the run (the sandbox kills its process group only)"]
+fn no_snippet_process_outlives_its_run() {
+    let Some((_, _, _, escaped)) = run_escaping_snippet("977.75") else {
+        return;
+    };
+    assert_eq!(
+        escaped, 0,
+        "escaped sleepers were still running after run_all"
+    );
+}
+
+#[test]
+#[ignore = "bug: embeds fan out without a budget: 6 tiny notes each embedding the next 10 times (100,000 copies) do not build in minutes; 9 levels would be 10^8 (emit/page.rs embed_note)"]
+fn an_embed_bomb_is_stopped_with_a_diagnostic() {
+    let levels = 5;
+    let mut files: Vec<(String, Vec<u8>)> = (0..levels)
+        .map(|i| {
+            let embeds = vec![format!("![[L{}]]", i + 1); 10].join(" ");
+            (
+                format!("L{i}.md"),
+                format!("# L{i}\n\n{embeds}\n").into_bytes(),
+            )
+        })
+        .collect();
+    files.push((format!("L{levels}.md"), b"# Leaf\n\nlol\n".to_vec()));
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let dir = book(&refs);
+    let root = dir.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let config = Config::load(&root).unwrap();
+        let _ =
+            tx.send(pipeline::emit(&config, &no_run(), &root.join("out")).map(|r| r.diagnostics));
+    });
+    let diags = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the build is still running after 30 s")
+        .unwrap();
+    assert!(
+        diags.iter().any(|d| d.code.starts_with("embed-")),
+        "{diags:#?}"
+    );
+}
