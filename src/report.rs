@@ -80,6 +80,11 @@ pub const CODES: &[(&str, Severity, &str)] = &[
         "notes that embed each other in a cycle",
     ),
     (
+        "embed-limit",
+        Severity::Error,
+        "a page that holds too many embeds or too much embedded text",
+    ),
+    (
         "embed-depth",
         Severity::Warning,
         "embeds nested deeper than the limit; the deepest are left out",

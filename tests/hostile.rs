@@ -184,6 +184,7 @@ fn bad_encodings_are_reported_and_the_good_part_is_kept() {
         report
             .diagnostics
             .iter()
+            .filter(|d| d.severity != vaultbook::Severity::Info)
             .all(|d| d.file.as_deref() != Some(Path::new("vault/crlf.md"))
                 && d.file.as_deref() != Some(Path::new("vault/bom.md"))),
         "{:#?}",
@@ -586,7 +587,6 @@ fn markup_in_names_titles_aliases_and_tags_is_escaped_everywhere() {
 }
 
 #[test]
-#[ignore = "bug: a wikilink alias is copied into the chapter as markdown, so `[[Good|<script>alert(3)</script>]]` renders a live <script> (emit/page.rs link_label)"]
 fn wikilink_aliases_with_html_are_escaped() {
     let dir = book(&[
         GOOD,
@@ -754,7 +754,6 @@ fn no_snippet_process_outlives_its_run() {
 }
 
 #[test]
-#[ignore = "bug: embeds fan out without a budget: 6 tiny notes each embedding the next 10 times (100,000 copies) do not build in minutes; 9 levels would be 10^8 (emit/page.rs embed_note)"]
 fn an_embed_bomb_is_stopped_with_a_diagnostic() {
     let levels = 5;
     let mut files: Vec<(String, Vec<u8>)> = (0..levels)

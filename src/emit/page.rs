@@ -18,6 +18,13 @@ use crate::vault::Note;
 /// Embeds nested deeper than this stop with a marker.
 pub const MAX_EMBED_DEPTH: usize = 8;
 
+/// Embeds one page may hold in all (nested ones included): notes that each embed the next many
+/// times would otherwise grow a page exponentially within the depth limit.
+pub const MAX_EMBEDS_PER_PAGE: usize = 1000;
+
+/// Embedded text one page may hold in all.
+pub const MAX_EMBEDDED_BYTES: usize = 8 << 20;
+
 /// The scheme of link placeholders.
 pub const REF_SCHEME: &str = "vaultbook-ref:";
 
@@ -62,6 +69,9 @@ pub struct Page {
     footnotes: Vec<(NoteId, Range<usize>)>,
     /// The title heading added above the note's text, if any.
     pub title: Option<String>,
+    /// Embeds made so far, and the bytes they brought.
+    embeds: usize,
+    embedded_bytes: usize,
     /// Whether mdBook will see exactly the note's own headings (and the title): no embed, and
     /// nothing rewritten inside a heading. Then the first parse's heading texts give the ids,
     /// and the page need not be parsed again.
@@ -441,6 +451,27 @@ fn embed_note(
 ) {
     let n = &ctx.notes[from];
     let t = &ctx.notes[target];
+    if page.embeds >= MAX_EMBEDS_PER_PAGE || page.embedded_bytes >= MAX_EMBEDDED_BYTES {
+        if !page.diagnostics.iter().any(|d| d.code == "embed-limit") {
+            page.diagnostics.push(
+                n.diagnostic(
+                    Diagnostic::error(
+                        "embed-limit",
+                        format!(
+                            "the page of `{}` holds more than {MAX_EMBEDS_PER_PAGE} embeds or {} MiB of embedded text",
+                            ctx.notes[page.note].rel,
+                            MAX_EMBEDDED_BYTES >> 20
+                        ),
+                    ),
+                    link.span.clone(),
+                )
+                .with_help("the embeds past the limit are shown as markers"),
+            );
+        }
+        out.push_str("<span class=\"vb-embed-error\">embed limit reached</span>");
+        return;
+    }
+    page.embeds += 1;
     let cycle = stack
         .iter()
         .any(|&(s, a)| s == target && (a == anchor || a == Anchor::None));
@@ -483,6 +514,7 @@ fn embed_note(
     emit_range(ctx, page, &mut inner, target, range, false, stack);
     stack.pop();
     let _ = own;
+    page.embedded_bytes += inner.len();
     let inner = inner.trim_matches('\n');
     out.push_str(&format!(
         "\n{prefix}\n{prefix}<div class=\"vb-embed\" data-embed=\"{}\">\n{prefix}\n{prefix}{}\n{prefix}\n{prefix}</div>\n{prefix}\n{prefix}",
@@ -553,6 +585,11 @@ fn parse_size(s: &str) -> Option<(u32, Option<u32>)> {
 fn link_label(ctx: &Context, link: &Link) -> String {
     let _ = ctx;
     match &link.label {
+        // A wikilink's alias is plain text in Obsidian (and `<script>` in it must stay text); a
+        // markdown link's label is markdown the author wrote.
+        Some(l) if !l.trim().is_empty() && link.kind == crate::syntax::LinkKind::Wiki => {
+            escape_text(l)
+        }
         Some(l) if !l.trim().is_empty() => l.clone(),
         _ => {
             // `Note > Heading > Sub`, or `Heading` for a link into the same note.
