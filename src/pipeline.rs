@@ -400,17 +400,23 @@ pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildRepor
     phases.mark("assemble");
     emit::write_tree(&tree, out, &config.vault)?;
     phases.mark("write");
+    Ok(report(a, tree, phases, out.to_path_buf()))
+}
+
+/// The report of a run that emitted `tree`: every diagnostic (snippet failures as warnings),
+/// counts and stage times.
+fn report(a: Analysis, tree: emit::Tree, phases: Phases, output: PathBuf) -> BuildReport {
     let mut diags = a.diagnostics;
     diags.extend(tree.diagnostics);
     snippets_warn(&mut diags);
     let mut stats = a.stats;
     stats.phases.extend(phases.done);
     stats.elapsed = a.started.elapsed();
-    Ok(BuildReport {
+    BuildReport {
         diagnostics: finish(diags),
         stats,
-        output: out.to_path_buf(),
-    })
+        output,
+    }
 }
 
 /// Emits and renders the book into `config.build_dir`, replacing it atomically.
@@ -427,15 +433,5 @@ pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
         output::list_files(staging)
     })?;
     phases.mark("render");
-    let mut diags = a.diagnostics;
-    diags.extend(tree.diagnostics);
-    snippets_warn(&mut diags);
-    let mut stats = a.stats;
-    stats.phases.extend(phases.done);
-    stats.elapsed = a.started.elapsed();
-    Ok(BuildReport {
-        diagnostics: finish(diags),
-        stats,
-        output: config.build_dir.clone(),
-    })
+    Ok(report(a, tree, phases, config.build_dir.clone()))
 }

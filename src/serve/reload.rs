@@ -229,18 +229,7 @@ fn rfind_ascii_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::templates::html_escape(text)
 }
 
 #[cfg(test)]
