@@ -31,7 +31,8 @@ pub struct Scan {
 
 /// Whether a vault-relative path is a note.
 pub fn is_note(rel: &str) -> bool {
-    rel.len() > 3 && rel[rel.len() - 3..].eq_ignore_ascii_case(".md")
+    // Bytes, not a str slice: the last three bytes of `Заметки` are not on a char boundary.
+    rel.len() > 3 && rel.as_bytes()[rel.len() - 3..].eq_ignore_ascii_case(b".md")
 }
 
 /// Walks the vault: dot-folders (`.obsidian`, `.trash`, `.git`) and dot-files are skipped, and
@@ -190,4 +191,15 @@ fn globs(patterns: &[String]) -> Result<GlobSet> {
         }
     }
     Ok(b.build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn note_names_of_any_script() {
+        assert!(is_note("Заметки.md") && is_note("a/Ab.MD"));
+        assert!(!is_note("Заметки") && !is_note("日é") && !is_note(".md"));
+    }
 }
