@@ -80,6 +80,11 @@ pub const CODES: &[(&str, Severity, &str)] = &[
         "notes that embed each other in a cycle",
     ),
     (
+        "duplicate-block-id",
+        Severity::Warning,
+        "a block id used twice in one note",
+    ),
+    (
         "embed-limit",
         Severity::Error,
         "a page that holds too many embeds or too much embedded text",

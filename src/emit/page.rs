@@ -199,12 +199,16 @@ fn emit_range(
             edits.push((close.start, close.end, 0, Edit::Text("</mark>".into())));
         }
     }
-    for b in &syn.blocks {
+    for (i, b) in syn.blocks.iter().enumerate() {
         if !inside(&b.marker) {
             continue;
         }
         let anchor = format!("<a id=\"^{}\"></a>", html_escape(&b.id));
-        if !own {
+        // Only the first of equal ids is an anchor (links resolve to it).
+        let repeated = syn.blocks[..i]
+            .iter()
+            .any(|o| o.id.eq_ignore_ascii_case(&b.id));
+        if !own || repeated {
             edits.push((b.marker.start, b.marker.end, 0, Edit::Text(String::new())));
             continue;
         }

@@ -48,14 +48,40 @@ pub fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
 /// The ids of a sequence of id elements given as (explicit id, rendered text), numbered as
 /// mdBook numbers them on one page.
 pub fn ids_of<'a>(elems: impl IntoIterator<Item = (Option<&'a str>, &'a str)>) -> Vec<String> {
-    let mut used = HashSet::new();
+    let mut ids = UniqueIds::default();
     elems
         .into_iter()
         .map(|(explicit, text)| match explicit {
             Some(id) => id.to_string(),
-            None => unique_id(&id_from_content(text), &mut used),
+            None => ids.unique(&id_from_content(text)),
         })
         .collect()
+}
+
+/// [`unique_id`] for a whole page in linear time: each base id remembers the suffix it reached,
+/// so 5,000 headings called `Step` do not retry `step-1`… every time. The ids are the same,
+/// since every suffix below the remembered one is known to be taken (the set only grows).
+#[derive(Default)]
+pub struct UniqueIds {
+    used: HashSet<String>,
+    next: std::collections::HashMap<String, u32>,
+}
+
+impl UniqueIds {
+    /// The id mdBook gives the next element whose text makes `id`.
+    pub fn unique(&mut self, id: &str) -> String {
+        if self.used.insert(id.to_string()) {
+            return id.to_string();
+        }
+        let n = self.next.entry(id.to_string()).or_insert(1);
+        loop {
+            let candidate = format!("{id}-{n}");
+            *n += 1;
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 /// The ids mdBook will give the headings (and definition terms) of a page, with the byte offset
@@ -132,6 +158,7 @@ mod tests {
         );
         assert_eq!(ids("## What is a **Process**?\n"), ["what-is-a-process"]);
         assert_eq!(ids("# A\n# A\n# A-1\n"), ["a", "a-1", "a-1-1"]);
+        assert_eq!(ids("# A-1\n# A\n# A\n# A\n"), ["a-1", "a", "a-2", "a-3"]);
         assert_eq!(ids("# Über\n# Über\n"), ["über", "über-1"]);
         assert_eq!(ids("# x {#custom}\n# custom\n"), ["custom", "custom"]);
         assert_eq!(ids("Term\n: definition\n"), ["term"]);
@@ -141,5 +168,19 @@ mod tests {
             ids("# `Arc<Mutex<T>>` in practice\n"),
             ["arcmutext-in-practice"]
         );
+    }
+}
+
+#[cfg(test)]
+mod unique_tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_gives_mdbooks_ids() {
+        let texts = ["x", "x", "x-2", "x", "x-1", "x", "y", "x-3", "x"];
+        let mut used = HashSet::new();
+        let slow: Vec<String> = texts.iter().map(|t| unique_id(t, &mut used)).collect();
+        let fast = ids_of(texts.iter().map(|t| (None, *t)));
+        assert_eq!(slow, fast);
     }
 }

@@ -79,6 +79,22 @@ impl Note {
                     .at(lines.span(&text, p.range.clone())),
             );
         }
+        // A block id names one block: a second one is unreachable (and mdBook's print page
+        // slows down badly on many equal ids).
+        let mut seen = std::collections::HashSet::new();
+        for b in &syntax.blocks {
+            if !seen.insert(b.id.to_ascii_lowercase()) {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "duplicate-block-id",
+                        format!("the block id `^{}` is used twice in this note", b.id),
+                    )
+                    .in_file(file.clone())
+                    .at(lines.span(&text, b.marker.clone()))
+                    .with_help("links reach the first one; give this block another id"),
+                );
+            }
+        }
         let stem = file_stem(&rel).to_string();
         let title = fm
             .title
