@@ -742,7 +742,6 @@ fn a_snippet_whose_child_escapes_the_group_cannot_hold_the_build() {
 }
 
 #[test]
-#[ignore = "bug: a process started with setsid from a snippet outlives the run (the sandbox kills its process group only)"]
 fn no_snippet_process_outlives_its_run() {
     let Some((_, _, _, escaped)) = run_escaping_snippet("977.75") else {
         return;

@@ -3,22 +3,35 @@
 //! Each run gets a fresh working directory, an empty environment (only `RUST_BACKTRACE` and
 //! `TMPDIR`), no stdin, its own session (a process group, no controlling terminal), rlimits set between fork and exec (CPU, file
 //! size, data segment, processes, no core dumps) and a wall-clock timeout that SIGKILLs the whole
-//! group: a deadlock uses no CPU, so RLIMIT_CPU alone would never end it. When vaultbook runs as
-//! root the run also drops to an unprivileged user, because root ignores RLIMIT_NPROC and a fork
-//! loop would otherwise fill the machine's process table before the timeout.
+//! group: a deadlock uses no CPU, so RLIMIT_CPU alone would never end it.
+//!
+//! A snippet can leave the group (`setsid`, `setpgid`), so the group is not the whole run. When
+//! vaultbook runs as root, each run therefore takes a uid of its own for as long as it lasts (a
+//! `Slot`: [`RUN_UID_FIRST`] and up, reserved with a lock file, so that concurrent runs and
+//! concurrent vaultbooks never share one) and, when the run ends, every process of that uid is
+//! killed, wherever it went: nothing a run starts outlives it. That also makes RLIMIT_NPROC (which
+//! root ignores, and which counts the tasks of a uid system-wide) a limit per run.
+//!
+//! Without root the uid cannot change, and the kill is best effort: the group, plus the
+//! descendants of the run found through /proc when the run is stopped (timeout, output cap), plus
+//! the processes that still hold the output pipe once the run has exited. A child that leaves the
+//! group, closes or redirects the pipe and whose parent exits first is reparented to init and
+//! can no longer be told apart from the user's own processes: it survives the run.
 //!
 //! stdout and stderr are the same pipe, so the output is in the exact order it was written
 //! (Rust's stdout is line-buffered, stderr unbuffered); the price is that the two streams are
 //! not told apart.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::PermissionsExt;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -65,14 +78,15 @@ pub struct RunRecord {
 pub struct RunArea {
     base: PathBuf,
     counter: AtomicUsize,
-    /// `(uid, gid)` to run as, when vaultbook is root.
-    user: Option<(u32, u32)>,
-    /// RLIMIT_NPROC for runs: the run user's current tasks plus the allowance.
+    /// When vaultbook is root, the gid runs take (the uid is the run's own, from a [`Slot`]).
+    group: Option<u32>,
+    /// RLIMIT_NPROC for runs: the allowance, plus, without root, the user's current tasks.
     nproc: u64,
 }
 
 impl RunArea {
-    /// Creates the area under the system temp dir. `user` is the `user` setting, used when root.
+    /// Creates the area under the system temp dir. `user` is the `user` setting: when root, runs
+    /// take its group (and a uid of their own).
     pub fn new(user: &str, processes: u64) -> io::Result<RunArea> {
         let base = std::env::temp_dir().join(format!(
             "vaultbook-snippets-{}-{}",
@@ -87,18 +101,18 @@ impl RunArea {
         std::fs::set_permissions(base.join("bin"), std::fs::Permissions::from_mode(0o755))?;
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let user = if root {
-            Some(resolve_user(user).unwrap_or((65534, 65534)))
-        } else {
-            None
-        };
+        let group = root.then(|| resolve_user(user).map_or(65534, |(_, g)| g));
+        // A run uid has no task left when its run starts (the slot sweeps it); our own does.
         // SAFETY: getuid has no preconditions.
-        let uid = user.map_or_else(|| unsafe { libc::getuid() }, |(u, _)| u);
-        let nproc = count_tasks(uid) + processes;
+        let nproc = if root {
+            processes
+        } else {
+            count_tasks(unsafe { libc::getuid() }) + processes
+        };
         Ok(RunArea {
             base,
             counter: AtomicUsize::new(0),
-            user,
+            group,
             nproc,
         })
     }
@@ -113,22 +127,25 @@ impl RunArea {
     }
 
     /// A new, empty working directory owned by the run user.
-    fn fresh_dir(&self) -> io::Result<PathBuf> {
+    fn fresh_dir(&self, user: Option<(u32, u32)>) -> io::Result<PathBuf> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let dir = self.base.join(format!("run-{n}"));
         std::fs::create_dir(&dir)?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-        if let Some((uid, gid)) = self.user {
+        if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
         }
         Ok(dir)
     }
 
     /// Runs `exe` with the extra environment `env` under `limits`; never hangs past the timeout
-    /// (plus a grace period if a process escaped the group and keeps the pipe open).
+    /// (plus a grace period if a process escaped the sandbox and keeps the pipe open).
     pub fn run(&self, exe: &Path, env: &[(&str, &str)], limits: &Limits) -> io::Result<RunRecord> {
-        let dir = self.fresh_dir()?;
-        let result = self.run_in(&dir, exe, env, limits);
+        // Dropped last: every process of the uid is killed before the uid is released.
+        let slot = self.group.map(|_| Slot::acquire()).transpose()?;
+        let user = slot.as_ref().zip(self.group).map(|(s, g)| (s.uid, g));
+        let dir = self.fresh_dir(user)?;
+        let result = self.run_in(&dir, exe, env, limits, slot.as_ref(), user);
         let _ = std::fs::remove_dir_all(&dir);
         result
     }
@@ -139,8 +156,11 @@ impl RunArea {
         exe: &Path,
         env: &[(&str, &str)],
         limits: &Limits,
+        slot: Option<&Slot>,
+        user: Option<(u32, u32)>,
     ) -> io::Result<RunRecord> {
         let (reader, writer) = io::pipe()?;
+        let pipe = inode(&reader);
         let mut cmd = Command::new(exe);
         cmd.current_dir(dir)
             .env_clear()
@@ -157,7 +177,7 @@ impl RunArea {
             file_size: limits.file_size,
             memory: limits.memory,
             nproc: self.nproc,
-            user: self.user,
+            user,
         };
         // SAFETY: the closure only calls async-signal-safe functions (setsid, setrlimit,
         // getrlimit, setgroups, setgid, setuid) and allocates nothing.
@@ -183,6 +203,18 @@ impl RunArea {
             });
         }
 
+        // Stops the run: everything of its uid, or, without root, its descendants then its group
+        // (descendants first: once the snippet is dead, its children are init's).
+        let stop = || match slot {
+            Some(slot) => {
+                kill_group(pid);
+                slot.sweep(false);
+            }
+            None => {
+                kill_descendants(pid);
+                kill_group(pid);
+            }
+        };
         let mut timed_out = false;
         let mut killed_for_output = false;
         let mut pause = Duration::from_micros(500);
@@ -192,21 +224,38 @@ impl RunArea {
             }
             if !killed_for_output && over_cap.load(Ordering::Relaxed) {
                 killed_for_output = true;
-                kill_group(pid);
+                stop();
             }
             if !timed_out && !killed_for_output && start.elapsed() >= limits.timeout {
                 timed_out = true;
-                kill_group(pid);
+                stop();
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
         };
         // The leader is a zombie until reaped, so the group id cannot be reused yet: kill what
-        // it left behind (background children, a fork loop) before reaping it.
+        // it left behind (background children, a fork loop) before reaping it. (Its children
+        // were reparented when it exited: no use looking for its descendants now.)
         kill_group(pid);
+        if let Some(slot) = slot {
+            slot.sweep(false);
+        }
         let status = child.wait()?;
-        // Every writer is dead now; a process that left the group could still hold the pipe.
-        let complete = done_rx.recv_timeout(Duration::from_secs(2)).is_ok();
+        // The reaped leader no longer counts: the sweep can wait until nothing of the uid is left.
+        if let Some(slot) = slot {
+            slot.sweep(true);
+        }
+        // Without root, a process that left the group could still hold the pipe: kill those
+        // found holding it (with root, nothing of the run is left by now).
+        let mut complete = done_rx.recv_timeout(Duration::from_millis(50)).is_ok();
+        if !complete {
+            if slot.is_none()
+                && let Some(pipe) = pipe
+            {
+                kill_pipe_holders(pipe);
+            }
+            complete = done_rx.recv_timeout(Duration::from_secs(2)).is_ok();
+        }
         let bytes = std::mem::take(&mut *kept.lock().unwrap_or_else(|e| e.into_inner()));
         let mut output = String::from_utf8_lossy(&bytes).into_owned();
         if !complete {
@@ -270,6 +319,279 @@ fn kill_group(pid: libc::pid_t) {
     // SAFETY: kill has no memory-safety preconditions; ESRCH (group gone) is fine.
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+/// The first uid runs take when vaultbook is root. Neither the range nor systemd's dynamic users
+/// (61184–65519) hold regular accounts; uids that have one are skipped anyway.
+pub const RUN_UID_FIRST: u32 = 61000;
+/// How many run uids there are: more runs at a time than this wait for a free one.
+const RUN_UIDS: u32 = 184;
+
+/// A uid reserved for one run (root only): an exclusive `flock` on a lock file of its own, in a
+/// directory only root can write to, so that two runs never share a uid, not even across
+/// vaultbook processes. The lock goes with the process, so a crash cannot leak the slot; what a
+/// crashed vaultbook's run left running is killed when the uid is next reserved.
+struct Slot {
+    uid: u32,
+    _lock: File,
+}
+
+impl Slot {
+    /// Reserves a free run uid, waiting while every one is in use, and sweeps it.
+    fn acquire() -> io::Result<Slot> {
+        static FREE: OnceLock<Vec<u32>> = OnceLock::new();
+        let uids = FREE.get_or_init(|| {
+            (RUN_UID_FIRST..RUN_UID_FIRST + RUN_UIDS)
+                .filter(|&uid| !has_account(uid))
+                .collect()
+        });
+        if uids.is_empty() {
+            return Err(io::Error::other(format!(
+                "every uid from {RUN_UID_FIRST} to {} has an account: none is free for snippets",
+                RUN_UID_FIRST + RUN_UIDS - 1
+            )));
+        }
+        let dir = lock_dir()?;
+        loop {
+            for &uid in uids {
+                let lock = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .mode(0o600)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(dir.join(uid.to_string()))?;
+                // Each open is a lock of its own, also within this process.
+                // SAFETY: flock on a descriptor we own.
+                if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                    let slot = Slot { uid, _lock: lock };
+                    slot.sweep(true);
+                    return Ok(slot);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL to every process of the uid. With `until_gone`, sweeps until none is left alive
+    /// (a fork loop adds processes while a sweep is under way), for at most about two seconds,
+    /// and returns whether none is; zombies do not count (one whose parent was killed is init's
+    /// to reap, and some inits are slow to, or never do).
+    fn sweep(&self, until_gone: bool) -> bool {
+        if !until_gone {
+            return sweep_uid(self.uid, 3);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            if sweep_uid(self.uid, 20) || !alive(self.uid) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Up to `rounds` of SIGKILL to every process of `uid`; true when none is left (zombies count).
+/// `kill(-1, sig)` from a process whose real, effective and saved uids are all `uid` signals
+/// exactly the processes whose real or saved uid is `uid` (a set-uid program started by the run
+/// included; never init, never the caller), so the kill runs in a forked child that takes it.
+fn sweep_uid(uid: u32, rounds: u32) -> bool {
+    // SAFETY: the child calls only async-signal-safe functions (setgroups, setuid, kill,
+    // nanosleep, _exit) on plain integers, allocates nothing and never returns.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        unsafe {
+            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setuid(uid) != 0 {
+                libc::_exit(2);
+            }
+            let pause = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 200_000,
+            };
+            for round in 0..rounds {
+                libc::kill(-1, libc::SIGKILL);
+                if libc::kill(-1, 0) != 0 {
+                    libc::_exit(0);
+                }
+                if round >= 3 {
+                    libc::nanosleep(&pause, std::ptr::null_mut());
+                }
+            }
+            libc::_exit(1);
+        }
+    }
+    if child < 0 {
+        return false;
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child forked above, with a valid out-parameter.
+    while unsafe { libc::waitpid(child, &mut status, 0) } < 0 {
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return false;
+        }
+    }
+    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+}
+
+/// Whether a process whose real or saved uid is `uid` is alive (not a zombie).
+fn alive(uid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    entries.flatten().any(|entry| {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            return false;
+        };
+        let field = |key: &str| status.lines().find_map(|l| l.strip_prefix(key));
+        // `Uid:` is real, effective, saved, filesystem.
+        let ours = field("Uid:").is_some_and(|v| {
+            let ids: Vec<&str> = v.split_whitespace().collect();
+            let uid = uid.to_string();
+            ids.first() == Some(&uid.as_str()) || ids.get(2) == Some(&uid.as_str())
+        });
+        let dead = field("State:").is_some_and(|v| {
+            let v = v.trim_start();
+            v.starts_with('Z') || v.starts_with('X')
+        });
+        ours && !dead
+    })
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // Also on the error paths of a run; normally nothing is left, and this is a quick check.
+        self.sweep(true);
+    }
+}
+
+/// Whether `uid` belongs to an account (in /etc/passwd or another NSS source).
+fn has_account(uid: u32) -> bool {
+    // SAFETY: valid out-parameters and a buffer of the length passed.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let mut buf = vec![0 as libc::c_char; 16 * 1024];
+        libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) == 0
+            && !found.is_null()
+    }
+}
+
+/// The directory of the run uids' lock files: root's alone, or a user could hold every lock.
+fn lock_dir() -> io::Result<PathBuf> {
+    let dir = if Path::new("/run").is_dir() {
+        PathBuf::from("/run/vaultbook-run-uids")
+    } else {
+        std::env::temp_dir().join("vaultbook-run-uids")
+    };
+    match std::fs::DirBuilder::new().mode(0o755).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let meta = std::fs::symlink_metadata(&dir)?;
+    if !meta.is_dir() || meta.uid() != 0 || meta.mode() & 0o022 != 0 {
+        return Err(io::Error::other(format!(
+            "{} is not a directory only root can write to",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+/// The inode of a pipe, to find who else holds it open.
+fn inode(pipe: &io::PipeReader) -> Option<u64> {
+    // SAFETY: fstat on a descriptor we own, with a valid out-parameter.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(pipe.as_raw_fd(), &mut st) == 0).then_some(st.st_ino)
+    }
+}
+
+/// The processes in /proc (the ones we may look at), with their parents.
+fn processes() -> Vec<(libc::pid_t, libc::pid_t)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<libc::pid_t>().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
+            let ppid = stat[stat.rfind(')')? + 1..]
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
+}
+
+/// Without root, best effort: SIGKILL to the descendants of `pid`, found through their parents
+/// in /proc, a few times over (they may be forking). Only reaches the ones whose chain of parents
+/// is still unbroken, so it must run while `pid` is alive.
+fn kill_descendants(pid: libc::pid_t) {
+    for _ in 0..3 {
+        let all = processes();
+        let mut found = vec![pid];
+        let mut i = 0;
+        while i < found.len() {
+            let parent = found[i];
+            found.extend(
+                all.iter()
+                    .filter(|&&(p, pp)| pp == parent && !found.contains(&p))
+                    .map(|&(p, _)| p)
+                    .collect::<Vec<_>>(),
+            );
+            i += 1;
+        }
+        if found.len() == 1 {
+            return;
+        }
+        for &p in &found[1..] {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe {
+                libc::kill(p, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Without root, best effort: SIGKILL to the processes that hold the pipe `inode` open, other
+/// than us and our own children (another run's child between fork and exec holds a copy for an
+/// instant; a process of this run that left its group was reparented, so is not ours).
+fn kill_pipe_holders(inode: u64) {
+    let target = format!("pipe:[{inode}]");
+    let me = std::process::id() as libc::pid_t;
+    for _ in 0..3 {
+        let mut killed = false;
+        for (pid, ppid) in processes() {
+            if pid == me || ppid == me {
+                continue;
+            }
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+                continue;
+            };
+            let holds = fds
+                .flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == &*target));
+            if holds {
+                killed = true;
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
+        if !killed {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -30,8 +30,9 @@ pub struct Settings {
     pub backtrace: bool,
     /// `jobs = N`: runs at the same time; the CPU count by default.
     pub jobs: usize,
-    /// `user = "nobody"`: when vaultbook runs as root, snippets run as this user (uid:gid or a
-    /// name from /etc/passwd), because root ignores RLIMIT_NPROC and could be fork-bombed.
+    /// `user = "nobody"`: when vaultbook runs as root, snippets run with this user's group (uid:gid
+    /// or a name from /etc/passwd) and, each run, a uid of its own from 61000 up (so that all a run
+    /// started can be killed when it ends, and RLIMIT_NPROC, which root ignores, holds per run).
     pub user: String,
 }
 
