@@ -78,30 +78,14 @@ impl Index {
         if key.is_empty() {
             return Lookup::Missing;
         }
-        if let Some(&id) = self.note_paths.get(&key) {
-            return Lookup::Found(id);
-        }
-        let (name, dir) = match key.rfind('/') {
-            Some(i) => (&key[i + 1..], Some(&key[..i])),
-            None => (key.as_str(), None),
-        };
-        if let Some(ids) = self.note_names.get(name) {
-            if let ([only], None) = (ids.as_slice(), dir) {
-                return Lookup::Found(*only);
-            }
-            let ids: Vec<NoteId> = match dir {
-                None => ids.clone(),
-                Some(_) => {
-                    let suffix = format!("/{key}");
-                    ids.iter()
-                        .copied()
-                        .filter(|&i| self.note_rels[i].ends_with(&suffix))
-                        .collect()
-                }
-            };
-            if let Some(l) = self.choose(ids, from_folder, &self.note_rels) {
-                return l;
-            }
+        if let Some(l) = self.by_path_or_name(
+            &key,
+            &self.note_paths,
+            &self.note_names,
+            &self.note_rels,
+            from_folder,
+        ) {
+            return l;
         }
         if let Some(ids) = self.aliases.get(&key)
             && let Some(l) = self.choose(ids.clone(), from_folder, &self.note_rels)
@@ -114,29 +98,48 @@ impl Index {
     /// Finds an attachment by path or file name (extension included), like [`Index::note`].
     pub fn attachment(&self, path: &str, from_folder: &str) -> Lookup<AttId> {
         let key = file_key(path);
-        if let Some(&id) = self.att_paths.get(&key) {
-            return Lookup::Found(id);
+        self.by_path_or_name(
+            &key,
+            &self.att_paths,
+            &self.att_names,
+            &self.att_rels,
+            from_folder,
+        )
+        .unwrap_or(Lookup::Missing)
+    }
+
+    /// The lookup notes and attachments share: the exact path, then the file name (unique, or
+    /// narrowed by the folders written before it, as a path suffix).
+    fn by_path_or_name(
+        &self,
+        key: &str,
+        paths: &HashMap<String, usize>,
+        names: &HashMap<String, Vec<usize>>,
+        rels: &[String],
+        from_folder: &str,
+    ) -> Option<Lookup<usize>> {
+        if let Some(&id) = paths.get(key) {
+            return Some(Lookup::Found(id));
         }
         let (name, dir) = match key.rfind('/') {
             Some(i) => (&key[i + 1..], Some(&key[..i])),
-            None => (key.as_str(), None),
+            None => (key, None),
         };
-        if let Some(ids) = self.att_names.get(name) {
-            let ids: Vec<AttId> = match dir {
-                None => ids.clone(),
-                Some(_) => {
-                    let suffix = format!("/{key}");
-                    ids.iter()
-                        .copied()
-                        .filter(|&i| self.att_rels[i].ends_with(&suffix))
-                        .collect()
-                }
-            };
-            if let Some(l) = self.choose(ids, from_folder, &self.att_rels) {
-                return l;
-            }
+        let ids = names.get(name)?;
+        if let ([only], None) = (ids.as_slice(), dir) {
+            return Some(Lookup::Found(*only));
         }
-        Lookup::Missing
+        let ids: Vec<usize> = match dir {
+            None => ids.clone(),
+            Some(_) => {
+                let suffix = format!("/{key}");
+                ids.iter()
+                    .copied()
+                    .filter(|&i| rels[i].ends_with(&suffix))
+                    .collect()
+            }
+        };
+        self.choose(ids, from_folder, rels)
     }
 
     fn choose(&self, ids: Vec<usize>, from_folder: &str, rels: &[String]) -> Option<Lookup<usize>> {

@@ -132,20 +132,14 @@ pub fn resolve_one<'n>(
         let near = names
             .get_or_init(|| Suggester::new(notes.iter().map(|n| n.stem())))
             .closest(stem, 3);
-        let mut d = at(Diagnostic::error(
-            code,
-            format!("no {what} named `{path}` in the vault"),
+        diags.push(suggesting(
+            at(Diagnostic::error(
+                code,
+                format!("no {what} named `{path}` in the vault"),
+            )),
+            &near,
+            "",
         ));
-        if !near.is_empty() {
-            d = d.with_help(format!(
-                "did you mean {}?",
-                near.iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ));
-        }
-        diags.push(d);
         return Resolved::Broken;
     };
     report_ambiguity(&lookup, diags, &at, |i| notes[i].rel.clone());
@@ -177,20 +171,14 @@ pub fn resolve_one<'n>(
                     .map(|h| h.text.as_str())
                     .collect();
                 let near = crate::suggest::closest(wanted, headings.iter().copied(), 3);
-                let mut d = at(Diagnostic::error(
-                    "missing-heading",
-                    format!("`{}` has no heading `{}`", tnote.rel, chain.join("#")),
+                diags.push(suggesting(
+                    at(Diagnostic::error(
+                        "missing-heading",
+                        format!("`{}` has no heading `{}`", tnote.rel, chain.join("#")),
+                    )),
+                    &near,
+                    "",
                 ));
-                if !near.is_empty() {
-                    d = d.with_help(format!(
-                        "did you mean {}?",
-                        near.iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    ));
-                }
-                diags.push(d);
                 return Resolved::Broken;
             }
         },
@@ -205,15 +193,15 @@ pub fn resolve_one<'n>(
                 None => {
                     let ids: Vec<&str> =
                         tnote.syntax.blocks.iter().map(|b| b.id.as_str()).collect();
-                    let near = crate::suggest::closest(id, ids.iter().copied(), 3);
-                    let mut d = at(Diagnostic::error(
-                        "missing-block",
-                        format!("`{}` has no block `^{id}`", tnote.rel),
+                    let near = crate::suggest::closest(id, ids.iter().copied(), 1);
+                    diags.push(suggesting(
+                        at(Diagnostic::error(
+                            "missing-block",
+                            format!("`{}` has no block `^{id}`", tnote.rel),
+                        )),
+                        &near,
+                        "^",
                     ));
-                    if !near.is_empty() {
-                        d = d.with_help(format!("did you mean `^{}`?", near[0]));
-                    }
-                    diags.push(d);
                     return Resolved::Broken;
                 }
             }
@@ -223,6 +211,16 @@ pub fn resolve_one<'n>(
         note: target,
         anchor,
     }
+}
+
+/// `d` with a "did you mean `a` or `b`?" help when there are near names (`prefix` goes before
+/// each, such as `^` for block ids).
+fn suggesting(d: Diagnostic, near: &[&str], prefix: &str) -> Diagnostic {
+    if near.is_empty() {
+        return d;
+    }
+    let names: Vec<String> = near.iter().map(|n| format!("`{prefix}{n}`")).collect();
+    d.with_help(format!("did you mean {}?", names.join(" or ")))
 }
 
 fn outside(at: &dyn Fn(Diagnostic) -> Diagnostic, path: &str) -> Diagnostic {
