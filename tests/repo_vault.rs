@@ -34,6 +34,15 @@ fn config(build_dir: &Path) -> Config {
     Config::from_str(repo(), &toml::to_string(&table).unwrap()).unwrap()
 }
 
+/// Every diagnostic above information level, one line each.
+fn problems(diags: &[vaultbook::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .map(|d| d.one_line())
+        .collect()
+}
+
 #[test]
 fn the_repository_book_checks_clean() {
     let out = tempfile::tempdir().unwrap();
@@ -45,12 +54,7 @@ fn the_repository_book_checks_clean() {
         },
     )
     .unwrap();
-    let problems: Vec<String> = a
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .map(|d| d.one_line())
-        .collect();
+    let problems = problems(&a.diagnostics);
     assert!(problems.is_empty(), "{problems:#?}");
     assert!(a.stats.notes >= 10);
 }
@@ -60,12 +64,7 @@ fn the_repository_book_builds_with_every_snippet_run() {
     let out = tempfile::tempdir().unwrap();
     let book = out.path().join("book");
     let report = pipeline::build(&config(&book), &Options::default()).unwrap();
-    let problems: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .map(|d| d.one_line())
-        .collect();
+    let problems = problems(&report.diagnostics);
     assert!(problems.is_empty(), "{problems:#?}");
     let broken = vaultbook::htmlcheck::check_rendered(&book);
     assert!(broken.is_empty(), "{broken:#?}");

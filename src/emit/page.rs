@@ -349,7 +349,7 @@ fn emit_range(
         match edit {
             Edit::Text(t) => out.push_str(&t),
             Edit::HeadingMark(i) => page.own_headings[i] = out.len(),
-            Edit::Link(i) => emit_link(ctx, page, out, note, i, own, stack),
+            Edit::Link(i) => emit_link(ctx, page, out, note, i, stack),
             Edit::Footnote(i) => {
                 page.footnotes
                     .push((note, syn.inline_footnotes[i].1.clone()));
@@ -394,19 +394,18 @@ fn emit_link(
     out: &mut String,
     note: NoteId,
     i: usize,
-    own: bool,
     stack: &mut Vec<(NoteId, Anchor)>,
 ) {
     let n = &ctx.notes[note];
     let link = &n.syntax.links[i];
     let resolved = &ctx.resolved[note][i];
-    let label = || link_label(ctx, link);
+    let label = || link_label(link);
     match resolved {
         Resolved::Note {
             note: target,
             anchor,
         } if link.kind.is_embed() => {
-            embed_note(ctx, page, out, note, link, *target, *anchor, own, stack)
+            embed_note(ctx, page, out, note, link, *target, *anchor, stack)
         }
         Resolved::Note {
             note: target,
@@ -450,7 +449,6 @@ fn embed_note(
     link: &Link,
     target: NoteId,
     anchor: Anchor,
-    own: bool,
     stack: &mut Vec<(NoteId, Anchor)>,
 ) {
     let n = &ctx.notes[from];
@@ -517,7 +515,6 @@ fn embed_note(
     stack.push((target, anchor));
     emit_range(ctx, page, &mut inner, target, range, false, stack);
     stack.pop();
-    let _ = own;
     page.embedded_bytes += inner.len();
     let inner = inner.trim_matches('\n');
     out.push_str(&format!(
@@ -586,8 +583,7 @@ fn parse_size(s: &str) -> Option<(u32, Option<u32>)> {
 
 /// The text a link shows: its alias or label, else the target the way Obsidian shows it
 /// (`Note > Heading`).
-fn link_label(ctx: &Context, link: &Link) -> String {
-    let _ = ctx;
+fn link_label(link: &Link) -> String {
     match &link.label {
         // A wikilink's alias is plain text in Obsidian (and `<script>` in it must stay text); a
         // markdown link's label is markdown the author wrote.

@@ -160,7 +160,7 @@ pub struct Problem {
 
 /// Scans `text` from byte `start` (after the frontmatter) with mdBook's markdown options.
 pub fn parse(text: &str, start: usize, md: MdbookMarkdown) -> Syntax {
-    let mut w = Walker::new(text, start);
+    let mut w = Walker::new(text);
     let body = &text[start..];
     for (event, range) in Parser::new_ext(body, md.note_options()).into_offset_iter() {
         let range = range.start + start..range.end + start;
@@ -210,8 +210,7 @@ struct PendingLink {
 }
 
 impl<'a> Walker<'a> {
-    fn new(text: &'a str, start: usize) -> Walker<'a> {
-        let _ = start;
+    fn new(text: &'a str) -> Walker<'a> {
         Walker {
             text,
             out: Syntax::default(),
@@ -578,16 +577,10 @@ impl<'a> Walker<'a> {
             self.out.blocks.push(BlockId {
                 id: id.to_string(),
                 marker: abs_caret - ws..block_end,
-                block: self.block_range_for(block_start, block_end),
+                block: block_start..block_end,
                 inline_anchor: Some(block_start),
             });
         }
-    }
-
-    /// The source range of the block that holds inline text from `start` to `end`: for an item,
-    /// the line of the item's marker onwards.
-    fn block_range_for(&self, start: usize, end: usize) -> Range<usize> {
-        start..end
     }
 
     /// Where the inline text of a previous block starts, if it is a paragraph or list.
