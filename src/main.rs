@@ -90,6 +90,10 @@ struct SnippetFlags {
     /// Run snippets again even when a cached result exists.
     #[arg(long)]
     rerun_snippets: bool,
+    /// Where no sandbox can be made (no bubblewrap, no user namespaces), run the vault's code
+    /// anyway, unisolated. Never needed where the sandbox works.
+    #[arg(long, conflicts_with = "no_run")]
+    trust_snippets: bool,
 }
 
 impl SnippetFlags {
@@ -98,6 +102,7 @@ impl SnippetFlags {
             run_snippets: !self.no_run,
             rerun_snippets: self.rerun_snippets,
             progress: std::io::stderr().is_terminal(),
+            trust_snippets: self.trust_snippets,
         }
     }
 }

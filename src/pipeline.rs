@@ -26,6 +26,8 @@ pub struct Options {
     pub rerun_snippets: bool,
     /// Show progress bars on a terminal.
     pub progress: bool,
+    /// `--trust-snippets`: run the vault's code even where no sandbox can be made.
+    pub trust_snippets: bool,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
             run_snippets: true,
             rerun_snippets: false,
             progress: false,
+            trust_snippets: false,
         }
     }
 }
@@ -348,6 +351,7 @@ fn run_snippets(
         run: options.run_snippets,
         rerun: options.rerun_snippets,
         progress: options.progress,
+        trust: options.trust_snippets,
     };
     let (outcomes, diags) = snippets::run_all(&requests, config, tera, &opts);
     let map = keys

@@ -68,6 +68,7 @@ const RUN: SnippetOptions = SnippetOptions {
     run: true,
     rerun: false,
     progress: false,
+    trust: false,
 };
 
 /// Runs everything again, cached or not.

@@ -1,18 +1,21 @@
 //! The content-addressed result cache: one JSON file per key under `<work_dir>/snippets/cache`.
 //!
 //! The key hashes everything a result depends on (the code with hidden lines, the attributes,
-//! the edition, the dependency set, the limits and `rustc -vV`), so an entry is never stale:
-//! it is either found and right, or not found. Nothing is evicted; deleting the folder is safe.
+//! the edition, the dependency set, the limits and `rustc -vV`) and, for a snippet that runs as a
+//! module of a merged binary, the names of every other unit linked into that binary: a result is
+//! never reused once the binary that produced it would hold different code. So an entry is never
+//! stale: it is either found and right, or not found. Nothing is evicted; deleting the folder is
+//! safe.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::sandbox::RunRecord;
+use super::run::RunRecord;
 
 /// Bump when the meaning of a stored result changes.
-const FORMAT: &str = "vaultbook-snippets-cache-v2";
+const FORMAT: &str = "vaultbook-snippets-cache-v3";
 
 /// How a snippet's compilation went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +28,12 @@ pub enum Compiled {
         rendered: String,
         /// The `E0XXX` codes among them.
         codes: Vec<String>,
+    },
+    /// Its compilation passed the compile timeout (a const evaluation, macro or build script that
+    /// does not end) and was stopped.
+    TimedOut {
+        /// The compile timeout, in seconds.
+        seconds: u64,
     },
 }
 
