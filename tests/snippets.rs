@@ -467,7 +467,11 @@ fn other_endings_have_their_own_labels() {
 fn snippets_cannot_write_into_the_book() {
     // The book is not in the jail's view at all, as root or not.
     let b = batch();
-    assert!(b.md("outside").contains("Err(NotFound)"), "{}", b.md("outside"));
+    assert!(
+        b.md("outside").contains("Err(NotFound)"),
+        "{}",
+        b.md("outside")
+    );
     assert!(!b.book.config.root.join("vault/pwned.md").exists());
 }
 
@@ -525,10 +529,7 @@ fn runs_are_in_a_fresh_dir_with_an_empty_environment() {
     assert!(!md.contains(&*b.book.config.root.to_string_lossy()), "{md}");
     // No controlling terminal; the jail's /proc shows its init and the snippet, nothing else.
     let md = b.md("session");
-    assert!(
-        md.contains("terminal false, processes in view 2"),
-        "{md}"
-    );
+    assert!(md.contains("terminal false, processes in view 2"), "{md}");
     let md = b.md("env");
     assert!(
         md.contains("env [&quot;PWD&quot;, &quot;RUST_BACKTRACE&quot;, &quot;TMPDIR&quot;]"),
@@ -710,7 +711,12 @@ fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
     assert!(outcomes[1].markdown.contains(">v2<"));
     assert!(outcomes[0].markdown.contains(">1234<"));
     assert_eq!(
-        (stats.cached, stats.compiled_units, stats.runs, stats.cargo_runs),
+        (
+            stats.cached,
+            stats.compiled_units,
+            stats.runs,
+            stats.cargo_runs
+        ),
         (0, 2, 2, 1),
         "{stats:?}"
     );
@@ -737,9 +743,8 @@ fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
 
 #[test]
 fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
-    let b = book(
-        "[vaultbook.snippets.dependencies]\nvaultbook-no-such-crate-anywhere = \"=0.0.1\"",
-    );
+    let b =
+        book("[vaultbook.snippets.dependencies]\nvaultbook-no-such-crate-anywhere = \"=0.0.1\"");
     let requests = vec![req("needs-dep", "rust", "println!(\"hi\");\n")];
     for _ in 0..2 {
         let (outcomes, diags, stats) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
@@ -758,7 +763,11 @@ fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
             ("snippet-not-run", Severity::Error)
         );
         assert!(
-            diags[0].help.as_deref().unwrap_or("").contains("vaultbook-no-such-crate-anywhere"),
+            diags[0]
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("vaultbook-no-such-crate-anywhere"),
             "{:?}",
             diags[0]
         );

@@ -189,7 +189,13 @@ fn probe() -> Result<PathBuf, String> {
         .command(&spec, Path::new("/bin/true"), &[])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("no sandbox: cannot run {}: {e}", bwrap.display()))?;
+        .map_err(|e| {
+            format!(
+                "no sandbox: cannot run {}: {e}; install bubblewrap, or pass --trust-snippets to \
+                 run the vault's code without isolation",
+                bwrap.display()
+            )
+        })?;
     if !out.status.success() {
         return Err(format!(
             "no sandbox: {} cannot create namespaces here ({}); enable unprivileged user \

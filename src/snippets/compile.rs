@@ -113,12 +113,6 @@ pub fn compile(
             Ok(o) => o,
             Err(e) => return all_infra(units, e, report),
         };
-        // A hang or a crash of the compiler names no file: which merged snippet caused it is
-        // unknown, so every merged one is compiled alone next, where only the culprit fails.
-        if (out.timed_out || out.crashed) && !merged_units.is_empty() && round + 1 < MAX_ROUNDS {
-            solo.extend(merged_units.iter().map(|u| u.name.clone()));
-            continue;
-        }
         let editions: BTreeSet<_> = merged_units.iter().map(|u| u.edition).collect();
         let mut retry = false;
         for edition in editions {
@@ -132,7 +126,14 @@ pub fn compile(
                 .collect();
             let errors = out.errors.get(&bin).map(Vec::as_slice).unwrap_or(&[]);
             if errors.is_empty() {
-                // Not rustc's doing: cargo or a dependency failed; solo would fail the same way.
+                if out.timed_out || out.crashed {
+                    // A hang or a crash of the compiler names no file: which snippet caused it
+                    // is unknown, so each compiles alone next, where only the culprit fails.
+                    solo.extend(members.iter().map(|u| u.name.clone()));
+                    retry = true;
+                }
+                // Otherwise not rustc's doing: cargo or a dependency failed; solo would fail
+                // the same way.
                 continue;
             }
             let culprits: BTreeSet<String> = errors

@@ -275,7 +275,6 @@ impl RunArea {
                 slot.sweep(false);
             }
         };
-        let watch_memory = cgroup.is_none();
         let mut timed_out = false;
         let mut killed_for_output = false;
         let mut out_of_memory = false;
@@ -292,9 +291,15 @@ impl RunArea {
             } else if !stopped && start.elapsed() >= limits.timeout {
                 timed_out = true;
                 stop();
-            } else if !stopped && watch_memory && Instant::now() >= next_memory_check {
+            } else if !stopped && Instant::now() >= next_memory_check {
+                // Past the limit, the run as a whole ends: the OOM killer takes one process,
+                // and the rest of the run would go on without it.
                 next_memory_check = Instant::now() + Duration::from_millis(20);
-                if tree_resident_bytes(pid) > limits.memory {
+                let over = match cgroup {
+                    Some(cg) => cg.oom_killed(),
+                    None => tree_resident_bytes(pid) > limits.memory,
+                };
+                if over {
                     out_of_memory = true;
                     stop();
                 }
