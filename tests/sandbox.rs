@@ -487,16 +487,42 @@ fn sigterm_mid_run_and_mid_compile_leaves_no_process() {
         0,
         "the snippet outlived vaultbook"
     );
+
+    // Mid-compile: a const evaluation that never ends keeps rustc busy until the signal.
+    let hang = "#![allow(long_running_const_eval)]\n\
+        const fn forever() -> u64 { let mut i = 0u64; loop { i = i.wrapping_add(1); if i == 0 { return i; } } }\n\
+        const X: u64 = forever();\n\
+        fn main() { println!(\"{X}\"); }";
+    std::fs::write(book.root().join("vault/README.md"), note(&[("rust", hang)])).unwrap();
     let project = book.root().join("target/vaultbook/snippets/project");
-    let compilers = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&*project.to_string_lossy()))
-        })
-        .count();
-    assert_eq!(compilers, 0);
+    let compilers = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                    String::from_utf8_lossy(&c).contains(&*project.to_string_lossy())
+                })
+            })
+            .count()
+    };
+    let mut child = book.command(&[]).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while compilers() == 0 {
+        assert!(Instant::now() < deadline, "cargo never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while compilers() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(compilers(), 0, "cargo or rustc outlived vaultbook");
 }
 
 /// Runs the jail as an ordinary uid: the test binary runs itself again as `nobody`, where
