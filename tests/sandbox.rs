@@ -620,3 +620,26 @@ fn unprivileged_child() {
     println!("{}", run.output);
     println!("hog out_of_memory={}", run.out_of_memory);
 }
+
+#[test]
+fn a_compile_time_memory_bomb_is_stopped_and_the_rest_builds() {
+    let bomb = "static Z: &[u8] = include_bytes!(\"/dev/zero\");\nfn main() { println!(\"{}\", Z.len()); }";
+    let book = Book::new(
+        "compile-memory = \"768MiB\"",
+        &[
+            ("README", &note(&[("rust", bomb)])),
+            (
+                "Other",
+                &note(&[("rust", "fn main() { println!(\"unaffected\"); }")]),
+            ),
+        ],
+    );
+    let (status, stderr) = book.build(&[]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        book.outputs("README").contains("out of memory"),
+        "{}",
+        book.page("README")
+    );
+    assert_eq!(book.outputs("Other"), "unaffected");
+}
