@@ -643,3 +643,54 @@ fn a_compile_time_memory_bomb_is_stopped_and_the_rest_builds() {
     );
     assert_eq!(book.outputs("Other"), "unaffected");
 }
+
+#[test]
+fn results_and_binaries_planted_in_the_work_dir_are_not_trusted() {
+    let honest = "fn main() { println!(\"2 + 2 = {}\", 2 + 2); }";
+    let book = Book::new("", &[("README", &note(&[("rust", honest)]))]);
+    assert_eq!(book.build(&[]).0, 0);
+    assert_eq!(book.outputs("README"), "2 + 2 = 4");
+
+    // A pull request edits the cached result (or commits one): it no longer verifies.
+    let cache = book.root().join("target/vaultbook/snippets/cache");
+    let entries: Vec<PathBuf> = walkdir::WalkDir::new(&cache)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let text = std::fs::read_to_string(&entries[0]).unwrap();
+    assert!(text.contains("2 + 2 = 4"), "{text}");
+    std::fs::write(&entries[0], text.replace("2 + 2 = 4", "2 + 2 = 5")).unwrap();
+    assert_eq!(book.build(&[]).0, 0);
+    assert_eq!(
+        book.outputs("README"),
+        "2 + 2 = 4",
+        "a forged cache entry was shown"
+    );
+
+    // A pull request commits the snippet project with a "prebuilt" binary: it is rebuilt.
+    let project = book.root().join("target/vaultbook/snippets/project");
+    let binaries: Vec<PathBuf> = walkdir::WalkDir::new(project.join("target/debug"))
+        .max_depth(1)
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.file_type().is_file() && e.file_name().to_string_lossy().starts_with("merged")
+        })
+        .map(|e| e.into_path())
+        .collect();
+    assert!(!binaries.is_empty());
+    for b in &binaries {
+        std::fs::write(b, "#!/bin/sh\necho '2 + 2 = 5'\n").unwrap();
+    }
+    let _ = std::fs::remove_file(project.join(".vaultbook-seal"));
+    std::fs::remove_dir_all(&cache).unwrap();
+    assert_eq!(book.build(&[]).0, 0);
+    assert_eq!(
+        book.outputs("README"),
+        "2 + 2 = 4",
+        "a planted binary was run"
+    );
+}

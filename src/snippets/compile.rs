@@ -339,9 +339,9 @@ fn run_cargo(dir: &Path, ctx: &CompileContext) -> Result<CargoOutput, String> {
     let mut cmd = ctx
         .jail
         .command(&compile_spec(dir, ctx), &ctx.toolchain.cargo, &args);
-    if ctx.jail.is_isolated() {
-        cmd.current_dir("/");
-    }
+    // From `/`, jailed or not: cargo reads `.cargo/config.toml` from its working directory up,
+    // and the project lives inside the (untrusted) book.
+    cmd.current_dir("/");
     let cgroup = Cgroup::create(ctx.memory, ctx.processes);
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     // SAFETY: getuid has no preconditions.

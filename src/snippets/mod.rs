@@ -24,6 +24,7 @@ pub mod plan;
 pub mod render;
 pub mod run;
 pub mod runner;
+pub mod seal;
 pub mod settings;
 pub mod source;
 pub mod toolchain;
@@ -142,24 +143,6 @@ pub fn run_all_with_stats(
         diags.extend(plan::attribute_diagnostics(requests));
         return (outcomes, diags, stats);
     }
-    let jail = match Jail::detect(options.trust) {
-        Ok(jail) => jail,
-        Err(why) => {
-            // One line for the book, not one per snippet: the machine is the problem.
-            diags.extend(plan::attribute_diagnostics(requests));
-            diags.push(Diagnostic::error("snippet-sandbox", why.clone()).with_help(
-                "the snippets of this book were not compiled or run; their pages say so",
-            ));
-            for (i, req) in requests.iter().enumerate() {
-                if !attrs::parse(&req.info).0.ignore
-                    && let Ok(md) = render::to_markdown(tera, &render::not_run_view(&why))
-                {
-                    outcomes[i].markdown = md;
-                }
-            }
-            return (outcomes, diags, stats);
-        }
-    };
     let toolchain = match Toolchain::detect() {
         Ok(t) => t,
         Err(why) => {
@@ -192,7 +175,23 @@ pub fn run_all_with_stats(
 
     // Everything else is compiled, run and stored.
     let mut infra: BTreeMap<usize, String> = BTreeMap::new();
-    if !misses.is_empty() {
+    let mut no_jail: Option<String> = None;
+    let jail = if misses.is_empty() {
+        None
+    } else {
+        match Jail::detect(options.trust) {
+            Ok(jail) => Some(jail),
+            Err(why) => {
+                // One line for the book, not one per snippet: the machine is the problem.
+                diags.push(Diagnostic::error("snippet-sandbox", why.clone()).with_help(
+                    "the snippets of this book were not compiled or run; their pages say so",
+                ));
+                no_jail = Some(why);
+                None
+            }
+        }
+    };
+    if let Some(jail) = &jail {
         let bar = runner::progress_bar(options.progress);
         // Identical snippets (same key: an embed shows a note twice) are compiled and run once.
         let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();
@@ -202,7 +201,7 @@ pub fn run_all_with_stats(
             .filter(|&i| *first_of.entry(prepared[i].key.as_str()).or_insert(i) == i)
             .collect();
         let ctx = CompileContext {
-            jail: &jail,
+            jail,
             toolchain: &toolchain,
             timeout: std::time::Duration::from_secs(settings.compile_timeout),
             memory: settings.compile_memory,
@@ -265,6 +264,13 @@ pub fn run_all_with_stats(
         }
     }
     report_not_run(requests, &misses, &infra, tera, &mut outcomes, &mut diags);
+    if let Some(why) = &no_jail
+        && let Ok(md) = render::to_markdown(tera, &render::not_run_view(why))
+    {
+        for &i in &misses {
+            outcomes[i].markdown = md.clone();
+        }
+    }
     (outcomes, diags, stats)
 }
 
@@ -287,7 +293,9 @@ fn compile_and_run(
     let project = dir.join("project");
     let report = {
         let _lock = compile::lock_project(dir);
-        if let Err(e) = std::fs::create_dir_all(&project) {
+        // A project folder that came with the repository (prebuilt binaries, forged
+        // fingerprints) is not ours: it is rebuilt from nothing.
+        if let Err(e) = seal::Seal::get().claim_dir(&project) {
             for &i in misses {
                 infra.insert(i, format!("cannot create {}: {e}", project.display()));
             }

@@ -178,7 +178,9 @@ impl RunArea {
                 scratch: Some(PathBuf::from(WORK_INSIDE)),
                 cwd: PathBuf::from(WORK_INSIDE),
                 env: vars,
-                tmpfs_size: limits.memory,
+                // Files in a tmpfs are memory that no process's RSS shows (the watchdog's
+                // measure), so each tmpfs holds a few of the largest files a run may write.
+                tmpfs_size: limits.memory.min(limits.file_size.saturating_mul(4)),
                 ..Spec::default()
             };
             (spec, PathBuf::from(BINARY_INSIDE), None)
