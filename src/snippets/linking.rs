@@ -156,10 +156,10 @@ pub fn link_reason(code: &str, dependencies: &[String]) -> Option<&'static str> 
                 if tokens.get(j) == Some(&Token::Punct(b'!')) {
                     j += 1;
                 }
-                if tokens.get(j) == Some(&Token::Punct(b'[')) {
-                    if let Some(why) = attribute_reason(&tokens[j + 1..]) {
-                        return Some(why);
-                    }
+                if tokens.get(j) == Some(&Token::Punct(b'['))
+                    && let Some(why) = attribute_reason(&tokens[j + 1..])
+                {
+                    return Some(why);
                 }
             }
             Token::Punct(b'!') if i > 0 => {

@@ -140,7 +140,7 @@ fn random_key() -> [u8; 32] {
 
 /// Lowercase or uppercase hex → bytes.
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
