@@ -77,16 +77,19 @@ pub fn remove_external(table: &mut toml::Table) {
 
 /// `command` with a program given as a relative path (`./tools/pp.sh`) made absolute under
 /// `root`: mdBook resolves it against its own root, which for the emitted tree is the work dir.
+/// Any other command is returned as written, for mdBook to split as it always does.
 pub fn rooted(command: &str, root: &Path) -> Result<String> {
-    let mut words = shlex::split(command)
-        .with_context(|| format!("cannot split the command {command:?} into words"))?;
+    let Some(mut words) = shlex::split(command) else {
+        return Ok(command.to_string());
+    };
     let Some(program) = words.first_mut() else {
         return Ok(command.to_string());
     };
     let path = Path::new(program.as_str());
-    if path.is_relative() && path.components().count() > 1 {
-        *program = root.join(path).to_string_lossy().into_owned();
+    if !path.is_relative() || path.components().count() < 2 {
+        return Ok(command.to_string());
     }
+    *program = root.join(path).to_string_lossy().into_owned();
     shlex::try_join(words.iter().map(String::as_str))
         .with_context(|| format!("cannot quote the command {command:?}"))
 }
@@ -151,9 +154,10 @@ mod tests {
         let root = Path::new("/book root");
         assert_eq!(
             rooted("./tools/pp.sh --x 'a b'", root).unwrap(),
-            "'/book root/tools/pp.sh' --x 'a b'"
+            "'/book root/./tools/pp.sh' --x 'a b'"
         );
         assert_eq!(rooted("mdbook-katex", root).unwrap(), "mdbook-katex");
+        assert_eq!(rooted("sh -c \"a  b\"", root).unwrap(), "sh -c \"a  b\"");
         assert_eq!(rooted("/usr/bin/pp", root).unwrap(), "/usr/bin/pp");
     }
 }

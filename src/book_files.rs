@@ -79,6 +79,8 @@ pub struct BookFiles {
     /// `input-404`, normalised, relative to the vault (mdBook's source folder); `""` turns the
     /// 404 page off, as in mdBook.
     pub input_404: Option<String>,
+    /// `extra-watch-dirs`, normalised, relative to the book root.
+    extra_watch_dirs: Vec<String>,
 }
 
 /// The folders a named file must not lie in, and the root it must lie in.
@@ -253,13 +255,25 @@ pub fn collect(config: &Config) -> Result<BookFiles> {
     }
     if let Some(dirs) = build.and_then(|b| b.get("extra-watch-dirs")) {
         for raw in strings(dirs, "[build] extra-watch-dirs")? {
-            bounds.resolve("[build] extra-watch-dirs", raw)?;
+            let (rel, _) = bounds.resolve("[build] extra-watch-dirs", raw)?;
+            files.extra_watch_dirs.push(rel);
         }
     }
     Ok(files)
 }
 
 impl BookFiles {
+    /// What `serve` watches for these options, relative to the book root: every file named,
+    /// the theme folder when book.toml sets one, and `extra-watch-dirs`. A change there
+    /// rebuilds the whole book, as with `mdbook serve`.
+    pub fn watched(&self) -> impl Iterator<Item = &str> {
+        self.copies
+            .iter()
+            .map(|f| f.dest.as_str())
+            .chain(self.theme.as_deref())
+            .chain(self.extra_watch_dirs.iter().map(String::as_str))
+    }
+
     /// Rewrites the file options of an emitted book.toml to the copies in the emitted tree;
     /// `input_404` is the chapter the 404 page comes from (the vault path mapped to its chapter).
     pub fn rewrite(&self, table: &mut toml::Table, input_404: Option<&str>) {

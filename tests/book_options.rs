@@ -480,3 +480,49 @@ fn a_redirect_and_input_404_inside_the_book_work() {
     assert!(not_found.contains("<base href=\"/\">"), "{not_found}");
     assert!(!built.join("404.html").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_rebuilds_when_the_theme_or_a_stylesheet_changes() {
+    use vaultbook::serve::{PipelineBuilder, ServeOptions, Server};
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+    let book = Book::new("[output.html]\nadditional-css = [\"custom.css\"]\n");
+    book.write("custom.css", b".v1 {}\n");
+    book.write(
+        "theme/head.hbs",
+        b"<meta name=\"theme-marker\" content=\"v1\">\n",
+    );
+    let builder = PipelineBuilder::new(Options {
+        run_snippets: false,
+        ..Options::default()
+    });
+    let server = Server::start(ServeOptions::new(book.root(), 0), builder)
+        .await
+        .unwrap();
+    let served = |file: &str| {
+        let dir = server.served_dir().expect("nothing served");
+        std::fs::read_to_string(dir.join(file)).unwrap_or_default()
+    };
+    tokio::time::timeout(WAIT, server.wait_for_builds(1))
+        .await
+        .unwrap();
+    assert!(served("index.html").contains("content=\"v1\""));
+    assert_eq!(served("custom.css"), ".v1 {}\n");
+
+    book.write(
+        "theme/head.hbs",
+        b"<meta name=\"theme-marker\" content=\"v2\">\n",
+    );
+    tokio::time::timeout(WAIT, server.wait_for_builds(2))
+        .await
+        .expect("a theme change rebuilt nothing");
+    for page in ["index.html", "folder/other.html"] {
+        assert!(served(page).contains("content=\"v2\""), "{page}");
+    }
+
+    book.write("custom.css", b".v2 {}\n");
+    tokio::time::timeout(WAIT, server.wait_for_builds(3))
+        .await
+        .expect("a stylesheet change rebuilt nothing");
+    assert_eq!(served("custom.css"), ".v2 {}\n");
+    server.stop().await;
+}
