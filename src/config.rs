@@ -28,8 +28,9 @@ pub struct Config {
     /// book.toml with `[vaultbook]` removed: passed to mdBook as is (but for `book.src` and the
     /// options that name files).
     pub mdbook: toml::Table,
-    /// The files mdBook's options name (`additional-css`, `theme/`, …), checked to lie inside
-    /// the book root: copied into the emitted tree, where the options are rewritten to them.
+    /// The files mdBook's options name (`additional-css`, `theme/`, …), checked when book.toml
+    /// was loaded to lie inside the book root (so that every command refuses a bad one); the
+    /// emitter checks them again when it copies them.
     pub book_files: BookFiles,
 }
 
@@ -140,18 +141,19 @@ impl Config {
     }
 
     /// The book.toml to emit: ours removed, `book.src` set to `src`, the options that name files
-    /// rewritten to their copies (`input_404`: the chapter the 404 page comes from), our
+    /// rewritten to their copies in `files` (`input_404`: the chapter the 404 page comes from), our
     /// stylesheets and scripts added to `[output.html]`, and MathJax switched on when the book
     /// has math.
     pub fn emitted_book_toml(
         &self,
+        files: &BookFiles,
         extra_css: &[&str],
         extra_js: &[&str],
         mathjax: bool,
         input_404: Option<&str>,
     ) -> String {
         let mut table = self.mdbook.clone();
-        self.book_files.rewrite(&mut table, input_404);
+        files.rewrite(&mut table, input_404);
         let book = table
             .entry("book")
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -209,7 +211,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.vault, Path::new("/b/notes"));
         assert_eq!(c.build_dir, Path::new("/b/book"));
-        let emitted = c.emitted_book_toml(&["vaultbook.css"], &["vaultbook.js"], true, None);
+        let emitted = c.emitted_book_toml(
+            &c.book_files,
+            &["vaultbook.css"],
+            &["vaultbook.js"],
+            true,
+            None,
+        );
         assert!(!emitted.contains("vaultbook]"), "{emitted}");
         assert!(emitted.contains("src = \"src\""));
         assert!(emitted.contains("mathjax-support = true"));

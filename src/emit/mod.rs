@@ -143,7 +143,9 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
             .insert("mermaid.LICENSE".into(), MERMAID_LICENSE.to_vec());
         js.insert(0, "mermaid.min.js");
     }
-    let book_files = &input.config.book_files;
+    // Checked again, not taken from when book.toml was loaded: snippets have run since, and
+    // the theme's fonts/ may have changed under `serve`.
+    let book_files = crate::book_files::collect(input.config)?;
     let input_404 = match &book_files.input_404 {
         Some(page) => Some(chapter_of_404(page, input.notes, &plan)?),
         None => None,
@@ -152,7 +154,7 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
         "book.toml".into(),
         input
             .config
-            .emitted_book_toml(&["vaultbook.css"], &js, mathjax, input_404)
+            .emitted_book_toml(&book_files, &["vaultbook.css"], &js, mathjax, input_404)
             .into_bytes(),
     );
     for f in &book_files.copies {
