@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::book_files::BookFiles;
+
 /// The name of the configuration file at the book root.
 pub const CONFIG_FILE: &str = "book.toml";
 
@@ -23,8 +25,13 @@ pub struct Config {
     pub work_dir: PathBuf,
     /// Our own settings from `[vaultbook]`.
     pub vaultbook: VaultbookConfig,
-    /// book.toml with `[vaultbook]` removed: passed to mdBook as is (but for `book.src`).
+    /// book.toml with `[vaultbook]` removed: passed to mdBook as is (but for `book.src` and the
+    /// options that name files).
     pub mdbook: toml::Table,
+    /// The files mdBook's options name (`additional-css`, `theme/`, …), checked when book.toml
+    /// was loaded to lie inside the book root (so that every command refuses a bad one); the
+    /// emitter checks them again when it copies them.
+    pub book_files: BookFiles,
 }
 
 /// The `[vaultbook]` table.
@@ -83,7 +90,8 @@ impl Config {
         Config::from_str(&root, &text).with_context(|| format!("in {}", path.display()))
     }
 
-    /// Parses book.toml text for a book rooted at `root` (absolute).
+    /// Parses book.toml text for a book rooted at `root` (absolute), and checks the files its
+    /// mdBook options name (see [`crate::book_files`]).
     pub fn from_str(root: &Path, text: &str) -> Result<Config> {
         let mut table: toml::Table = toml::from_str(text)?;
         let vaultbook = match table.remove("vaultbook") {
@@ -98,15 +106,17 @@ impl Config {
             .unwrap_or("book");
         let build_dir = root.join(build_dir);
         let work_dir = root.join(&vaultbook.work_dir);
-        let config = Config {
+        let mut config = Config {
             root: root.to_path_buf(),
             vault,
             build_dir,
             work_dir,
             vaultbook,
             mdbook: table,
+            book_files: BookFiles::default(),
         };
         config.validate()?;
+        config.book_files = crate::book_files::collect(&config)?;
         Ok(config)
     }
 
@@ -130,15 +140,20 @@ impl Config {
         self.mdbook.get("book")?.get("title")?.as_str()
     }
 
-    /// The book.toml to emit: ours removed, `book.src` set to `src`, our stylesheets and scripts
-    /// added to `[output.html]`, and MathJax switched on when the book has math.
+    /// The book.toml to emit: ours removed, `book.src` set to `src`, the options that name files
+    /// rewritten to their copies in `files` (`input_404`: the chapter the 404 page comes from), our
+    /// stylesheets and scripts added to `[output.html]`, and MathJax switched on when the book
+    /// has math.
     pub fn emitted_book_toml(
         &self,
+        files: &BookFiles,
         extra_css: &[&str],
         extra_js: &[&str],
         mathjax: bool,
+        input_404: Option<&str>,
     ) -> String {
         let mut table = self.mdbook.clone();
+        files.rewrite(&mut table, input_404);
         let book = table
             .entry("book")
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -196,7 +211,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.vault, Path::new("/b/notes"));
         assert_eq!(c.build_dir, Path::new("/b/book"));
-        let emitted = c.emitted_book_toml(&["vaultbook.css"], &["vaultbook.js"], true);
+        let emitted = c.emitted_book_toml(
+            &c.book_files,
+            &["vaultbook.css"],
+            &["vaultbook.js"],
+            true,
+            None,
+        );
         assert!(!emitted.contains("vaultbook]"), "{emitted}");
         assert!(emitted.contains("src = \"src\""));
         assert!(emitted.contains("mathjax-support = true"));

@@ -5,6 +5,8 @@
 //! mdBook source tree and [`render`] turns it into HTML with mdbook-driver. [`pipeline`] strings
 //! them together for the `build`, `emit` and `check` commands.
 
+pub mod book_commands;
+pub mod book_files;
 pub mod config;
 pub mod diagnostics;
 pub mod emit;

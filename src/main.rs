@@ -31,6 +31,8 @@ enum Command {
         dir: PathBuf,
         #[command(flatten)]
         snippets: SnippetFlags,
+        #[command(flatten)]
+        commands: CommandFlags,
     },
     /// Write the standalone mdBook source tree (book.toml, SUMMARY.md, chapters, assets).
     Emit {
@@ -79,6 +81,8 @@ enum Command {
         poll: bool,
         #[command(flatten)]
         snippets: SnippetFlags,
+        #[command(flatten)]
+        commands: CommandFlags,
     },
 }
 
@@ -96,6 +100,23 @@ struct SnippetFlags {
     trust_snippets: bool,
 }
 
+#[derive(clap::Args)]
+struct CommandFlags {
+    /// Run the external preprocessors that book.toml names (`[preprocessor.NAME]`): programs
+    /// chosen by whoever wrote the book. Off by default; never with --no-run.
+    #[arg(long, conflicts_with = "no_run")]
+    allow_commands: bool,
+}
+
+impl CommandFlags {
+    fn options(&self, snippets: &SnippetFlags) -> Options {
+        Options {
+            allow_commands: self.allow_commands,
+            ..snippets.options()
+        }
+    }
+}
+
 impl SnippetFlags {
     fn options(&self) -> Options {
         Options {
@@ -103,6 +124,7 @@ impl SnippetFlags {
             rerun_snippets: self.rerun_snippets,
             progress: std::io::stderr().is_terminal(),
             trust_snippets: self.trust_snippets,
+            allow_commands: false,
         }
     }
 }
@@ -131,6 +153,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             open,
             poll,
             snippets,
+            commands,
         } => {
             let mut options = vaultbook::serve::ServeOptions::new(dir, *port);
             options.hostname = hostname.clone();
@@ -140,13 +163,18 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 (_, true) => Severity::Info,
                 _ => Severity::Warning,
             };
-            let builder = vaultbook::serve::PipelineBuilder::new(snippets.options()).showing(shown);
+            let builder =
+                vaultbook::serve::PipelineBuilder::new(commands.options(snippets)).showing(shown);
             vaultbook::serve::run(options, *open, builder)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { dir, snippets } => {
+        Command::Build {
+            dir,
+            snippets,
+            commands,
+        } => {
             let config = Config::load(dir)?;
-            let report = pipeline::build(&config, &snippets.options())?;
+            let report = pipeline::build(&config, &commands.options(snippets))?;
             print_diagnostics(cli, &report.diagnostics);
             summary(cli, "built", &report);
             Ok(ExitCode::SUCCESS)

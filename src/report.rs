@@ -185,6 +185,11 @@ pub const CODES: &[(&str, Severity, &str)] = &[
         "a file in the vault that could not be read",
     ),
     (
+        "skipped-command",
+        Severity::Warning,
+        "a preprocessor named in book.toml that was not run (run them with --allow-commands)",
+    ),
+    (
         "duplicate-output",
         Severity::Error,
         "two notes that would be written to the same chapter file",
