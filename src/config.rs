@@ -120,9 +120,35 @@ impl Config {
         Ok(config)
     }
 
-    /// Refuses layouts where writing our output could touch the vault.
+    /// Refuses layouts where reading or writing could leave the book, or writing our output
+    /// could touch the vault.
+    ///
+    /// book.toml is untrusted (a pull request can change it): the folders it names, the vault,
+    /// the build dir and the work dir, must lie inside the book root, symlinks resolved.
+    /// `vault = "/"` would publish every note of the machine; `build-dir = "/root/.ssh"` would
+    /// let the vault's attachments choose file names there. Only the command line (trusted)
+    /// may put the output elsewhere ([`Config::set_build_dir`], [`Config::set_work_dir`]).
     fn validate(&self) -> Result<()> {
         crate::report::validate_levels(&self.vaultbook.check).map_err(anyhow::Error::msg)?;
+        for (what, dir) in [
+            ("[vaultbook] vault", &self.vault),
+            ("[build] build-dir", &self.build_dir),
+            ("[vaultbook] work-dir", &self.work_dir),
+        ] {
+            if !inside(&self.root, dir) {
+                bail!(
+                    "{what} {} is outside the book root {}: book.toml may only name folders \
+                     inside it (to build elsewhere, pass --dest-dir on the command line)",
+                    dir.display(),
+                    self.root.display()
+                );
+            }
+        }
+        self.validate_overlap()
+    }
+
+    /// Refuses an output folder that is, holds or lies in the vault.
+    fn validate_overlap(&self) -> Result<()> {
         for (what, dir) in [("build-dir", &self.build_dir), ("work-dir", &self.work_dir)] {
             if self.vault.starts_with(dir) || dir.starts_with(&self.vault) {
                 bail!(
@@ -133,6 +159,20 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Builds the HTML into `dir` instead of `[build] build-dir`: for the command line and
+    /// other trusted callers, so `dir` may be outside the book root (never in the vault).
+    pub fn set_build_dir(&mut self, dir: &Path) -> Result<()> {
+        self.build_dir = std::path::absolute(dir)?;
+        self.validate_overlap()
+    }
+
+    /// Keeps the emitted source and caches in `dir` instead of `[vaultbook] work-dir` (trusted
+    /// callers only, like [`Config::set_build_dir`]).
+    pub fn set_work_dir(&mut self, dir: &Path) -> Result<()> {
+        self.work_dir = std::path::absolute(dir)?;
+        self.validate_overlap()
     }
 
     /// The book title from `[book] title`, if any.
@@ -241,4 +281,29 @@ mod tests {
     fn unknown_vaultbook_keys_are_errors() {
         assert!(Config::from_str(Path::new("/b"), "[vaultbook]\nvualt='x'\n").is_err());
     }
+}
+
+/// Whether `path` lies in `root` (or is it), with `..` taken lexically and then symlinks
+/// resolved on both, so that neither `../x` nor a link inside the book leads out of it.
+fn inside(root: &Path, path: &Path) -> bool {
+    let (root, path) = (lexical(root), lexical(path));
+    path.starts_with(&root)
+        && crate::emit::output::canonical_prefix(&path)
+            .starts_with(crate::emit::output::canonical_prefix(&root))
+}
+
+/// `path` with `.` and `..` components folded (`a/b/../c` → `a/c`), without touching the disk.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -29,6 +29,10 @@ enum Command {
         /// The book root, holding book.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Build the HTML here instead of the build-dir (may be outside the book root, which
+        /// book.toml's build-dir may not).
+        #[arg(short, long)]
+        dest_dir: Option<PathBuf>,
         #[command(flatten)]
         snippets: SnippetFlags,
         #[command(flatten)]
@@ -59,6 +63,9 @@ enum Command {
         /// Also check the rendered HTML in the build-dir (run `build` first).
         #[arg(long)]
         html: bool,
+        /// With --html: the folder `build --dest-dir` built into.
+        #[arg(short, long)]
+        dest_dir: Option<PathBuf>,
         #[command(flatten)]
         snippets: SnippetFlags,
     },
@@ -170,10 +177,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Build {
             dir,
+            dest_dir,
             snippets,
             commands,
         } => {
-            let config = Config::load(dir)?;
+            let mut config = Config::load(dir)?;
+            if let Some(dest) = dest_dir {
+                config.set_build_dir(dest)?;
+            }
             let report = pipeline::build(&config, &commands.options(snippets))?;
             print_diagnostics(cli, &report.diagnostics);
             summary(cli, "built", &report);
@@ -191,9 +202,13 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             deny_warnings,
             html,
+            dest_dir,
             snippets,
         } => {
-            let config = Config::load(dir)?;
+            let mut config = Config::load(dir)?;
+            if let Some(dest) = dest_dir {
+                config.set_build_dir(dest)?;
+            }
             let analysis = pipeline::analyze(&config, &snippets.options())?;
             let mut diags = analysis.diagnostics;
             if *html {

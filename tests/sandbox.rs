@@ -694,3 +694,37 @@ fn results_and_binaries_planted_in_the_work_dir_are_not_trusted() {
         "a planted binary was run"
     );
 }
+
+#[test]
+fn book_toml_cannot_send_the_vault_or_the_output_outside_the_book() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("planted");
+    for (table, key, value) in [
+        ("build", "build-dir", target.display().to_string()),
+        ("build", "build-dir", "../planted".to_string()),
+        ("vaultbook", "work-dir", target.display().to_string()),
+        ("vaultbook", "vault", "/etc".to_string()),
+    ] {
+        let book = Book::new("", &[("README", "# Hi\n")]);
+        let text = std::fs::read_to_string(book.root().join("book.toml")).unwrap();
+        std::fs::write(
+            book.root().join("book.toml"),
+            format!(
+                "[{table}]\n{key} = {value:?}\n{}",
+                text.replace("[book]", "[book]")
+            ),
+        )
+        .unwrap();
+        let (status, stderr) = book.build(&[]);
+        assert_eq!(status, 2, "{key} = {value}: {stderr}");
+        assert!(stderr.contains("outside the book root"), "{stderr}");
+        assert!(!target.exists());
+        assert!(!book.root().parent().unwrap().join("planted").exists());
+    }
+    // The command line is trusted: it may build anywhere.
+    let book = Book::new("", &[("README", "# Hi\n")]);
+    let dest = target.display().to_string();
+    let (status, stderr) = book.build(&["--dest-dir", &dest]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(target.join("index.html").is_file());
+}
