@@ -39,7 +39,10 @@ impl Toolchain {
     /// `serve` runs, and each rebuild would otherwise start rustc twice), or why there is none.
     pub fn get() -> Result<&'static Toolchain, String> {
         static FOUND: std::sync::OnceLock<Result<Toolchain, String>> = std::sync::OnceLock::new();
-        FOUND.get_or_init(Toolchain::detect).as_ref().map_err(Clone::clone)
+        FOUND
+            .get_or_init(Toolchain::detect)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Finds the toolchain, or says why it cannot be used.
