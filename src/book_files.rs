@@ -180,7 +180,7 @@ pub fn collect(config: &Config) -> Result<BookFiles> {
         canonical,
         outputs: [&config.build_dir, &config.work_dir]
             .into_iter()
-            .map(|d| canonical_prefix(d))
+            .map(|d| crate::emit::output::canonical_prefix(d))
             .collect(),
     };
     let mut files = BookFiles::default();
@@ -388,25 +388,6 @@ fn strings<'a>(value: &'a toml::Value, option: &str) -> Result<Vec<&'a str>> {
                 .ok_or_else(|| anyhow::anyhow!("{option}: must be a list of paths"))
         })
         .collect()
-}
-
-/// `path` with its longest existing prefix canonicalised: where a folder that may not exist yet
-/// will really be.
-fn canonical_prefix(path: &Path) -> PathBuf {
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    while std::fs::symlink_metadata(&existing).is_err() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(p), Some(n)) => {
-                rest.push(n.to_os_string());
-                existing = p.to_path_buf();
-            }
-            _ => return path.to_path_buf(),
-        }
-    }
-    let mut out = existing.canonicalize().unwrap_or(existing);
-    out.extend(rest.iter().rev());
-    out
 }
 
 #[cfg(test)]

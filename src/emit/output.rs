@@ -117,11 +117,13 @@ pub fn check_safe(out: &Path, vault: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `path` with its longest existing prefix canonicalised (symlinks resolved).
+/// `path` with its longest existing prefix canonicalised (symlinks resolved): where a folder
+/// that may not exist yet will really be. A dangling symlink counts as existing, so that a link
+/// to a folder that is not there yet is not taken for a plain new name.
 pub(crate) fn canonical_prefix(path: &Path) -> PathBuf {
     let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
-    while !existing.exists() {
+    while std::fs::symlink_metadata(&existing).is_err() {
         match (existing.parent(), existing.file_name()) {
             (Some(p), Some(n)) => {
                 rest.push(n.to_os_string());
@@ -131,9 +133,7 @@ pub(crate) fn canonical_prefix(path: &Path) -> PathBuf {
         }
     }
     let mut out = existing.canonicalize().unwrap_or(existing);
-    for n in rest.into_iter().rev() {
-        out.push(n);
-    }
+    out.extend(rest.iter().rev());
     out
 }
 
