@@ -238,9 +238,48 @@ impl Config {
     }
 }
 
+/// Whether `path` lies in `root` (or is it), with `..` taken lexically and then symlinks
+/// resolved on both, so that neither `../x` nor a link inside the book leads out of it.
+fn inside(root: &Path, path: &Path) -> bool {
+    let (root, path) = (lexical(root), lexical(path));
+    path.starts_with(&root)
+        && crate::emit::output::canonical_prefix(&path)
+            .starts_with(crate::emit::output::canonical_prefix(&root))
+}
+
+/// `path` with `.` and `..` components folded (`a/b/../c` → `a/c`), without touching the disk.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inside_takes_dot_dot_and_symlinks_into_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("book");
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("out")).unwrap();
+        assert!(inside(&root, &root.join("in/new/deeper")));
+        assert!(inside(&root, &root.join("in/../book-dir")));
+        assert!(!inside(&root, &root.join("../elsewhere")));
+        assert!(!inside(&root, &root.join("in/../../elsewhere")));
+        assert!(!inside(&root, &root.join("out/new")));
+        assert!(!inside(&root, Path::new("/etc")));
+    }
 
     #[test]
     fn vaultbook_table_is_ours_and_the_rest_passes_through() {
@@ -281,29 +320,4 @@ mod tests {
     fn unknown_vaultbook_keys_are_errors() {
         assert!(Config::from_str(Path::new("/b"), "[vaultbook]\nvualt='x'\n").is_err());
     }
-}
-
-/// Whether `path` lies in `root` (or is it), with `..` taken lexically and then symlinks
-/// resolved on both, so that neither `../x` nor a link inside the book leads out of it.
-fn inside(root: &Path, path: &Path) -> bool {
-    let (root, path) = (lexical(root), lexical(path));
-    path.starts_with(&root)
-        && crate::emit::output::canonical_prefix(&path)
-            .starts_with(crate::emit::output::canonical_prefix(&root))
-}
-
-/// `path` with `.` and `..` components folded (`a/b/../c` → `a/c`), without touching the disk.
-fn lexical(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }

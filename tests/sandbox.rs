@@ -709,10 +709,7 @@ fn book_toml_cannot_send_the_vault_or_the_output_outside_the_book() {
         let text = std::fs::read_to_string(book.root().join("book.toml")).unwrap();
         std::fs::write(
             book.root().join("book.toml"),
-            format!(
-                "[{table}]\n{key} = {value:?}\n{}",
-                text.replace("[book]", "[book]")
-            ),
+            format!("[{table}]\n{key} = {value:?}\n{}", text),
         )
         .unwrap();
         let (status, stderr) = book.build(&[]);
