@@ -106,14 +106,19 @@ impl SnippetFlags {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // First: a stop signal at any later moment must find the handler that cleans up.
+    vaultbook::interrupt::install();
     let cli = Cli::parse();
-    match run(&cli) {
+    let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
-    }
+    };
+    // A run that failed because it was being stopped exits with the signal's code instead.
+    vaultbook::interrupt::wait_if_stopping();
+    code
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -161,6 +166,13 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             snippets,
         } => {
             let config = Config::load(dir)?;
+            // Running snippets writes the snippet cache: one run of the book at a time. Without
+            // them check only reads.
+            let _lock = if snippets.no_run {
+                None
+            } else {
+                Some(vaultbook::lock::lock_book(&config.work_dir)?)
+            };
             let analysis = pipeline::analyze(&config, &snippets.options())?;
             let mut diags = analysis.diagnostics;
             if *html {
