@@ -248,14 +248,15 @@ pub fn create_dir(path: &Path) -> io::Result<DirGuard> {
 /// Creates a fresh private directory (mode 0700) named `PREFIX…` in the system's temporary
 /// directory (`TMPDIR`) and registers it, like [`create_dir`].
 pub fn temp_dir(prefix: &str) -> io::Result<DirGuard> {
+    use std::hash::{BuildHasher, Hasher};
     let base = std::env::temp_dir();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
     for _ in 0..100 {
         let n = NAMES.fetch_add(1, Ordering::Relaxed);
-        let name = format!("{prefix}{:x}-{nanos:x}-{n}", std::process::id());
+        // Hard to guess, so that another user of a shared TMPDIR cannot take the names first
+        // (std seeds RandomState from the OS).
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(n);
+        let name = format!("{prefix}{:016x}", hasher.finish());
         match create_registered(&base.join(name), Some(0o700)) {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             other => return other,
@@ -606,7 +607,7 @@ mod raw {
         let mut at = 0;
         while at + NAME < buf.len() {
             let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
-            if reclen == 0 || at + reclen > buf.len() {
+            if reclen <= NAME || at + reclen > buf.len() {
                 return;
             }
             if let Ok(name) = CStr::from_bytes_until_nul(&buf[at + NAME..at + reclen])

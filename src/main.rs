@@ -171,7 +171,10 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             let _lock = if snippets.no_run {
                 None
             } else {
-                Some(vaultbook::lock::lock_book(&config.work_dir)?)
+                // A checkout that cannot be written still gets its check.
+                vaultbook::lock::lock_book(&config.work_dir)
+                    .map_err(|e| eprintln!("vaultbook: checking without the book lock: {e:#}"))
+                    .ok()
             };
             let analysis = pipeline::analyze(&config, &snippets.options())?;
             let mut diags = analysis.diagnostics;

@@ -80,13 +80,13 @@ impl Fixture {
         std::fs::read_to_string(self.dir.path().join(log)).unwrap_or_default()
     }
 
-    /// What vaultbook may have left behind: staging and aside directories anywhere in the book
-    /// root (the vault aside), serve's page scratch dir, and anything in the private TMPDIR.
+    /// What vaultbook may have left behind: staging and aside directories anywhere in the
+    /// fixture (the vault aside), serve's page scratch dir, and anything in the private TMPDIR.
     fn leftovers(&self) -> Vec<String> {
-        let root = self.root();
-        let mut found: Vec<String> = walkdir::WalkDir::new(&root)
+        let vault = self.root().join("vault");
+        let mut found: Vec<String> = walkdir::WalkDir::new(self.dir.path())
             .into_iter()
-            .filter_entry(|e| e.path() != root.join("vault"))
+            .filter_entry(|e| e.path() != vault)
             .flatten()
             .filter(|e| {
                 let name = e.file_name().to_string_lossy();
@@ -258,6 +258,8 @@ fn a_stop_signal_at_any_moment_leaves_nothing_behind_and_the_previous_book_intac
         (libc::SIGINT, ms(1.0)),
         (libc::SIGTERM, ms(0.6)),
         (libc::SIGHUP, ms(0.3)),
+        // A second signal while the first is being handled: the cleanup still completes.
+        (0, ms(0.7)),
     ];
     // Every moment is tried, then every problem is reported, so that a failure shows them all.
     let mut problems = Vec::new();
@@ -267,7 +269,15 @@ fn a_stop_signal_at_any_moment_leaves_nothing_behind_and_the_previous_book_intac
         let log = format!("run{i}.log");
         let run = Running::spawn(fx.command(&["build", "--no-run", "-q"], &log));
         std::thread::sleep(after);
-        run.signal(signal);
+        let (signal, context) = if signal == 0 {
+            run.signal(libc::SIGINT);
+            std::thread::sleep(Duration::from_micros(300));
+            run.signal(libc::SIGTERM);
+            (libc::SIGINT, format!("SIGINT then SIGTERM after {after:?}"))
+        } else {
+            run.signal(signal);
+            (signal, context)
+        };
         let status = run.wait();
         let leftovers = fx.leftovers();
         if !leftovers.is_empty() {
@@ -305,7 +315,7 @@ fn a_stop_signal_at_any_moment_leaves_nothing_behind_and_the_previous_book_intac
 }
 
 #[test]
-fn two_builds_of_one_book_at_once_both_succeed_and_the_book_never_goes_missing() {
+fn two_runs_of_one_book_at_once_both_succeed_and_the_book_never_goes_missing() {
     let fx = Fixture::new(5);
     let first = Running::spawn(fx.command(&["build", "--no-run", "-q"], "first.log")).wait();
     assert!(
@@ -332,7 +342,14 @@ fn two_builds_of_one_book_at_once_both_succeed_and_the_book_never_goes_missing()
         let mut failures = Vec::new();
         for round in 0..10 {
             let a = Running::spawn(fx.command(&["build", "--no-run", "-q"], "a.log"));
-            let b = Running::spawn(fx.command(&["build", "--no-run", "-q"], "b.log"));
+            // Every third round the other run is an emit: it shares the work dir.
+            let b = if round % 3 == 2 {
+                let to = fx.dir.path().join("emitted");
+                let to = to.to_str().unwrap();
+                Running::spawn(fx.command(&["emit", "--no-run", "-q", "--to", to], "b.log"))
+            } else {
+                Running::spawn(fx.command(&["build", "--no-run", "-q"], "b.log"))
+            };
             let (sa, sb) = (a.wait(), b.wait());
             let (la, lb) = (fx.log("a.log"), fx.log("b.log"));
             for (status, log) in [(sa, &la), (sb, &lb)] {
