@@ -8,6 +8,7 @@
 //! killed.
 
 use std::io::{BufRead, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -73,6 +74,18 @@ impl Fixture {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir.path().join(log)).unwrap());
+        // As from a terminal: a test runner started in the background (SIGINT ignored) or under
+        // nohup (SIGHUP ignored) would pass that on, and vaultbook keeps an ignored signal
+        // ignored.
+        // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(s, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
         cmd
     }
 
