@@ -306,6 +306,9 @@ impl Drop for GroupGuard {
 /// Registers the process group `pgid` (a child's, made with `process_group(0)` or `setsid`) to
 /// be killed if the process is told to stop. A pgid that is not a child's own group (0, 1, or
 /// this process's group) is never killed: the guard registers nothing.
+///
+/// Drop the guard once the group is gone (the child reaped, and with it, under bubblewrap's
+/// `--die-with-parent` or a PID namespace, the rest): a group id can be reused after that.
 pub fn kill_on_exit(pgid: i32) -> GroupGuard {
     // SAFETY: getpgrp has no preconditions.
     let own = unsafe { libc::getpgrp() };

@@ -102,6 +102,10 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
+    #[cfg(test)]
+    if tests::NO_EXCHANGE.load(Ordering::SeqCst) {
+        return Err(std::io::Error::from(std::io::ErrorKind::Unsupported));
+    }
     let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
     let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
     // SAFETY: two NUL-terminated paths that outlive the call.
@@ -279,6 +283,28 @@ mod tests {
 
     /// Above the kernel's largest pid (2^22): no process has it.
     const DEAD: u32 = 4_194_400;
+
+    /// Makes `exchange` fail as on a file system without RENAME_EXCHANGE (for every test of
+    /// this binary while set: both ways of swapping are correct).
+    pub(super) static NO_EXCHANGE: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    #[test]
+    fn without_exchange_the_old_dir_is_moved_aside_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, vault) = (dir.path().join("book"), dir.path().join("vault"));
+        std::fs::create_dir(&vault).unwrap();
+        replace_dir(&out, &vault, fill_one("one")).unwrap();
+        NO_EXCHANGE.store(true, Ordering::SeqCst);
+        let replaced = replace_dir(&out, &vault, fill_one("two"));
+        NO_EXCHANGE.store(false, Ordering::SeqCst);
+        replaced.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "two"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
 
     fn fill_one(text: &'static str) -> impl FnOnce(&Path) -> Result<Vec<String>> {
         move |dir| {
