@@ -503,3 +503,90 @@ fn serve_stopped_during_a_rebuild_leaves_nothing_behind() {
         assert_serve_cleaned_up(&fx, status, signal, &context, &log);
     }
 }
+
+/// Set in the child process of [`registered_groups_and_dirs_go_with_the_process`].
+const HELPER: &str = "VAULTBOOK_INTERRUPT_HELPER";
+
+/// Does nothing in a normal run. In the child process of the test below, it registers a
+/// directory and two process groups (one each way), then waits to be stopped.
+#[test]
+fn helper_registers_groups_and_a_dir_then_waits() {
+    let Some(dir) = std::env::var_os(HELPER).map(PathBuf::from) else {
+        return;
+    };
+    vaultbook::interrupt::install();
+    let scratch = vaultbook::interrupt::create_dir(&dir.join("scratch")).unwrap();
+    std::fs::write(scratch.path().join("file"), "x").unwrap();
+    // A group with a grandchild in it, as a compiler driver or a snippet's own children.
+    let mut sh = Command::new("sh");
+    sh.args(["-c", "sleep 60 & sleep 60"]);
+    let (_sh, _sh_group) = vaultbook::interrupt::spawn_group(&mut sh).unwrap();
+    let mut sleep = Command::new("sleep");
+    sleep.arg("60").process_group(0);
+    let sleeper = sleep.spawn().unwrap();
+    let _sleep_group = vaultbook::interrupt::kill_on_exit(sleeper.id() as i32);
+    println!("ready");
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn registered_groups_and_dirs_go_with_the_process() {
+    let fx = Fixture::new(0);
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "helper_registers_groups_and_a_dir_then_waits",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(HELPER, fx.dir.path())
+        .env(MARKER, fx.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        let mut run = Running::spawn(cmd);
+        let stdout = run.0.as_mut().and_then(|c| c.stdout.take()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                // After libtest's "test NAME ... " on the same line.
+                Ok(line) if line.ends_with("ready") => break,
+                Ok(_) => {}
+                Err(_) => panic!("the helper never got ready"),
+            }
+        }
+        assert!(
+            !fx.survivors().is_empty(),
+            "the helper's children are not found"
+        );
+        run.signal(signal);
+        let status = run.wait();
+        assert_eq!(status.code(), Some(128 + signal), "{}", name(signal));
+        assert!(
+            !fx.dir.path().join("scratch").exists(),
+            "{}: the dir is left",
+            name(signal)
+        );
+        // SIGKILL is sent before the exit; the kernel may take a moment to finish them off.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !fx.survivors().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let survivors = fx.survivors();
+        assert!(
+            survivors.is_empty(),
+            "{}: still running {survivors:#?}",
+            name(signal)
+        );
+    }
+}
