@@ -523,10 +523,11 @@ fn helper_registers_groups_and_a_dir_then_waits() {
     let (_sh, _sh_group) = vaultbook::interrupt::spawn_group(&mut sh).unwrap();
     let mut sleep = Command::new("sleep");
     sleep.arg("60").process_group(0);
-    let sleeper = sleep.spawn().unwrap();
+    let mut sleeper = sleep.spawn().unwrap();
     let _sleep_group = vaultbook::interrupt::kill_on_exit(sleeper.id() as i32);
     println!("ready");
-    std::thread::sleep(Duration::from_secs(60));
+    // Until stopped (or a minute from now, should nobody stop it).
+    let _ = sleeper.wait();
 }
 
 #[test]
