@@ -111,6 +111,7 @@ fn main() {
         run: true,
         rerun: false,
         progress: false,
+        trust: false,
     };
     println!(
         "20 threaded snippets, {reps} repetitions, {jobs} CPUs, {}",

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::book_files::BookFiles;
+
 /// The name of the configuration file at the book root.
 pub const CONFIG_FILE: &str = "book.toml";
 
@@ -23,8 +25,13 @@ pub struct Config {
     pub work_dir: PathBuf,
     /// Our own settings from `[vaultbook]`.
     pub vaultbook: VaultbookConfig,
-    /// book.toml with `[vaultbook]` removed: passed to mdBook as is (but for `book.src`).
+    /// book.toml with `[vaultbook]` removed: passed to mdBook as is (but for `book.src` and the
+    /// options that name files).
     pub mdbook: toml::Table,
+    /// The files mdBook's options name (`additional-css`, `theme/`, …), checked when book.toml
+    /// was loaded to lie inside the book root (so that every command refuses a bad one); the
+    /// emitter checks them again when it copies them.
+    pub book_files: BookFiles,
 }
 
 /// The `[vaultbook]` table.
@@ -83,7 +90,8 @@ impl Config {
         Config::from_str(&root, &text).with_context(|| format!("in {}", path.display()))
     }
 
-    /// Parses book.toml text for a book rooted at `root` (absolute).
+    /// Parses book.toml text for a book rooted at `root` (absolute), and checks the files its
+    /// mdBook options name (see [`crate::book_files`]).
     pub fn from_str(root: &Path, text: &str) -> Result<Config> {
         let mut table: toml::Table = toml::from_str(text)?;
         let vaultbook = match table.remove("vaultbook") {
@@ -98,21 +106,49 @@ impl Config {
             .unwrap_or("book");
         let build_dir = root.join(build_dir);
         let work_dir = root.join(&vaultbook.work_dir);
-        let config = Config {
+        let mut config = Config {
             root: root.to_path_buf(),
             vault,
             build_dir,
             work_dir,
             vaultbook,
             mdbook: table,
+            book_files: BookFiles::default(),
         };
         config.validate()?;
+        config.book_files = crate::book_files::collect(&config)?;
         Ok(config)
     }
 
-    /// Refuses layouts where writing our output could touch the vault.
+    /// Refuses layouts where reading or writing could leave the book, or writing our output
+    /// could touch the vault.
+    ///
+    /// book.toml is untrusted (a pull request can change it): the folders it names, the vault,
+    /// the build dir and the work dir, must lie inside the book root, symlinks resolved.
+    /// `vault = "/"` would publish every note of the machine; `build-dir = "/root/.ssh"` would
+    /// let the vault's attachments choose file names there. Only the command line (trusted)
+    /// may put the output elsewhere ([`Config::set_build_dir`], [`Config::set_work_dir`]).
     fn validate(&self) -> Result<()> {
         crate::report::validate_levels(&self.vaultbook.check).map_err(anyhow::Error::msg)?;
+        for (what, dir) in [
+            ("[vaultbook] vault", &self.vault),
+            ("[build] build-dir", &self.build_dir),
+            ("[vaultbook] work-dir", &self.work_dir),
+        ] {
+            if !inside(&self.root, dir) {
+                bail!(
+                    "{what} {} is outside the book root {}: book.toml may only name folders \
+                     inside it (to build elsewhere, pass --dest-dir on the command line)",
+                    dir.display(),
+                    self.root.display()
+                );
+            }
+        }
+        self.validate_overlap()
+    }
+
+    /// Refuses an output folder that is, holds or lies in the vault.
+    fn validate_overlap(&self) -> Result<()> {
         for (what, dir) in [("build-dir", &self.build_dir), ("work-dir", &self.work_dir)] {
             if self.vault.starts_with(dir) || dir.starts_with(&self.vault) {
                 bail!(
@@ -125,20 +161,39 @@ impl Config {
         Ok(())
     }
 
+    /// Builds the HTML into `dir` instead of `[build] build-dir`: for the command line and
+    /// other trusted callers, so `dir` may be outside the book root (never in the vault).
+    pub fn set_build_dir(&mut self, dir: &Path) -> Result<()> {
+        self.build_dir = std::path::absolute(dir)?;
+        self.validate_overlap()
+    }
+
+    /// Keeps the emitted source and caches in `dir` instead of `[vaultbook] work-dir` (trusted
+    /// callers only, like [`Config::set_build_dir`]).
+    pub fn set_work_dir(&mut self, dir: &Path) -> Result<()> {
+        self.work_dir = std::path::absolute(dir)?;
+        self.validate_overlap()
+    }
+
     /// The book title from `[book] title`, if any.
     pub fn title(&self) -> Option<&str> {
         self.mdbook.get("book")?.get("title")?.as_str()
     }
 
-    /// The book.toml to emit: ours removed, `book.src` set to `src`, our stylesheets and scripts
-    /// added to `[output.html]`, and MathJax switched on when the book has math.
+    /// The book.toml to emit: ours removed, `book.src` set to `src`, the options that name files
+    /// rewritten to their copies in `files` (`input_404`: the chapter the 404 page comes from), our
+    /// stylesheets and scripts added to `[output.html]`, and MathJax switched on when the book
+    /// has math.
     pub fn emitted_book_toml(
         &self,
+        files: &BookFiles,
         extra_css: &[&str],
         extra_js: &[&str],
         mathjax: bool,
+        input_404: Option<&str>,
     ) -> String {
         let mut table = self.mdbook.clone();
+        files.rewrite(&mut table, input_404);
         let book = table
             .entry("book")
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -196,7 +251,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.vault, Path::new("/b/notes"));
         assert_eq!(c.build_dir, Path::new("/b/book"));
-        let emitted = c.emitted_book_toml(&["vaultbook.css"], &["vaultbook.js"], true);
+        let emitted = c.emitted_book_toml(
+            &c.book_files,
+            &["vaultbook.css"],
+            &["vaultbook.js"],
+            true,
+            None,
+        );
         assert!(!emitted.contains("vaultbook]"), "{emitted}");
         assert!(emitted.contains("src = \"src\""));
         assert!(emitted.contains("mathjax-support = true"));
@@ -220,4 +281,29 @@ mod tests {
     fn unknown_vaultbook_keys_are_errors() {
         assert!(Config::from_str(Path::new("/b"), "[vaultbook]\nvualt='x'\n").is_err());
     }
+}
+
+/// Whether `path` lies in `root` (or is it), with `..` taken lexically and then symlinks
+/// resolved on both, so that neither `../x` nor a link inside the book leads out of it.
+fn inside(root: &Path, path: &Path) -> bool {
+    let (root, path) = (lexical(root), lexical(path));
+    path.starts_with(&root)
+        && crate::emit::output::canonical_prefix(&path)
+            .starts_with(crate::emit::output::canonical_prefix(&root))
+}
+
+/// `path` with `.` and `..` components folded (`a/b/../c` → `a/c`), without touching the disk.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -1,10 +1,12 @@
 //! vaultbook turns an Obsidian vault into an mdBook.
 //!
 //! The pipeline, one module a step: [`vault`] scans and parses notes, [`links`] indexes and
-//! resolves them the way Obsidian does, [`snippets`] runs the Rust examples, [`emit`] writes the
+//! resolves them the way Obsidian does, [`snippets`] runs the Rust examples (inside [`sandbox`]'s jail), [`emit`] writes the
 //! mdBook source tree and [`render`] turns it into HTML with mdbook-driver. [`pipeline`] strings
 //! them together for the `build`, `emit` and `check` commands.
 
+pub mod book_commands;
+pub mod book_files;
 pub mod config;
 pub mod diagnostics;
 pub mod emit;
@@ -16,6 +18,7 @@ pub mod mojibake;
 pub mod pipeline;
 pub mod render;
 pub mod report;
+pub mod sandbox;
 pub mod serve;
 pub mod session;
 pub mod snippets;

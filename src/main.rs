@@ -29,8 +29,14 @@ enum Command {
         /// The book root, holding book.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Build the HTML here instead of the build-dir (may be outside the book root, which
+        /// book.toml's build-dir may not).
+        #[arg(short, long)]
+        dest_dir: Option<PathBuf>,
         #[command(flatten)]
         snippets: SnippetFlags,
+        #[command(flatten)]
+        commands: CommandFlags,
     },
     /// Write the standalone mdBook source tree (book.toml, SUMMARY.md, chapters, assets).
     Emit {
@@ -57,6 +63,9 @@ enum Command {
         /// Also check the rendered HTML in the build-dir (run `build` first).
         #[arg(long)]
         html: bool,
+        /// With --html: the folder `build --dest-dir` built into.
+        #[arg(short, long)]
+        dest_dir: Option<PathBuf>,
         #[command(flatten)]
         snippets: SnippetFlags,
     },
@@ -79,6 +88,8 @@ enum Command {
         poll: bool,
         #[command(flatten)]
         snippets: SnippetFlags,
+        #[command(flatten)]
+        commands: CommandFlags,
     },
 }
 
@@ -90,6 +101,27 @@ struct SnippetFlags {
     /// Run snippets again even when a cached result exists.
     #[arg(long)]
     rerun_snippets: bool,
+    /// Where no sandbox can be made (no bubblewrap, no user namespaces), run the vault's code
+    /// anyway, unisolated. Never needed where the sandbox works.
+    #[arg(long, conflicts_with = "no_run")]
+    trust_snippets: bool,
+}
+
+#[derive(clap::Args)]
+struct CommandFlags {
+    /// Run the external preprocessors that book.toml names (`[preprocessor.NAME]`): programs
+    /// chosen by whoever wrote the book. Off by default; never with --no-run.
+    #[arg(long, conflicts_with = "no_run")]
+    allow_commands: bool,
+}
+
+impl CommandFlags {
+    fn options(&self, snippets: &SnippetFlags) -> Options {
+        Options {
+            allow_commands: self.allow_commands,
+            ..snippets.options()
+        }
+    }
 }
 
 impl SnippetFlags {
@@ -98,6 +130,8 @@ impl SnippetFlags {
             run_snippets: !self.no_run,
             rerun_snippets: self.rerun_snippets,
             progress: std::io::stderr().is_terminal(),
+            trust_snippets: self.trust_snippets,
+            allow_commands: false,
         }
     }
 }
@@ -131,6 +165,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             open,
             poll,
             snippets,
+            commands,
         } => {
             let mut options = vaultbook::serve::ServeOptions::new(dir, *port);
             options.hostname = hostname.clone();
@@ -140,13 +175,22 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 (_, true) => Severity::Info,
                 _ => Severity::Warning,
             };
-            let builder = vaultbook::serve::PipelineBuilder::new(snippets.options()).showing(shown);
+            let builder =
+                vaultbook::serve::PipelineBuilder::new(commands.options(snippets)).showing(shown);
             vaultbook::serve::run(options, *open, builder)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { dir, snippets } => {
-            let config = Config::load(dir)?;
-            let report = pipeline::build(&config, &snippets.options())?;
+        Command::Build {
+            dir,
+            dest_dir,
+            snippets,
+            commands,
+        } => {
+            let mut config = Config::load(dir)?;
+            if let Some(dest) = dest_dir {
+                config.set_build_dir(dest)?;
+            }
+            let report = pipeline::build(&config, &commands.options(snippets))?;
             print_diagnostics(cli, &report.diagnostics);
             summary(cli, "built", &report);
             Ok(ExitCode::SUCCESS)
@@ -163,9 +207,13 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             deny_warnings,
             html,
+            dest_dir,
             snippets,
         } => {
-            let config = Config::load(dir)?;
+            let mut config = Config::load(dir)?;
+            if let Some(dest) = dest_dir {
+                config.set_build_dir(dest)?;
+            }
             // Running snippets writes the snippet cache: one run of the book at a time. Without
             // them check only reads.
             let _lock = if snippets.no_run {

@@ -26,6 +26,11 @@ pub struct Options {
     pub rerun_snippets: bool,
     /// Show progress bars on a terminal.
     pub progress: bool,
+    /// `--trust-snippets`: run the vault's code even where no sandbox can be made.
+    pub trust_snippets: bool,
+    /// Run the external preprocessors book.toml names (`--allow-commands`); never with
+    /// `run_snippets` off (`--no-run` runs nothing from the book).
+    pub allow_commands: bool,
 }
 
 impl Default for Options {
@@ -34,6 +39,8 @@ impl Default for Options {
             run_snippets: true,
             rerun_snippets: false,
             progress: false,
+            trust_snippets: false,
+            allow_commands: false,
         }
     }
 }
@@ -348,6 +355,7 @@ fn run_snippets(
         run: options.run_snippets,
         rerun: options.rerun_snippets,
         progress: options.progress,
+        trust: options.trust_snippets,
     };
     let (outcomes, diags) = snippets::run_all(&requests, config, tera, &opts);
     let map = keys
@@ -433,10 +441,19 @@ pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
     let src = config.work_dir.join("book-src");
     emit::write_tree(&tree, &src, &config.vault)?;
     phases.mark("write");
+    let render = crate::render::RenderOptions {
+        commands: crate::book_commands::allowed(options).then(|| config.root.clone()),
+        ..Default::default()
+    };
     output::replace_dir(&config.build_dir, &config.vault, |staging| {
-        crate::render::render(&src, staging)?;
+        crate::render::render_with(&src, staging, &render)?;
         output::list_files(staging)
     })?;
     phases.mark("render");
-    Ok(report(a, tree, phases, config.build_dir.clone()))
+    let mut report = report(a, tree, phases, config.build_dir.clone());
+    report
+        .diagnostics
+        .extend(crate::book_commands::skipped(config, options));
+    report.diagnostics = finish(report.diagnostics);
+    Ok(report)
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use mdbook_driver::MDBook;
 use mdbook_driver::book::Book;
+use mdbook_driver::builtin_preprocessors::CmdPreprocessor;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 /// How to render.
@@ -17,11 +18,14 @@ pub struct RenderOptions {
     /// Render only these chapters (paths relative to `src/`, like `basics/intro.md`), plus their
     /// neighbours so that their previous/next links are right. `None` renders everything.
     pub only: Option<BTreeSet<PathBuf>>,
+    /// The book root, when the external preprocessors book.toml names may run
+    /// (`--allow-commands`): they run there, as in mdBook. `None` runs none of them.
+    pub commands: Option<PathBuf>,
 }
 
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
 /// Only the HTML backend runs: other `[output.*]` tables are for a stock `mdbook build` of the
-/// emitted tree.
+/// emitted tree. No external preprocessor runs (see [`RenderOptions::commands`]).
 pub fn render(book_root: &Path, dest: &Path) -> Result<()> {
     render_with(book_root, dest, &RenderOptions::default())
 }
@@ -32,6 +36,10 @@ pub fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Re
     let mut table: toml::Table = toml::from_str(&text)?;
     if let Some(out) = table.get_mut("output").and_then(|o| o.as_table_mut()) {
         out.retain(|k, _| k == "html");
+    }
+    let external = crate::book_commands::external_preprocessors(&table);
+    if options.commands.is_none() {
+        crate::book_commands::remove_external(&mut table);
     }
     let mut config: mdbook_driver::config::Config = toml::to_string(&table)?
         .parse()
@@ -45,6 +53,19 @@ pub fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Re
     let mut book = MDBook::load_with_config(book_root, config)
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not load the emitted book")?;
+    if let Some(root) = &options.commands {
+        // mdBook made these to run in the emitted tree, which holds none of the book's
+        // scripts: the same preprocessors, in their place in the order, run in the book root.
+        for e in external {
+            let command = crate::book_commands::rooted(&e.command, root)?;
+            book.with_preprocessor(CmdPreprocessor::new(
+                e.name,
+                command,
+                root.clone(),
+                e.optional,
+            ));
+        }
+    }
     if let Some(only) = &options.only {
         book.with_preprocessor(OnlyThese(only.clone()));
     }

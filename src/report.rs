@@ -115,6 +115,21 @@ pub const CODES: &[(&str, Severity, &str)] = &[
         "a Rust snippet stopped by a resource limit or a signal",
     ),
     (
+        "snippet-sandbox",
+        Severity::Error,
+        "no sandbox could be made for the vault's code, so no snippet was compiled or run",
+    ),
+    (
+        "snippet-config",
+        Severity::Warning,
+        "a [vaultbook.snippets] setting that is not understood or not allowed",
+    ),
+    (
+        "snippet-not-run",
+        Severity::Error,
+        "a Rust snippet that could not be compiled or run because the toolchain failed",
+    ),
+    (
         "unknown-snippet-attribute",
         Severity::Warning,
         "a code block attribute that vaultbook does not know",
@@ -168,6 +183,11 @@ pub const CODES: &[(&str, Severity, &str)] = &[
         "read-error",
         Severity::Error,
         "a file in the vault that could not be read",
+    ),
+    (
+        "skipped-command",
+        Severity::Warning,
+        "a preprocessor named in book.toml that was not run (run them with --allow-commands)",
     ),
     (
         "duplicate-output",

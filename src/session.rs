@@ -53,6 +53,11 @@ impl Session {
         }
     }
 
+    /// Where the book's external preprocessors run, when the options let them.
+    fn commands(&self) -> Option<PathBuf> {
+        crate::book_commands::allowed(&self.options).then(|| self.config.root.clone())
+    }
+
     /// The configuration the session was opened with.
     pub fn config(&self) -> &Config {
         &self.config
@@ -73,6 +78,7 @@ impl Session {
         let hashless = RenderOptions {
             hash_files: Some(false),
             only: None,
+            commands: self.commands(),
         };
         let scope = match (changed, previous) {
             (Some(pages), Some(prev)) => {
@@ -92,6 +98,7 @@ impl Session {
         self.last = Some((tree.files, tree.copies));
         let mut diags = a.diagnostics;
         diags.extend(tree.diagnostics);
+        diags.extend(crate::book_commands::skipped(&self.config, &self.options));
         let mut stats = a.stats;
         stats.elapsed = started.elapsed();
         Ok((
@@ -179,6 +186,7 @@ impl Session {
             &RenderOptions {
                 hash_files: Some(false),
                 only: Some(pages.clone()),
+                commands: self.commands(),
             },
         )?;
         let mut html: Vec<PathBuf> = pages.iter().map(|p| p.with_extension("html")).collect();

@@ -704,6 +704,7 @@ fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration,
         run: true,
         rerun: true,
         progress: false,
+        trust: false,
     };
     let started = Instant::now();
     let (outcomes, diags) = run_all(&requests, &config, &tera, &opts);

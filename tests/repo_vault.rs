@@ -13,25 +13,11 @@ fn repo() -> &'static Path {
 /// The repository's book.toml, with the work dir and build dir moved out of the repository so
 /// that tests never touch `book/` and reuse compiled snippet dependencies between runs.
 fn config(build_dir: &Path) -> Config {
-    let text = std::fs::read_to_string(repo().join("book.toml")).unwrap();
-    let mut table: toml::Table = toml::from_str(&text).unwrap();
+    let mut config = Config::load(repo()).unwrap();
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("repo-vault-work");
-    let vb = table
-        .entry("vaultbook")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-        .as_table_mut()
-        .unwrap();
-    vb.insert("work-dir".into(), work.to_string_lossy().to_string().into());
-    let build = table
-        .entry("build")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-        .as_table_mut()
-        .unwrap();
-    build.insert(
-        "build-dir".into(),
-        build_dir.to_string_lossy().to_string().into(),
-    );
-    Config::from_str(repo(), &toml::to_string(&table).unwrap()).unwrap()
+    config.set_work_dir(&work).unwrap();
+    config.set_build_dir(build_dir).unwrap();
+    config
 }
 
 /// Every diagnostic above information level, one line each.

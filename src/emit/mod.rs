@@ -143,14 +143,67 @@ pub fn build_tree(input: &Input) -> Result<Tree> {
             .insert("mermaid.LICENSE".into(), MERMAID_LICENSE.to_vec());
         js.insert(0, "mermaid.min.js");
     }
+    // Checked again, not taken from when book.toml was loaded: snippets have run since, and
+    // the theme's fonts/ may have changed under `serve`.
+    let book_files = crate::book_files::collect(input.config)?;
+    let input_404 = match &book_files.input_404 {
+        Some(page) => Some(chapter_of_404(page, input.notes, &plan)?),
+        None => None,
+    };
     tree.files.insert(
         "book.toml".into(),
         input
             .config
-            .emitted_book_toml(&["vaultbook.css"], &js, mathjax)
+            .emitted_book_toml(&book_files, &["vaultbook.css"], &js, mathjax, input_404)
             .into_bytes(),
     );
+    for f in &book_files.copies {
+        let generated = tree
+            .files
+            .keys()
+            .map(String::as_str)
+            .chain([output::MANIFEST]);
+        let copied = tree
+            .copies
+            .iter()
+            .filter(|(_, src)| **src != f.source)
+            .map(|(p, _)| p.as_str());
+        let taken = generated.chain(copied).find(|p| clashes(p, &f.dest));
+        if let Some(taken) = taken {
+            anyhow::bail!(
+                "{}: {:?} would take the place of {taken:?}, which vaultbook writes into the emitted book; rename the file",
+                f.option,
+                f.dest
+            );
+        }
+        tree.copies.insert(f.dest.clone(), f.source.clone());
+    }
     Ok(tree)
+}
+
+/// The chapter that `input-404` (a path in the vault, mdBook's source folder) names.
+fn chapter_of_404<'a>(page: &'a str, notes: &[Note], plan: &'a Plan) -> Result<&'a str> {
+    if page.is_empty() {
+        // mdBook's way of saying "no 404 page".
+        return Ok(page);
+    }
+    let of_note = notes
+        .iter()
+        .zip(&plan.chapter)
+        .find(|(n, _)| n.rel == page)
+        .and_then(|(_, c)| c.as_deref());
+    // A chapter path as emitted (`not-found.md`) is taken as it is.
+    let as_emitted = plan.chapter.iter().flatten().find(|c| *c == page);
+    of_note.or(as_emitted.map(String::as_str)).with_context(|| {
+        format!("[output.html] input-404: {page:?} is not a published note of the vault")
+    })
+}
+
+/// Whether two paths of the emitted tree are the same file or one is a folder of the other.
+fn clashes(a: &str, b: &str) -> bool {
+    let under =
+        |x: &str, y: &str| x.len() > y.len() && x.starts_with(y) && x.as_bytes()[y.len()] == b'/';
+    a == b || under(a, b) || under(b, a)
 }
 
 /// The embed problems (cycles, depth) of the notes that embed other notes, found by assembling

@@ -240,7 +240,7 @@ pub fn check_safe(out: &Path, vault: &Path) -> Result<()> {
 }
 
 /// `path` with its longest existing prefix canonicalised (symlinks resolved).
-fn canonical_prefix(path: &Path) -> PathBuf {
+pub(crate) fn canonical_prefix(path: &Path) -> PathBuf {
     let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
     while !existing.exists() {

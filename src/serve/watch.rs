@@ -92,6 +92,9 @@ pub struct Targets {
     pub root: PathBuf,
     /// The vault, as book.toml last said (None while it cannot be read).
     pub vault: Option<PathBuf>,
+    /// Files and folders of the book that mdBook's options name (`additional-css`, the theme
+    /// folder, `extra-watch-dirs`), absolute: a change there rebuilds everything.
+    pub book_files: Vec<PathBuf>,
 }
 
 /// What one changed path means for the build.
@@ -108,9 +111,18 @@ pub enum Meaning {
 impl Targets {
     /// The targets for the book at `root`, reading book.toml for the vault.
     pub fn load(root: &Path) -> Targets {
+        let config = Config::load(root).ok();
+        // mdBook's default theme folder counts even before it exists: creating it changes the book.
+        let mut book_files = vec![root.join("theme")];
+        if let Some(c) = &config {
+            book_files.extend(c.book_files.watched().map(|p| root.join(p)));
+        }
+        book_files.sort();
+        book_files.dedup();
         Targets {
             root: root.to_path_buf(),
-            vault: Config::load(root).ok().map(|c| c.vault),
+            vault: config.map(|c| c.vault),
+            book_files,
         }
     }
 
@@ -126,6 +138,10 @@ impl Targets {
         };
         if is_editor_temp(name) {
             return Meaning::Ignore;
+        }
+        // Before the vault: a stylesheet kept in the vault is a change to every page.
+        if self.book_files.iter().any(|f| path.starts_with(f)) {
+            return Meaning::Full;
         }
         // The vault folder itself created, removed or renamed (seen from the root).
         if self.vault.as_deref() == Some(path) {
@@ -185,9 +201,20 @@ impl Targets {
         changes
     }
 
-    /// The folders to watch: the root (for book.toml, not recursive), `templates/` and the vault.
+    /// The folders to watch: the root (for book.toml, not recursive), `templates/`, the vault,
+    /// and the folders of the files mdBook's options name.
     fn wanted(&self) -> Vec<(PathBuf, RecursiveMode)> {
         let mut w = vec![(self.root.clone(), RecursiveMode::NonRecursive)];
+        for f in &self.book_files {
+            if f.is_dir() {
+                w.push((f.clone(), RecursiveMode::Recursive));
+            } else if let Some(parent) = f.parent()
+                && parent != self.root
+                && parent.is_dir()
+            {
+                w.push((parent.to_path_buf(), RecursiveMode::NonRecursive));
+            }
+        }
         let templates = self.templates();
         if templates.is_dir() {
             w.push((templates, RecursiveMode::Recursive));
@@ -203,6 +230,7 @@ impl Targets {
                 w.push((parent.to_path_buf(), RecursiveMode::NonRecursive));
             }
         }
+        w.dedup();
         w
     }
 }
@@ -333,6 +361,10 @@ mod tests {
         Targets {
             root: PathBuf::from("/b"),
             vault: Some(PathBuf::from("/b/vault")),
+            book_files: vec![
+                PathBuf::from("/b/theme"),
+                PathBuf::from("/b/vault/custom.css"),
+            ],
         }
     }
 
@@ -363,6 +395,12 @@ mod tests {
             t.classify(Path::new("/b/templates/SUMMARY.md")),
             Meaning::Full
         );
+        assert_eq!(t.classify(Path::new("/b/theme")), Meaning::Full);
+        assert_eq!(
+            t.classify(Path::new("/b/theme/css/chrome.css")),
+            Meaning::Full
+        );
+        assert_eq!(t.classify(Path::new("/b/vault/custom.css")), Meaning::Full);
         assert_eq!(
             t.classify(Path::new("/b/vault/a/Note.md")),
             Meaning::Vault(PathBuf::from("/b/vault/a/Note.md"))

@@ -1,18 +1,22 @@
 //! The content-addressed result cache: one JSON file per key under `<work_dir>/snippets/cache`.
 //!
 //! The key hashes everything a result depends on (the code with hidden lines, the attributes,
-//! the edition, the dependency set, the limits and `rustc -vV`), so an entry is never stale:
-//! it is either found and right, or not found. Nothing is evicted; deleting the folder is safe.
+//! the edition, the dependency set, the limits and `rustc -vV`) and, for a snippet that runs as a
+//! module of a merged binary, the names of every other unit linked into that binary: a result is
+//! never reused once the binary that produced it would hold different code. So an entry is never
+//! stale: it is either found and right, or not found. Nothing is evicted; deleting the folder is
+//! safe.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::sandbox::RunRecord;
+use super::run::RunRecord;
+use super::seal::Seal;
 
 /// Bump when the meaning of a stored result changes.
-const FORMAT: &str = "vaultbook-snippets-cache-v2";
+const FORMAT: &str = "vaultbook-snippets-cache-v4";
 
 /// How a snippet's compilation went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +29,12 @@ pub enum Compiled {
         rendered: String,
         /// The `E0XXX` codes among them.
         codes: Vec<String>,
+    },
+    /// Its compilation passed the compile timeout (a const evaluation, macro or build script that
+    /// does not end) and was stopped.
+    TimedOut {
+        /// The compile timeout, in seconds.
+        seconds: u64,
     },
 }
 
@@ -77,10 +87,21 @@ impl Cache {
         self.dir.join(&key[..2]).join(format!("{key}.json"))
     }
 
-    /// The stored result for `key`; a missing or unreadable entry is a miss.
+    /// The stored result for `key`; a missing, unreadable or unsealed entry is a miss.
+    ///
+    /// An entry is its [`Seal`] tag on the first line, then the JSON. The tag covers the key
+    /// and the JSON, so an entry planted in the book's tree, or moved from one key to another,
+    /// never verifies.
     pub fn get(&self, key: &str) -> Option<Recorded> {
         let text = std::fs::read(self.path(key)).ok()?;
-        serde_json::from_slice(&text).ok()
+        let newline = text.iter().position(|&b| b == b'\n')?;
+        let (tag, json) = (
+            std::str::from_utf8(&text[..newline]).ok()?,
+            &text[newline + 1..],
+        );
+        Seal::get()
+            .verify("cache", &[key.as_bytes(), b"\0", json].concat(), tag)
+            .then(|| serde_json::from_slice(json).ok())?
     }
 
     /// Stores a result; written to a temporary file and renamed, so a crash leaves no half entry.
@@ -89,8 +110,10 @@ impl Cache {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
+        let json = serde_json::to_vec(value)?;
+        let tag = Seal::get().tag("cache", &[key.as_bytes(), b"\0", &json].concat());
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec(value)?)?;
+        std::fs::write(&tmp, [tag.as_bytes(), b"\n", &json].concat())?;
         std::fs::rename(&tmp, &path)
     }
 }

@@ -6,11 +6,34 @@
 //! of their own and cargo runs again (the dependencies and unchanged targets are fresh by then).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::merge::{self, Unit};
+use super::run::{RlimitPlan, has_exited, kill_group};
+use super::toolchain::Toolchain;
+use crate::sandbox::cgroup::Cgroup;
+use crate::sandbox::{Jail, Spec};
+
+/// How compilations run: inside the jail, with the user's toolchain, under limits that cover
+/// cargo, rustc, build scripts and proc macros together.
+#[derive(Debug, Clone, Copy)]
+pub struct CompileContext<'a> {
+    /// The isolation of every cargo run.
+    pub jail: &'a Jail,
+    /// The toolchain and dependency sources.
+    pub toolchain: &'a Toolchain,
+    /// Wall-clock limit of one cargo run.
+    pub timeout: Duration,
+    /// Memory of the whole compilation (cgroup), and RLIMIT_DATA of each process.
+    pub memory: u64,
+    /// Tasks of the whole compilation.
+    pub processes: u64,
+}
 
 /// Cargo runs at most: the first, retries without the culprits, and a last all-solo one.
 const MAX_ROUNDS: usize = 5;
@@ -32,6 +55,8 @@ pub enum UnitResult {
         /// The error codes among them.
         codes: Vec<String>,
     },
+    /// Its compilation ran past the compile timeout and was stopped.
+    TimedOut(u64),
     /// Compilation could not be attempted (cargo missing, a dependency failed): not cached.
     Infra(String),
 }
@@ -52,6 +77,7 @@ pub fn compile(
     dir: &Path,
     dependencies: &toml::Table,
     units: &[Unit],
+    ctx: &CompileContext,
     on_step: &dyn Fn(&str),
 ) -> CompileReport {
     let mut report = CompileReport::default();
@@ -79,8 +105,11 @@ pub fn compile(
             merged_units.len(),
             solo_units.len()
         ));
+        if let Err(e) = fetch(dir, dependencies, ctx.toolchain) {
+            return all_infra(units, e, report);
+        }
         report.cargo_runs += 1;
-        let out = match run_cargo(dir) {
+        let out = match run_cargo(dir, ctx) {
             Ok(o) => o,
             Err(e) => return all_infra(units, e, report),
         };
@@ -97,7 +126,14 @@ pub fn compile(
                 .collect();
             let errors = out.errors.get(&bin).map(Vec::as_slice).unwrap_or(&[]);
             if errors.is_empty() {
-                // Not rustc's doing: cargo or a dependency failed; solo would fail the same way.
+                if out.timed_out || out.crashed {
+                    // A hang or a crash of the compiler names no file: which snippet caused it
+                    // is unknown, so each compiles alone next, where only the culprit fails.
+                    solo.extend(members.iter().map(|u| u.name.clone()));
+                    retry = true;
+                }
+                // Otherwise not rustc's doing: cargo or a dependency failed; solo would fail
+                // the same way.
                 continue;
             }
             let culprits: BTreeSet<String> = errors
@@ -138,6 +174,18 @@ pub fn compile(
                 let mut codes: Vec<String> = errors.iter().filter_map(|e| e.code.clone()).collect();
                 codes.dedup();
                 UnitResult::Failed { rendered, codes }
+            } else if out.timed_out && !merged {
+                UnitResult::TimedOut(ctx.timeout.as_secs())
+            } else if out.crashed && !merged && out.stderr.contains(&u.name) {
+                UnitResult::Failed {
+                    rendered: format!(
+                        "error: the compiler was stopped: it ran out of memory or crashed \
+                         (the compile-memory limit is {} MiB)\n{}\n",
+                        ctx.memory >> 20,
+                        out.stderr_tail(dir)
+                    ),
+                    codes: Vec::new(),
+                }
             } else {
                 UnitResult::Infra(out.stderr_tail(dir))
             };
@@ -198,6 +246,10 @@ struct CargoOutput {
     executables: BTreeMap<String, PathBuf>,
     errors: BTreeMap<String, Vec<CompilerError>>,
     stderr: String,
+    /// Stopped at the compile timeout.
+    timed_out: bool,
+    /// A compiler process was killed (out of memory) or died of a signal.
+    crashed: bool,
 }
 
 impl CargoOutput {
@@ -217,31 +269,109 @@ impl CargoOutput {
     }
 }
 
-/// The cargo to use: the one running us under `cargo test`/`cargo run`, else `cargo` on PATH.
-pub fn cargo_program() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+/// Makes `Cargo.lock` and downloads the dependencies, on the host: the only step with network.
+/// It runs no code from any crate (no build script, no proc macro), reads no repository config
+/// (its working directory is `/`), and is skipped while the dependencies are unchanged.
+fn fetch(dir: &Path, dependencies: &toml::Table, toolchain: &Toolchain) -> Result<(), String> {
+    let stamp_path = dir.join(".vaultbook-fetched");
+    let stamp = format!(
+        "{}\n{}",
+        toml::to_string(dependencies).unwrap_or_default(),
+        toolchain.version
+    );
+    if dir.join("Cargo.lock").is_file()
+        && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp)
+    {
+        return Ok(());
+    }
+    let out = Command::new(&toolchain.cargo)
+        .arg("fetch")
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .current_dir("/")
+        .env("RUSTC", &toolchain.rustc)
+        .env("CARGO_TERM_COLOR", "never")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo could not fetch the dependencies\n{}",
+            normalise(String::from_utf8_lossy(&out.stderr).trim(), dir, "")
+        ));
+    }
+    let _ = std::fs::write(&stamp_path, stamp);
+    Ok(())
 }
 
-fn run_cargo(dir: &Path) -> Result<CargoOutput, String> {
-    let mut child = Command::new(cargo_program())
-        .args([
-            "build",
-            "--keep-going",
-            "--message-format=json",
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(dir.join("target"))
-        .current_dir(dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("CARGO_TARGET_DIR")
+/// The jail of a compilation: the toolchain and dependency sources read-only, the project
+/// writable but for its sources and manifest, and nothing else of the host.
+fn compile_spec(dir: &Path, ctx: &CompileContext) -> Spec {
+    let mut read_write = vec![dir.to_path_buf()];
+    read_write.extend(ctx.toolchain.wrapper_dirs.iter().cloned());
+    Spec {
+        read_only: ctx.toolchain.read_only_paths(),
+        read_write,
+        read_only_inside: ["src", "Cargo.toml", "Cargo.lock"]
+            .iter()
+            .map(|f| dir.join(f))
+            .collect(),
+        cwd: dir.to_path_buf(),
+        env: ctx.toolchain.compile_env(&dir.join("target")),
+        tmpfs_size: ctx.memory,
+        ..Spec::default()
+    }
+}
+
+fn run_cargo(dir: &Path, ctx: &CompileContext) -> Result<CargoOutput, String> {
+    let args: Vec<OsString> = [
+        "build",
+        "--keep-going",
+        "--locked",
+        "--offline",
+        "--message-format=json",
+        "--manifest-path",
+    ]
+    .iter()
+    .map(OsString::from)
+    .chain([dir.join("Cargo.toml").into_os_string()])
+    .collect();
+    let mut cmd = ctx
+        .jail
+        .command(&compile_spec(dir, ctx), &ctx.toolchain.cargo, &args);
+    // From `/`, jailed or not: cargo reads `.cargo/config.toml` from its working directory up,
+    // and the project lives inside the (untrusted) book.
+    cmd.current_dir("/");
+    let cgroup = Cgroup::create(ctx.memory, ctx.processes);
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    // SAFETY: getuid has no preconditions.
+    let root = unsafe { libc::getuid() } == 0;
+    let plan = RlimitPlan {
+        cpu: ctx.timeout.as_secs() * cpus + 1,
+        // Dependencies' rlibs can be large; this only stops a runaway writer.
+        file_size: 8 << 30,
+        memory: ctx.memory,
+        // Root is exempt from RLIMIT_NPROC; the cgroup counts tasks there.
+        nproc: if root {
+            ctx.processes
+        } else {
+            ctx.processes + 4096
+        },
+        user: None,
+        cgroup: cgroup.as_ref().map(Cgroup::join_fds).unwrap_or_default(),
+    };
+    // SAFETY: the closure only makes async-signal-safe calls and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || plan.apply());
+    }
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    // stderr in a thread, so that neither pipe fills up and blocks cargo.
+    let pid = child.id() as libc::pid_t;
+    // Both pipes in threads, so that neither fills up and blocks cargo while we watch the clock.
     let mut err_pipe = child.stderr.take();
     let err_thread = std::thread::spawn(move || {
         let mut s = String::new();
@@ -250,13 +380,35 @@ fn run_cargo(dir: &Path) -> Result<CargoOutput, String> {
         }
         s
     });
-    let mut stdout = String::new();
-    if let Some(mut p) = child.stdout.take() {
-        let _ = p.read_to_string(&mut stdout);
+    let mut out_pipe = child.stdout.take();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(p) = out_pipe.as_mut() {
+            let _ = p.read_to_string(&mut s);
+        }
+        s
+    });
+    let start = Instant::now();
+    let mut timed_out = false;
+    while !has_exited(pid) {
+        if start.elapsed() >= ctx.timeout {
+            timed_out = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
+    // Whatever is left of the compilation goes: the jail's PID namespace ends with its leader.
+    kill_group(pid);
+    let oom = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+    drop(cgroup);
     let _ = child.wait();
+    let stdout = out_thread.join().unwrap_or_default();
+    let stderr = err_thread.join().unwrap_or_default();
+    let crashed = oom || stderr.contains("(signal: ");
     let mut out = CargoOutput {
-        stderr: err_thread.join().unwrap_or_default(),
+        stderr,
+        timed_out,
+        crashed,
         ..CargoOutput::default()
     };
     for line in stdout.lines() {

@@ -6,20 +6,28 @@
 //! groups them into compilation units, [`cache`] finds earlier results by content, [`merge`]
 //! writes one cargo project where mergeable snippets are modules of one binary per edition,
 //! [`compile`] builds it with one cargo run (and compiles alone only what breaks the merged
-//! build), [`runner`] and [`sandbox`] run each snippet in its own limited process, [`render`]
-//! judges the results and fills the `snippet.html` template. A rebuild where nothing changed
-//! reads the cache and starts no process at all, not even cargo.
+//! build), [`runner`] and [`run`] run each snippet in its own jail, [`render`] judges the
+//! results and fills the `snippet.html` template. [`toolchain`] finds cargo and rustc from the
+//! user's environment, never from the repository. A rebuild where nothing changed reads the cache
+//! and starts no process at all, not even cargo.
+//!
+//! Compilation and runs both happen inside [`crate::sandbox`]'s jail: the vault's code is a
+//! stranger's program, and so are the build scripts and proc macros of the dependencies it names.
+//! Where no jail can be made, nothing is compiled or run unless the user says `--trust-snippets`.
 
 pub mod attrs;
 pub mod cache;
 pub mod compile;
+pub mod linking;
 pub mod merge;
 pub mod plan;
 pub mod render;
+pub mod run;
 pub mod runner;
-pub mod sandbox;
+pub mod seal;
 pub mod settings;
 pub mod source;
+pub mod toolchain;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,11 +36,13 @@ use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Span};
 
 use self::cache::{Cache, Compiled, Recorded};
-use self::compile::UnitResult;
+use self::compile::{CompileContext, UnitResult};
 use self::plan::Prepared;
+use self::run::RunArea;
 use self::runner::Job;
-use self::sandbox::RunArea;
 use self::settings::Settings;
+use self::toolchain::Toolchain;
+use crate::sandbox::Jail;
 
 pub use self::render::SNIPPET_CSS;
 
@@ -58,6 +68,8 @@ pub struct SnippetOptions {
     pub rerun: bool,
     /// Draw a progress bar on a terminal.
     pub progress: bool,
+    /// `--trust-snippets`: where no sandbox can be made, run the vault's code without one.
+    pub trust: bool,
 }
 
 /// What a snippet contributes to its page.
@@ -131,8 +143,8 @@ pub fn run_all_with_stats(
         diags.extend(plan::attribute_diagnostics(requests));
         return (outcomes, diags, stats);
     }
-    let rustc = match plan::rustc_version(&config.root) {
-        Ok(v) => v,
+    let toolchain = match Toolchain::detect() {
+        Ok(t) => t,
         Err(why) => {
             diags.extend(plan::attribute_diagnostics(requests));
             let all: Vec<usize> = (0..requests.len()).collect();
@@ -141,6 +153,7 @@ pub fn run_all_with_stats(
             return (outcomes, diags, stats);
         }
     };
+    let rustc = toolchain.version.clone();
     let (prepared, attr_diags) = plan::prepare(requests, &settings, &rustc);
     diags.extend(attr_diags);
 
@@ -162,7 +175,23 @@ pub fn run_all_with_stats(
 
     // Everything else is compiled, run and stored.
     let mut infra: BTreeMap<usize, String> = BTreeMap::new();
-    if !misses.is_empty() {
+    let mut no_jail: Option<String> = None;
+    let jail = if misses.is_empty() {
+        None
+    } else {
+        match Jail::detect(options.trust) {
+            Ok(jail) => Some(jail),
+            Err(why) => {
+                // One line for the book, not one per snippet: the machine is the problem.
+                diags.push(Diagnostic::error("snippet-sandbox", why.clone()).with_help(
+                    "the snippets of this book were not compiled or run; their pages say so",
+                ));
+                no_jail = Some(why);
+                None
+            }
+        }
+    };
+    if let Some(jail) = &jail {
         let bar = runner::progress_bar(options.progress);
         // Identical snippets (same key: an embed shows a note twice) are compiled and run once.
         let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();
@@ -171,10 +200,18 @@ pub fn run_all_with_stats(
             .copied()
             .filter(|&i| *first_of.entry(prepared[i].key.as_str()).or_insert(i) == i)
             .collect();
+        let ctx = CompileContext {
+            jail,
+            toolchain: &toolchain,
+            timeout: std::time::Duration::from_secs(settings.compile_timeout),
+            memory: settings.compile_memory,
+            processes: settings.processes,
+        };
         compile_and_run(
             &prepared,
             &distinct,
             &settings,
+            &ctx,
             &dir,
             &bar,
             &mut recorded,
@@ -227,6 +264,13 @@ pub fn run_all_with_stats(
         }
     }
     report_not_run(requests, &misses, &infra, tera, &mut outcomes, &mut diags);
+    if let Some(why) = &no_jail
+        && let Ok(md) = render::to_markdown(tera, &render::not_run_view(why))
+    {
+        for &i in &misses {
+            outcomes[i].markdown = md.clone();
+        }
+    }
     (outcomes, diags, stats)
 }
 
@@ -237,6 +281,7 @@ fn compile_and_run(
     prepared: &[Prepared],
     misses: &[usize],
     settings: &Settings,
+    ctx: &CompileContext,
     dir: &Path,
     bar: &indicatif::ProgressBar,
     recorded: &mut [Option<Recorded>],
@@ -248,13 +293,15 @@ fn compile_and_run(
     let project = dir.join("project");
     let report = {
         let _lock = compile::lock_project(dir);
-        if let Err(e) = std::fs::create_dir_all(&project) {
+        // A project folder that came with the repository (prebuilt binaries, forged
+        // fingerprints) is not ours: it is rebuilt from nothing.
+        if let Err(e) = seal::Seal::get().claim_dir(&project) {
             for &i in misses {
                 infra.insert(i, format!("cannot create {}: {e}", project.display()));
             }
             return;
         }
-        compile::compile(&project, &settings.dependencies, &units, &|msg| {
+        compile::compile(&project, &settings.dependencies, &units, ctx, &|msg| {
             bar.set_message(msg.to_string());
             bar.tick();
         })
@@ -262,7 +309,7 @@ fn compile_and_run(
     stats.cargo_runs = report.cargo_runs;
     stats.fell_back = report.fell_back.len();
 
-    let area = match RunArea::new(&settings.user, settings.processes) {
+    let area = match RunArea::new(&settings.user, settings.processes, ctx.jail.clone()) {
         Ok(a) => Some(a),
         Err(e) => {
             for &i in misses {
@@ -310,6 +357,7 @@ fn compile_and_run(
                 rendered: rendered.clone(),
                 codes: codes.clone(),
             },
+            Some(UnitResult::TimedOut(seconds)) => Compiled::TimedOut { seconds: *seconds },
             Some(UnitResult::Infra(why)) => {
                 infra.insert(i, why.clone());
                 Compiled::Ok

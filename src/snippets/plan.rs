@@ -1,11 +1,10 @@
 //! Reads each request into a [`Prepared`] snippet (attributes, cache key, compilation unit)
 //! and groups the snippets to compile into [`Unit`]s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
-use super::attrs::{self, Attrs};
+use super::attrs::{self, Attrs, Edition};
 use super::merge::Unit;
 use super::settings::Settings;
 use super::{SnippetRequest, cache, source};
@@ -20,6 +19,8 @@ pub struct Prepared {
     pub code: String,
     /// The unit it compiles in (`None` for `ignore`): `s_` and 16 hex digits of the code's hash.
     pub unit: Option<String>,
+    /// Why its unit compiles alone (`None`: it is a module of its edition's merged binary).
+    pub solo: Option<String>,
     /// The cache key of its result.
     pub key: String,
     /// Uses threads: its output is one run of a nondeterministic program.
@@ -41,6 +42,10 @@ const THREADED: &[&str] = &[
 const TIMING: &[&str] = &["Instant", "elapsed", "SystemTime"];
 
 /// Reads every request; the diagnostics are about attributes that were not understood.
+///
+/// A merged snippet's key covers the names of every unit merged beside it (one name per distinct
+/// code): its result came from a binary holding all of them, so it is reused only while the same
+/// binary would be built. Deleting or editing any merged snippet reruns the others.
 pub fn prepare(
     requests: &[SnippetRequest],
     settings: &Settings,
@@ -48,7 +53,12 @@ pub fn prepare(
 ) -> (Vec<Prepared>, Vec<Diagnostic>) {
     let deps = toml::to_string(&settings.dependencies).unwrap_or_default();
     let limits = settings.cache_key();
-    let prepared = requests
+    let dependency_names: Vec<String> = settings
+        .dependencies
+        .keys()
+        .map(|k| k.replace('-', "_"))
+        .collect();
+    let mut prepared: Vec<Prepared> = requests
         .iter()
         .map(|req| {
             let (attrs, _) = attrs::parse(&req.info);
@@ -57,16 +67,60 @@ pub fn prepare(
                 let h = cache::key(&["unit", attrs.edition().as_str(), &code]);
                 format!("s_{}", &h[..16])
             });
+            let solo = if attrs.compile_fail {
+                Some("compile_fail".to_string())
+            } else if attrs.standalone {
+                Some("standalone_crate".to_string())
+            } else {
+                source::unmergeable_reason(&code, &dependency_names).map(str::to_string)
+            };
             Prepared {
-                key: cache::key(&[rustc, &deps, &limits, &attrs.cache_key(), &code]),
+                key: String::new(),
                 threaded: THREADED.iter().any(|w| code.contains(w)),
                 timing: TIMING.iter().any(|w| code.contains(w)),
                 attrs,
                 code,
                 unit,
+                solo,
             }
         })
         .collect();
+    // A unit shared by several snippets compiles alone if any of them must.
+    let mut solo_units: BTreeMap<String, String> = BTreeMap::new();
+    for p in &prepared {
+        if let (Some(unit), Some(why)) = (&p.unit, &p.solo) {
+            solo_units
+                .entry(unit.clone())
+                .or_insert_with(|| why.clone());
+        }
+    }
+    let mut merged: BTreeMap<Edition, BTreeSet<&str>> = BTreeMap::new();
+    for p in &prepared {
+        if let Some(unit) = &p.unit
+            && !solo_units.contains_key(unit)
+        {
+            merged.entry(p.attrs.edition()).or_default().insert(unit);
+        }
+    }
+    let binaries: BTreeMap<Edition, String> = merged
+        .into_iter()
+        .map(|(edition, names)| {
+            let names: Vec<&str> = names.into_iter().collect();
+            (edition, cache::key(&names))
+        })
+        .collect();
+    for p in &mut prepared {
+        if let Some(unit) = &p.unit
+            && let Some(why) = solo_units.get(unit)
+        {
+            p.solo = Some(why.clone());
+        }
+        let linked = match (&p.unit, &p.solo) {
+            (Some(_), None) => binaries.get(&p.attrs.edition()).map_or("", String::as_str),
+            _ => "alone",
+        };
+        p.key = cache::key(&[rustc, &deps, &limits, &p.attrs.cache_key(), &p.code, linked]);
+    }
     (prepared, attribute_diagnostics(requests))
 }
 
@@ -89,30 +143,19 @@ pub fn attribute_diagnostics(requests: &[SnippetRequest]) -> Vec<Diagnostic> {
     diags
 }
 
-/// The distinct units of the snippets `which`, in name order. A unit shared by several
-/// snippets compiles alone if any of them must (`compile_fail`, `standalone_crate`, or code
-/// that would mean something else as a module).
+/// The distinct units of the snippets `which`, in name order, each alone or merged as
+/// [`prepare`] decided.
 pub fn units(prepared: &[Prepared], which: &[usize]) -> Vec<Unit> {
     let mut units: BTreeMap<String, Unit> = BTreeMap::new();
     for &i in which {
         let p = &prepared[i];
         let Some(name) = &p.unit else { continue };
-        let solo = if p.attrs.compile_fail {
-            Some("compile_fail".to_string())
-        } else if p.attrs.standalone {
-            Some("standalone_crate".to_string())
-        } else {
-            source::unmergeable_reason(&p.code).map(str::to_string)
-        };
-        let unit = units.entry(name.clone()).or_insert_with(|| Unit {
+        units.entry(name.clone()).or_insert_with(|| Unit {
             name: name.clone(),
             edition: p.attrs.edition(),
             code: p.code.clone(),
-            solo: None,
+            solo: p.solo.clone(),
         });
-        if unit.solo.is_none() {
-            unit.solo = solo;
-        }
     }
     units.into_values().collect()
 }
@@ -122,22 +165,4 @@ pub fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "snippet".into())
-}
-
-/// `rustc -vV`, which keys the cache: a new compiler means new results.
-pub fn rustc_version(root: &Path) -> Result<String, String> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let dir = if root.is_dir() { root } else { Path::new(".") };
-    let out = Command::new(rustc)
-        .arg("-vV")
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("cannot run rustc: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "rustc -vV failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::attrs::Attrs;
 use super::cache::{Compiled, Recorded};
-use super::sandbox::{RunRecord, signal_name};
+use super::run::{RunRecord, signal_name};
 use super::settings::Settings;
 use crate::diagnostics::Severity;
 
@@ -28,6 +28,8 @@ pub enum Ending {
     Failed(i32),
     /// rustc rejected it.
     CompileError,
+    /// Its compilation passed the compile timeout (seconds) and was stopped.
+    CompileTimedOut(u64),
     /// Killed at the wall-clock timeout.
     TimedOut(u64),
     /// Killed by a limit or a signal: the description.
@@ -46,7 +48,7 @@ impl Ending {
             Ending::Panicked => "panicked",
             Ending::Failed(_) => "failed",
             Ending::CompileError => "compile-error",
-            Ending::TimedOut(_) => "timeout",
+            Ending::CompileTimedOut(_) | Ending::TimedOut(_) => "timeout",
             Ending::Killed(_) => "killed",
             Ending::Truncated => "truncated",
             Ending::Compiled => "compiled",
@@ -59,6 +61,7 @@ impl Ending {
             Ending::Panicked => "panicked".into(),
             Ending::Failed(code) => format!("exited with status {code}"),
             Ending::CompileError => "failed to compile".into(),
+            Ending::CompileTimedOut(s) => format!("compilation timed out after {s} s"),
             Ending::TimedOut(s) => format!("timed out after {s} s"),
             Ending::Killed(why) => format!("killed: {why}"),
             Ending::Truncated => "output truncated".into(),
@@ -74,6 +77,9 @@ pub fn classify(run: &RunRecord, timeout: u64, settings: &Settings) -> Ending {
     }
     if run.timed_out {
         return Ending::TimedOut(timeout);
+    }
+    if run.out_of_memory {
+        return Ending::Killed(format!("memory limit ({})", size(settings.memory)));
     }
     if let Some(sig) = run.signal {
         let why = match sig {
@@ -122,6 +128,12 @@ pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem
         })
     };
     match ending {
+        Ending::CompileTimedOut(s) => p(
+            "snippet-timeout",
+            format!("the snippet's compilation was stopped after {s} s"),
+            "a const evaluation, macro or build script does not end; fix it, or raise \
+             [vaultbook.snippets] compile-timeout",
+        ),
         Ending::CompileError if attrs.compile_fail => {
             if attrs.error_codes.is_empty() || attrs.error_codes.iter().any(|c| codes.contains(c)) {
                 None
@@ -245,10 +257,20 @@ pub fn judge_recorded(
     settings: &Settings,
 ) -> Judged {
     let timeout = settings.timeout_for(attrs.timeout);
-    if let Compiled::Error { rendered, codes } = &rec.compiled {
-        let ending = Ending::CompileError;
+    let stopped;
+    let no_codes = Vec::new();
+    let compile_failure = match &rec.compiled {
+        Compiled::Error { rendered, codes } => Some((Ending::CompileError, rendered, codes)),
+        Compiled::TimedOut { seconds } => {
+            stopped =
+                format!("vaultbook: the compiler was stopped after {seconds} s (compile-timeout)");
+            Some((Ending::CompileTimedOut(*seconds), &stopped, &no_codes))
+        }
+        Compiled::Ok => None,
+    };
+    if let Some((ending, rendered, codes)) = compile_failure {
         let problem = judge(&ending, attrs, codes);
-        let expected = attrs.compile_fail;
+        let expected = attrs.compile_fail && ending == Ending::CompileError;
         return Judged {
             view: View {
                 status: ending.status().into(),

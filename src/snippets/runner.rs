@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use super::sandbox::{Limits, RunArea, RunRecord};
+use super::run::{Limits, RunArea, RunRecord};
 use super::settings::Settings;
 use super::{compile, merge};
 

@@ -17,8 +17,14 @@ pub struct Settings {
     pub dependencies: toml::Table,
     /// `max-output = "64KiB"`: bytes of output kept per run; past it the run is stopped.
     pub max_output: u64,
-    /// `memory = "1GiB"`: RLIMIT_DATA (heap and thread stacks, not address space).
+    /// `memory = "1GiB"`: the memory of a whole run (every process and thread of it together,
+    /// when a cgroup can be made; else per process, plus a watchdog over the sum).
     pub memory: u64,
+    /// `compile-timeout = 180`: wall-clock seconds of one cargo run (rustc, build scripts and
+    /// proc macros included); past it the compilation is stopped and the snippet says so.
+    pub compile_timeout: u64,
+    /// `compile-memory = "4GiB"`: the memory of a whole compilation.
+    pub compile_memory: u64,
     /// `cpu = SECS`: RLIMIT_CPU; by default the timeout times the CPU count, plus one, so that
     /// the wall-clock timeout is what normally ends a run.
     pub cpu: Option<u64>,
@@ -44,6 +50,8 @@ impl Default for Settings {
             dependencies: toml::Table::new(),
             max_output: 64 * 1024,
             memory: 1 << 30,
+            compile_timeout: 180,
+            compile_memory: 4 << 30,
             cpu: None,
             file_size: 16 << 20,
             processes: 512,
@@ -72,6 +80,10 @@ impl Settings {
                     Some(n) if n > 0 => s.timeout = n as u64,
                     _ => bad(key, "a whole number of seconds above 0"),
                 },
+                "compile-timeout" => match value.as_integer() {
+                    Some(n) if n > 0 => s.compile_timeout = n as u64,
+                    _ => bad(key, "a whole number of seconds above 0"),
+                },
                 "cpu" => match value.as_integer() {
                     Some(n) if n > 0 => s.cpu = Some(n as u64),
                     _ => bad(key, "a whole number of seconds above 0"),
@@ -93,13 +105,19 @@ impl Settings {
                     _ => bad(key, "a user name or uid:gid"),
                 },
                 "dependencies" => match value.as_table() {
-                    Some(t) => s.dependencies = t.clone(),
+                    Some(t) => {
+                        let (kept, refused) = registry_dependencies(t);
+                        s.dependencies = kept;
+                        diags.extend(refused);
+                    }
                     None => bad(key, "a table in Cargo's syntax (`rayon = \"1\"`)"),
                 },
-                "max-output" | "memory" | "file-size" => match parse_size(value) {
+                "max-output" | "memory" | "file-size" | "compile-memory" => match parse_size(value)
+                {
                     Some(n) if n > 0 => match key.as_str() {
                         "max-output" => s.max_output = n,
                         "memory" => s.memory = n,
+                        "compile-memory" => s.compile_memory = n,
                         _ => s.file_size = n,
                     },
                     _ => bad(
@@ -115,7 +133,8 @@ impl Settings {
                     .in_file(PathBuf::from(CONFIG_FILE))
                     .with_help(
                         "known keys: enabled, timeout, dependencies, max-output, memory, cpu, \
-                         file-size, processes, backtrace, jobs, user",
+                         file-size, processes, backtrace, jobs, user, compile-timeout, \
+                         compile-memory",
                     ),
                 ),
             }
@@ -147,16 +166,56 @@ impl Settings {
     /// Everything here that changes what a run does, for the cache key.
     pub fn cache_key(&self) -> String {
         format!(
-            "timeout={} max_output={} memory={} cpu={:?} file_size={} processes={} backtrace={}",
+            "timeout={} max_output={} memory={} cpu={:?} file_size={} processes={} backtrace={} \
+             compile_timeout={} compile_memory={}",
             self.timeout,
             self.max_output,
             self.memory,
             self.cpu,
             self.file_size,
             self.processes,
-            self.backtrace
+            self.backtrace,
+            self.compile_timeout,
+            self.compile_memory
         )
     }
+}
+
+/// The keys a dependency of the snippets may have: what picks a published crate and its
+/// features. `path` would compile (and, in a build script, run) files from anywhere on the
+/// machine, `git` and `registry-index` would fetch from anywhere; book.toml is not trusted to
+/// choose either.
+const DEPENDENCY_KEYS: &[&str] = &["version", "features", "default-features", "package"];
+
+/// The dependencies that come from the user's registries; a `snippet-config` error for each
+/// other one, which is left out.
+fn registry_dependencies(table: &toml::Table) -> (toml::Table, Vec<Diagnostic>) {
+    let mut kept = toml::Table::new();
+    let mut diags = Vec::new();
+    for (name, spec) in table {
+        let bad_key = match spec {
+            toml::Value::String(_) => None,
+            toml::Value::Table(t) => t.keys().find(|k| !DEPENDENCY_KEYS.contains(&k.as_str())),
+            _ => Some(name),
+        };
+        match bad_key {
+            None => {
+                kept.insert(name.clone(), spec.clone());
+            }
+            Some(key) => diags.push(
+                Diagnostic::error(
+                    "snippet-config",
+                    format!("the snippet dependency `{name}` is left out: `{key}` is not allowed"),
+                )
+                .in_file(PathBuf::from(CONFIG_FILE))
+                .with_help(
+                    "snippet dependencies are published crates: a version (`1.2`) or a table of \
+                     version, features, default-features and package",
+                ),
+            ),
+        }
+    }
+    (kept, diags)
 }
 
 /// `"64KiB"`, `"1 MB"`, `"512MiB"`, `"1G"` or a plain integer → bytes.

@@ -21,8 +21,10 @@ pub fn compiled_code(code: &str) -> String {
     out
 }
 
-/// Why a snippet cannot be a module of the merged crate, if it cannot.
-pub fn unmergeable_reason(code: &str) -> Option<&'static str> {
+/// Why a snippet cannot be a module of the merged crate, if it cannot: code that would mean
+/// something else as a module, or that could reach other modules at link time
+/// ([`super::linking`]). `dependencies` are the snippet dependencies' crate names.
+pub fn unmergeable_reason(code: &str, dependencies: &[String]) -> Option<&'static str> {
     let (attrs_end, _) = crate_attrs(code);
     if attrs_end > 0 {
         return Some("it has crate attributes (`#![...]`)");
@@ -39,7 +41,7 @@ pub fn unmergeable_reason(code: &str) -> Option<&'static str> {
     if code.contains("macro_export") {
         return Some("it exports macros at the crate root");
     }
-    None
+    super::linking::link_reason(code, dependencies)
 }
 
 /// The source of a standalone `main.rs` for this (restored) code.
@@ -189,7 +191,7 @@ mod tests {
             "#![allow(unused)]\nfn main() { // hi\nlet x = 1;\nprintln!(\"{x}\");\n}\n"
         );
         assert_eq!(s.lines().nth(2), Some("let x = 1;"));
-        assert!(unmergeable_reason(code).is_some());
+        assert!(unmergeable_reason(code, &[]).is_some());
     }
 
     #[test]
@@ -203,8 +205,8 @@ mod tests {
 
     #[test]
     fn merging_is_refused_where_a_module_would_change_the_meaning() {
-        assert!(unmergeable_reason("use crate::foo;").is_some());
-        assert!(unmergeable_reason("extern crate rayon;").is_some());
-        assert!(unmergeable_reason("let x = 1;").is_none());
+        assert!(unmergeable_reason("use crate::foo;", &[]).is_some());
+        assert!(unmergeable_reason("extern crate rayon;", &[]).is_some());
+        assert!(unmergeable_reason("let x = 1;", &[]).is_none());
     }
 }

@@ -1,22 +1,27 @@
-//! Runs one compiled snippet as a sandboxed process and records what happened.
+//! Runs one compiled snippet inside the [`Jail`] and records what happened.
 //!
-//! Each run gets a fresh working directory, an empty environment (only `RUST_BACKTRACE` and
-//! `TMPDIR`), no stdin, its own session (a process group, no controlling terminal), rlimits set between fork and exec (CPU, file
-//! size, data segment, processes, no core dumps) and a wall-clock timeout that SIGKILLs the whole
-//! group: a deadlock uses no CPU, so RLIMIT_CPU alone would never end it.
+//! Each run is a jail of its own ([`crate::sandbox`]): no network, no view of the host but the
+//! binary (read-only, at `/snippet`) and the system's libraries, a private, empty, size-limited
+//! working directory (`/work`), `/tmp` and `/dev/shm`, private IPC, and an environment of only
+//! `RUST_BACKTRACE` and `TMPDIR`. No stdin, its own session. rlimits are set between fork and
+//! exec (CPU, file size, data segment, processes, no core dumps), and a wall-clock timeout kills
+//! the jail: a deadlock uses no CPU, so RLIMIT_CPU alone would never end it.
 //!
-//! A snippet can leave the group (`setsid`, `setpgid`), so the group is not the whole run. When
-//! vaultbook runs as root, each run therefore takes a uid of its own for as long as it lasts (a
+//! **Every process a run starts ends with it.** The jail has a PID namespace whose init dies with
+//! the jail's outer process; when it dies the kernel kills every process left in the namespace,
+//! `setsid` or not. **One memory limit holds for the whole run**: a [`Cgroup`] when vaultbook may
+//! make one (root), else RLIMIT_DATA per process plus a watchdog that sums the resident memory of
+//! the run's processes every few milliseconds and stops the run past the limit.
+//!
+//! When vaultbook runs as root, each run also takes a uid of its own for as long as it lasts (a
 //! `Slot`: [`RUN_UID_FIRST`] and up, reserved with a lock file, so that concurrent runs and
-//! concurrent vaultbooks never share one) and, when the run ends, every process of that uid is
-//! killed, wherever it went: nothing a run starts outlives it. That also makes RLIMIT_NPROC (which
-//! root ignores, and which counts the tasks of a uid system-wide) a limit per run.
+//! concurrent vaultbooks never share one). The jail is then created by that unprivileged uid, so
+//! even outside the namespaces the run is nobody in particular, and RLIMIT_NPROC (which root
+//! ignores, and which counts the tasks of a uid system-wide) is a limit per run.
 //!
-//! Without root the uid cannot change, and the kill is best effort: the group, plus the
-//! descendants of the run found through /proc when the run is stopped (timeout, output cap), plus
-//! the processes that still hold the output pipe once the run has exited. A child that leaves the
-//! group, closes or redirects the pipe and whose parent exits first is reparented to init and
-//! can no longer be told apart from the user's own processes: it survives the run.
+//! With `--trust-snippets` on a machine without a sandbox ([`Jail::Trusted`]), the run is an
+//! ordinary process and the kill is best effort: the group, the descendants found through /proc,
+//! and the processes that still hold the output pipe once the run has exited.
 //!
 //! stdout and stderr are the same pipe, so the output is in the exact order it was written
 //! (Rust's stdout is line-buffered, stderr unbuffered); the price is that the two streams are
@@ -25,16 +30,19 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+
+use crate::sandbox::cgroup::{self, Cgroup};
+use crate::sandbox::{Jail, Spec};
 
 /// The limits of one run.
 #[derive(Debug, Clone)]
@@ -43,13 +51,13 @@ pub struct Limits {
     pub timeout: Duration,
     /// Output bytes kept; past this the process group is killed.
     pub max_output: u64,
-    /// RLIMIT_DATA in bytes.
+    /// Memory of the whole run (cgroup or watchdog), and RLIMIT_DATA of each process.
     pub memory: u64,
     /// RLIMIT_CPU in seconds.
     pub cpu: u64,
     /// RLIMIT_FSIZE in bytes.
     pub file_size: u64,
-    /// RLIMIT_NPROC: tasks of the running user, counted system-wide by the kernel.
+    /// Tasks of the run (cgroup), and RLIMIT_NPROC.
     pub processes: u64,
     /// RUST_BACKTRACE=1 instead of 0.
     pub backtrace: bool,
@@ -70,10 +78,18 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// Killed by us when the output passed the cap.
     pub truncated: bool,
+    /// Killed because the run as a whole passed its memory limit.
+    #[serde(default)]
+    pub out_of_memory: bool,
 }
 
-/// A scratch area for one batch of runs: executables copied where the run user can reach them,
-/// and one fresh working directory per run. Removed on drop.
+/// Where the snippet's binary is inside its jail.
+const BINARY_INSIDE: &str = "/snippet";
+/// The run's private working directory inside its jail.
+const WORK_INSIDE: &str = "/work";
+
+/// A scratch area for one batch of runs: executables copied where the run user can reach them
+/// (and, without a jail, one fresh working directory per run). Removed on drop.
 #[derive(Debug)]
 pub struct RunArea {
     base: PathBuf,
@@ -82,12 +98,14 @@ pub struct RunArea {
     group: Option<u32>,
     /// RLIMIT_NPROC for runs: the allowance, plus, without root, the user's current tasks.
     nproc: u64,
+    /// The isolation of every run.
+    jail: Jail,
 }
 
 impl RunArea {
     /// Creates the area under the system temp dir. `user` is the `user` setting: when root, runs
     /// take its group (and a uid of their own).
-    pub fn new(user: &str, processes: u64) -> io::Result<RunArea> {
+    pub fn new(user: &str, processes: u64, jail: Jail) -> io::Result<RunArea> {
         let base = std::env::temp_dir().join(format!(
             "vaultbook-snippets-{}-{}",
             std::process::id(),
@@ -114,6 +132,7 @@ impl RunArea {
             counter: AtomicUsize::new(0),
             group,
             nproc,
+            jail,
         })
     }
 
@@ -126,7 +145,7 @@ impl RunArea {
         Ok(to)
     }
 
-    /// A new, empty working directory owned by the run user.
+    /// A new, empty working directory owned by the run user (runs without a jail only).
     fn fresh_dir(&self, user: Option<(u32, u32)>) -> io::Result<PathBuf> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let dir = self.base.join(format!("run-{n}"));
@@ -139,48 +158,87 @@ impl RunArea {
     }
 
     /// Runs `exe` with the extra environment `env` under `limits`; never hangs past the timeout
-    /// (plus a grace period if a process escaped the sandbox and keeps the pipe open).
+    /// (plus a grace period if, without a jail, a process escaped and keeps the pipe open).
     pub fn run(&self, exe: &Path, env: &[(&str, &str)], limits: &Limits) -> io::Result<RunRecord> {
         // Dropped last: every process of the uid is killed before the uid is released.
         let slot = self.group.map(|_| Slot::acquire()).transpose()?;
         let user = slot.as_ref().zip(self.group).map(|(s, g)| (s.uid, g));
-        let dir = self.fresh_dir(user)?;
-        let result = self.run_in(&dir, exe, env, limits, slot.as_ref(), user);
-        let _ = std::fs::remove_dir_all(&dir);
+        let cgroup = Cgroup::create(limits.memory, self.nproc);
+        let mut vars: Vec<(String, OsString)> = vec![
+            (
+                "RUST_BACKTRACE".into(),
+                if limits.backtrace { "1" } else { "0" }.into(),
+            ),
+            ("TMPDIR".into(), "/tmp".into()),
+        ];
+        vars.extend(env.iter().map(|(k, v)| (k.to_string(), OsString::from(v))));
+        let (spec, program, dir) = if self.jail.is_isolated() {
+            let spec = Spec {
+                file_at: Some((exe.to_path_buf(), PathBuf::from(BINARY_INSIDE))),
+                scratch: Some(PathBuf::from(WORK_INSIDE)),
+                cwd: PathBuf::from(WORK_INSIDE),
+                env: vars,
+                // Files in a tmpfs are memory that no process's RSS shows (the watchdog's
+                // measure), so each tmpfs holds a few of the largest files a run may write.
+                tmpfs_size: limits.memory.min(limits.file_size.saturating_mul(4)),
+                ..Spec::default()
+            };
+            (spec, PathBuf::from(BINARY_INSIDE), None)
+        } else {
+            let dir = self.fresh_dir(user)?;
+            vars[1].1 = dir.clone().into_os_string();
+            let spec = Spec {
+                cwd: dir.clone(),
+                env: vars,
+                ..Spec::default()
+            };
+            (spec, exe.to_path_buf(), Some(dir))
+        };
+        let result = self.run_in(
+            &spec,
+            &program,
+            limits,
+            slot.as_ref(),
+            user,
+            cgroup.as_ref(),
+        );
+        if let Some(dir) = dir {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         result
     }
 
     fn run_in(
         &self,
-        dir: &Path,
-        exe: &Path,
-        env: &[(&str, &str)],
+        spec: &Spec,
+        program: &Path,
         limits: &Limits,
         slot: Option<&Slot>,
         user: Option<(u32, u32)>,
+        cgroup: Option<&Cgroup>,
     ) -> io::Result<RunRecord> {
+        let isolated = self.jail.is_isolated();
         let (reader, writer) = io::pipe()?;
         let pipe = inode(&reader);
-        let mut cmd = Command::new(exe);
-        cmd.current_dir(dir)
-            .env_clear()
-            .env("RUST_BACKTRACE", if limits.backtrace { "1" } else { "0" })
-            .env("TMPDIR", dir)
-            .stdin(Stdio::null())
+        let mut cmd = self.jail.command(spec, program, &[]);
+        // The jail's outer process starts where any run user may be; the run's own working
+        // directory is inside the jail (or set by `command` without one).
+        if isolated {
+            cmd.current_dir("/");
+        }
+        cmd.stdin(Stdio::null())
             .stdout(writer.try_clone()?)
             .stderr(writer);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let rl = RlimitPlan {
             cpu: limits.cpu,
             file_size: limits.file_size,
             memory: limits.memory,
             nproc: self.nproc,
             user,
+            cgroup: cgroup.map(Cgroup::join_fds).unwrap_or_default(),
         };
         // SAFETY: the closure only calls async-signal-safe functions (setsid, setrlimit,
-        // getrlimit, setgroups, setgid, setuid) and allocates nothing.
+        // getrlimit, write, setgroups, setgid, setuid) and allocates nothing.
         unsafe {
             cmd.pre_exec(move || rl.apply());
         }
@@ -203,40 +261,61 @@ impl RunArea {
             });
         }
 
-        // Stops the run: everything of its uid, or, without root, its descendants then its group
-        // (descendants first: once the snippet is dead, its children are init's).
-        let stop = || match slot {
-            Some(slot) => {
-                kill_group(pid);
-                slot.sweep(false);
-            }
-            None => {
+        // Stops the run. In a jail, killing its outer process (the group leader) ends the PID
+        // namespace and all in it; the cgroup and the uid sweep are belt and braces. Without a
+        // jail: descendants first (once the snippet is dead, its children are init's), then the
+        // group.
+        let stop = || {
+            if !isolated && slot.is_none() {
                 kill_descendants(pid);
-                kill_group(pid);
+            }
+            kill_group(pid);
+            if let Some(cg) = cgroup {
+                cg.kill_all();
+            }
+            if let Some(slot) = slot {
+                slot.sweep(false);
             }
         };
         let mut timed_out = false;
         let mut killed_for_output = false;
+        let mut out_of_memory = false;
         let mut pause = Duration::from_micros(500);
+        let mut next_memory_check = start;
         let duration = loop {
             if has_exited(pid) {
                 break start.elapsed();
             }
-            if !killed_for_output && over_cap.load(Ordering::Relaxed) {
+            let stopped = timed_out || killed_for_output || out_of_memory;
+            if !stopped && over_cap.load(Ordering::Relaxed) {
                 killed_for_output = true;
                 stop();
-            }
-            if !timed_out && !killed_for_output && start.elapsed() >= limits.timeout {
+            } else if !stopped && start.elapsed() >= limits.timeout {
                 timed_out = true;
                 stop();
+            } else if !stopped && Instant::now() >= next_memory_check {
+                // Past the limit, the run as a whole ends: the OOM killer takes one process,
+                // and the rest of the run would go on without it.
+                next_memory_check = Instant::now() + Duration::from_millis(20);
+                let over = match cgroup {
+                    Some(cg) => cg.oom_killed(),
+                    None => tree_resident_bytes(pid) > limits.memory,
+                };
+                if over {
+                    out_of_memory = true;
+                    stop();
+                }
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
         };
         // The leader is a zombie until reaped, so the group id cannot be reused yet: kill what
-        // it left behind (background children, a fork loop) before reaping it. (Its children
-        // were reparented when it exited: no use looking for its descendants now.)
+        // it left behind (background children, a fork loop) before reaping it.
         kill_group(pid);
+        if let Some(cg) = cgroup {
+            out_of_memory |= cg.oom_killed();
+            cg.kill_all();
+        }
         if let Some(slot) = slot {
             slot.sweep(false);
         }
@@ -245,8 +324,8 @@ impl RunArea {
         if let Some(slot) = slot {
             slot.sweep(true);
         }
-        // Without root, a process that left the group could still hold the pipe: kill those
-        // found holding it (with root, nothing of the run is left by now).
+        // Without a jail or root, a process that left the group could still hold the pipe: kill
+        // those found holding it.
         let mut complete = done_rx.recv_timeout(Duration::from_millis(50)).is_ok();
         if !complete {
             if slot.is_none()
@@ -261,15 +340,45 @@ impl RunArea {
         if !complete {
             output.push_str("\n[vaultbook: a process left the sandbox and kept the output open]\n");
         }
+        let (exit_code, signal) = ending(status, isolated);
         Ok(RunRecord {
             output,
-            exit_code: status.code(),
-            signal: status.signal(),
+            exit_code,
+            signal,
             duration_ms: duration.as_millis() as u64,
             timed_out,
             truncated: killed_for_output || over_cap.load(Ordering::Relaxed),
+            out_of_memory,
         })
     }
+}
+
+/// The exit code or signal of the snippet. bubblewrap exits with the snippet's code, or with
+/// 128 + the signal that killed it, as a shell does; a signal to bubblewrap itself is ours.
+fn ending(status: std::process::ExitStatus, isolated: bool) -> (Option<i32>, Option<i32>) {
+    match (status.code(), status.signal()) {
+        (Some(c), _) if isolated && (129..=128 + 64).contains(&c) => (None, Some(c - 128)),
+        (code, signal) => (code, signal),
+    }
+}
+
+/// The resident memory of `pid` and its descendants, in bytes (the watchdog's measure).
+fn tree_resident_bytes(pid: libc::pid_t) -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    let all = processes();
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(all.iter().filter(|&&(_, pp)| pp == parent).map(|&(p, _)| p));
+        i += 1;
+    }
+    tree.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/statm")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum::<u64>()
+        * page
 }
 
 impl Drop for RunArea {
@@ -300,7 +409,7 @@ fn drain(mut reader: io::PipeReader, kept: &Mutex<Vec<u8>>, cap: usize, over_cap
 }
 
 /// Whether `pid` has exited, without reaping it (so its group id stays reserved).
-fn has_exited(pid: libc::pid_t) -> bool {
+pub(crate) fn has_exited(pid: libc::pid_t) -> bool {
     // SAFETY: a zeroed siginfo_t is a valid out-parameter; WNOWAIT leaves the child waitable.
     unsafe {
         let mut info: libc::siginfo_t = std::mem::zeroed();
@@ -315,7 +424,7 @@ fn has_exited(pid: libc::pid_t) -> bool {
 }
 
 /// SIGKILL to every process of the group led by `pid`.
-fn kill_group(pid: libc::pid_t) {
+pub(crate) fn kill_group(pid: libc::pid_t) {
     // SAFETY: kill has no memory-safety preconditions; ESRCH (group gone) is fine.
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
@@ -595,18 +704,27 @@ fn kill_pipe_holders(inode: u64) {
     }
 }
 
-/// The limits applied in the child between fork and exec (plain numbers: no allocation there).
-#[derive(Clone, Copy)]
-struct RlimitPlan {
-    cpu: u64,
-    file_size: u64,
-    memory: u64,
-    nproc: u64,
-    user: Option<(u32, u32)>,
+/// What the child does between fork and exec: a session of its own, rlimits, the cgroup, and
+/// (as root) the run's uid. Plain numbers and descriptors prepared before the fork: nothing in
+/// `apply` allocates.
+pub(crate) struct RlimitPlan {
+    /// RLIMIT_CPU, seconds.
+    pub(crate) cpu: u64,
+    /// RLIMIT_FSIZE, bytes.
+    pub(crate) file_size: u64,
+    /// RLIMIT_DATA, bytes.
+    pub(crate) memory: u64,
+    /// RLIMIT_NPROC.
+    pub(crate) nproc: u64,
+    /// The uid and gid to become (root only).
+    pub(crate) user: Option<(u32, u32)>,
+    /// `cgroup.procs` descriptors to join (before giving up root).
+    pub(crate) cgroup: Vec<RawFd>,
 }
 
 impl RlimitPlan {
-    fn apply(self) -> io::Result<()> {
+    /// Applies the plan in the child (called from `pre_exec`).
+    pub(crate) fn apply(&self) -> io::Result<()> {
         // A new session: its own process group (the timeout kills the group) and no controlling
         // terminal, so a snippet can neither read the user's terminal nor scribble on it.
         // SAFETY: async-signal-safe; fails only for a group leader, which a fresh child is not.
@@ -620,6 +738,7 @@ impl RlimitPlan {
         set(libc::RLIMIT_DATA, self.memory, self.memory)?;
         set(libc::RLIMIT_NPROC, self.nproc, self.nproc)?;
         set(libc::RLIMIT_CORE, 0, 0)?;
+        cgroup::join(&self.cgroup)?;
         if let Some((uid, gid)) = self.user {
             // SAFETY: async-signal-safe calls on plain integers.
             unsafe {
