@@ -591,3 +591,76 @@ fn registered_groups_and_dirs_go_with_the_process() {
         );
     }
 }
+
+/// How many processes run the jailed snippet binary (its argv is `/snippet` inside the jail).
+fn jailed_snippets() -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == b"/snippet\0"))
+        .count()
+}
+
+/// The snippet side of the guarantee: a build stopped while a snippet runs leaves neither the
+/// run nor its scratch dirs. Waits for src/snippets to register its run areas and jails with
+/// [`vaultbook::interrupt`] (today a run's `vaultbook-snippets-*` area stays in TMPDIR).
+#[test]
+#[ignore = "until src/snippets registers its run areas with vaultbook::interrupt"]
+fn a_build_stopped_during_a_snippet_run_leaves_no_run_and_no_scratch_dir() {
+    let fx = Fixture::new(3);
+    std::fs::write(
+        fx.root().join("book.toml"),
+        "[book]\ntitle = \"Signals\"\n\n[vaultbook.snippets]\ntimeout = 60\n",
+    )
+    .unwrap();
+    let sleeper = "fn main() { println!(\"sleeping\"); std::thread::sleep(std::time::Duration::from_secs(300)); }";
+    std::fs::write(
+        fx.root().join("vault/README.md"),
+        format!("# Home\n\n```rust\n{sleeper}\n```\n"),
+    )
+    .unwrap();
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let log = format!("snippet-{}.log", name(signal));
+        let run = Running::spawn(fx.command(&["build", "-q", "--rerun-snippets"], &log));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while jailed_snippets() == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the snippet never started; stderr:\n{}",
+                fx.log(&log)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        run.signal(signal);
+        let status = run.wait();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while jailed_snippets() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            jailed_snippets(),
+            0,
+            "{}: the snippet outlived vaultbook",
+            name(signal)
+        );
+        // The uid reservations are meant to stay: they are locks, not scratch.
+        let leftovers: Vec<String> = fx
+            .leftovers()
+            .into_iter()
+            .filter(|l| !l.ends_with("vaultbook-run-uids"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "{}: left behind {leftovers:#?}",
+            name(signal)
+        );
+        let survivors = fx.survivors();
+        assert!(
+            survivors.is_empty(),
+            "{}: still running {survivors:#?}",
+            name(signal)
+        );
+        fx.assert_book_complete(name(signal));
+        assert_stopped_by(status, signal, name(signal), &fx.log(&log));
+    }
+}
