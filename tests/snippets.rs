@@ -839,3 +839,25 @@ fn render_a_book_for_eyeballing() {
     let dir = std::env::var("SNIPPET_BOOK").expect("SNIPPET_BOOK=<an mdBook folder>");
     mdbook_driver::MDBook::load(&dir).unwrap().build().unwrap();
 }
+
+#[test]
+fn a_snippet_that_runs_itself_again_behaves_as_alone() {
+    // Found on a demo book: started again through current_exe, a merged binary's child did
+    // not know which snippet to be ("no snippet \"\" here").
+    let b = book("");
+    let requests = vec![
+        req(
+            "self",
+            "rust",
+            "fn main() {\n    if std::env::args().nth(1).is_some() { println!(\"child says hi\"); return; }\n    let out = std::process::Command::new(std::env::current_exe().unwrap()).arg(\"x\").output().unwrap();\n    print!(\"parent heard: {}\", String::from_utf8_lossy(&out.stdout));\n}\n",
+        ),
+        req("other", "rust", "fn main() { println!(\"merged\"); }\n"),
+    ];
+    let (outcomes, diags, _) = run_all_with_stats(&requests, &b.config, &b.tera, &RUN);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(
+        outcomes[0].markdown.contains("parent heard: child says hi"),
+        "{}",
+        outcomes[0].markdown
+    );
+}

@@ -96,6 +96,9 @@ impl Cgroup {
     }
 
     fn add(&mut self, dir: &Path) -> io::Result<()> {
+        if let Some(parent) = dir.parent() {
+            sweep_stale(parent);
+        }
         std::fs::create_dir(dir)?;
         self.dirs.push(dir.to_path_buf());
         let procs = std::fs::OpenOptions::new()
@@ -190,4 +193,26 @@ fn write(path: &Path, value: u64) -> io::Result<()> {
         .write(true)
         .open(path)?
         .write_all(value.to_string().as_bytes())
+}
+
+/// Removes the cgroups a vaultbook that is gone left in `parent` (killed before its own drop
+/// ran): empty once their tasks died, they would otherwise stay until reboot.
+fn sweep_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("vaultbook-"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
 }

@@ -143,7 +143,7 @@ pub fn run_all_with_stats(
         diags.extend(plan::attribute_diagnostics(requests));
         return (outcomes, diags, stats);
     }
-    let toolchain = match Toolchain::detect() {
+    let toolchain = match Toolchain::get() {
         Ok(t) => t,
         Err(why) => {
             diags.extend(plan::attribute_diagnostics(requests));
@@ -202,7 +202,7 @@ pub fn run_all_with_stats(
             .collect();
         let ctx = CompileContext {
             jail,
-            toolchain: &toolchain,
+            toolchain,
             timeout: std::time::Duration::from_secs(settings.compile_timeout),
             memory: settings.compile_memory,
             processes: settings.processes,

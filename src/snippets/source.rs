@@ -41,6 +41,10 @@ pub fn unmergeable_reason(code: &str, dependencies: &[String]) -> Option<&'stati
     if code.contains("macro_export") {
         return Some("it exports macros at the crate root");
     }
+    if code.contains("current_exe") {
+        // Started again as its own child, a merged binary would not know which snippet to be.
+        return Some("it runs its own executable (`current_exe`)");
+    }
     super::linking::link_reason(code, dependencies)
 }
 
@@ -208,5 +212,6 @@ mod tests {
         assert!(unmergeable_reason("use crate::foo;", &[]).is_some());
         assert!(unmergeable_reason("extern crate rayon;", &[]).is_some());
         assert!(unmergeable_reason("let x = 1;", &[]).is_none());
+        assert!(unmergeable_reason("let me = std::env::current_exe();", &[]).is_some());
     }
 }

@@ -35,6 +35,16 @@ pub struct Toolchain {
 }
 
 impl Toolchain {
+    /// The toolchain of this process, found once (the user's environment does not change while
+    /// `serve` runs, and each rebuild would otherwise start rustc twice), or why there is none.
+    pub fn get() -> Result<&'static Toolchain, String> {
+        static FOUND: std::sync::OnceLock<Result<Toolchain, String>> = std::sync::OnceLock::new();
+        FOUND
+            .get_or_init(Toolchain::detect)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// Finds the toolchain, or says why it cannot be used.
     pub fn detect() -> Result<Toolchain, String> {
         let rustc_cmd = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
