@@ -140,14 +140,19 @@ impl SnippetFlags {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // First: a stop signal at any later moment must find the handler that cleans up.
+    vaultbook::interrupt::install();
     let cli = Cli::parse();
-    match run(&cli) {
+    let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
-    }
+    };
+    // A run that failed because it was being stopped exits with the signal's code instead.
+    vaultbook::interrupt::wait_if_stopping();
+    code
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -209,6 +214,16 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if let Some(dest) = dest_dir {
                 config.set_build_dir(dest)?;
             }
+            // Running snippets writes the snippet cache: one run of the book at a time. Without
+            // them check only reads.
+            let _lock = if snippets.no_run {
+                None
+            } else {
+                // A checkout that cannot be written still gets its check.
+                vaultbook::lock::lock_book(&config.work_dir)
+                    .map_err(|e| eprintln!("vaultbook: checking without the book lock: {e:#}"))
+                    .ok()
+            };
             let analysis = pipeline::analyze(&config, &snippets.options())?;
             let mut diags = analysis.diagnostics;
             if *html {

@@ -402,6 +402,8 @@ pub fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
 
 /// Writes the standalone mdBook source tree to `out`.
 pub fn emit(config: &Config, options: &Options, out: &Path) -> Result<BuildReport> {
+    // Held to the end: the snippet cache and `out` are replaced by this run alone.
+    let _lock = crate::lock::lock_book(&config.work_dir)?;
     let a = analyze(config, options)?;
     let mut phases = Phases::new();
     let tree = tree_of(config, &a)?;
@@ -429,6 +431,9 @@ fn report(a: Analysis, tree: emit::Tree, phases: Phases, output: PathBuf) -> Bui
 
 /// Emits and renders the book into `config.build_dir`, replacing it atomically.
 pub fn build(config: &Config, options: &Options) -> Result<BuildReport> {
+    // Held to the end: the snippet cache, the emitted source and the build dir are replaced by
+    // this run alone, from the vault it read.
+    let _lock = crate::lock::lock_book(&config.work_dir)?;
     let a = analyze(config, options)?;
     let mut phases = Phases::new();
     let tree = tree_of(config, &a)?;

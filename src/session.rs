@@ -68,6 +68,9 @@ impl Session {
     /// files in `out` are then replaced, never modified in place, since they are shared.
     pub fn build(&mut self, out: &Path, previous: Option<&Path>) -> Result<(BuildReport, Scope)> {
         let started = Instant::now();
+        // Per build, not per session: a `vaultbook build` of the same book waits for one
+        // rebuild, not for serve to end.
+        let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let a = pipeline::analyze_cached(&self.config, &self.options, &mut self.cache)?;
         let tree = pipeline::tree_of(&self.config, &a)?;
         let changed = self.changed_chapters(&tree);
@@ -175,6 +178,8 @@ impl Session {
     fn render_pages(&self, pages: &BTreeSet<PathBuf>, out: &Path) -> Result<()> {
         let tmp = self.config.work_dir.join("serve-pages");
         let _ = std::fs::remove_dir_all(&tmp);
+        // Removed when done, whatever happens, and on a stop signal.
+        let scratch = crate::interrupt::remove_on_exit(tmp.clone());
         render_with(
             &self.src,
             &tmp,
@@ -198,7 +203,7 @@ impl Session {
                 .with_context(|| format!("cannot copy {}", from.display()))?;
             std::fs::rename(&staged, &to)?;
         }
-        let _ = std::fs::remove_dir_all(&tmp);
+        drop(scratch);
         Ok(())
     }
 }

@@ -6,22 +6,31 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
+
+use crate::interrupt;
 
 /// The manifest's file name, inside the output directory.
 pub const MANIFEST: &str = ".vaultbook-manifest";
 
 /// Replaces `out` with what `fill` writes into a fresh staging directory beside it. `fill`
 /// returns the paths it wrote (relative, `/`-separated); they become the manifest.
+///
+/// At no moment is `out` missing or half-written: the staging directory is exchanged with it in
+/// one `renameat2(RENAME_EXCHANGE)` where the file system can (Linux), and otherwise moved in
+/// right after the old one is moved aside, in an [`interrupt::critical`] section; a run killed
+/// in between (SIGKILL) leaves the old one aside, and the next run puts it back. The staging
+/// directory is registered with [`interrupt`]: a stop signal removes it and leaves `out` as it
+/// was. Two processes must not replace one `out` at once (the book lock sees to it).
 pub fn replace_dir(
     out: &Path,
     vault: &Path,
     fill: impl FnOnce(&Path) -> Result<Vec<String>>,
 ) -> Result<()> {
     let out = std::path::absolute(out)?;
-    check_safe(&out, vault)?;
     let parent = out
         .parent()
         .context("the output directory has no parent folder")?;
@@ -32,36 +41,149 @@ pub fn replace_dir(
         .context("the output directory has no name")?
         .to_string_lossy()
         .to_string();
-    let staging = parent.join(format!(".{name}.vaultbook-staging-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
-    }
-    std::fs::create_dir_all(&staging)?;
-    let written = match fill(&staging) {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    let mut manifest: Vec<String> = written;
+    recover(parent, &name, &out);
+    check_safe(&out, vault)?;
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let unique = format!("{}-{n}", std::process::id());
+    let staging_path = parent.join(format!(".{name}.{STAGING}-{unique}"));
+    let staging = interrupt::create_dir(&staging_path)
+        .with_context(|| format!("cannot create {}", staging_path.display()))?;
+    // On an error the guard removes the staging directory.
+    let mut manifest: Vec<String> = fill(staging.path())?;
     manifest.sort();
     manifest.dedup();
-    std::fs::write(staging.join(MANIFEST), manifest.join("\n") + "\n")?;
+    std::fs::write(staging.path().join(MANIFEST), manifest.join("\n") + "\n")?;
 
-    if out.exists() {
-        let old = parent.join(format!(".{name}.vaultbook-old-{}", std::process::id()));
-        std::fs::rename(&out, &old)
-            .with_context(|| format!("cannot move the old {} aside", out.display()))?;
-        std::fs::rename(&staging, &out)
+    if !out.exists() {
+        std::fs::rename(staging.path(), &out)
             .with_context(|| format!("cannot move the new {} in place", out.display()))?;
-        std::fs::remove_dir_all(&old)
-            .with_context(|| format!("cannot remove {}", old.display()))?;
-    } else {
-        std::fs::rename(&staging, &out)
-            .with_context(|| format!("cannot move the new {} in place", out.display()))?;
+        staging.keep();
+        return Ok(());
     }
+    match exchange(staging.path(), &out) {
+        Ok(()) => {
+            // The staging path now holds the previous book.
+            staging
+                .remove()
+                .with_context(|| format!("cannot remove the previous {}", out.display()))?;
+            return Ok(());
+        }
+        Err(e) if !exchange_unsupported(&e) => {
+            return Err(e).with_context(|| format!("cannot swap in the new {}", out.display()));
+        }
+        Err(_) => {}
+    }
+    let aside = parent.join(format!(".{name}.{ASIDE}-{unique}"));
+    let old = interrupt::critical(|| -> Result<interrupt::DirGuard> {
+        std::fs::rename(&out, &aside)
+            .with_context(|| format!("cannot move the old {} aside", out.display()))?;
+        if let Err(e) = std::fs::rename(staging.path(), &out) {
+            let _ = std::fs::rename(&aside, &out);
+            return Err(e)
+                .with_context(|| format!("cannot move the new {} in place", out.display()));
+        }
+        Ok(interrupt::remove_on_exit(aside.clone()))
+    })?;
+    staging.keep();
+    old.remove()
+        .with_context(|| format!("cannot remove {}", aside.display()))?;
     Ok(())
+}
+
+/// The middle of a staging directory's name: `.NAME.vaultbook-staging-PID-N`.
+const STAGING: &str = "vaultbook-staging";
+/// The middle of the name of a replaced directory on its way out: `.NAME.vaultbook-old-PID-N`.
+const ASIDE: &str = "vaultbook-old";
+
+/// Tells apart the staging directories of one process.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// Swaps two directories in one step.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    #[cfg(test)]
+    if tests::NO_EXCHANGE.load(Ordering::SeqCst) {
+        return Err(std::io::Error::from(std::io::ErrorKind::Unsupported));
+    }
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: two NUL-terminated paths that outlive the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Whether `exchange` failed only because the kernel or the file system cannot exchange.
+fn exchange_unsupported(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+        )
+}
+
+/// Cleans up after runs that were killed outright (SIGKILL, power loss) while replacing `out`:
+/// their staging directories go, and a previous `out` left aside is put back if `out` is
+/// missing. Directories of a process still alive are left alone.
+fn recover(parent: &Path, name: &str, out: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let (kind, owner) = if let Some(o) = rest.strip_prefix(&format!("{STAGING}-")) {
+            (STAGING, o)
+        } else if let Some(o) = rest.strip_prefix(&format!("{ASIDE}-")) {
+            (ASIDE, o)
+        } else {
+            continue;
+        };
+        let Some(pid) = owner.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() || alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        if kind == ASIDE && !out.exists() && std::fs::rename(&path, out).is_ok() {
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(&path);
+    }
+}
+
+/// Whether a process with this pid exists.
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks for existence.
+    unsafe {
+        libc::kill(pid, 0) == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
 }
 
 /// Refuses an output directory that is the vault, holds it or lies in it, or that holds files
@@ -153,4 +275,103 @@ pub fn list_files(dir: &Path) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Above the kernel's largest pid (2^22): no process has it.
+    const DEAD: u32 = 4_194_400;
+
+    /// Makes `exchange` fail as on a file system without RENAME_EXCHANGE (for every test of
+    /// this binary while set: both ways of swapping are correct).
+    pub(super) static NO_EXCHANGE: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    #[test]
+    fn without_exchange_the_old_dir_is_moved_aside_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, vault) = (dir.path().join("book"), dir.path().join("vault"));
+        std::fs::create_dir(&vault).unwrap();
+        replace_dir(&out, &vault, fill_one("one")).unwrap();
+        NO_EXCHANGE.store(true, Ordering::SeqCst);
+        let replaced = replace_dir(&out, &vault, fill_one("two"));
+        NO_EXCHANGE.store(false, Ordering::SeqCst);
+        replaced.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "two"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    fn fill_one(text: &'static str) -> impl FnOnce(&Path) -> Result<Vec<String>> {
+        move |dir| {
+            std::fs::write(dir.join("index.html"), text)?;
+            Ok(vec!["index.html".to_string()])
+        }
+    }
+
+    #[test]
+    fn a_replaced_dir_holds_the_new_files_and_nothing_is_left_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, vault) = (dir.path().join("book"), dir.path().join("vault"));
+        std::fs::create_dir(&vault).unwrap();
+        replace_dir(&out, &vault, fill_one("one")).unwrap();
+        replace_dir(&out, &vault, fill_one("two")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "two"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_the_old_dir_and_no_staging() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, vault) = (dir.path().join("book"), dir.path().join("vault"));
+        std::fs::create_dir(&vault).unwrap();
+        replace_dir(&out, &vault, fill_one("one")).unwrap();
+        let failed = replace_dir(&out, &vault, |d| {
+            std::fs::write(d.join("half.html"), "x")?;
+            anyhow::bail!("render failed")
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "one"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn the_book_a_killed_run_left_aside_is_put_back_and_its_staging_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, vault) = (dir.path().join("book"), dir.path().join("vault"));
+        std::fs::create_dir(&vault).unwrap();
+        replace_dir(&out, &vault, fill_one("old")).unwrap();
+        // As a run killed between its two renames leaves it: the book aside, its staging full.
+        let aside = dir.path().join(format!(".book.{ASIDE}-{DEAD}-0"));
+        let staging = dir.path().join(format!(".book.{STAGING}-{DEAD}-1"));
+        std::fs::rename(&out, &aside).unwrap();
+        std::fs::create_dir(&staging).unwrap();
+        std::fs::write(staging.join("index.html"), "new").unwrap();
+        let failed = replace_dir(&out, &vault, |_| anyhow::bail!("stop here"));
+        assert!(failed.is_err());
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "old"
+        );
+        assert!(!aside.exists() && !staging.exists());
+        // A live process's staging directory is its own business.
+        let live = dir.path().join(format!(".book.{STAGING}-1-0"));
+        std::fs::create_dir(&live).unwrap();
+        replace_dir(&out, &vault, fill_one("next")).unwrap();
+        assert!(live.exists());
+    }
 }

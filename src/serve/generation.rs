@@ -12,8 +12,9 @@ use anyhow::{Context, Result};
 
 /// The staging area and the generation being served.
 pub struct Generations {
-    /// The serve-owned directory holding one folder per generation; removed on drop.
-    area: tempfile::TempDir,
+    /// The serve-owned directory holding one folder per generation; removed on drop, and by
+    /// the stop-signal handler.
+    area: crate::interrupt::DirGuard,
     /// Identifies this server process in tokens, so that a page reconnecting to a restarted
     /// server reloads.
     instance: String,
@@ -77,11 +78,9 @@ impl Drop for Generation {
 }
 
 impl Generations {
-    /// A new, empty staging area in the system's temporary directory.
+    /// A new, empty staging area (`vaultbook-serve-*`) in the system's temporary directory.
     pub fn new() -> Result<Generations> {
-        let area = tempfile::Builder::new()
-            .prefix("vaultbook-serve-")
-            .tempdir()
+        let area = crate::interrupt::temp_dir("vaultbook-serve-")
             .context("cannot create the staging directory for serve")?;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -369,8 +369,11 @@ fn fail(shared: &Shared, status: &tokio_watch::Sender<Status>, text: String) {
     let _ = shared.pushes.send(Push::Error(text));
 }
 
-/// `vaultbook serve`: serves until Ctrl-C or SIGTERM. Prints `Serving http://HOST:PORT/`.
+/// `vaultbook serve`: serves until SIGINT (Ctrl-C), SIGTERM or SIGHUP, which end the process
+/// with 128 + the signal's number once serve's staging area is removed (see [`crate::interrupt`]).
+/// Prints `Serving http://HOST:PORT/`.
 pub fn run(options: ServeOptions, open: bool, builder: impl Builder) -> Result<()> {
+    crate::interrupt::install();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -393,34 +396,14 @@ pub fn run(options: ServeOptions, open: bool, builder: impl Builder) -> Result<(
                 eprintln!("vaultbook serve: cannot open a browser ({e}); open {url} yourself");
             }
         }
-        shutdown_signal().await;
-        eprintln!("vaultbook serve: stopping");
-        server.stop().await;
-        anyhow::Ok(())
+        // Until a stop signal: its handler (crate::interrupt) kills what builds run, removes the
+        // staging area and ends the process. Only a failing HTTP server gets here.
+        match server.http.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the HTTP server stopped")),
+            Err(e) => Err(anyhow::anyhow!("the HTTP server stopped: {e}")),
+        }
     });
-    // A build in progress cannot be interrupted; do not wait for it.
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
-}
-
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }
