@@ -605,7 +605,6 @@ fn jailed_snippets() -> usize {
 /// run nor its scratch dirs. Waits for src/snippets to register its run areas and jails with
 /// [`vaultbook::interrupt`] (today a run's `vaultbook-snippets-*` area stays in TMPDIR).
 #[test]
-#[ignore = "until src/snippets registers its run areas with vaultbook::interrupt"]
 fn a_build_stopped_during_a_snippet_run_leaves_no_run_and_no_scratch_dir() {
     let fx = Fixture::new(3);
     std::fs::write(
@@ -619,6 +618,9 @@ fn a_build_stopped_during_a_snippet_run_leaves_no_run_and_no_scratch_dir() {
         format!("# Home\n\n```rust\n{sleeper}\n```\n"),
     )
     .unwrap();
+    // A complete book to keep: the stopped builds must leave it as it was.
+    let first = Running::spawn(fx.command(&["build", "--no-run", "-q"], "first.log")).wait();
+    assert!(first.success(), "{}", fx.log("first.log"));
     for signal in [libc::SIGTERM, libc::SIGINT] {
         let log = format!("snippet-{}.log", name(signal));
         let run = Running::spawn(fx.command(&["build", "-q", "--rerun-snippets"], &log));

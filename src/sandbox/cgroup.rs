@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 pub struct Cgroup {
     /// The folders made (one per v1 hierarchy, or one v2 folder).
     dirs: Vec<PathBuf>,
+    /// The same, registered to be removed if vaultbook is told to stop.
+    guards: Vec<crate::interrupt::DirGuard>,
     /// `cgroup.procs` of each, opened before the fork: the child joins by writing to them.
     procs: Vec<File>,
     /// The folder whose files report memory events.
@@ -61,6 +63,7 @@ impl Cgroup {
             let pids = pids.join(&name);
             let mut made = Cgroup {
                 dirs: Vec::new(),
+                guards: Vec::new(),
                 procs: Vec::new(),
                 memory: mem.clone(),
                 v2: false,
@@ -84,6 +87,7 @@ impl Cgroup {
         let dir = unified.join(v2?).join(&name);
         let mut made = Cgroup {
             dirs: Vec::new(),
+            guards: Vec::new(),
             procs: Vec::new(),
             memory: dir.clone(),
             v2: true,
@@ -99,7 +103,7 @@ impl Cgroup {
         if let Some(parent) = dir.parent() {
             sweep_stale(parent);
         }
-        std::fs::create_dir(dir)?;
+        self.guards.push(crate::interrupt::create_dir(dir)?);
         self.dirs.push(dir.to_path_buf());
         let procs = std::fs::OpenOptions::new()
             .write(true)
@@ -173,6 +177,10 @@ impl Drop for Cgroup {
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }
+        }
+        // Removed (a cgroup folder goes with rmdir, not by deleting its files): unregistered.
+        for guard in self.guards.drain(..) {
+            guard.keep();
         }
     }
 }

@@ -284,15 +284,20 @@ fn fetch(dir: &Path, dependencies: &toml::Table, toolchain: &Toolchain) -> Resul
     {
         return Ok(());
     }
-    let out = Command::new(&toolchain.cargo)
-        .arg("fetch")
+    let mut cmd = Command::new(&toolchain.cargo);
+    cmd.arg("fetch")
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .current_dir("/")
         .env("RUSTC", &toolchain.rustc)
         .env("CARGO_TERM_COLOR", "never")
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let (child, _group) =
+        crate::interrupt::spawn_group(&mut cmd).map_err(|e| format!("cannot run cargo: {e}"))?;
+    let out = child
+        .wait_with_output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
         return Err(format!(
@@ -371,6 +376,7 @@ fn run_cargo(dir: &Path, ctx: &CompileContext) -> Result<CargoOutput, String> {
         .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let pid = child.id() as libc::pid_t;
+    let _group = crate::interrupt::kill_on_exit(pid);
     // Both pipes in threads, so that neither fills up and blocks cargo while we watch the clock.
     let mut err_pipe = child.stderr.take();
     let err_thread = std::thread::spawn(move || {

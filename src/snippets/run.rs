@@ -93,6 +93,8 @@ const WORK_INSIDE: &str = "/work";
 #[derive(Debug)]
 pub struct RunArea {
     base: PathBuf,
+    /// Removes the area when dropped, or when vaultbook is told to stop mid-run.
+    _guard: crate::interrupt::DirGuard,
     counter: AtomicUsize,
     /// When vaultbook is root, the gid runs take (the uid is the run's own, from a [`Slot`]).
     group: Option<u32>,
@@ -106,14 +108,10 @@ impl RunArea {
     /// Creates the area under the system temp dir. `user` is the `user` setting: when root, runs
     /// take its group (and a uid of their own).
     pub fn new(user: &str, processes: u64, jail: Jail) -> io::Result<RunArea> {
-        let base = std::env::temp_dir().join(format!(
-            "vaultbook-snippets-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(base.join("bin"))?;
+        // An unguessable name: nobody else on the machine can take it first or plant files.
+        let guard = crate::interrupt::temp_dir("vaultbook-snippets-")?;
+        let base = guard.path().to_path_buf();
+        std::fs::create_dir(base.join("bin"))?;
         // Traversable by the run user; only we can write here.
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755))?;
         std::fs::set_permissions(base.join("bin"), std::fs::Permissions::from_mode(0o755))?;
@@ -129,6 +127,7 @@ impl RunArea {
         };
         Ok(RunArea {
             base,
+            _guard: guard,
             counter: AtomicUsize::new(0),
             group,
             nproc,
@@ -247,6 +246,9 @@ impl RunArea {
         // Our copies of the pipe's write end must go, or the reader never sees EOF.
         drop(cmd);
         let pid = child.id() as libc::pid_t;
+        // A stop signal to vaultbook kills the run's group (the jail's outer process, whose
+        // death ends the jail) before vaultbook exits.
+        let _group = crate::interrupt::kill_on_exit(pid);
 
         let kept = Arc::new(Mutex::new(Vec::new()));
         let over_cap = Arc::new(AtomicBool::new(false));
@@ -379,12 +381,6 @@ fn tree_resident_bytes(pid: libc::pid_t) -> u64 {
         .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .sum::<u64>()
         * page
-}
-
-impl Drop for RunArea {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.base);
-    }
 }
 
 /// Reads the pipe to its end, keeping at most `cap` bytes and raising `over_cap` past it (the
