@@ -138,8 +138,9 @@ impl Cgroup {
                 .is_ok_and(|s| s.contains("under_oom 1")))
     }
 
-    /// SIGKILL to every task, until none is left (at most about two seconds).
-    pub fn kill_all(&self) {
+    /// SIGKILL to every task; with `until_gone`, again until none is left (at most about two
+    /// seconds; tasks being killed stay listed until they have exited).
+    pub fn kill_all(&self, until_gone: bool) {
         if self.v2 {
             let _ = write(&self.memory.join("cgroup.kill"), 1);
         }
@@ -158,7 +159,7 @@ impl Cgroup {
                     }
                 }
             }
-            if !any || Instant::now() >= deadline {
+            if !any || !until_gone || Instant::now() >= deadline {
                 return;
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -168,14 +169,14 @@ impl Cgroup {
 
 impl Drop for Cgroup {
     fn drop(&mut self) {
-        self.kill_all();
+        self.kill_all(true);
         // A cgroup can be removed once its last task is reaped, which can lag the kill a little.
         for dir in self.dirs.iter().rev() {
-            for _ in 0..200 {
+            for _ in 0..1000 {
                 if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(1));
             }
         }
         // Removed (a cgroup folder goes with rmdir, not by deleting its files): unregistered.

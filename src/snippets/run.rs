@@ -160,7 +160,10 @@ impl RunArea {
     /// (plus a grace period if, without a jail, a process escaped and keeps the pipe open).
     pub fn run(&self, exe: &Path, env: &[(&str, &str)], limits: &Limits) -> io::Result<RunRecord> {
         // Dropped last: every process of the uid is killed before the uid is released.
-        let slot = self.group.map(|_| Slot::acquire()).transpose()?;
+        // In a jail the PID namespace ends every process of the run; the uid sweeps that make
+        // that true without one are only needed there.
+        let sweeps = !self.jail.is_isolated();
+        let slot = self.group.map(|_| Slot::acquire(sweeps)).transpose()?;
         let user = slot.as_ref().zip(self.group).map(|(s, g)| (s.uid, g));
         let cgroup = Cgroup::create(limits.memory, self.nproc);
         let mut vars: Vec<(String, OsString)> = vec![
@@ -273,7 +276,7 @@ impl RunArea {
             }
             kill_group(pid);
             if let Some(cg) = cgroup {
-                cg.kill_all();
+                cg.kill_all(false);
             }
             if let Some(slot) = slot {
                 slot.sweep(false);
@@ -284,6 +287,9 @@ impl RunArea {
         let mut out_of_memory = false;
         let mut pause = Duration::from_micros(500);
         let mut next_memory_check = start;
+        // Woken the moment the run exits (not at the next tick of a poll), so that a short run
+        // costs its own time, not the polling interval.
+        let exit = ExitWatch::new(pid);
         let duration = loop {
             if has_exited(pid) {
                 break start.elapsed();
@@ -308,15 +314,15 @@ impl RunArea {
                     stop();
                 }
             }
-            std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
+            exit.wait(pause);
         };
         // The leader is a zombie until reaped, so the group id cannot be reused yet: kill what
         // it left behind (background children, a fork loop) before reaping it.
         kill_group(pid);
         if let Some(cg) = cgroup {
             out_of_memory |= cg.oom_killed();
-            cg.kill_all();
+            cg.kill_all(false);
         }
         if let Some(slot) = slot {
             slot.sweep(false);
@@ -352,6 +358,40 @@ impl RunArea {
             truncated: killed_for_output || over_cap.load(Ordering::Relaxed),
             out_of_memory,
         })
+    }
+}
+
+/// Waits for a child's exit without reaping it: a pidfd (Linux 5.3 and later) becomes readable
+/// when the process exits; without one, a plain sleep.
+struct ExitWatch(Option<File>);
+
+impl ExitWatch {
+    fn new(pid: libc::pid_t) -> ExitWatch {
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        ExitWatch((fd >= 0).then(|| {
+            use std::os::fd::FromRawFd;
+            // SAFETY: a fresh descriptor that nothing else owns.
+            unsafe { File::from_raw_fd(fd as RawFd) }
+        }))
+    }
+
+    /// Returns when the process exits or after `at_most`, whichever comes first.
+    fn wait(&self, at_most: Duration) {
+        let Some(fd) = &self.0 else {
+            std::thread::sleep(at_most);
+            return;
+        };
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = at_most.as_millis().clamp(1, i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd; a timeout in milliseconds.
+        unsafe {
+            libc::poll(&mut p, 1, ms);
+        }
     }
 }
 
@@ -435,16 +475,21 @@ const RUN_UIDS: u32 = 184;
 
 /// A uid reserved for one run (root only): an exclusive `flock` on a lock file of its own, in a
 /// directory only root can write to, so that two runs never share a uid, not even across
-/// vaultbook processes. The lock goes with the process, so a crash cannot leak the slot; what a
-/// crashed vaultbook's run left running is killed when the uid is next reserved.
+/// vaultbook processes. The lock goes with the process, so a crash cannot leak the slot. Outside
+/// a jail, what a crashed vaultbook's run left running is killed when the uid is next reserved;
+/// in a jail the PID namespace already ended it (and the sweeps, a fork and a /proc scan each,
+/// would cost a run more than the jail does).
 struct Slot {
     uid: u32,
     _lock: File,
+    /// Whether the uid is swept (every process of it killed) when reserved and when released:
+    /// needed only for runs outside a jail.
+    sweeps: bool,
 }
 
 impl Slot {
     /// Reserves a free run uid, waiting while every one is in use, and sweeps it.
-    fn acquire() -> io::Result<Slot> {
+    fn acquire(sweeps: bool) -> io::Result<Slot> {
         static FREE: OnceLock<Vec<u32>> = OnceLock::new();
         let uids = FREE.get_or_init(|| {
             (RUN_UID_FIRST..RUN_UID_FIRST + RUN_UIDS)
@@ -470,7 +515,11 @@ impl Slot {
                 // Each open is a lock of its own, also within this process.
                 // SAFETY: flock on a descriptor we own.
                 if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                    let slot = Slot { uid, _lock: lock };
+                    let slot = Slot {
+                        uid,
+                        _lock: lock,
+                        sweeps,
+                    };
                     slot.sweep(true);
                     return Ok(slot);
                 }
@@ -484,6 +533,9 @@ impl Slot {
     /// and returns whether none is; zombies do not count (one whose parent was killed is init's
     /// to reap, and some inits are slow to, or never do).
     fn sweep(&self, until_gone: bool) -> bool {
+        if !self.sweeps {
+            return true;
+        }
         if !until_gone {
             return sweep_uid(self.uid, 3);
         }
