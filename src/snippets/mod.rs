@@ -143,8 +143,8 @@ pub fn run_all_with_stats(
         diags.extend(plan::attribute_diagnostics(requests));
         return (outcomes, diags, stats);
     }
-    let toolchain = match Toolchain::get() {
-        Ok(t) => t,
+    let rustc = match toolchain::version() {
+        Ok(v) => v,
         Err(why) => {
             diags.extend(plan::attribute_diagnostics(requests));
             let all: Vec<usize> = (0..requests.len()).collect();
@@ -153,8 +153,7 @@ pub fn run_all_with_stats(
             return (outcomes, diags, stats);
         }
     };
-    let rustc = toolchain.version.clone();
-    let (prepared, attr_diags) = plan::prepare(requests, &settings, &rustc);
+    let (prepared, attr_diags) = plan::prepare(requests, &settings, rustc);
     diags.extend(attr_diags);
 
     // The cache answers what it can.
@@ -191,7 +190,19 @@ pub fn run_all_with_stats(
             }
         }
     };
-    if let Some(jail) = &jail {
+    let toolchain = match &jail {
+        Some(_) => match Toolchain::get() {
+            Ok(t) => Some(t),
+            Err(why) => {
+                for &i in &misses {
+                    infra.insert(i, why.clone());
+                }
+                None
+            }
+        },
+        None => None,
+    };
+    if let (Some(jail), Some(toolchain)) = (&jail, toolchain) {
         let bar = runner::progress_bar(options.progress);
         // Identical snippets (same key: an embed shows a note twice) are compiled and run once.
         let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();

@@ -47,10 +47,10 @@ impl Toolchain {
 
     /// Finds the toolchain, or says why it cannot be used.
     pub fn detect() -> Result<Toolchain, String> {
-        let rustc_cmd = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let rustc_cmd = rustc_command();
         let sysroot = run(&rustc_cmd, &["--print", "sysroot"])?;
         let sysroot = PathBuf::from(sysroot.trim());
-        let version = run(&rustc_cmd, &["-vV"])?;
+        let version = version()?.to_string();
         let rustc = {
             let given = PathBuf::from(&rustc_cmd);
             if given.is_absolute() {
@@ -146,6 +146,21 @@ impl Toolchain {
         env.extend(self.passed_env.iter().cloned());
         env
     }
+}
+
+/// The user's rustc: `RUSTC`, else `rustc` on PATH.
+fn rustc_command() -> OsString {
+    std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
+}
+
+/// `rustc -vV` of the user's rustc, once per process. It keys the cache, so a build whose
+/// snippets are all cached asks nothing else of the toolchain (not even where it is).
+pub fn version() -> Result<&'static str, String> {
+    static VERSION: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| run(&rustc_command(), &["-vV"]))
+        .as_deref()
+        .map_err(Clone::clone)
 }
 
 /// Runs `program args` from `/`, with the user's environment, and returns its stdout.
