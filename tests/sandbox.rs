@@ -725,3 +725,44 @@ fn book_toml_cannot_send_the_vault_or_the_output_outside_the_book() {
     assert_eq!(status, 0, "{stderr}");
     assert!(target.join("index.html").is_file());
 }
+
+#[test]
+fn the_users_rustc_wrapper_keeps_working_in_the_jail() {
+    // The user's environment is trusted: a RUSTC_WRAPPER (sccache, say) is used inside the jail.
+    let tools = tempfile::tempdir().unwrap();
+    let wrapper = tools.path().join("my-wrapper");
+    std::fs::write(
+        &wrapper,
+        "#!/bin/sh\ntouch \"$CARGO_TARGET_DIR/wrapper-was-here\"\nexec \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let book = Book::new(
+        "",
+        &[(
+            "README",
+            &note(&[("rust", "fn main() { println!(\"wrapped\"); }")]),
+        )],
+    );
+    let out = book
+        .command(&[])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(book.outputs("README"), "wrapped");
+    assert!(
+        book.root()
+            .join("target/vaultbook/snippets/project/target/wrapper-was-here")
+            .exists(),
+        "the wrapper was not used"
+    );
+}

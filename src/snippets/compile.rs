@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::merge::{self, Unit};
-use super::run::{RlimitPlan, has_exited, kill_group};
+use super::run::{RlimitPlan, has_exited, kill_group, tree_memory};
 use super::toolchain::Toolchain;
 use crate::sandbox::cgroup::Cgroup;
 use crate::sandbox::{Jail, Spec};
@@ -396,16 +396,35 @@ fn run_cargo(dir: &Path, ctx: &CompileContext) -> Result<CargoOutput, String> {
     });
     let start = Instant::now();
     let mut timed_out = false;
+    let mut over_memory = false;
+    let mut next_memory_check = start;
     while !has_exited(pid) {
         if start.elapsed() >= ctx.timeout {
             timed_out = true;
             break;
         }
+        // Without a cgroup, the memory of the whole compilation (cargo, every rustc, build
+        // scripts) is summed here: rlimits alone would let each process have it all.
+        // As the kernel's OOM killer would, the largest process goes (the culprit's rustc, so
+        // that cargo names the snippet), and the compilation goes on without it.
+        if cgroup.is_none() && Instant::now() >= next_memory_check {
+            next_memory_check = Instant::now() + Duration::from_millis(50);
+            let tree = tree_memory(pid);
+            if tree.iter().map(|&(_, b)| b).sum::<u64>() > ctx.memory
+                && let Some(&(largest, _)) = tree.iter().max_by_key(|&&(_, b)| b)
+            {
+                over_memory = true;
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe {
+                    libc::kill(largest, libc::SIGKILL);
+                }
+            }
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
     // Whatever is left of the compilation goes: the jail's PID namespace ends with its leader.
     kill_group(pid);
-    let oom = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+    let oom = over_memory || cgroup.as_ref().is_some_and(Cgroup::oom_killed);
     drop(cgroup);
     let _ = child.wait();
     let stdout = out_thread.join().unwrap_or_default();

@@ -406,6 +406,11 @@ fn ending(status: std::process::ExitStatus, isolated: bool) -> (Option<i32>, Opt
 
 /// The resident memory of `pid` and its descendants, in bytes (the watchdog's measure).
 fn tree_resident_bytes(pid: libc::pid_t) -> u64 {
+    tree_memory(pid).iter().map(|&(_, bytes)| bytes).sum()
+}
+
+/// `pid` and its descendants, each with its resident memory in bytes.
+pub(crate) fn tree_memory(pid: libc::pid_t) -> Vec<(libc::pid_t, u64)> {
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
     let all = processes();
@@ -416,11 +421,13 @@ fn tree_resident_bytes(pid: libc::pid_t) -> u64 {
         tree.extend(all.iter().filter(|&&(_, pp)| pp == parent).map(|&(p, _)| p));
         i += 1;
     }
-    tree.iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/statm")).ok())
-        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .sum::<u64>()
-        * page
+    tree.into_iter()
+        .filter_map(|p| {
+            let statm = std::fs::read_to_string(format!("/proc/{p}/statm")).ok()?;
+            let pages = statm.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+            Some((p, pages * page))
+        })
+        .collect()
 }
 
 /// Reads the pipe to its end, keeping at most `cap` bytes and raising `over_cap` past it (the
