@@ -573,8 +573,11 @@ fn unprivileged_runs_are_jailed_too() {
         .status()
         .unwrap();
     assert!(status.success());
+    // A copy of this test binary that nobody can reach, wherever the checkout lives.
+    let me = dir.path().join("sandbox-tests");
+    std::fs::copy(std::env::current_exe().unwrap(), &me).unwrap();
     std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
+    let out = Command::new(&me)
         .args(["--ignored", "--exact", "unprivileged_child", "--nocapture"])
         .env("VB_HOSTILE_EXE", &exe)
         .env("TMPDIR", dir.path())
