@@ -165,7 +165,7 @@ impl RunArea {
         let sweeps = !self.jail.is_isolated();
         let slot = self.group.map(|_| Slot::acquire(sweeps)).transpose()?;
         let user = slot.as_ref().zip(self.group).map(|(s, g)| (s.uid, g));
-        let cgroup = Cgroup::create(limits.memory, self.nproc);
+        let cgroup = Cgroup::create(limits.memory, limits.processes);
         let mut vars: Vec<(String, OsString)> = vec![
             (
                 "RUST_BACKTRACE".into(),
