@@ -393,13 +393,8 @@ fn two_runs_of_one_book_at_once_both_succeed_and_the_book_never_goes_missing() {
     );
 }
 
-/// `vaultbook serve --port 0 --no-run`, once it serves the built book; returns the child and
-/// its port.
-fn serve(fx: &Fixture, log: &str) -> (Running, u16) {
-    let mut cmd = fx.command(&["serve", "--port", "0", "--no-run"], log);
-    cmd.stdout(Stdio::piped());
-    let mut run = Running::spawn(cmd);
-    let stdout = run.0.as_mut().and_then(|c| c.stdout.take()).unwrap();
+/// The lines a child prints, as they come, from a thread of their own.
+fn lines_of(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
@@ -409,6 +404,17 @@ fn serve(fx: &Fixture, log: &str) -> (Running, u16) {
             let _ = tx.send(line);
         }
     });
+    rx
+}
+
+/// `vaultbook serve --port 0 --no-run`, once it serves the built book; returns the child and
+/// its port.
+fn serve(fx: &Fixture, log: &str) -> (Running, u16) {
+    let mut cmd = fx.command(&["serve", "--port", "0", "--no-run"], log);
+    cmd.stdout(Stdio::piped());
+    let mut run = Running::spawn(cmd);
+    let stdout = run.0.as_mut().and_then(|c| c.stdout.take()).unwrap();
+    let rx = lines_of(stdout);
     let line = rx
         .recv_timeout(WAIT)
         .unwrap_or_else(|_| panic!("serve printed no URL; stderr:\n{}", fx.log(log)));
@@ -547,15 +553,7 @@ fn registered_groups_and_dirs_go_with_the_process() {
         .stderr(Stdio::null());
         let mut run = Running::spawn(cmd);
         let stdout = run.0.as_mut().and_then(|c| c.stdout.take()).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(line);
-            }
-        });
+        let rx = lines_of(stdout);
         let deadline = Instant::now() + WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -120,22 +120,19 @@ impl Cgroup {
 
     /// Whether the kernel's OOM killer killed a task of this cgroup.
     pub fn oom_killed(&self) -> bool {
-        let (file, key) = if self.v2 {
-            ("memory.events", "oom_kill ")
+        // Both count kills in an `oom_kill N` line (v1's since Linux 4.13).
+        let file = if self.v2 {
+            "memory.events"
         } else {
-            ("memory.oom_control", "oom_kill ")
+            "memory.oom_control"
         };
         std::fs::read_to_string(self.memory.join(file)).is_ok_and(|s| {
             s.lines().any(|l| {
-                l.strip_prefix(key)
+                l.strip_prefix("oom_kill ")
                     .and_then(|n| n.trim().parse::<u64>().ok())
                     .is_some_and(|n| n > 0)
             })
-        }) || (!self.v2
-            && std::fs::read_to_string(self.memory.join("memory.failcnt"))
-                .is_ok_and(|s| s.trim() != "0")
-            && std::fs::read_to_string(self.memory.join("memory.oom_control"))
-                .is_ok_and(|s| s.contains("under_oom 1")))
+        })
     }
 
     /// SIGKILL to every task; with `until_gone`, again until none is left (at most about two

@@ -46,7 +46,7 @@ impl Toolchain {
     }
 
     /// Finds the toolchain, or says why it cannot be used.
-    pub fn detect() -> Result<Toolchain, String> {
+    fn detect() -> Result<Toolchain, String> {
         let rustc_cmd = rustc_command();
         let sysroot = run(&rustc_cmd, &["--print", "sysroot"])?;
         let sysroot = PathBuf::from(sysroot.trim());
