@@ -206,46 +206,6 @@ fn clashes(a: &str, b: &str) -> bool {
     a == b || under(a, b) || under(b, a)
 }
 
-/// The embed problems (cycles, depth) of the notes that embed other notes, found by assembling
-/// just their pages in memory: what `check` reports without emitting anything.
-pub fn embed_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
-    let embeds = |n: &Note, r: &[Resolved]| {
-        n.syntax
-            .links
-            .iter()
-            .zip(r)
-            .any(|(l, r)| l.kind.is_embed() && matches!(r, Resolved::Note { .. }))
-    };
-    let wanted: Vec<NoteId> = (0..input.notes.len())
-        .filter(|&i| {
-            input.notes[i].frontmatter.publish && embeds(&input.notes[i], &input.resolved[i])
-        })
-        .collect();
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let plan = plan::plan(
-        input.config,
-        input.notes,
-        input.attachments,
-        input.tera,
-        false,
-    )?;
-    let footers = vec![String::new(); input.notes.len()];
-    let ctx = page::Context {
-        notes: input.notes,
-        resolved: input.resolved,
-        plan: &plan,
-        snippets: input.snippets,
-        tag_links: false,
-        footers: &footers,
-    };
-    Ok(wanted
-        .par_iter()
-        .flat_map_iter(|&id| page::assemble(&ctx, id).diagnostics)
-        .collect())
-}
-
 /// Per note, per own heading: the id mdBook gives it on the note's page.
 fn heading_ids(pages: &[Page], notes: &[Note], md: MdbookMarkdown) -> Vec<Vec<String>> {
     let per_page: Vec<(NoteId, Vec<String>)> = pages
