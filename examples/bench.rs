@@ -6,8 +6,8 @@
 //! cargo run --release --example bench -- build [NOTES=1000]  [LINKS=25] [RUNS=5]
 //! ```
 //!
-//! `emit` times vault → mdBook source tree; `check` times scan, parse, index and resolve (what
-//! `vaultbook check --no-run` does); `build` times `vaultbook build` against rendering the same
+//! `emit` times vault → mdBook source tree; `check` times scan, parse, index and resolve, and
+//! the assembly of the pages that embed notes (what `vaultbook check --no-run` does); `build` times `vaultbook build` against rendering the same
 //! emitted tree with mdbook-driver alone, which is all a stock `mdbook build` does. Medians are
 //! printed; the machine is shared and noisy, so compare ratios.
 

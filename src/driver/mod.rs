@@ -3,7 +3,8 @@
 //! - **analyze** ([`Driver::analyze`]): scan, parse, index, resolve, run snippets.
 //! - **assemble** ([`Driver::assemble`]): every page of the book in memory, once, with the
 //!   problems only a whole page shows (embed cycles and depth).
-//! - **output**: `check` discards the tree, `emit` writes it, `build` writes and renders it,
+//! - **output**: `check` discards the tree (and so assembles only the pages that can have
+//!   problems: those that embed a note), `emit` writes it, `build` writes and renders it,
 //!   `rebuild` (serve) writes and renders only what changed since the driver's last build.
 //!
 //! Every command ends in a [`Report`] made the same way: book.toml's `[vaultbook.check]`
@@ -203,7 +204,11 @@ impl Driver {
 
     /// Stage two: every page of the book, in memory.
     pub fn assemble(&self, analysis: &Analysis) -> Result<Tree> {
-        emit::build_tree(&emit::Input {
+        emit::build_tree(&self.input(analysis))
+    }
+
+    fn input<'a>(&'a self, analysis: &'a Analysis) -> emit::Input<'a> {
+        emit::Input {
             config: &self.config,
             notes: &analysis.notes,
             attachments: &analysis.attachments,
@@ -211,11 +216,12 @@ impl Driver {
             snippets: &analysis.snippets,
             markdown: analysis.markdown,
             tera: &analysis.tera,
-        })
+        }
     }
 
-    /// Analyzes and assembles the book and writes nothing; with `html`, also checks the pages
-    /// rendered in the build-dir (an error when there are none).
+    /// Analyzes the book and assembles the pages that can have problems, writing nothing;
+    /// with `html`, also checks the pages rendered in the build-dir (an error when there are
+    /// none).
     pub fn check(&mut self, html: bool) -> Result<Report> {
         if html && !self.config.build_dir.is_dir() {
             anyhow::bail!(
@@ -233,8 +239,10 @@ impl Driver {
             None
         };
         let mut phases = Phases::new();
-        let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
-        let mut extra = tree.diagnostics;
+        let analysis = analyze::analyze(&self.config, &self.options, &mut self.notes, &mut phases)?;
+        // The output is discarded, so only the pages that can have problems are assembled.
+        let mut extra = emit::assembly_diagnostics(&self.input(&analysis))?;
+        phases.mark("assemble");
         if html {
             extra.extend(self.check_html());
             phases.mark("html");

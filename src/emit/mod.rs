@@ -206,6 +206,47 @@ fn clashes(a: &str, b: &str) -> bool {
     a == b || under(a, b) || under(b, a)
 }
 
+/// What assembly would find (embed cycles and depth), from assembling in memory only the pages
+/// that can have such problems, those that embed a note: `check`'s assemble stage, which
+/// writes nothing and so needs no other page.
+pub fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
+    let embeds = |n: &Note, r: &[Resolved]| {
+        n.syntax
+            .links
+            .iter()
+            .zip(r)
+            .any(|(l, r)| l.kind.is_embed() && matches!(r, Resolved::Note { .. }))
+    };
+    let wanted: Vec<NoteId> = (0..input.notes.len())
+        .filter(|&i| {
+            input.notes[i].frontmatter.publish && embeds(&input.notes[i], &input.resolved[i])
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plan = plan::plan(
+        input.config,
+        input.notes,
+        input.attachments,
+        input.tera,
+        false,
+    )?;
+    let footers = vec![String::new(); input.notes.len()];
+    let ctx = page::Context {
+        notes: input.notes,
+        resolved: input.resolved,
+        plan: &plan,
+        snippets: input.snippets,
+        tag_links: false,
+        footers: &footers,
+    };
+    Ok(wanted
+        .par_iter()
+        .flat_map_iter(|&id| page::assemble(&ctx, id).diagnostics)
+        .collect())
+}
+
 /// Per note, per own heading: the id mdBook gives it on the note's page.
 fn heading_ids(pages: &[Page], notes: &[Note], md: MdbookMarkdown) -> Vec<Vec<String>> {
     let per_page: Vec<(NoteId, Vec<String>)> = pages
