@@ -284,11 +284,20 @@ fn summary(verbosity: Verbosity, verb: &str, report: &Report) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     eprintln!(
-        "vaultbook: {verb} {} notes, {} links, {} errors, {} warnings in {:.2}s → {output}",
-        report.stats.notes,
-        report.stats.links,
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
+        "vaultbook: {verb} {}, {}, {}, {} in {:.2}s → {output}",
+        counted(report.stats.notes, "note"),
+        counted(report.stats.links, "link"),
+        counted(report.count(Severity::Error), "error"),
+        counted(report.count(Severity::Warning), "warning"),
         report.stats.elapsed.as_secs_f64(),
     )
+}
+
+/// `1 error`, `2 errors`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -189,6 +189,8 @@ fn every_command_exits_by_the_same_rule() {
     for args in [&["build"][..], &["check"]] {
         let out = vaultbook(broken.path(), args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("1 error,"), "{args:?}: {err}");
     }
     assert!(broken.path().join("book/a.html").is_file());
     let to = broken.path().join("emitted");

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use rayon::prelude::*;
 
+use super::incremental::{Stamp, stamp};
 use super::{Options, Phases};
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Sources};
@@ -48,15 +49,6 @@ pub(super) struct NoteCache {
     notes: HashMap<PathBuf, (Stamp, Note)>,
     /// Off for one-shot commands, which would only pay for copying every note into it.
     pub(super) enabled: bool,
-}
-
-/// What says a file changed.
-type Stamp = (Option<std::time::SystemTime>, u64, u64);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok(), m.len(), m.ino()))
 }
 
 /// Reads and resolves the vault, runs snippets per `options`.

@@ -24,26 +24,61 @@ pub enum Scope {
     Pages(usize),
 }
 
-/// An emitted source tree as last written: generated files (path → bytes) and attachments
-/// (path → source).
+/// What says a file changed: modification time, length and inode (an editor that saves by
+/// renaming a new file over the old one gives a new inode, whatever the time and length).
+pub(super) type Stamp = (Option<std::time::SystemTime>, u64, u64);
+
+/// The [`Stamp`] of the file at `path`, if it can be read.
+pub(super) fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok(), m.len(), m.ino()))
+}
+
+/// An emitted source tree as last written: generated files (path → bytes) and copied files
+/// (path → source, and the source's stamp when it was copied).
 pub(super) struct Emitted {
     files: BTreeMap<String, Vec<u8>>,
-    copies: BTreeMap<String, PathBuf>,
+    copies: BTreeMap<String, (PathBuf, Option<Stamp>)>,
 }
 
 impl Emitted {
-    /// Keeps `tree`'s files for the next comparison.
+    /// Keeps `tree`'s files, and the stamps of the files it copies, for the next comparison.
     pub(super) fn of(tree: Tree) -> Emitted {
+        let copies = tree
+            .copies
+            .into_iter()
+            .map(|(path, source)| {
+                let st = stamp(&source);
+                (path, (source, st))
+            })
+            .collect();
         Emitted {
             files: tree.files,
-            copies: tree.copies,
+            copies,
         }
+    }
+
+    /// Whether the file copied to `path` is the one copied last time, unchanged.
+    fn same_copy(&self, path: &str, source: &Path) -> bool {
+        self.copies
+            .get(path)
+            .is_some_and(|(old, st)| old == source && st.is_some() && *st == stamp(source))
     }
 }
 
-/// The chapters (paths under `src/`) whose text differs from `last`, or `None` when the book's
-/// shape changed (or there is no `last`) and everything must be rendered.
-pub(super) fn changed_chapters(last: Option<&Emitted>, tree: &Tree) -> Option<BTreeSet<PathBuf>> {
+/// What a rebuild must redo, when the book's shape is unchanged.
+pub(super) struct Changes {
+    /// Chapters (paths under `src/`) whose emitted text changed.
+    pub(super) pages: BTreeSet<PathBuf>,
+    /// Attachments (paths of the emitted tree, under `src/`) whose file changed: copied into
+    /// the new book as they are, since mdBook copies them unchanged.
+    pub(super) assets: Vec<String>,
+}
+
+/// What differs from `last`, or `None` when the book's shape changed (or there is no `last`)
+/// and everything must be rendered.
+pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
     let last = last?;
     if last.copies.keys().ne(tree.copies.keys()) || last.files.keys().ne(tree.files.keys()) {
         return None;
@@ -60,7 +95,18 @@ pub(super) fn changed_chapters(last: Option<&Emitted>, tree: &Tree) -> Option<BT
             _ => return None,
         }
     }
-    Some(pages)
+    let mut assets = Vec::new();
+    for (path, source) in &tree.copies {
+        if last.same_copy(path, source) {
+            continue;
+        }
+        // A theme or an `additional-css` file can change every page: render them all.
+        if !path.starts_with("src/") || path.ends_with(".md") {
+            return None;
+        }
+        assets.push(path.clone());
+    }
+    Some(Changes { pages, assets })
 }
 
 /// Brings the emitted source tree at `src` up to date, writing only what changed since `last`
@@ -86,11 +132,7 @@ pub(super) fn write_source(
     }
     for (path, from) in &tree.copies {
         let dest = src.join(path);
-        let stale = match (std::fs::metadata(from), std::fs::metadata(&dest)) {
-            (Ok(f), Ok(d)) => f.len() != d.len() || f.modified().ok() > d.modified().ok(),
-            _ => true,
-        };
-        if stale || !last.copies.contains_key(path) {
+        if !last.same_copy(path, from) || !dest.exists() {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent)?;
             }
@@ -147,6 +189,26 @@ pub(super) fn render_pages(
         std::fs::rename(&staged, &to)?;
     }
     drop(guard);
+    Ok(())
+}
+
+/// Puts the current version of each of `assets` (paths of the source tree `src`) into `out`,
+/// where mdBook puts them (the path under `src/`), by writing a new file and renaming it over
+/// the hard link to the served book's copy.
+pub(super) fn replace_assets(src: &Path, assets: &[String], out: &Path) -> Result<()> {
+    for path in assets {
+        let Some(rel) = path.strip_prefix("src/") else {
+            continue;
+        };
+        let to = out.join(rel);
+        let staged = out.join(format!("{rel}.vaultbook-new"));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(src.join(path), &staged)
+            .with_context(|| format!("cannot copy {path} into {}", out.display()))?;
+        std::fs::rename(&staged, &to)?;
+    }
     Ok(())
 }
 

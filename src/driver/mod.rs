@@ -294,22 +294,23 @@ impl Driver {
         let mut phases = Phases::new();
         let (analysis, mut tree) = self.analyze_and_assemble(&mut phases)?;
         let src = self.config.work_dir.join("serve-src");
-        let changed = incremental::changed_chapters(self.last.as_ref(), &tree);
+        let changed = incremental::changes(self.last.as_ref(), &tree);
         incremental::write_source(self.last.as_ref(), &tree, &src, &self.config.vault)?;
         phases.mark("write");
         // Without hashed names, a page rendered alone refers to the same `toc.js` as the rest
         // of the book it joins.
         let render = self.render_options(Some(false));
         let scope = match (changed, previous) {
-            (Some(pages), Some(prev)) => {
+            (Some(changes), Some(prev)) => {
                 output::link_tree(prev, out).with_context(|| {
                     format!("cannot link {} into {}", prev.display(), out.display())
                 })?;
-                if !pages.is_empty() {
+                if !changes.pages.is_empty() {
                     let scratch = self.config.work_dir.join("serve-pages");
-                    incremental::render_pages(&src, &pages, out, &scratch, &render)?;
+                    incremental::render_pages(&src, &changes.pages, out, &scratch, &render)?;
                 }
-                Scope::Pages(pages.len())
+                incremental::replace_assets(&src, &changes.assets, out)?;
+                Scope::Pages(changes.pages.len())
             }
             _ => {
                 crate::render::render_with(&src, out, &render)?;
