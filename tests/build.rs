@@ -299,3 +299,27 @@ fn nothing_is_written_into_the_vault() {
     build(dir.path());
     assert_eq!(before, files(&dir.path().join("vault")));
 }
+
+/// The built book has mdBook's search: the box, the index, and hits that land on real ids.
+#[test]
+fn the_book_has_search_and_its_hits_land() {
+    let dir = fixture("links");
+    build(dir.path());
+    let book = dir.path().join("book");
+    let index: Vec<String> = std::fs::read_dir(&book)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        .collect();
+    assert_eq!(index.len(), 1, "no search index in {}", book.display());
+    let text = read(book.join(&index[0]));
+    assert!(
+        text.contains("doc_urls"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    let page = read(book.join("index.html"));
+    assert!(page.contains("mdbook-search-toggle") || page.contains("search-toggle"));
+    let problems = vaultbook::htmlcheck::check_rendered(&book);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
