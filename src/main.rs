@@ -193,8 +193,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if let Some(dest) = dest_dir {
                 config.set_build_dir(dest)?;
             }
-            let report = Driver::new(config, commands.options(snippets)).build()?;
-            print_lines(verbosity, &report);
+            let report = Driver::new(config, options(cli, commands.options(snippets)))
+                .streaming(printer(verbosity))
+                .build()?;
             summary(verbosity, "built", &report);
             Ok(exit_code(&report, *deny_warnings))
         }
@@ -205,8 +206,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             snippets,
         } => {
             let config = Config::load(dir)?;
-            let report = Driver::new(config, snippets.options()).emit(to)?;
-            print_lines(verbosity, &report);
+            let report = Driver::new(config, options(cli, snippets.options()))
+                .streaming(printer(verbosity))
+                .emit(to)?;
             summary(verbosity, "emitted", &report);
             Ok(exit_code(&report, *deny_warnings))
         }
@@ -222,7 +224,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if let Some(dest) = dest_dir {
                 config.set_build_dir(dest)?;
             }
-            let report = Driver::new(config, snippets.options()).check(*html)?;
+            let report = Driver::new(config, options(cli, snippets.options())).check(*html)?;
             // Machine formats get information too unless asked for errors only: a CI job
             // filters for itself.
             let shown: Vec<Diagnostic> = report
@@ -256,12 +258,20 @@ fn exit_code(report: &Report, deny_warnings: bool) -> ExitCode {
     }
 }
 
-/// One line per diagnostic the verbosity shows.
-fn print_lines(verbosity: Verbosity, report: &Report) {
-    for d in &report.diagnostics {
+/// Prints one line per diagnostic the verbosity shows, as the driver finds them.
+fn printer(verbosity: Verbosity) -> impl FnMut(&Diagnostic) + Send + 'static {
+    move |d| {
         if verbosity.shows(d.severity) {
             eprintln!("{}", d.one_line());
         }
+    }
+}
+
+/// `-q` draws no progress, as with cargo.
+fn options(cli: &Cli, options: Options) -> Options {
+    Options {
+        progress: options.progress && !cli.quiet,
+        ..options
     }
 }
 

@@ -269,3 +269,35 @@ fn a_failing_snippet_is_an_error_in_build_check_and_serve() {
     assert_eq!(severity(&served), Some(Severity::Error));
     assert!(built.failed(false) && checked.failed(false) && served.failed(false));
 }
+
+/// A long build shows its problems as each stage finds them: a broken link is printed before
+/// the book is rendered, and what was streamed is what the report holds.
+#[test]
+fn diagnostics_are_streamed_before_the_book_is_rendered() {
+    use std::sync::{Arc, Mutex};
+    use vaultbook::{Config, Driver, Options};
+    let book = temp_book(&[("A.md", "# A\n\n[[Nowhere]]\n"), ("B.md", "# B\n\nâ€™\n")]);
+    let config = Config::load(book.path()).unwrap();
+    let rendered = config.build_dir.clone();
+    let seen: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let options = Options {
+        run_snippets: false,
+        ..Options::default()
+    };
+    let report = Driver::new(config, options)
+        .streaming(move |d| {
+            let line = d.one_line();
+            sink.lock().unwrap().push((line, rendered.exists()));
+        })
+        .build()
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let broken = seen.iter().find(|(l, _)| l.contains("Nowhere")).unwrap();
+    assert!(!broken.1, "the broken link came after the render");
+    let mut streamed: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
+    let mut reported: Vec<String> = report.diagnostics.iter().map(|d| d.one_line()).collect();
+    streamed.sort();
+    reported.sort();
+    assert_eq!(streamed, reported);
+}

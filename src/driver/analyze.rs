@@ -60,12 +60,18 @@ pub(super) fn analyze(
 ) -> Result<Analysis> {
     let tera = crate::templates::load(&config.root)?;
     let markdown = MdbookMarkdown::from_book_toml(&config.mdbook);
+    phases.stage("scanning the vault");
     let scan = vault::scan::scan(config)?;
     let mut diagnostics = scan.diagnostics;
     phases.mark("scan");
 
+    phases.stage(format!("parsing {} notes", scan.notes.len()));
     let notes = load_notes(config, &scan.notes, markdown, cache, &mut diagnostics);
     phases.mark("parse");
+    phases.stage(format!(
+        "resolving {} links",
+        notes.iter().map(|n| n.syntax.links.len()).sum::<usize>()
+    ));
     let index = Index::build(&notes, &scan.attachments);
     phases.mark("index");
     let (resolved, link_diags) = links::resolve::resolve_all(&notes, &index);
@@ -79,10 +85,14 @@ pub(super) fn analyze(
         &resolved,
         crate::emit::plan::start_note(config, &notes),
     ));
+    // Known before any snippet compiles: shown now, not after minutes of compiling.
+    phases.stream(config, &diagnostics);
 
+    phases.pause();
     let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
-    diagnostics.extend(snippet_diags);
     phases.mark("snippets");
+    phases.stream(config, &snippet_diags);
+    diagnostics.extend(snippet_diags);
 
     let mut sources = Sources::default();
     for n in &notes {

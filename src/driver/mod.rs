@@ -13,6 +13,7 @@
 mod analyze;
 mod incremental;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -129,20 +130,32 @@ impl Report {
     }
 }
 
-/// Records how long each stage takes.
+/// Where a driver sends each diagnostic as soon as its stage is done (levels applied), so that a
+/// long build shows its problems before rendering starts.
+pub type Sink = Box<dyn FnMut(&Diagnostic) + Send>;
+
+/// One run of a command: how long each stage took, the progress shown on a terminal, and the
+/// diagnostics streamed so far.
 pub(crate) struct Phases {
     started: Instant,
     last: Instant,
     done: Vec<(&'static str, Duration)>,
+    /// Show a spinner naming the stage (a terminal, and `Options::progress`).
+    show: bool,
+    spinner: Option<indicatif::ProgressBar>,
+    sink: Option<Sink>,
 }
 
 impl Phases {
-    fn new() -> Phases {
+    fn new(show: bool, sink: Option<Sink>) -> Phases {
         let now = Instant::now();
         Phases {
             started: now,
             last: now,
             done: Vec::new(),
+            show: show && std::io::stderr().is_terminal(),
+            spinner: None,
+            sink,
         }
     }
 
@@ -151,6 +164,47 @@ impl Phases {
         let now = Instant::now();
         self.done.push((name, now - self.last));
         self.last = now;
+    }
+
+    /// Says on the terminal what is being done now, as cargo does: the stage and its count.
+    pub(crate) fn stage(&mut self, what: impl Into<String>) {
+        if !self.show {
+            return;
+        }
+        let spinner = self.spinner.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} vaultbook: {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        spinner.set_message(what.into());
+    }
+
+    /// Clears the spinner, for a stage that draws its own (snippets).
+    pub(crate) fn pause(&mut self) {
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Sends `diags` (levels of book.toml applied, sorted) to the sink, above the spinner.
+    pub(crate) fn stream(&mut self, config: &Config, diags: &[Diagnostic]) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        let mut batch = diags.to_vec();
+        // Levels were validated when book.toml was loaded.
+        let _ = crate::report::apply_levels(&mut batch, &config.vaultbook.check);
+        diagnostics::sort(&mut batch);
+        batch.dedup();
+        let mut send = || batch.iter().for_each(|d| sink(d));
+        match &self.spinner {
+            Some(bar) => bar.suspend(send),
+            None => send(),
+        }
     }
 }
 
@@ -161,6 +215,7 @@ pub struct Driver {
     options: Options,
     notes: NoteCache,
     last: Option<Emitted>,
+    sink: Option<Sink>,
 }
 
 impl Driver {
@@ -171,7 +226,20 @@ impl Driver {
             options,
             notes: NoteCache::default(),
             last: None,
+            sink: None,
         }
+    }
+
+    /// Sends every diagnostic to `sink` as soon as its stage is done (the report still has
+    /// them all, sorted): for a printer that should not wait for the end of a long build.
+    pub fn streaming(mut self, sink: impl FnMut(&Diagnostic) + Send + 'static) -> Driver {
+        self.sink = Some(Box::new(sink));
+        self
+    }
+
+    /// A run's phases, holding the sink until the run gives it back.
+    fn phases(&mut self) -> Phases {
+        Phases::new(self.options.progress, self.sink.take())
     }
 
     /// A driver for repeated builds (`serve`, a library user's watch loop): unchanged notes
@@ -198,7 +266,7 @@ impl Driver {
             &self.config,
             &self.options,
             &mut self.notes,
-            &mut Phases::new(),
+            &mut Phases::new(false, None),
         )
     }
 
@@ -238,14 +306,18 @@ impl Driver {
         } else {
             None
         };
-        let mut phases = Phases::new();
+        let mut phases = self.phases();
         let analysis = analyze::analyze(&self.config, &self.options, &mut self.notes, &mut phases)?;
         // The output is discarded, so only the pages that can have problems are assembled.
         let mut extra = emit::assembly_diagnostics(&self.input(&analysis))?;
         phases.mark("assemble");
+        phases.stream(&self.config, &extra);
         if html {
-            extra.extend(self.check_html());
+            phases.stage("checking the rendered pages");
+            let found = self.check_html();
             phases.mark("html");
+            phases.stream(&self.config, &found);
+            extra.extend(found);
         }
         Ok(self.report(analysis, extra, phases, None))
     }
@@ -254,8 +326,9 @@ impl Driver {
     pub fn emit(&mut self, out: &Path) -> Result<Report> {
         // Held to the end: the snippet cache and `out` are replaced by this run alone.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
-        let mut phases = Phases::new();
+        let mut phases = self.phases();
         let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
+        phases.stage(format!("writing {}", out.display()));
         emit::write_tree(&tree, out, &self.config.vault)?;
         phases.mark("write");
         Ok(self.report(analysis, tree.diagnostics, phases, Some(out.to_path_buf())))
@@ -266,11 +339,13 @@ impl Driver {
         // Held to the end: the snippet cache, the emitted source and the build dir are replaced
         // by this run alone, from the vault it read.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
-        let mut phases = Phases::new();
+        let mut phases = self.phases();
         let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
         let src = self.config.work_dir.join("book-src");
+        phases.stage("writing the source tree");
         emit::write_tree(&tree, &src, &self.config.vault)?;
         phases.mark("write");
+        phases.stage(format!("rendering {} pages", analysis.published));
         let render = self.render_options(None);
         output::replace_dir(&self.config.build_dir, &self.config.vault, |staging| {
             crate::render::render_with(&src, staging, &render)?;
@@ -278,7 +353,9 @@ impl Driver {
         })?;
         phases.mark("render");
         let mut extra = tree.diagnostics;
-        extra.extend(crate::book_commands::skipped(&self.config, &self.options));
+        let skipped = crate::book_commands::skipped(&self.config, &self.options);
+        phases.stream(&self.config, &skipped);
+        extra.extend(skipped);
         let out = self.config.build_dir.clone();
         Ok(self.report(analysis, extra, phases, Some(out)))
     }
@@ -291,7 +368,7 @@ impl Driver {
         // Per build, not per driver: a `vaultbook build` of the same book waits for one
         // rebuild, not for serve to end.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
-        let mut phases = Phases::new();
+        let mut phases = self.phases();
         let (analysis, mut tree) = self.analyze_and_assemble(&mut phases)?;
         let src = self.config.work_dir.join("serve-src");
         let changed = incremental::changes(self.last.as_ref(), &tree);
@@ -319,7 +396,9 @@ impl Driver {
         };
         phases.mark("render");
         let mut extra = std::mem::take(&mut tree.diagnostics);
-        extra.extend(crate::book_commands::skipped(&self.config, &self.options));
+        let skipped = crate::book_commands::skipped(&self.config, &self.options);
+        phases.stream(&self.config, &skipped);
+        extra.extend(skipped);
         self.last = Some(Emitted::of(tree));
         let report = self.report(analysis, extra, phases, Some(out.to_path_buf()));
         Ok((report, scope))
@@ -327,8 +406,10 @@ impl Driver {
 
     fn analyze_and_assemble(&mut self, phases: &mut Phases) -> Result<(Analysis, Tree)> {
         let analysis = analyze::analyze(&self.config, &self.options, &mut self.notes, phases)?;
+        phases.stage(format!("assembling {} pages", analysis.published));
         let tree = self.assemble(&analysis)?;
         phases.mark("assemble");
+        phases.stream(&self.config, &tree.diagnostics);
         Ok((analysis, tree))
     }
 
@@ -360,12 +441,14 @@ impl Driver {
 
     /// The one way a run's diagnostics become its report: levels applied, sorted, deduplicated.
     fn report(
-        &self,
+        &mut self,
         analysis: Analysis,
         extra: Vec<Diagnostic>,
-        phases: Phases,
+        mut phases: Phases,
         output: Option<PathBuf>,
     ) -> Report {
+        phases.pause();
+        self.sink = phases.sink.take();
         let mut diags = analysis.diagnostics;
         diags.extend(extra);
         // Levels were validated when book.toml was loaded.
