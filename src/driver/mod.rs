@@ -200,7 +200,7 @@ impl Phases {
         let _ = crate::report::apply_levels(&mut batch, &config.vaultbook.check);
         diagnostics::sort(&mut batch);
         batch.dedup();
-        let mut send = || batch.iter().for_each(|d| sink(d));
+        let mut send = || batch.iter().for_each(&mut *sink);
         match &self.spinner {
             Some(bar) => bar.suspend(send),
             None => send(),
