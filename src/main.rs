@@ -174,6 +174,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             snippets,
             commands,
         } => {
+            // As build and check do: no book here is a usage error, not a page to serve.
+            Config::load(dir)?;
             let mut options = vaultbook::serve::ServeOptions::new(dir, *port);
             options.hostname = hostname.clone();
             options.poll = *poll;

@@ -301,3 +301,33 @@ fn diagnostics_are_streamed_before_the_book_is_rendered() {
     reported.sort();
     assert_eq!(streamed, reported);
 }
+
+/// `serve` in a folder that holds no book exits 2 at once, as `build` and `check` do.
+#[test]
+fn serve_without_a_book_exits_2() {
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["serve", "build", "check"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+        cmd.args([command, "--no-run"]).arg(empty.path());
+        if command == "serve" {
+            cmd.args(["--port", "0"]);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{command} kept running in a folder with no book.toml");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(2), "{command}");
+    }
+}
