@@ -323,3 +323,27 @@ fn the_book_has_search_and_its_hits_land() {
     let problems = vaultbook::htmlcheck::check_rendered(&book);
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Titles taken from a note's first heading are shown as text (a wikilink's label, code
+/// without backticks) in `<title>` and the sidebar; a template placeholder gives the file name.
+#[test]
+fn titles_from_headings_are_text() {
+    let dir = fixture("titles");
+    build(dir.path());
+    let book = dir.path().join("book");
+    let title = |page: &str| {
+        let html = read(book.join(page));
+        let start = html.find("<title>").unwrap() + "<title>".len();
+        let end = html[start..].find("</title>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    assert_eq!(title("intro.html"), "Intro to Dataview Plugin - Titles");
+    assert_eq!(title("template.html"), "Template - Titles");
+    assert_eq!(title("arc.html"), "The Arc type - Titles");
+    assert_eq!(title("numbered.html"), "1. Getting started - Titles");
+    let toc = read(book.join("toc.html"));
+    for raw in ["{{title}}", "[[", "`Arc`", "&#96;"] {
+        assert!(!toc.contains(raw), "the sidebar shows {raw:?}: {toc}");
+    }
+    assert!(toc.contains("Intro to Dataview Plugin"), "{toc}");
+}
