@@ -347,3 +347,49 @@ fn titles_from_headings_are_text() {
     }
     assert!(toc.contains("Intro to Dataview Plugin"), "{toc}");
 }
+
+/// `Setup.md` and `setup.md` (a case-sensitive file system allows both): both are published at
+/// distinct URLs, a link whose case matches one goes there, and every such link is reported as
+/// ambiguous; notes sharing an alias are reported as that.
+#[test]
+fn names_that_differ_only_in_case_are_reported_and_both_published() {
+    let dir = fixture("case");
+    let report = build(dir.path());
+    let book = dir.path().join("book");
+    let upper = read(book.join("setup.html"));
+    let lower = read(book.join("setup-1.html"));
+    assert!(upper.contains("Setup upper") && lower.contains("setup lower"));
+    let start = read(book.join("index.html"));
+    let main = &start[start.find("<main").unwrap()..];
+    let hrefs: Vec<&str> = main
+        .split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .filter(|h| !h.starts_with('#'))
+        .collect();
+    assert_eq!(
+        &hrefs[..3],
+        ["setup.html", "setup-1.html#two", "setup.html"],
+        "{hrefs:?}"
+    );
+    let ambiguous: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.to_string() == "ambiguous-link")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        ambiguous
+            .iter()
+            .filter(|m| m.contains("differ only in letter case"))
+            .count(),
+        3,
+        "{ambiguous:#?}"
+    );
+    assert!(
+        ambiguous
+            .iter()
+            .any(|m| m.contains("have the alias `Shared`")),
+        "{ambiguous:#?}"
+    );
+}
