@@ -375,7 +375,7 @@ fn names_that_differ_only_in_case_are_reported_and_both_published() {
     let ambiguous: Vec<&str> = report
         .diagnostics
         .iter()
-        .filter(|d| d.code.to_string() == "ambiguous-link")
+        .filter(|d| d.code == "ambiguous-link")
         .map(|d| d.message.as_str())
         .collect();
     assert_eq!(
