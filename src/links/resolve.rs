@@ -300,8 +300,9 @@ fn has_file_extension(path: &str) -> bool {
     match name.rfind('.') {
         Some(i) if i > 0 => {
             let ext = &name[i + 1..];
+            // Obsidian's own JSON Canvas files are longer than the usual extension.
             !ext.is_empty()
-                && ext.len() <= 5
+                && (ext.len() <= 5 || ext.eq_ignore_ascii_case("canvas"))
                 && ext.chars().all(|c| c.is_ascii_alphanumeric())
                 && !ext.eq_ignore_ascii_case("md")
                 && !ext.chars().all(|c| c.is_ascii_digit())
