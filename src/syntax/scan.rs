@@ -1,4 +1,4 @@
-//! The single pass over a note's markdown events: [`Walker`] follows the block structure and
+//! The single pass over a note's markdown events: `Walker` follows the block structure and
 //! hands each piece of syntax to its recogniser (links, blocks, callouts, headings, inline).
 
 use std::ops::Range;

@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use super::embeds::emit_link;
 use super::markup::{
-    at_line_start, capitalize, continuation_prefix, escape_math, escape_text, inline_html,
-    with_prefix,
+    at_line_start, capitalize, continuation_prefix, end_line, escape_math, escape_text,
+    inline_html, with_prefix,
 };
 use super::{Context, Footnote, Page, REF_SCHEME, Ref};
 use crate::links::{Anchor, NoteId};
@@ -329,22 +329,16 @@ impl Edits<'_> {
                 }
                 EditKind::Snippet(i) => {
                     let md = &ctx.snippets[&(note, i)];
-                    if !out.ends_with('\n') {
-                        out.push('\n');
-                    }
+                    end_line(out);
                     let prefix = continuation_prefix(text, syn.code_blocks[i].range.start);
                     out.push_str(&prefix);
                     out.push('\n');
                     out.push_str(&prefix);
                     out.push_str(&with_prefix(md, &prefix));
-                    if !out.ends_with('\n') {
-                        out.push('\n');
-                    }
+                    end_line(out);
                 }
                 EditKind::CalloutEnd(close, prefix) => {
-                    if !out.ends_with('\n') {
-                        out.push('\n');
-                    }
+                    end_line(out);
                     out.push_str(&format!("{prefix}\n{prefix}{close}\n{prefix}\n"));
                 }
             }

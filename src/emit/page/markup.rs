@@ -113,6 +113,13 @@ pub(super) fn with_prefix(s: &str, prefix: &str) -> String {
     out
 }
 
+/// Ends the text's last line, if it is not ended yet.
+pub(super) fn end_line(out: &mut String) {
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

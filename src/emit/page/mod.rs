@@ -18,6 +18,7 @@ use crate::templates::html_escape;
 use crate::vault::Note;
 use edits::emit_range;
 pub use embeds::section;
+use markup::end_line;
 pub use markup::{continuation_prefix, escape_text};
 
 /// Embeds nested deeper than this stop with a marker.
@@ -142,16 +143,12 @@ pub fn assemble(ctx: &Context, note: NoteId) -> Page {
         done += 1;
         let mut body = String::new();
         emit_range(ctx, &mut page, &mut body, from, text, false, &mut stack);
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+        end_line(&mut out);
         out.push_str(&format!("\n[^vb-fn-{done}]: {}\n", body.replace('\n', " ")));
     }
     let footer = &ctx.footers[note];
     if !footer.is_empty() {
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+        end_line(&mut out);
         out.push('\n');
         out.push_str(footer);
     }
