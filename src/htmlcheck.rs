@@ -402,6 +402,10 @@ fn strip_query_fragment(url: &str) -> &str {
 
 /// Joins `rel` to the directory `dir` and normalises `.` and `..`; `None` when it climbs out of
 /// the root. A trailing `/` is kept.
+///
+/// Not `url::Url::join`: URL rules clamp `..` at the root, so a link that climbs out of the book
+/// would look like one inside it, and they keep empty segments (`a//b.html`) that no file on disk
+/// has.
 fn resolve(dir: &str, rel: &str) -> Option<String> {
     let mut out = relpath::join(dir, rel)?;
     let last = rel.rsplit('/').next().unwrap_or("");
