@@ -4,31 +4,20 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use vaultbook::Config;
-use vaultbook::pipeline::Options;
-use vaultbook::session::{Scope, Session};
+use crate::harness::{self, BookTest, Scope, Session, no_run, rebuild};
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn book() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let r = dir.path();
-    write(
-        r,
+fn book() -> BookTest {
+    let dir = BookTest::new();
+    dir.write(
         "book.toml",
         "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
     );
-    write(r, "vault/README.md", "# Start\n\nSee [[A#Old heading]].\n");
-    write(r, "vault/A.md", "# A\n\n## Old heading\n\nText of A.\n");
-    write(r, "vault/B.md", "# B\n\nUnrelated.\n");
-    write(r, "vault/C.md", "# C\n\nAlso unrelated.\n");
+    dir.write("vault/README.md", "# Start\n\nSee [[A#Old heading]].\n");
+    dir.write("vault/A.md", "# A\n\n## Old heading\n\nText of A.\n");
+    dir.write("vault/B.md", "# B\n\nUnrelated.\n");
+    dir.write("vault/C.md", "# C\n\nAlso unrelated.\n");
     for i in 0..6 {
-        write(
-            r,
+        dir.write(
             &format!("vault/more/N{i}.md"),
             &format!("# N{i}\n\nFiller.\n"),
         );
@@ -37,14 +26,7 @@ fn book() -> tempfile::TempDir {
 }
 
 fn session(root: &Path) -> Session {
-    let config = Config::load(root).unwrap();
-    Session::new(
-        config,
-        Options {
-            run_snippets: false,
-            ..Options::default()
-        },
-    )
+    harness::session(harness::load(root), no_run())
 }
 
 fn ino(p: &Path) -> u64 {
@@ -57,18 +39,17 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     let r = dir.path();
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    let (_, scope) = s.build(&gen1, None).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen1, None).unwrap();
     assert_eq!(scope, Scope::Full);
 
     // Renaming a heading changes A's page and the start page that links to it.
-    write(
-        r,
+    dir.write(
         "vault/A.md",
         "# A\n\n## New heading\n\nText of A, edited.\n",
     );
-    write(r, "vault/README.md", "# Start\n\nSee [[A#New heading]].\n");
+    dir.write("vault/README.md", "# Start\n\nSee [[A#New heading]].\n");
     let gen2 = r.join("gen2");
-    let (report, scope) = s.build(&gen2, Some(&gen1)).unwrap();
+    let (report, scope) = rebuild(&mut s, &gen2, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(2), "{:?}", report.diagnostics);
     let a = std::fs::read_to_string(gen2.join("a.html")).unwrap();
     assert!(a.contains("Text of A, edited."));
@@ -85,18 +66,17 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     let old = std::fs::read_to_string(gen1.join("a.html")).unwrap();
     assert!(old.contains("Text of A.") && !old.contains("edited"));
     // And the new one is a consistent book.
-    let problems = vaultbook::htmlcheck::check_rendered(&gen2);
-    assert!(problems.is_empty(), "{problems:#?}");
+    harness::assert_links_reach_ids(&gen2);
 
     // Nothing changed: nothing is rendered.
     let gen3 = r.join("gen3");
-    let (_, scope) = s.build(&gen3, Some(&gen2)).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen3, Some(&gen2)).unwrap();
     assert_eq!(scope, Scope::Pages(0));
 
     // A new note changes the book's shape: everything is rendered.
-    write(r, "vault/D.md", "# D\n");
+    dir.write("vault/D.md", "# D\n");
     let gen4 = r.join("gen4");
-    let (_, scope) = s.build(&gen4, Some(&gen3)).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen4, Some(&gen3)).unwrap();
     assert_eq!(scope, Scope::Full);
     assert!(gen4.join("d.html").is_file());
 }
@@ -107,14 +87,14 @@ fn an_incremental_page_equals_a_full_render_of_it() {
     let r = dir.path();
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    s.build(&gen1, None).unwrap();
-    write(r, "vault/B.md", "# B\n\nChanged *text*.\n");
+    rebuild(&mut s, &gen1, None).unwrap();
+    dir.write("vault/B.md", "# B\n\nChanged *text*.\n");
     let inc = r.join("inc");
-    let (_, scope) = s.build(&inc, Some(&gen1)).unwrap();
+    let (_, scope) = rebuild(&mut s, &inc, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(1));
     let full = r.join("full");
     let mut fresh = session(r);
-    fresh.build(&full, None).unwrap();
+    rebuild(&mut fresh, &full, None).unwrap();
     for page in ["b.html", "a.html", "c.html"] {
         assert_eq!(
             std::fs::read_to_string(inc.join(page)).unwrap(),

@@ -2,28 +2,13 @@
 //! output format asserted exactly, exit codes, per-code levels, and a vault of tricky but valid
 //! links that must check clean (no false alarms).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::harness::{BookTest, Run, fixture_path as fixture, vaultbook};
 
-fn check(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaultbook"))
-        .arg("check")
-        .arg(dir)
-        .arg("--no-run")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
+/// `vaultbook check DIR --no-run ARGS…`.
+fn check(dir: &Path, args: &[&str]) -> Run {
+    Run::of(vaultbook().arg("check").arg(dir).arg("--no-run").args(args))
 }
 
 const EXPECTED_JSON: &str = r#"[
@@ -47,14 +32,14 @@ const EXPECTED_JSON: &str = r#"[
 #[test]
 fn json_lists_every_planted_problem_exactly() {
     let out = check(&fixture("check_problems"), &["--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), EXPECTED_JSON);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.stdout(), EXPECTED_JSON);
 }
 
 #[test]
 fn github_format_is_workflow_commands() {
     let out = check(&fixture("check_problems"), &["--format", "github"]);
-    let text = stdout(&out);
+    let text = out.stdout();
     assert!(text.contains(
         "::error file=vault/Bad.md,line=4,col=20,endLine=4,endColumn=41,title=missing-heading::`Target.md` has no heading `Real Headin`%0Ahelp: did you mean `Real Heading`?\n"
     ), "{text}");
@@ -71,7 +56,7 @@ fn github_format_is_workflow_commands() {
 #[test]
 fn human_format_underlines_the_source() {
     let out = check(&fixture("check_problems"), &[]);
-    let text = String::from_utf8(out.stderr).unwrap();
+    let text = out.stderr();
     assert!(
         text.contains("error[missing-heading]: `Target.md` has no heading `Real Headin`"),
         "{text}"
@@ -97,25 +82,15 @@ fn a_vault_of_tricky_valid_links_checks_clean() {
         &fixture("check_clean"),
         &["--format", "json", "--deny-warnings"],
     );
-    assert_eq!(stdout(&out), "[]\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout(), "[]\n");
+    assert_eq!(out.code(), Some(0));
 }
 
-fn with_book_toml(extra: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let from = fixture("check_problems");
-    for e in walkdir::WalkDir::new(&from) {
-        let e = e.unwrap();
-        let to = dir.path().join(e.path().strip_prefix(&from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-    let toml = std::fs::read_to_string(dir.path().join("book.toml")).unwrap();
-    std::fs::write(dir.path().join("book.toml"), format!("{toml}\n{extra}")).unwrap();
-    dir
+/// A copy of the `check_problems` fixture with `extra` after its book.toml.
+fn with_book_toml(extra: &str) -> BookTest {
+    let book = BookTest::from_fixture("check_problems");
+    book.append("book.toml", &format!("\n{extra}"));
+    book
 }
 
 #[test]
@@ -125,7 +100,7 @@ fn levels_from_book_toml_and_exit_codes() {
         "[vaultbook.check]\nbroken-link = \"warning\"\nmissing-heading = \"allow\"\nmissing-block = \"info\"\nmissing-attachment = \"warning\"\nembed-cycle = \"warning\"\nambiguous-link = \"error\"\n",
     );
     let out = check(dir.path(), &["--format", "json"]);
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
     let level = |code: &str| -> Vec<String> {
         json.as_array()
             .unwrap()
@@ -138,25 +113,22 @@ fn levels_from_book_toml_and_exit_codes() {
     assert!(level("missing-heading").is_empty(), "allow drops it");
     assert_eq!(level("missing-block"), ["info"]);
     assert_eq!(level("ambiguous-link"), ["error"]);
-    assert_eq!(out.status.code(), Some(1), "ambiguous-link is now an error");
+    assert_eq!(out.code(), Some(1), "ambiguous-link is now an error");
 
     let dir = with_book_toml(
         "[vaultbook.check]\nbroken-link = \"warning\"\nmissing-heading = \"warning\"\nmissing-block = \"warning\"\nmissing-attachment = \"warning\"\nembed-cycle = \"warning\"\n",
     );
-    assert_eq!(check(dir.path(), &[]).status.code(), Some(0));
-    assert_eq!(
-        check(dir.path(), &["--deny-warnings"]).status.code(),
-        Some(1)
-    );
+    assert_eq!(check(dir.path(), &[]).code(), Some(0));
+    assert_eq!(check(dir.path(), &["--deny-warnings"]).code(), Some(1));
 }
 
 #[test]
 fn a_bad_configuration_exits_2_with_a_suggestion() {
     let dir = with_book_toml("[vaultbook.check]\nmising-heading = \"error\"\n");
     let out = check(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.code(), Some(2));
+    let err = out.stderr();
     assert!(err.contains("did you mean `missing-heading`?"), "{err}");
     let missing = check(&fixture("nonexistent"), &[]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.code(), Some(2));
 }
