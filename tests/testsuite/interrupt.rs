@@ -79,18 +79,7 @@ impl Fixture {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir().join(log)).unwrap());
-        // As from a terminal: a test runner started in the background (SIGINT ignored) or under
-        // nohup (SIGHUP ignored) would pass that on, and vaultbook keeps an ignored signal
-        // ignored.
-        // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-                    libc::signal(s, libc::SIG_DFL);
-                }
-                Ok(())
-            });
-        }
+        as_from_a_terminal(&mut cmd);
         cmd
     }
 
@@ -183,6 +172,21 @@ impl Fixture {
             page.contains("</html>"),
             "{context}: part1/note-1.html is cut short"
         );
+    }
+}
+
+/// Starts `cmd` with the stop signals at their defaults, as from a terminal: a test runner started
+/// in the background (SIGINT ignored) or under nohup (SIGHUP ignored) would pass that on, and
+/// vaultbook keeps an ignored signal ignored.
+fn as_from_a_terminal(cmd: &mut Command) {
+    // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(s, libc::SIG_DFL);
+            }
+            Ok(())
+        });
     }
 }
 
@@ -545,6 +549,7 @@ fn registered_groups_and_dirs_go_with_the_process() {
         .env(MARKER, fx.dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+        as_from_a_terminal(&mut cmd);
         let mut run = Running::spawn(cmd);
         let stdout = run.0.as_mut().and_then(|c| c.stdout.take()).unwrap();
         let rx = lines_of(stdout);
