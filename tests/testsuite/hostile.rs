@@ -452,8 +452,7 @@ fn links_never_read_outside_the_vault() {
     nowhere_in_output(&dir, SECRET);
     // Nothing from outside is copied: the emitted tree holds our files and the one picture.
     let copied: Vec<PathBuf> = files(&dir.path().join("target/vaultbook/book-src/src"))
-        .into_iter()
-        .map(|(p, _)| p)
+        .into_keys()
         .filter(|p| p.extension().is_none_or(|e| e != "md"))
         .collect();
     assert_eq!(copied.len(), 1, "{copied:?}");

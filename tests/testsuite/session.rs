@@ -18,8 +18,8 @@ fn book() -> BookTest {
     dir.write("vault/C.md", "# C\n\nAlso unrelated.\n");
     for i in 0..6 {
         dir.write(
-            &format!("vault/more/N{i}.md"),
-            &format!("# N{i}\n\nFiller.\n"),
+            format!("vault/more/N{i}.md"),
+            format!("# N{i}\n\nFiller.\n"),
         );
     }
     dir
