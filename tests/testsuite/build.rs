@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use vaultbook::Severity;
+
 use crate::harness::{self, BookTest, code, files, no_run, read};
 
 /// The HTML of a page with `<code>` and `<pre>` contents removed.
@@ -219,4 +221,118 @@ fn nothing_is_written_into_the_vault() {
     let before = files(&book.join("vault"));
     book.build();
     assert_eq!(before, files(&book.join("vault")));
+}
+
+/// The built book has mdBook's search: the box, the index, and hits that land on real ids.
+#[test]
+fn the_book_has_search_and_its_hits_land() {
+    let dir = BookTest::from_fixture("links");
+    dir.build();
+    let book = dir.path().join("book");
+    let index: Vec<String> = std::fs::read_dir(&book)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        .collect();
+    assert_eq!(index.len(), 1, "no search index in {}", book.display());
+    let text = read(book.join(&index[0]));
+    assert!(
+        text.contains("doc_urls"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    let page = read(book.join("index.html"));
+    assert!(page.contains("mdbook-search-toggle") || page.contains("search-toggle"));
+    harness::assert_links_reach_ids(&book);
+}
+
+/// Titles taken from a note's first heading are shown as text (a wikilink's label, code
+/// without backticks) in `<title>` and the sidebar; a template placeholder gives the file name.
+#[test]
+fn titles_from_headings_are_text() {
+    let dir = BookTest::from_fixture("titles");
+    dir.build();
+    let book = dir.path().join("book");
+    let title = |page: &str| {
+        let html = read(book.join(page));
+        let start = html.find("<title>").unwrap() + "<title>".len();
+        let end = html[start..].find("</title>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    assert_eq!(title("intro.html"), "Intro to Dataview Plugin - Titles");
+    assert_eq!(title("template.html"), "Template - Titles");
+    assert_eq!(title("arc.html"), "The Arc type - Titles");
+    assert_eq!(title("numbered.html"), "1. Getting started - Titles");
+    let toc = read(book.join("toc.html"));
+    for raw in ["{{title}}", "[[", "`Arc`", "&#96;"] {
+        assert!(!toc.contains(raw), "the sidebar shows {raw:?}: {toc}");
+    }
+    assert!(toc.contains("Intro to Dataview Plugin"), "{toc}");
+}
+
+/// `Setup.md` and `setup.md` (a case-sensitive file system allows both): both are published at
+/// distinct URLs, a link whose case matches one goes there, and every such link is reported as
+/// ambiguous; notes sharing an alias are reported as that.
+#[test]
+fn names_that_differ_only_in_case_are_reported_and_both_published() {
+    let dir = BookTest::from_fixture("case");
+    let report = dir.build();
+    let book = dir.path().join("book");
+    let upper = read(book.join("setup.html"));
+    let lower = read(book.join("setup-1.html"));
+    assert!(upper.contains("Setup upper") && lower.contains("setup lower"));
+    let start = read(book.join("index.html"));
+    let main = &start[start.find("<main").unwrap()..];
+    let hrefs: Vec<&str> = main
+        .split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .filter(|h| !h.starts_with('#'))
+        .collect();
+    assert_eq!(
+        &hrefs[..3],
+        ["setup.html", "setup-1.html#two", "setup.html"],
+        "{hrefs:?}"
+    );
+    let ambiguous: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| code(d) == "ambiguous-link")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        ambiguous
+            .iter()
+            .filter(|m| m.contains("differ only in letter case"))
+            .count(),
+        3,
+        "{ambiguous:#?}"
+    );
+    assert!(
+        ambiguous
+            .iter()
+            .any(|m| m.contains("have the alias `Shared`")),
+        "{ambiguous:#?}"
+    );
+}
+
+/// A link to an Obsidian canvas (`Board.canvas`, an extension longer than most) reaches the
+/// file instead of being a broken link to a note of that name.
+#[test]
+fn a_link_to_a_canvas_reaches_the_file() {
+    let dir = BookTest::from_fixture("canvas");
+    let report = dir.build();
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.one_line())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let page = read(dir.path().join("book/index.html"));
+    assert!(
+        page.contains(r#"href="Board.canvas""#) || page.contains(r#"href="board.canvas""#),
+        "{page}"
+    );
+    dir.assert_links_reach_ids();
 }

@@ -2,7 +2,7 @@
 //! binary ([`vaultbook`], [`Run`]), the library pipeline, and assertions on diagnostics, emitted
 //! pages and rendered HTML.
 //!
-//! Every call of the pipeline API (`pipeline::{analyze, emit, build}`, `session::Session`, the
+//! Every call of the pipeline API (`Driver`: analyze, emit, build, the incremental rebuild; the
 //! serve builder) and every look at a diagnostic's code goes through a function of this file, so
 //! that a change of that API is a change here.
 
@@ -17,8 +17,8 @@ use vaultbook::Config;
 use vaultbook::diagnostics::{Diagnostic, Severity, Span};
 
 // The types of the pipeline API, named here alone.
-pub use vaultbook::pipeline::{Analysis, BuildReport, Options};
-pub use vaultbook::session::{Scope, Session};
+pub use vaultbook::driver::{Analysis, Scope};
+pub use vaultbook::{Driver, Options, Report};
 
 /// The `vaultbook` binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_vaultbook");
@@ -41,31 +41,47 @@ pub fn load(root: &Path) -> Config {
 
 /// Everything up to the diagnostics (what `check` does).
 pub fn analyze(config: &Config, options: &Options) -> anyhow::Result<Analysis> {
-    vaultbook::pipeline::analyze(config, options)
+    Driver::new(config.clone(), *options).analyze()
+}
+
+/// What `vaultbook check` reports (with `--html`: the rendered book's links too).
+pub fn check(config: &Config, options: &Options, html: bool) -> anyhow::Result<Report> {
+    Driver::new(config.clone(), *options).check(html)
 }
 
 /// The mdBook source tree, written to `out`.
-pub fn emit(config: &Config, options: &Options, out: &Path) -> anyhow::Result<BuildReport> {
-    vaultbook::pipeline::emit(config, options, out)
+pub fn emit(config: &Config, options: &Options, out: &Path) -> anyhow::Result<Report> {
+    Driver::new(config.clone(), *options).emit(out)
 }
 
 /// The whole book, rendered to its build dir.
-pub fn build(config: &Config, options: &Options) -> anyhow::Result<BuildReport> {
-    vaultbook::pipeline::build(config, options)
+pub fn build(config: &Config, options: &Options) -> anyhow::Result<Report> {
+    Driver::new(config.clone(), *options).build()
 }
 
-/// An incremental session over a book (what `serve` builds with).
-pub fn session(config: Config, options: Options) -> Session {
-    Session::new(config, options)
+/// The whole book, rendered, each diagnostic handed to `sink` as soon as it is found.
+pub fn build_streaming(
+    config: &Config,
+    options: &Options,
+    sink: impl FnMut(&Diagnostic) + Send + 'static,
+) -> anyhow::Result<Report> {
+    Driver::new(config.clone(), *options)
+        .streaming(sink)
+        .build()
 }
 
-/// One build of a session into `out`, from the book in `previous` if there is one.
+/// An incremental driver over a book (what `serve` builds with).
+pub fn session(config: Config, options: Options) -> Driver {
+    Driver::incremental(config, options)
+}
+
+/// One build of an incremental driver into `out`, from the book in `previous` if there is one.
 pub fn rebuild(
-    session: &mut Session,
+    session: &mut Driver,
     out: &Path,
     previous: Option<&Path>,
-) -> anyhow::Result<(BuildReport, Scope)> {
-    session.build(out, previous)
+) -> anyhow::Result<(Report, Scope)> {
+    session.rebuild(out, previous)
 }
 
 /// The builder `vaultbook serve` runs: the real pipeline.
@@ -321,17 +337,17 @@ impl BookTest {
     }
 
     /// Builds the book through the library, running no snippet.
-    pub fn build(&self) -> BuildReport {
+    pub fn build(&self) -> Report {
         self.build_with(&no_run())
     }
 
     /// Builds the book through the library with `options`.
-    pub fn build_with(&self, options: &Options) -> BuildReport {
+    pub fn build_with(&self, options: &Options) -> Report {
         build(&self.config(), options).unwrap_or_else(|e| panic!("build: {e:#}"))
     }
 
     /// Emits the book's mdBook source tree to `out`, running no snippet.
-    pub fn emit_to(&self, out: &Path) -> anyhow::Result<BuildReport> {
+    pub fn emit_to(&self, out: &Path) -> anyhow::Result<Report> {
         emit(&self.config(), &no_run(), out)
     }
 

@@ -1,12 +1,10 @@
 //! Obsidian syntax as the book shows it: embeds, callouts, highlights, comments, tags, backlinks,
 //! footnotes, math, mermaid and media, asserted on the rendered HTML of a fixture vault.
 
-use vaultbook::pipeline::BuildReport;
-
-use crate::harness::{BookTest, codes, main_of};
+use crate::harness::{BookTest, Report, codes, main_of};
 
 /// The `obsidian` fixture, built.
-fn build_fixture() -> (BookTest, BuildReport) {
+fn build_fixture() -> (BookTest, Report) {
     let book = BookTest::from_fixture("obsidian");
     let report = book.build();
     (book, report)

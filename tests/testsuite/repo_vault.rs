@@ -24,7 +24,7 @@ fn config(build_dir: &Path) -> Config {
 #[test]
 fn the_repository_book_checks_clean() {
     let out = tempfile::tempdir().unwrap();
-    let a = harness::analyze(&config(out.path()), &no_run()).unwrap();
+    let a = harness::check(&config(out.path()), &no_run(), false).unwrap();
     let problems = problems(&a.diagnostics);
     assert!(problems.is_empty(), "{problems:#?}");
     assert!(a.stats.notes >= 10);

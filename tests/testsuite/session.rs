@@ -4,7 +4,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::harness::{self, BookTest, Scope, Session, no_run, rebuild};
+use crate::harness::{self, BookTest, Driver, Scope, no_run, rebuild};
 
 fn book() -> BookTest {
     let dir = BookTest::new();
@@ -25,7 +25,7 @@ fn book() -> BookTest {
     dir
 }
 
-fn session(root: &Path) -> Session {
+fn session(root: &Path) -> Driver {
     harness::session(harness::load(root), no_run())
 }
 
@@ -102,4 +102,37 @@ fn an_incremental_page_equals_a_full_render_of_it() {
             "{page} differs from a full render"
         );
     }
+}
+
+/// Overwriting an attachment reaches the rebuilt book, though no page text changed: the
+/// attachment is not left as a hard link to the served generation's old bytes.
+#[test]
+fn an_overwritten_attachment_is_in_the_next_generation() {
+    let dir = book();
+    let r = dir.path();
+    dir.write("vault/pic.png", "old bytes");
+    dir.write("vault/B.md", "# B\n\n![[pic.png]]\n");
+    let mut s = session(r);
+    let gen1 = r.join("gen1");
+    rebuild(&mut s, &gen1, None).unwrap();
+    assert_eq!(std::fs::read(gen1.join("pic.png")).unwrap(), b"old bytes");
+
+    // Same length, so only the modification time (and the inode, for a replaced file) tells.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    dir.write("vault/pic.png", "new bytes");
+    let gen2 = r.join("gen2");
+    let (_, scope) = rebuild(&mut s, &gen2, Some(&gen1)).unwrap();
+    assert_eq!(scope, Scope::Pages(0));
+    assert_eq!(std::fs::read(gen2.join("pic.png")).unwrap(), b"new bytes");
+    // The served generation keeps what it served.
+    assert_eq!(std::fs::read(gen1.join("pic.png")).unwrap(), b"old bytes");
+
+    // Replaced by a rename (how editors and image tools save), and after a note edit too.
+    let tmp = r.join("vault/pic.png.tmp");
+    std::fs::write(&tmp, "newer!!!!").unwrap();
+    std::fs::rename(&tmp, r.join("vault/pic.png")).unwrap();
+    dir.write("vault/A.md", "# A\n\nEdited.\n");
+    let gen3 = r.join("gen3");
+    rebuild(&mut s, &gen3, Some(&gen2)).unwrap();
+    assert_eq!(std::fs::read(gen3.join("pic.png")).unwrap(), b"newer!!!!");
 }
