@@ -144,16 +144,11 @@ fn an_overwritten_attachment_is_in_the_next_generation() {
 fn a_build_of_an_unchanged_book_renders_nothing() {
     let dir = book();
     let r = dir.path();
-    write(r, "vault/pic.png", "old");
-    write(r, "vault/B.md", "# B\n\n![[pic.png]]\n");
-    let options = Options {
-        run_snippets: false,
-        ..Options::default()
-    };
+    dir.write("vault/pic.png", "old");
+    dir.write("vault/B.md", "# B\n\n![[pic.png]]\n");
+    let options = no_run();
     let build = || {
-        let report = Driver::new(Config::load(r).unwrap(), options)
-            .build()
-            .unwrap();
+        let report = harness::build(&harness::load(r), &options).unwrap();
         let phases: Vec<&str> = report.stats.phases.iter().map(|(n, _)| *n).collect();
         (phases.contains(&"render"), report)
     };
@@ -164,11 +159,11 @@ fn a_build_of_an_unchanged_book_renders_nothing() {
     assert!(!rendered, "{:?}", report.stats.phases);
     assert_eq!(ino(&index), first, "the build dir was replaced");
 
-    write(r, "vault/C.md", "# C\n\nEdited.\n");
+    dir.write("vault/C.md", "# C\n\nEdited.\n");
     assert!(build().0, "an edited note was not rendered");
     assert!(!build().0);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(r, "vault/pic.png", "new");
+    dir.write("vault/pic.png", "new");
     assert!(build().0, "a changed attachment was not copied");
     assert_eq!(std::fs::read(r.join("book/pic.png")).unwrap(), b"new");
     std::fs::remove_file(&index).unwrap();
