@@ -65,8 +65,20 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     // The served generation is untouched.
     let old = std::fs::read_to_string(gen1.join("a.html")).unwrap();
     assert!(old.contains("Text of A.") && !old.contains("edited"));
-    // And the new one is a consistent book.
-    harness::assert_links_reach_ids(&gen2);
+    // And the new one is a consistent book: every page's links land. The search index is
+    // the last full render's (a rebuild renders only the changed pages): its hits to a renamed
+    // heading reach the page, not the heading, until the next full render.
+    let problems: Vec<_> = vaultbook::htmlcheck::check_rendered(&gen2)
+        .into_iter()
+        .filter(|d| {
+            let index = d
+                .file
+                .as_ref()
+                .is_some_and(|f| f.to_string_lossy().starts_with("searchindex"));
+            !(index && d.message.contains("has no element with id"))
+        })
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
 
     // Nothing changed: nothing is rendered.
     let gen3 = r.join("gen3");
