@@ -2,66 +2,11 @@
 //! rendered HTML: every link form lands where it should, and every internal link of the rendered
 //! book reaches an existing page and id.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use vaultbook::{Config, Severity};
-use vaultbook::{Driver, Options, Report};
+use vaultbook::Severity;
 
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
-fn fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-        dir.path(),
-    );
-    dir
-}
-
-fn no_run() -> Options {
-    Options {
-        run_snippets: false,
-        ..Options::default()
-    }
-}
-
-fn build(root: &Path) -> Report {
-    let config = Config::load(root).unwrap();
-    Driver::new(config.clone(), no_run()).build().unwrap()
-}
-
-fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path.as_ref())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
-}
-
-fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path().strip_prefix(dir).unwrap().to_path_buf(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
+use crate::harness::{self, BookTest, code, files, no_run, read};
 
 /// The HTML of a page with `<code>` and `<pre>` contents removed.
 fn prose(html: &str) -> String {
@@ -80,9 +25,9 @@ fn prose(html: &str) -> String {
 
 #[test]
 fn every_link_form_lands_on_its_target() {
-    let dir = fixture("links");
-    build(dir.path());
-    let md = read(dir.path().join("target/vaultbook/book-src/src/links.md"));
+    let book = BookTest::from_fixture("links");
+    book.build();
+    let md = book.emitted("links.md");
     for expected in [
         "[Utils](utils.md)",
         "[the utils](utils.md)",
@@ -114,7 +59,7 @@ fn every_link_form_lands_on_its_target() {
         assert!(md.contains(expected), "links.md lacks {expected:?}:\n{md}");
     }
     // The ids the links name exist in the rendered pages.
-    let utils = read(dir.path().join("book/utils.html"));
+    let utils = book.page("utils.html");
     for id in [
         "execution",
         "what-is-a-process",
@@ -132,22 +77,21 @@ fn every_link_form_lands_on_its_target() {
             "utils.html lacks id {id}"
         );
     }
-    assert!(dir.path().join("book/images/pic-one.png").is_file());
+    assert!(book.join("book/images/pic-one.png").is_file());
 }
 
 #[test]
 fn rendered_links_all_reach_an_existing_page_and_id() {
-    let dir = fixture("links");
-    build(dir.path());
-    let problems = vaultbook::htmlcheck::check_rendered(&dir.path().join("book"));
-    assert!(problems.is_empty(), "{problems:#?}");
+    let book = BookTest::from_fixture("links");
+    book.build();
+    book.assert_links_reach_ids();
 }
 
 #[test]
 fn no_wikilink_syntax_leaks_into_prose() {
-    let dir = fixture("links");
-    build(dir.path());
-    for (path, bytes) in files(&dir.path().join("book")) {
+    let book = BookTest::from_fixture("links");
+    book.build();
+    for (path, bytes) in files(&book.join("book")) {
         if path.extension().is_some_and(|e| e == "html") {
             let html = String::from_utf8(bytes).unwrap();
             assert!(
@@ -161,14 +105,9 @@ fn no_wikilink_syntax_leaks_into_prose() {
 
 #[test]
 fn broken_links_are_reported_with_file_line_and_column() {
-    let dir = fixture("links");
-    let report = build(dir.path());
-    let found: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .map(|d| d.one_line())
-        .collect();
+    let book = BookTest::from_fixture("links");
+    let report = book.build();
+    let found: Vec<String> = harness::problems(&report.diagnostics);
     for expected in [
         "vault/Links.md:23:8: error[broken-link]: no note named `Nowhere` in the vault",
         "vault/Links.md:23:24: error[missing-heading]: `Utils.md` has no heading `Executoin`",
@@ -190,7 +129,7 @@ fn broken_links_are_reported_with_file_line_and_column() {
     let heading = report
         .diagnostics
         .iter()
-        .find(|d| d.code == "missing-heading")
+        .find(|d| code(d) == "missing-heading")
         .unwrap();
     let help = heading.help.as_deref().unwrap_or("");
     assert!(
@@ -201,12 +140,9 @@ fn broken_links_are_reported_with_file_line_and_column() {
 
 #[test]
 fn notes_resolve_in_their_own_folder_first() {
-    let dir = fixture("links");
-    let report = build(dir.path());
-    let linker = read(
-        dir.path()
-            .join("target/vaultbook/book-src/src/folder/linker.md"),
-    );
+    let book = BookTest::from_fixture("links");
+    let report = book.build();
+    let linker = book.emitted("folder/linker.md");
     assert!(linker.contains("[Note](note.md)"), "{linker}");
     assert!(
         linker.contains("[other/Note](../other/note.md)"),
@@ -214,16 +150,19 @@ fn notes_resolve_in_their_own_folder_first() {
     );
     // From the vault root, `[[Note]]` has no folder to prefer: it is ambiguous.
     assert!(
-        !report.diagnostics.iter().any(|d| d.code == "ambiguous-link"
-            && d.file.as_deref() == Some(Path::new("vault/folder/Linker.md")))
+        !report
+            .diagnostics
+            .iter()
+            .any(|d| code(d) == "ambiguous-link"
+                && d.file.as_deref() == Some(Path::new("vault/folder/Linker.md")))
     );
 }
 
 #[test]
 fn unpublished_and_broken_notes() {
-    let dir = fixture("links");
-    build(dir.path());
-    let src = dir.path().join("target/vaultbook/book-src/src");
+    let book = BookTest::from_fixture("links");
+    book.build();
+    let src = book.emitted_src();
     let summary = read(src.join("SUMMARY.md"));
     assert!(!summary.contains("Draft"), "{summary}");
     assert!(!src.join("draft.md").exists());
@@ -233,78 +172,62 @@ fn unpublished_and_broken_notes() {
     // The start note opens the book as its index page; frontmatter titles and order apply.
     assert!(summary.contains("[Welcome](index.md)"), "{summary}");
     assert!(summary.contains("- [Definitions](utils.md)"), "{summary}");
-    assert!(dir.path().join("book/index.html").is_file());
+    assert!(book.join("book/index.html").is_file());
 }
 
 #[test]
 fn emit_is_deterministic_and_stands_alone() {
-    let dir = fixture("links");
-    let config = Config::load(dir.path()).unwrap();
-    let a = dir.path().join("out-a");
-    let b = dir.path().join("out-b");
-    Driver::new(config.clone(), no_run()).emit(&a).unwrap();
-    Driver::new(config.clone(), no_run()).emit(&b).unwrap();
+    let book = BookTest::from_fixture("links");
+    let config = book.config();
+    let a = book.join("out-a");
+    let b = book.join("out-b");
+    harness::emit(&config, &no_run(), &a).unwrap();
+    harness::emit(&config, &no_run(), &b).unwrap();
     assert_eq!(files(&a), files(&b));
     let toml = read(a.join("book.toml"));
     assert!(!toml.contains("vaultbook]"), "{toml}");
     // Build the emitted tree the way a stock `mdbook build` does.
-    let book = mdbook_driver::MDBook::load(&a).unwrap();
-    book.build().unwrap();
+    harness::mdbook_build(&a);
     assert!(a.join("book/links.html").is_file());
-    let problems = vaultbook::htmlcheck::check_rendered(&a.join("book"));
-    assert!(problems.is_empty(), "{problems:#?}");
+    harness::assert_links_reach_ids(&a.join("book"));
 }
 
 #[test]
 fn output_directories_are_vaultbooks_alone() {
-    let dir = fixture("links");
-    let config = Config::load(dir.path()).unwrap();
+    let book = BookTest::from_fixture("links");
+    let config = book.config();
     // A directory holding someone else's files is not replaced, and nothing in it is touched.
-    let foreign = dir.path().join("theirs");
+    let foreign = book.join("theirs");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("keep.txt"), "mine").unwrap();
-    let err = Driver::new(config.clone(), no_run())
-        .emit(&foreign)
-        .unwrap_err();
+    let err = harness::emit(&config, &no_run(), &foreign).unwrap_err();
     assert!(err.to_string().contains("did not write"), "{err}");
     assert_eq!(read(foreign.join("keep.txt")), "mine");
     // The vault, or a folder inside it, is refused.
-    assert!(
-        Driver::new(config.clone(), no_run())
-            .emit(&dir.path().join("vault"))
-            .is_err()
-    );
-    assert!(
-        Driver::new(config.clone(), no_run())
-            .emit(&dir.path().join("vault/out"))
-            .is_err()
-    );
-    assert!(
-        Driver::new(config.clone(), no_run())
-            .emit(dir.path())
-            .is_err()
-    );
+    assert!(harness::emit(&config, &no_run(), &book.join("vault")).is_err());
+    assert!(harness::emit(&config, &no_run(), &book.join("vault/out")).is_err());
+    assert!(harness::emit(&config, &no_run(), book.root()).is_err());
     // Our own output is replaced as a whole, stale files included.
-    let ours = dir.path().join("ours");
-    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
-    std::fs::remove_file(dir.path().join("vault/My Note.md")).unwrap();
-    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
+    let ours = book.join("ours");
+    harness::emit(&config, &no_run(), &ours).unwrap();
+    std::fs::remove_file(book.join("vault/My Note.md")).unwrap();
+    harness::emit(&config, &no_run(), &ours).unwrap();
     assert!(!ours.join("src/my-note.md").exists());
 }
 
 #[test]
 fn nothing_is_written_into_the_vault() {
-    let dir = fixture("links");
-    let before = files(&dir.path().join("vault"));
-    build(dir.path());
-    assert_eq!(before, files(&dir.path().join("vault")));
+    let book = BookTest::from_fixture("links");
+    let before = files(&book.join("vault"));
+    book.build();
+    assert_eq!(before, files(&book.join("vault")));
 }
 
 /// The built book has mdBook's search: the box, the index, and hits that land on real ids.
 #[test]
 fn the_book_has_search_and_its_hits_land() {
-    let dir = fixture("links");
-    build(dir.path());
+    let dir = BookTest::from_fixture("links");
+    dir.build();
     let book = dir.path().join("book");
     let index: Vec<String> = std::fs::read_dir(&book)
         .unwrap()
@@ -320,16 +243,15 @@ fn the_book_has_search_and_its_hits_land() {
     );
     let page = read(book.join("index.html"));
     assert!(page.contains("mdbook-search-toggle") || page.contains("search-toggle"));
-    let problems = vaultbook::htmlcheck::check_rendered(&book);
-    assert!(problems.is_empty(), "{problems:#?}");
+    harness::assert_links_reach_ids(&book);
 }
 
 /// Titles taken from a note's first heading are shown as text (a wikilink's label, code
 /// without backticks) in `<title>` and the sidebar; a template placeholder gives the file name.
 #[test]
 fn titles_from_headings_are_text() {
-    let dir = fixture("titles");
-    build(dir.path());
+    let dir = BookTest::from_fixture("titles");
+    dir.build();
     let book = dir.path().join("book");
     let title = |page: &str| {
         let html = read(book.join(page));
@@ -353,8 +275,8 @@ fn titles_from_headings_are_text() {
 /// ambiguous; notes sharing an alias are reported as that.
 #[test]
 fn names_that_differ_only_in_case_are_reported_and_both_published() {
-    let dir = fixture("case");
-    let report = build(dir.path());
+    let dir = BookTest::from_fixture("case");
+    let report = dir.build();
     let book = dir.path().join("book");
     let upper = read(book.join("setup.html"));
     let lower = read(book.join("setup-1.html"));
@@ -375,7 +297,7 @@ fn names_that_differ_only_in_case_are_reported_and_both_published() {
     let ambiguous: Vec<&str> = report
         .diagnostics
         .iter()
-        .filter(|d| d.code == "ambiguous-link")
+        .filter(|d| code(d) == "ambiguous-link")
         .map(|d| d.message.as_str())
         .collect();
     assert_eq!(
@@ -398,8 +320,8 @@ fn names_that_differ_only_in_case_are_reported_and_both_published() {
 /// file instead of being a broken link to a note of that name.
 #[test]
 fn a_link_to_a_canvas_reaches_the_file() {
-    let dir = fixture("canvas");
-    let report = build(dir.path());
+    let dir = BookTest::from_fixture("canvas");
+    let report = dir.build();
     let errors: Vec<String> = report
         .diagnostics
         .iter()
@@ -412,6 +334,5 @@ fn a_link_to_a_canvas_reaches_the_file() {
         page.contains(r#"href="Board.canvas""#) || page.contains(r#"href="board.canvas""#),
         "{page}"
     );
-    let problems = vaultbook::htmlcheck::check_rendered(&dir.path().join("book"));
-    assert!(problems.is_empty(), "{problems:#?}");
+    dir.assert_links_reach_ids();
 }

@@ -14,33 +14,35 @@ use std::time::{Duration, Instant};
 use vaultbook::sandbox::Jail;
 use vaultbook::snippets::run::{Limits, RunArea};
 
+use crate::harness::{self, BookTest, jailed_snippets};
+
 /// A marker that lives only outside the vault: in a file beside the book, and in the
 /// environment vaultbook is started with.
 const SECRET: &str = "SANDBOX-SECRET-51c2e8-never-in-a-page";
 
 struct Book {
-    dir: tempfile::TempDir,
+    book: BookTest,
 }
 
 impl Book {
     /// A book with `[vaultbook.snippets]` settings and one note per `(name, markdown)`.
     fn new(snippets: &str, notes: &[(&str, &str)]) -> Book {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("book.toml"),
-            format!("[book]\ntitle = \"Sandbox\"\n\n[vaultbook.snippets]\n{snippets}\n"),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
-        std::fs::create_dir_all(dir.path().join("vault")).unwrap();
-        for (name, text) in notes {
-            std::fs::write(dir.path().join("vault").join(format!("{name}.md")), text).unwrap();
-        }
-        Book { dir }
+        let book = BookTest::new()
+            .file(
+                "book.toml",
+                format!("[book]\ntitle = \"Sandbox\"\n\n[vaultbook.snippets]\n{snippets}\n"),
+            )
+            .file("secret.txt", SECRET)
+            .vault_files(
+                notes
+                    .iter()
+                    .map(|(name, text)| (format!("{name}.md"), text)),
+            );
+        Book { book }
     }
 
     fn root(&self) -> &Path {
-        self.dir.path()
+        self.book.root()
     }
 
     fn secret_path(&self) -> PathBuf {
@@ -57,7 +59,7 @@ impl Book {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+        let mut cmd = harness::vaultbook();
         cmd.arg("build")
             .arg(self.root())
             .args(args)
@@ -69,11 +71,7 @@ impl Book {
     /// The text of a rendered page, tags and entities as they are.
     fn page(&self, name: &str) -> String {
         let file = if name == "README" { "index" } else { name };
-        let path = self
-            .root()
-            .join("book")
-            .join(format!("{}.html", file.to_lowercase()));
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        self.book.page(&format!("{}.html", file.to_lowercase()))
     }
 
     /// What the snippets of a page printed: the text of its snippet output blocks.
@@ -90,20 +88,7 @@ impl Book {
     /// The files vaultbook wrote (the book, the emitted tree, the snippet project and its
     /// binaries, the cache) that hold `needle`.
     fn anywhere_in_output(&self, needle: &str) -> Vec<PathBuf> {
-        ["book", "target"]
-            .iter()
-            .flat_map(|top| {
-                walkdir::WalkDir::new(self.root().join(top))
-                    .into_iter()
-                    .flatten()
-            })
-            .filter(|e| e.file_type().is_file())
-            .filter(|e| {
-                std::fs::read(e.path())
-                    .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
-            })
-            .map(|e| e.path().to_path_buf())
-            .collect()
+        self.book.files_holding(&["book", "target"], needle)
     }
 }
 
@@ -118,19 +103,12 @@ fn note(blocks: &[(&str, &str)]) -> String {
 
 /// Processes whose command line is exactly `argv`.
 fn processes_with_cmdline(argv: &[&str]) -> usize {
-    let want: Vec<u8> = argv
-        .iter()
-        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
-        .collect();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want))
-        .count()
+    harness::processes_with_cmdline(argv).len()
 }
 
 #[test]
 fn compile_time_reads_see_nothing_of_the_host() {
+    let _snippets = harness::snippets_running();
     let book = Book::new("", &[]);
     let secret = book.secret_path();
     std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -185,6 +163,7 @@ fn compile_time_reads_see_nothing_of_the_host() {
 
 #[test]
 fn repository_cargo_config_and_toolchain_files_are_ignored() {
+    let _snippets = harness::snippets_running();
     let book = Book::new("", &[]);
     let marker = book.root().join("wrapper-ran");
     let wrapper = book.root().join("evil-wrapper.sh");
@@ -237,6 +216,7 @@ fn repository_cargo_config_and_toolchain_files_are_ignored() {
 
 #[test]
 fn runs_have_no_network() {
+    let _snippets = harness::snippets_running();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -265,6 +245,7 @@ fn runs_have_no_network() {
 
 #[test]
 fn nothing_is_left_in_tmp_shm_or_system_v_ipc() {
+    let _snippets = harness::snippets_running();
     let tag = format!("vb-leftover-{}", std::process::id());
     let key = 0x5600_0000 + (std::process::id() & 0xffff) as i32;
     let code = format!(
@@ -298,6 +279,7 @@ fn nothing_is_left_in_tmp_shm_or_system_v_ipc() {
 
 #[test]
 fn one_memory_limit_holds_for_the_whole_run() {
+    let _snippets = harness::snippets_running();
     // Four processes of 200 MiB each under a 512 MiB limit: each is under it, together they
     // are not.
     let code = "use std::process::Command;\n\
@@ -332,6 +314,7 @@ fn one_memory_limit_holds_for_the_whole_run() {
 
 #[test]
 fn every_process_a_run_starts_ends_with_it() {
+    let _snippets = harness::snippets_running();
     let code = "use std::process::{Command, Stdio};\n\
         fn main() {\n\
             let c = Command::new(\"/usr/bin/setsid\").args([\"/bin/sleep\", \"987.5\"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();\n\
@@ -346,6 +329,7 @@ fn every_process_a_run_starts_ends_with_it() {
 
 #[test]
 fn a_compile_time_hang_is_a_timeout_and_the_rest_of_the_book_builds() {
+    let _snippets = harness::snippets_running();
     let hang = "#![allow(long_running_const_eval)]\n\
         const fn forever() -> u64 { let mut i = 0u64; loop { i = i.wrapping_add(1); if i == 0 { return i; } } }\n\
         const X: u64 = forever();\n\
@@ -377,6 +361,7 @@ fn a_compile_time_hang_is_a_timeout_and_the_rest_of_the_book_builds() {
 
 #[test]
 fn link_tricks_cannot_forge_another_snippets_output() {
+    let _snippets = harness::snippets_running();
     let forge = "#[used]\n#[unsafe(link_section = \".init_array\")]\n\
         static FORGE: extern \"C\" fn() = forge;\n\
         extern \"C\" fn forge() { println!(\"2 + 2 = 5\"); std::process::exit(0); }\n\
@@ -422,6 +407,7 @@ fn no_run_starts_no_compiler_and_no_snippet() {
 
 #[test]
 fn without_a_sandbox_nothing_runs_unless_trusted() {
+    let _snippets = harness::snippets_running();
     let marker = book_marker();
     let code = format!(
         "fn main() {{ std::fs::write({marker:?}, \"ran\").unwrap(); println!(\"ran unisolated\"); }}"
@@ -439,7 +425,7 @@ fn without_a_sandbox_nothing_runs_unless_trusted() {
     assert!(stderr.contains("--trust-snippets"), "{stderr}");
     assert!(!marker.exists(), "the snippet ran without a sandbox");
     assert!(book.page("README").contains("not run"));
-    let check = Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+    let check = harness::vaultbook()
         .arg("check")
         .arg(book.root())
         .env("VAULTBOOK_BWRAP", "/nonexistent/bwrap")
@@ -466,11 +452,13 @@ fn book_marker() -> PathBuf {
 
 #[test]
 fn sigterm_mid_run_and_mid_compile_leaves_no_process() {
+    // It counts every jailed snippet there is: no other test may run one meanwhile.
+    let _alone = harness::snippets_alone();
     let sleeper = "fn main() { println!(\"sleeping\"); std::thread::sleep(std::time::Duration::from_secs(654)); }";
     let book = Book::new("timeout = 60", &[("README", &note(&[("rust", sleeper)]))]);
     let mut child = book.command(&[]).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while processes_with_cmdline(&["/snippet"]) == 0 {
+    while jailed_snippets() == 0 {
         assert!(Instant::now() < deadline, "the snippet never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -482,14 +470,10 @@ fn sigterm_mid_run_and_mid_compile_leaves_no_process() {
     let mut stderr = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
     let deadline = Instant::now() + Duration::from_secs(3);
-    while processes_with_cmdline(&["/snippet"]) > 0 && Instant::now() < deadline {
+    while jailed_snippets() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(
-        processes_with_cmdline(&["/snippet"]),
-        0,
-        "the snippet outlived vaultbook"
-    );
+    assert_eq!(jailed_snippets(), 0, "the snippet outlived vaultbook");
 
     // Mid-compile: a const evaluation that never ends keeps rustc busy until the signal.
     let hang = "#![allow(long_running_const_eval)]\n\
@@ -533,9 +517,10 @@ fn sigterm_mid_run_and_mid_compile_leaves_no_process() {
 /// the memory watchdog and the PID namespace do the work).
 #[test]
 fn unprivileged_runs_are_jailed_too() {
+    let _snippets = harness::snippets_running();
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        // Already unprivileged: the other tests of this file are the unprivileged run.
+        // Already unprivileged: the other tests of this module are the unprivileged run.
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -581,7 +566,12 @@ fn unprivileged_runs_are_jailed_too() {
     std::fs::copy(std::env::current_exe().unwrap(), &me).unwrap();
     std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
     let out = Command::new(&me)
-        .args(["--ignored", "--exact", "unprivileged_child", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            &harness::test_name(module_path!(), "unprivileged_child"),
+            "--nocapture",
+        ])
         .env("VB_HOSTILE_EXE", &exe)
         .env("TMPDIR", dir.path())
         .uid(65534)
@@ -629,6 +619,7 @@ fn unprivileged_child() {
 
 #[test]
 fn a_compile_time_memory_bomb_is_stopped_and_the_rest_builds() {
+    let _snippets = harness::snippets_running();
     let bomb = "static Z: &[u8] = include_bytes!(\"/dev/zero\");\nfn main() { println!(\"{}\", Z.len()); }";
     let book = Book::new(
         "compile-memory = \"768MiB\"",
@@ -653,6 +644,7 @@ fn a_compile_time_memory_bomb_is_stopped_and_the_rest_builds() {
 
 #[test]
 fn results_and_binaries_planted_in_the_work_dir_are_not_trusted() {
+    let _snippets = harness::snippets_running();
     let honest = "fn main() { println!(\"2 + 2 = {}\", 2 + 2); }";
     let book = Book::new("", &[("README", &note(&[("rust", honest)]))]);
     assert_eq!(book.build(&[]).0, 0);
@@ -735,6 +727,7 @@ fn book_toml_cannot_send_the_vault_or_the_output_outside_the_book() {
 
 #[test]
 fn the_users_rustc_wrapper_keeps_working_in_the_jail() {
+    let _snippets = harness::snippets_running();
     // The user's environment is trusted: a RUSTC_WRAPPER (sccache, say) is used inside the jail.
     let tools = tempfile::tempdir().unwrap();
     let wrapper = tools.path().join("my-wrapper");

@@ -7,36 +7,36 @@
 //! can be found in /proc. Every wait is bounded; a child still running when a test fails is
 //! killed.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vaultbook");
+use crate::harness::{self, BookTest, jailed_snippets, lines_of};
+
 /// The longest any child may take to exit after a signal, or to finish a build.
 const WAIT: Duration = Duration::from_secs(30);
 /// The variable that marks the processes a fixture started (and their descendants).
 const MARKER: &str = "VAULTBOOK_INTERRUPT_TEST";
 
-/// A book of `notes` generated notes, and a private temporary directory, in one temp folder.
+/// A book of `notes` generated notes (`<outer>/book-root`), and a private temporary directory
+/// (`<outer>/tmp`), in one temp folder.
 struct Fixture {
-    dir: tempfile::TempDir,
+    book: BookTest,
 }
 
 impl Fixture {
     fn new(notes: usize) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("book-root");
-        std::fs::create_dir_all(root.join("vault")).unwrap();
-        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
         // No search index: it is the same work on every build, and these tests build often.
-        std::fs::write(
-            root.join("book.toml"),
+        let book = BookTest::nested("book-root").file(
+            "book.toml",
             "[book]\ntitle = \"Signals\"\n\n[output.html.search]\nenable = false\n",
-        )
-        .unwrap();
+        );
+        let root = book.root();
+        std::fs::create_dir_all(root.join("vault")).unwrap();
+        std::fs::create_dir_all(book.outer().join("tmp")).unwrap();
         for i in 0..notes {
             let folder = root.join(format!("vault/part{}", i % 5));
             std::fs::create_dir_all(&folder).unwrap();
@@ -53,51 +53,45 @@ impl Fixture {
         }
         let index: String = (0..notes).map(|i| format!("- [[Note {i}]]\n")).collect();
         std::fs::write(root.join("vault/README.md"), format!("# Home\n\n{index}")).unwrap();
-        Fixture { dir }
+        Fixture { book }
+    }
+
+    /// The temporary folder that holds the book root and the private TMPDIR.
+    fn dir(&self) -> &Path {
+        self.book.outer()
     }
 
     fn root(&self) -> PathBuf {
-        self.dir.path().join("book-root")
+        self.book.root().to_path_buf()
     }
 
     fn tmp(&self) -> PathBuf {
-        self.dir.path().join("tmp")
+        self.dir().join("tmp")
     }
 
     /// `vaultbook ARGS ROOT`, with the private TMPDIR and the marker; stderr goes to `log`.
     fn command(&self, args: &[&str], log: &str) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = harness::vaultbook();
         cmd.args(args)
             .arg(self.root())
             .env("TMPDIR", self.tmp())
-            .env(MARKER, self.dir.path())
+            .env(MARKER, self.dir())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.dir.path().join(log)).unwrap());
-        // As from a terminal: a test runner started in the background (SIGINT ignored) or under
-        // nohup (SIGHUP ignored) would pass that on, and vaultbook keeps an ignored signal
-        // ignored.
-        // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-                    libc::signal(s, libc::SIG_DFL);
-                }
-                Ok(())
-            });
-        }
+            .stderr(std::fs::File::create(self.dir().join(log)).unwrap());
+        as_from_a_terminal(&mut cmd);
         cmd
     }
 
     fn log(&self, log: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(log)).unwrap_or_default()
+        std::fs::read_to_string(self.dir().join(log)).unwrap_or_default()
     }
 
     /// What vaultbook may have left behind: staging and aside directories anywhere in the
     /// fixture (the vault aside), serve's page scratch dir, and anything in the private TMPDIR.
     fn leftovers(&self) -> Vec<String> {
         let vault = self.root().join("vault");
-        let mut found: Vec<String> = walkdir::WalkDir::new(self.dir.path())
+        let mut found: Vec<String> = walkdir::WalkDir::new(self.dir())
             .into_iter()
             .filter_entry(|e| e.path() != vault)
             .flatten()
@@ -120,7 +114,7 @@ impl Fixture {
     /// nothing after the fact.)
     fn survivors(&self) -> Vec<String> {
         let me = std::process::id().to_string();
-        let ours = self.dir.path().as_os_str().as_encoded_bytes().to_vec();
+        let ours = self.dir().as_os_str().as_encoded_bytes().to_vec();
         let marker = [MARKER.as_bytes(), b"=", &ours].concat();
         let mut found = Vec::new();
         for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -143,7 +137,7 @@ impl Fixture {
             let cwd = std::fs::read_link(e.path().join("cwd")).unwrap_or_default();
             let named = cmdline.windows(ours.len()).any(|w| w == ours.as_slice());
             let marked = environ.split(|&b| b == 0).any(|v| v == marker.as_slice());
-            if named || marked || cwd.starts_with(self.dir.path()) {
+            if named || marked || cwd.starts_with(self.dir()) {
                 found.push(format!(
                     "{pid}: {}",
                     String::from_utf8_lossy(&cmdline).replace('\0', " ")
@@ -178,6 +172,21 @@ impl Fixture {
             page.contains("</html>"),
             "{context}: part1/note-1.html is cut short"
         );
+    }
+}
+
+/// Starts `cmd` with the stop signals at their defaults, as from a terminal: a test runner started
+/// in the background (SIGINT ignored) or under nohup (SIGHUP ignored) would pass that on, and
+/// vaultbook keeps an ignored signal ignored.
+fn as_from_a_terminal(cmd: &mut Command) {
+    // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(s, libc::SIG_DFL);
+            }
+            Ok(())
+        });
     }
 }
 
@@ -380,7 +389,7 @@ fn two_runs_of_one_book_at_once_both_succeed_and_the_book_never_goes_missing() {
             let a = Running::spawn(fx.command(&["build", "--no-run", "-q"], "a.log"));
             // Every third round the other run is an emit: it shares the work dir.
             let b = if round % 3 == 2 {
-                let to = fx.dir.path().join("emitted");
+                let to = fx.dir().join("emitted");
                 let to = to.to_str().unwrap();
                 Running::spawn(fx.command(&["emit", "--no-run", "-q", "--to", to], "b.log"))
             } else {
@@ -414,20 +423,6 @@ fn two_runs_of_one_book_at_once_both_succeed_and_the_book_never_goes_missing() {
         waited,
         "in 10 rounds, no build ever waited for the other: were they ever at once?"
     );
-}
-
-/// The lines a child prints, as they come, from a thread of their own.
-fn lines_of(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    rx
 }
 
 /// `vaultbook serve --port 0 --no-run`, once it serves the built book; returns the child and
@@ -566,14 +561,18 @@ fn registered_groups_and_dirs_go_with_the_process() {
         let mut cmd = Command::new(std::env::current_exe().unwrap());
         cmd.args([
             "--exact",
-            "helper_registers_groups_and_a_dir_then_waits",
+            &harness::test_name(
+                module_path!(),
+                "helper_registers_groups_and_a_dir_then_waits",
+            ),
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(HELPER, fx.dir.path())
-        .env(MARKER, fx.dir.path())
+        .env(HELPER, fx.dir())
+        .env(MARKER, fx.dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+        as_from_a_terminal(&mut cmd);
         let mut run = Running::spawn(cmd);
         let stdout = run.0.as_mut().and_then(|c| c.stdout.take()).unwrap();
         let rx = lines_of(stdout);
@@ -595,7 +594,7 @@ fn registered_groups_and_dirs_go_with_the_process() {
         let status = run.wait();
         assert_eq!(status.code(), Some(128 + signal), "{}", name(signal));
         assert!(
-            !fx.dir.path().join("scratch").exists(),
+            !fx.dir().join("scratch").exists(),
             "{}: the dir is left",
             name(signal)
         );
@@ -613,20 +612,13 @@ fn registered_groups_and_dirs_go_with_the_process() {
     }
 }
 
-/// How many processes run the jailed snippet binary (its argv is `/snippet` inside the jail).
-fn jailed_snippets() -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == b"/snippet\0"))
-        .count()
-}
-
 /// The snippet side of the guarantee: a build stopped while a snippet runs leaves neither the
 /// run nor its scratch dirs. Waits for src/snippets to register its run areas and jails with
 /// [`vaultbook::interrupt`] (today a run's `vaultbook-snippets-*` area stays in TMPDIR).
 #[test]
 fn a_build_stopped_during_a_snippet_run_leaves_no_run_and_no_scratch_dir() {
+    // It counts every jailed snippet there is: no other test may run one meanwhile.
+    let _alone = harness::snippets_alone();
     let fx = Fixture::new(3);
     std::fs::write(
         fx.root().join("book.toml"),

@@ -10,104 +10,24 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use vaultbook::{Config, Diagnostic};
-use vaultbook::{Driver, Options, Report};
+
+use crate::harness::{self, BookTest, assert_diag, code, diags_with, files, has_code, no_run};
 
 /// A marker that lives only in files outside the vault.
 const SECRET: &str = "TOP-SECRET-7f3a9c1e-do-not-publish";
 
-fn no_run() -> Options {
-    Options {
-        run_snippets: false,
-        ..Options::default()
-    }
-}
-
 /// A book in a new temporary folder with these vault files (paths relative to the vault).
-fn book(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("book.toml"),
-        "[book]\ntitle = \"Hostile\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("secret.md"),
-        format!("# Secret\n\n{SECRET}\n"),
-    )
-    .unwrap();
-    std::fs::create_dir_all(dir.path().join("vault")).unwrap();
-    for (rel, bytes) in files {
-        let path = dir.path().join("vault").join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
-    dir
-}
-
-fn build(root: &Path) -> Report {
-    let config = Config::load(root).unwrap();
-    Driver::new(config.clone(), no_run()).build().unwrap()
-}
-
-/// The `<main>` of a rendered page.
-fn main_of(root: &Path, page: &str) -> String {
-    let path = root.join("book").join(page);
-    let html = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let start = html.find("<main>").unwrap_or(0);
-    let end = html[start..]
-        .find("</main>")
-        .map_or(html.len(), |i| start + i);
-    html[start..end].to_string()
-}
-
-/// The diagnostics with `code` for `file` (relative to the book root).
-fn diags<'a>(report: &'a Report, code: &str, file: &str) -> Vec<&'a Diagnostic> {
-    report
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == code && d.file.as_deref() == Some(Path::new(file)))
-        .collect()
-}
-
-fn assert_diag(report: &Report, code: &str, file: &str) {
-    assert!(
-        !diags(report, code, file).is_empty(),
-        "no {code} for {file} in {:#?}",
-        report
-            .diagnostics
-            .iter()
-            .map(|d| d.one_line())
-            .collect::<Vec<_>>()
-    );
-}
-
-/// Every file under `dir`, with its bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
-        .collect()
+fn book(files: &[(&str, &[u8])]) -> BookTest {
+    BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"Hostile\"\n")
+        .file("secret.md", format!("# Secret\n\n{SECRET}\n"))
+        .vault_files(files.iter().copied())
 }
 
 /// Asserts that no file under the book's output or emitted source holds `needle`.
-fn nowhere_in_output(root: &Path, needle: &str) {
-    for dir in ["book", "target/vaultbook/book-src"] {
-        for (path, bytes) in tree(&root.join(dir)) {
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(
-                !text.contains(needle),
-                "{} holds {needle:?}",
-                path.display()
-            );
-        }
-    }
-}
-
-fn broken_links_of_rendered_book(root: &Path) {
-    let problems = vaultbook::htmlcheck::check_rendered(&root.join("book"));
-    assert!(problems.is_empty(), "{problems:#?}");
+fn nowhere_in_output(book: &BookTest, needle: &str) {
+    let found = book.files_holding(&["book", "target/vaultbook/book-src"], needle);
+    assert!(found.is_empty(), "{found:?} hold {needle:?}");
 }
 
 const GOOD: (&str, &[u8]) = ("Good.md", b"# Good\n\nGood paragraph.\n");
@@ -132,13 +52,13 @@ fn bad_encodings_are_reported_and_the_good_part_is_kept() {
         ),
         ("empty.md", b""),
     ]);
-    let report = build(dir.path());
+    let report = dir.build();
     let root = dir.path();
 
-    let d = diags(&report, "invalid-utf8", "vault/bad utf8.md");
+    let d = diags_with(&report.diagnostics, "invalid-utf8", "vault/bad utf8.md");
     assert_eq!(d.len(), 1, "{:#?}", report.diagnostics);
     assert_eq!(d[0].span.map(|s| (s.line, s.column)), Some((3, 9)));
-    let bad = main_of(root, "bad-utf8.html");
+    let bad = dir.main_of("bad-utf8.html");
     assert!(bad.contains("ok text \u{FFFD}\u{FFFD} more"), "{bad}");
 
     for (page, heading, id, para) in [
@@ -161,7 +81,7 @@ fn bad_encodings_are_reported_and_the_good_part_is_kept() {
         } else {
             page
         };
-        let html = main_of(root, page);
+        let html = dir.main_of(page);
         assert!(
             html.contains(&format!(
                 "<h1 id=\"{id}\"><a class=\"header\" href=\"#{id}\">{heading}</a></h1>"
@@ -178,8 +98,11 @@ fn bad_encodings_are_reported_and_the_good_part_is_kept() {
     let summary =
         std::fs::read_to_string(root.join("target/vaultbook/book-src/src/SUMMARY.md")).unwrap();
     assert!(summary.contains("[Both](bom-crlf.md)"), "{summary}");
-    assert!(!main_of(root, "bom-crlf.html").contains("title:"));
-    assert!(main_of(root, "crlf.html").contains("<a href=\"good.html\">Good</a>"));
+    assert!(!dir.main_of("bom-crlf.html").contains("title:"));
+    assert!(
+        dir.main_of("crlf.html")
+            .contains("<a href=\"good.html\">Good</a>")
+    );
     assert!(
         report
             .diagnostics
@@ -192,11 +115,14 @@ fn bad_encodings_are_reported_and_the_good_part_is_kept() {
     );
 
     // Mojibake is reported and kept as written (the author decides).
-    assert_diag(&report, "mojibake", "vault/moji.md");
-    assert!(main_of(root, "moji.html").contains("It\u{e2}\u{20ac}\u{201d}s here."));
+    assert_diag(&report.diagnostics, "mojibake", "vault/moji.md");
+    assert!(
+        dir.main_of("moji.html")
+            .contains("It\u{e2}\u{20ac}\u{201d}s here.")
+    );
     // An empty note is a page with its name as title.
-    assert!(main_of(root, "empty.html").contains(">empty</a></h1>"));
-    assert!(main_of(root, "good.html").contains("<p>Good paragraph.</p>"));
+    assert!(dir.main_of("empty.html").contains(">empty</a></h1>"));
+    assert!(dir.main_of("good.html").contains("<p>Good paragraph.</p>"));
 }
 
 #[test]
@@ -231,22 +157,16 @@ fn huge_and_deeply_nested_notes_finish() {
         ("lists.md", list.as_bytes()),
     ]);
     let started = Instant::now();
-    let report = build(dir.path());
+    let report = dir.build();
     let took = started.elapsed();
     assert!(took < Duration::from_secs(120), "took {took:?}");
-    assert!(
-        !report
-            .diagnostics
-            .iter()
-            .any(|d| d.code == "internal-error")
-    );
-    let root = dir.path();
-    let big = main_of(root, "big.html");
+    assert!(!has_code(&report.diagnostics, "internal-error"));
+    let big = dir.main_of("big.html");
     assert!(big.contains("id=\"part-19000\""));
-    assert!(main_of(root, "quotes.html").contains("deep quote"));
-    assert!(main_of(root, "quotes.html").contains("after the quote"));
-    assert!(main_of(root, "lists.html").contains("after the list"));
-    assert!(main_of(root, "good.html").contains("Good paragraph."));
+    assert!(dir.main_of("quotes.html").contains("deep quote"));
+    assert!(dir.main_of("quotes.html").contains("after the quote"));
+    assert!(dir.main_of("lists.html").contains("after the list"));
+    assert!(dir.main_of("good.html").contains("Good paragraph."));
 }
 
 #[test]
@@ -258,18 +178,19 @@ fn malformed_wikilinks_are_reported_and_kept_as_text() {
             b"# Wiki\n\nUnclosed [[Good and more\n\nEmpty [[]] pipe [[|]] hash [[#]] caret [[^]] end [[Good]].\n",
         ),
     ]);
-    let report = build(dir.path());
-    let d = diags(&report, "unclosed-wikilink", "vault/wiki.md");
+    let report = dir.build();
+    let d = diags_with(&report.diagnostics, "unclosed-wikilink", "vault/wiki.md");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].span.map(|s| (s.line, s.column)), Some((3, 10)));
-    let empties: Vec<(usize, usize)> = diags(&report, "empty-link", "vault/wiki.md")
-        .iter()
-        .filter_map(|d| d.span.map(|s| (s.line, s.column)))
-        .collect();
+    let empties: Vec<(usize, usize)> =
+        diags_with(&report.diagnostics, "empty-link", "vault/wiki.md")
+            .iter()
+            .filter_map(|d| d.span.map(|s| (s.line, s.column)))
+            .collect();
     assert_eq!(empties, [(5, 7), (5, 17), (5, 28)]);
     // `[[^]]` names a note called `^`, which does not exist.
-    assert_diag(&report, "broken-link", "vault/wiki.md");
-    let html = main_of(dir.path(), "wiki.html");
+    assert_diag(&report.diagnostics, "broken-link", "vault/wiki.md");
+    let html = dir.main_of("wiki.html");
     assert!(html.contains("Unclosed [[Good and more"), "{html}");
     assert!(html.contains("<a href=\"good.html\">Good</a>."), "{html}");
     assert!(
@@ -307,7 +228,7 @@ fn malformed_and_non_mapping_frontmatter_build_without_keys() {
             .as_bytes(),
         ),
     ]);
-    let report = build(dir.path());
+    let report = dir.build();
     for (file, page, body) in [
         ("fm bad", "fm-bad.html", "Body one."),
         ("fm list", "fm-list.html", "Body two."),
@@ -316,11 +237,11 @@ fn malformed_and_non_mapping_frontmatter_build_without_keys() {
         ("fm deep", "fm-deep.html", "Body five."),
     ] {
         assert_diag(
-            &report,
+            &report.diagnostics,
             "malformed-frontmatter",
             &format!("vault/{file}.md"),
         );
-        let html = main_of(dir.path(), page);
+        let html = dir.main_of(page);
         assert!(html.contains(body), "{page}: {html}");
         assert!(!html.contains("---"), "{page}: {html}");
     }
@@ -360,20 +281,20 @@ fn odd_names_in_nfc_and_nfd_resolve_and_render_to_working_links() {
         .map(|(p, b)| (p.as_str(), b.as_slice()))
         .collect();
     let dir = book(&refs);
-    let report = build(dir.path());
+    let report = dir.build();
     let broken: Vec<String> = report
         .diagnostics
         .iter()
-        .filter(|d| d.code == "broken-link" || d.code == "missing-heading")
+        .filter(|d| code(d) == "broken-link" || code(d) == "missing-heading")
         .map(|d| d.one_line())
         .collect();
     assert!(broken.is_empty(), "{broken:#?}");
     // Two notes named Dup: the bare name is ambiguous, and said so, naming the linking file.
-    assert_diag(&report, "ambiguous-link", "vault/README.md");
-    let home = main_of(dir.path(), "index.html");
+    assert_diag(&report.diagnostics, "ambiguous-link", "vault/README.md");
+    let home = dir.main_of("index.html");
     assert_eq!(home.matches(".html").count(), 13, "{home}");
     // Every one of those hrefs reaches a page (and the heading id).
-    broken_links_of_rendered_book(dir.path());
+    dir.assert_links_reach_ids();
     assert!(home.contains("#spaced-heading\""), "{home}");
 }
 
@@ -401,21 +322,21 @@ fn symlink_loops_links_out_and_special_files_are_skipped_with_a_diagnostic() {
     .unwrap();
 
     let started = Instant::now();
-    let report = build(dir.path());
+    let report = dir.build();
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert_diag(&report, "read-error", "vault/loop-a.md");
-    assert_diag(&report, "read-error", "vault/loop-b.md");
-    assert_diag(&report, "read-error", "vault/dangling.md");
-    assert_diag(&report, "read-error", "vault/pipe-note.md");
-    assert_diag(&report, "outside-vault", "vault/leak.md");
-    assert_diag(&report, "outside-vault", "vault/leak-abs.md");
-    assert_diag(&report, "outside-vault", "vault/up");
+    assert_diag(&report.diagnostics, "read-error", "vault/loop-a.md");
+    assert_diag(&report.diagnostics, "read-error", "vault/loop-b.md");
+    assert_diag(&report.diagnostics, "read-error", "vault/dangling.md");
+    assert_diag(&report.diagnostics, "read-error", "vault/pipe-note.md");
+    assert_diag(&report.diagnostics, "outside-vault", "vault/leak.md");
+    assert_diag(&report.diagnostics, "outside-vault", "vault/leak-abs.md");
+    assert_diag(&report.diagnostics, "outside-vault", "vault/up");
     // `[[leak]]` finds nothing: the symlink is not a note of the vault.
-    assert_diag(&report, "broken-link", "vault/links.md");
-    nowhere_in_output(dir.path(), SECRET);
+    assert_diag(&report.diagnostics, "broken-link", "vault/links.md");
+    nowhere_in_output(&dir, SECRET);
     // A symlink to a note inside the vault is read through its target.
-    assert!(main_of(dir.path(), "alias-of-inner.html").contains("Inner text."));
-    assert!(main_of(dir.path(), "good.html").contains("Good paragraph."));
+    assert!(dir.main_of("alias-of-inner.html").contains("Inner text."));
+    assert!(dir.main_of("good.html").contains("Good paragraph."));
 }
 
 /// Runs `f` as an unprivileged user when we are root (root reads a chmod 000 file regardless),
@@ -467,7 +388,7 @@ fn unreadable_notes_and_folders_are_reported_and_the_rest_is_built() {
         println!("note: file modes are not enforced here; skipping");
         return;
     }
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+    let mut cmd = harness::vaultbook();
     cmd.arg("build").arg(root).arg("--no-run").env("HOME", root);
     if as_root {
         // std drops supplementary groups when root sets a uid.
@@ -490,7 +411,7 @@ fn unreadable_notes_and_folders_are_reported_and_the_rest_is_built() {
         "{stderr}"
     );
     assert!(
-        main_of(root, "good.html").contains("Good paragraph."),
+        dir.main_of("good.html").contains("Good paragraph."),
         "{stderr}"
     );
 }
@@ -513,11 +434,12 @@ fn links_never_read_outside_the_vault() {
         ),
         ("sub/pic.png", b"\x89PNG\r\n\x1a\nfake"),
     ]);
-    let report = build(dir.path());
-    let outside: Vec<(usize, usize)> = diags(&report, "outside-vault", "vault/escape.md")
-        .iter()
-        .filter_map(|d| d.span.map(|s| (s.line, s.column)))
-        .collect();
+    let report = dir.build();
+    let outside: Vec<(usize, usize)> =
+        diags_with(&report.diagnostics, "outside-vault", "vault/escape.md")
+            .iter()
+            .filter_map(|d| d.span.map(|s| (s.line, s.column)))
+            .collect();
     assert!(
         outside.len() >= 11,
         "{outside:?} {:#?}",
@@ -527,22 +449,21 @@ fn links_never_read_outside_the_vault() {
             .map(|d| d.one_line())
             .collect::<Vec<_>>()
     );
-    nowhere_in_output(dir.path(), SECRET);
+    nowhere_in_output(&dir, SECRET);
     // Nothing from outside is copied: the emitted tree holds our files and the one picture.
-    let copied: Vec<PathBuf> = tree(&dir.path().join("target/vaultbook/book-src/src"))
-        .into_iter()
-        .map(|(p, _)| p)
+    let copied: Vec<PathBuf> = files(&dir.path().join("target/vaultbook/book-src/src"))
+        .into_keys()
         .filter(|p| p.extension().is_none_or(|e| e != "md"))
         .collect();
     assert_eq!(copied.len(), 1, "{copied:?}");
     assert!(copied[0].ends_with("sub/pic.png"));
-    for (_, bytes) in tree(&dir.path().join("book")) {
+    for (_, bytes) in files(&dir.path().join("book")) {
         assert!(!String::from_utf8_lossy(&bytes).contains("root:x:0:0"));
     }
-    let climb = main_of(dir.path(), "sub/climb.html");
+    let climb = dir.main_of("sub/climb.html");
     assert!(climb.contains("<a href=\"../good.html\">"), "{climb}");
     assert!(climb.contains("<img src=\"pic.png\""), "{climb}");
-    broken_links_of_rendered_book(dir.path());
+    dir.assert_links_reach_ids();
 }
 
 #[test]
@@ -564,14 +485,9 @@ fn markup_in_names_titles_aliases_and_tags_is_escaped_everywhere() {
             Body [[Good]] [[\"><img src=x onerror=alert(9)>]] #tag\n",
         ),
     ]);
-    let report = build(dir.path());
-    assert!(
-        !report
-            .diagnostics
-            .iter()
-            .any(|d| d.code == "internal-error")
-    );
-    for (path, bytes) in tree(&dir.path().join("book")) {
+    let report = dir.build();
+    assert!(!has_code(&report.diagnostics, "internal-error"));
+    for (path, bytes) in files(&dir.path().join("book")) {
         let text = String::from_utf8_lossy(&bytes);
         let name = path.file_name().unwrap().to_string_lossy();
         if name.starts_with("searchindex") {
@@ -599,7 +515,7 @@ fn markup_in_names_titles_aliases_and_tags_is_escaped_everywhere() {
         toc.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "{toc}"
     );
-    broken_links_of_rendered_book(dir.path());
+    dir.assert_links_reach_ids();
 }
 
 #[test]
@@ -611,8 +527,8 @@ fn wikilink_aliases_with_html_are_escaped() {
             b"# Home\n\n[[Good|<script>alert(3)</script>]]\n",
         ),
     ]);
-    build(dir.path());
-    let home = main_of(dir.path(), "index.html");
+    dir.build();
+    let home = dir.main_of("index.html");
     assert!(!home.contains("<script>alert"), "{home}");
 }
 
@@ -620,8 +536,8 @@ fn wikilink_aliases_with_html_are_escaped() {
 fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
     let dir = book(&[GOOD]);
     let root = dir.path();
-    let config = Config::load(root).unwrap();
-    let vault_before = tree(&root.join("vault"));
+    let config = harness::load(root);
+    let vault_before = files(&root.join("vault"));
     // The vault itself, a folder in it, a folder holding it, the book root.
     for out in [
         root.join("vault"),
@@ -629,21 +545,13 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
         root.to_path_buf(),
         root.join("vault/.."),
     ] {
-        let err = Driver::new(config.clone(), no_run()).emit(&out);
+        let err = harness::emit(&config, &no_run(), &out);
         assert!(err.is_err(), "{} accepted", out.display());
     }
     // A symlink that leads into the vault is the vault.
     symlink(root.join("vault"), root.join("sneaky")).unwrap();
-    assert!(
-        Driver::new(config.clone(), no_run())
-            .emit(&root.join("sneaky"))
-            .is_err()
-    );
-    assert!(
-        Driver::new(config.clone(), no_run())
-            .emit(&root.join("sneaky/sub"))
-            .is_err()
-    );
+    assert!(harness::emit(&config, &no_run(), &root.join("sneaky")).is_err());
+    assert!(harness::emit(&config, &no_run(), &root.join("sneaky/sub")).is_err());
     // book.toml cannot point the build or work dir into the vault either.
     for toml in [
         "[book]\ntitle='t'\n[build]\nbuild-dir='vault/book'\n",
@@ -656,16 +564,16 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
     let theirs = root.join("theirs");
     std::fs::create_dir_all(theirs.join("deep")).unwrap();
     std::fs::write(theirs.join("deep/keep.txt"), "mine").unwrap();
-    assert!(Driver::new(config.clone(), no_run()).emit(&theirs).is_err());
+    assert!(harness::emit(&config, &no_run(), &theirs).is_err());
     assert_eq!(
         std::fs::read_to_string(theirs.join("deep/keep.txt")).unwrap(),
         "mine"
     );
     // Our own output with a stranger's file dropped into it is refused too.
     let ours = root.join("ours");
-    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
+    harness::emit(&config, &no_run(), &ours).unwrap();
     std::fs::write(ours.join("src/notes-by-hand.md"), "hand written").unwrap();
-    assert!(Driver::new(config.clone(), no_run()).emit(&ours).is_err());
+    assert!(harness::emit(&config, &no_run(), &ours).is_err());
     assert!(ours.join("src/notes-by-hand.md").is_file());
     // A forged manifest cannot make vaultbook delete outside its output.
     let victim = root.join("victim.txt");
@@ -677,9 +585,9 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
         "../victim.txt\n/etc/hostname\n",
     )
     .unwrap();
-    Driver::new(config.clone(), no_run()).emit(&forged).unwrap();
+    harness::emit(&config, &no_run(), &forged).unwrap();
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
-    assert_eq!(vault_before, tree(&root.join("vault")));
+    assert_eq!(vault_before, files(&root.join("vault")));
     // No staging or old directories are left beside the outputs.
     let leftovers: Vec<String> = std::fs::read_dir(root)
         .unwrap()
@@ -694,12 +602,12 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
 /// outcome's markdown, the diagnostics, how long `run_all` took, and how many of the escaped
 /// sleepers were still alive afterwards (they are killed here either way).
 fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration, usize)> {
-    use vaultbook::diagnostics::Span;
     use vaultbook::snippets::{SnippetOptions, SnippetRequest, run_all};
     if !Path::new("/usr/bin/setsid").exists() {
         println!("note: no /usr/bin/setsid; skipping");
         return None;
     }
+    let _snippets = harness::snippets_running();
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("vault")).unwrap();
     let config = Config::from_str(
@@ -708,17 +616,9 @@ fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration,
     )
     .unwrap();
     let tera = vaultbook::templates::load(root.path()).unwrap();
-    let span = Span {
-        start: 0,
-        end: 1,
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 2,
-    };
     let requests = vec![SnippetRequest {
         file: PathBuf::from("vault/escape.md"),
-        span,
+        span: harness::span(),
         info: "rust".into(),
         code: format!(
             "fn main() {{\n    std::process::Command::new(\"/usr/bin/setsid\").args([\"/bin/sleep\", \"{arg}\"]).spawn().unwrap();\n    println!(\"spawned\");\n    std::thread::sleep(std::time::Duration::from_secs(30));\n}}\n"
@@ -734,16 +634,11 @@ fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration,
     let (outcomes, diags) = run_all(&requests, &config, &tera, &opts);
     let took = started.elapsed();
     let mut escaped = 0;
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
-            && cmd == format!("/bin/sleep\0{arg}\0").as_bytes()
-            && let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>()
-        {
-            escaped += 1;
-            // SAFETY: kill has no memory-safety preconditions.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
+    for pid in harness::processes_with_cmdline(&["/bin/sleep", arg]) {
+        escaped += 1;
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
         }
     }
     Some((outcomes[0].markdown.clone(), diags, took, escaped))
@@ -759,7 +654,7 @@ fn a_snippet_whose_child_escapes_the_group_cannot_hold_the_build() {
     assert!(md.contains("spawned"), "{md}");
     assert!(md.contains("timed out after 1 s"), "{md}");
     assert!(
-        diags.iter().any(|d| d.code == "snippet-timeout"),
+        diags.iter().any(|d| code(d) == "snippet-timeout"),
         "{diags:?}"
     );
     // Compile time included; the run itself ends within the timeout and a grace period.
@@ -798,19 +693,16 @@ fn an_embed_bomb_is_stopped_with_a_diagnostic() {
     let root = dir.path().to_path_buf();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let config = Config::load(&root).unwrap();
-        let _ = tx.send(
-            Driver::new(config.clone(), no_run())
-                .emit(&root.join("out"))
-                .map(|r| r.diagnostics),
-        );
+        let config = harness::load(&root);
+        let _ =
+            tx.send(harness::emit(&config, &no_run(), &root.join("out")).map(|r| r.diagnostics));
     });
     let diags = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("the build is still running after 30 s")
         .unwrap();
     assert!(
-        diags.iter().any(|d| d.code.starts_with("embed-")),
+        diags.iter().any(|d| code(d).starts_with("embed-")),
         "{diags:#?}"
     );
 }

@@ -2,20 +2,20 @@
 //! emit; rewriting keeps every byte it does not rewrite; our heading ids are mdBook's.
 //! Also runs the fuzz corpus (`fuzz/corpus/<target>/`) through the fuzz targets' functions.
 
-#[path = "../fuzz/harness.rs"]
-mod harness;
+#[path = "../../fuzz/harness.rs"]
+mod fuzz;
 
 use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
-use vaultbook::Config;
 use vaultbook::links::anchors::page_ids;
 use vaultbook::syntax::MdbookMarkdown;
-use vaultbook::{Driver, Options};
+
+use crate::harness::{self, BookTest, has_code, no_run};
 
 /// `cases` cases, or `$PROPTEST_CASES` (for a longer hunt: `PROPTEST_CASES=5000 cargo test
-/// --release --test props`).
+/// --release --test testsuite -- props::`).
 fn config(cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -25,13 +25,6 @@ fn config(cases: u32) -> ProptestConfig {
         cases,
         failure_persistence: None,
         ..ProptestConfig::default()
-    }
-}
-
-fn no_run() -> Options {
-    Options {
-        run_snippets: false,
-        ..Options::default()
     }
 }
 
@@ -52,15 +45,10 @@ fn markdownish() -> impl Strategy<Value = String> {
     proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
 }
 
-fn book_with(notes: &[(String, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("book.toml"), "[book]\ntitle = \"Props\"\n").unwrap();
-    for (name, text) in notes {
-        let path = dir.path().join("vault").join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
+fn book_with(notes: &[(String, String)]) -> BookTest {
+    BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"Props\"\n")
+        .vault_files(notes.iter().map(|(name, text)| (name, text)))
 }
 
 proptest! {
@@ -70,14 +58,14 @@ proptest! {
     /// report can slice the text.
     #[test]
     fn no_input_panics_the_parsers(text in markdownish()) {
-        harness::syntax(text.as_bytes());
-        harness::frontmatter(text.as_bytes());
+        fuzz::syntax(text.as_bytes());
+        fuzz::frontmatter(text.as_bytes());
     }
 
     #[test]
     fn no_bytes_panic_the_parsers(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        harness::syntax(&bytes);
-        harness::frontmatter(&bytes);
+        fuzz::syntax(&bytes);
+        fuzz::frontmatter(&bytes);
     }
 
     /// Resolution over a vault of generated notes that link each other.
@@ -102,7 +90,7 @@ proptest! {
             data.push(0);
         }
         data.extend_from_slice(b"p.png\n");
-        harness::resolve(&data);
+        fuzz::resolve(&data);
     }
 }
 
@@ -119,11 +107,11 @@ proptest! {
             .map(|(i, t)| (names[i].to_string(), format!("{t}\n[[A]] ![[B]] [[sub/B#H]]\n")))
             .collect();
         let dir = book_with(&notes);
-        let config = Config::load(dir.path()).unwrap();
+        let config = dir.config();
         let out = dir.path().join("out");
-        let report = Driver::new(config.clone(), no_run()).emit(&out).unwrap();
+        let report = harness::emit(&config, &no_run(), &out).unwrap();
         prop_assert!(
-            !report.diagnostics.iter().any(|d| d.code == "internal-error"),
+            !has_code(&report.diagnostics, "internal-error"),
             "{:#?}", report.diagnostics
         );
         prop_assert!(out.join("src/SUMMARY.md").is_file());
@@ -171,9 +159,9 @@ proptest! {
             ("Note.md".into(), text.clone()),
             ("Other.md".into(), "# Other\n\n## Section\n\nPara ^blk\n".into()),
         ]);
-        let config = Config::load(dir.path()).unwrap();
+        let config = dir.config();
         let out = dir.path().join("out");
-        Driver::new(config.clone(), no_run()).emit(&out).unwrap();
+        harness::emit(&config, &no_run(), &out).unwrap();
         let chapter = std::fs::read_to_string(out.join("src/note.md")).unwrap();
         prop_assert!(chapter.starts_with("# Title\n\n"), "{chapter}");
         let mut pos = "# Title\n\n".len();
@@ -304,8 +292,8 @@ proptest! {
         }
         text.push_str("Term\n: definition\n\n[[Note]]\n");
         let dir = book_with(&[("Note.md".into(), text.clone())]);
-        let config = Config::load(dir.path()).unwrap();
-        Driver::new(config.clone(), no_run()).build().unwrap();
+        let config = dir.config();
+        harness::build(&config, &no_run()).unwrap();
         let chapter = std::fs::read_to_string(
             dir.path().join("target/vaultbook/book-src/src/note.md"),
         )
@@ -327,9 +315,9 @@ fn fuzz_corpus_regressions() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     type Target = (&'static str, fn(&[u8]));
     let targets: [Target; 3] = [
-        ("syntax", harness::syntax),
-        ("resolve", harness::resolve),
-        ("frontmatter", harness::frontmatter),
+        ("syntax", fuzz::syntax),
+        ("resolve", fuzz::resolve),
+        ("frontmatter", fuzz::frontmatter),
     ];
     for (name, run) in targets {
         let dir = corpus.join(name);

@@ -2,28 +2,15 @@
 //! output format asserted exactly, exit codes, per-code levels, and a vault of tricky but valid
 //! links that must check clean (no false alarms).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use std::process::Output;
 
-fn check(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaultbook"))
-        .arg("check")
-        .arg(dir)
-        .arg("--no-run")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use crate::harness::{self, BookTest, Run, code, fixture_path as fixture, vaultbook};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
+/// `vaultbook check DIR --no-run ARGS…`.
+fn check(dir: &Path, args: &[&str]) -> Run {
+    Run::of(vaultbook().arg("check").arg(dir).arg("--no-run").args(args))
 }
 
 const EXPECTED_JSON: &str = r#"[
@@ -47,14 +34,14 @@ const EXPECTED_JSON: &str = r#"[
 #[test]
 fn json_lists_every_planted_problem_exactly() {
     let out = check(&fixture("check_problems"), &["--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), EXPECTED_JSON);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.stdout(), EXPECTED_JSON);
 }
 
 #[test]
 fn github_format_is_workflow_commands() {
     let out = check(&fixture("check_problems"), &["--format", "github"]);
-    let text = stdout(&out);
+    let text = out.stdout();
     assert!(text.contains(
         "::error file=vault/Bad.md,line=4,col=20,endLine=4,endColumn=41,title=missing-heading::`Target.md` has no heading `Real Headin`%0Ahelp: did you mean `Real Heading`?\n"
     ), "{text}");
@@ -71,7 +58,7 @@ fn github_format_is_workflow_commands() {
 #[test]
 fn human_format_underlines_the_source() {
     let out = check(&fixture("check_problems"), &[]);
-    let text = String::from_utf8(out.stderr).unwrap();
+    let text = out.stderr();
     assert!(
         text.contains("error[missing-heading]: `Target.md` has no heading `Real Headin`"),
         "{text}"
@@ -97,25 +84,15 @@ fn a_vault_of_tricky_valid_links_checks_clean() {
         &fixture("check_clean"),
         &["--format", "json", "--deny-warnings"],
     );
-    assert_eq!(stdout(&out), "[]\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout(), "[]\n");
+    assert_eq!(out.code(), Some(0));
 }
 
-fn with_book_toml(extra: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let from = fixture("check_problems");
-    for e in walkdir::WalkDir::new(&from) {
-        let e = e.unwrap();
-        let to = dir.path().join(e.path().strip_prefix(&from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-    let toml = std::fs::read_to_string(dir.path().join("book.toml")).unwrap();
-    std::fs::write(dir.path().join("book.toml"), format!("{toml}\n{extra}")).unwrap();
-    dir
+/// A copy of the `check_problems` fixture with `extra` after its book.toml.
+fn with_book_toml(extra: &str) -> BookTest {
+    let book = BookTest::from_fixture("check_problems");
+    book.append("book.toml", &format!("\n{extra}"));
+    book
 }
 
 #[test]
@@ -125,7 +102,7 @@ fn levels_from_book_toml_and_exit_codes() {
         "[vaultbook.check]\nbroken-link = \"warning\"\nmissing-heading = \"allow\"\nmissing-block = \"info\"\nmissing-attachment = \"warning\"\nembed-cycle = \"warning\"\nambiguous-link = \"error\"\n",
     );
     let out = check(dir.path(), &["--format", "json"]);
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
     let level = |code: &str| -> Vec<String> {
         json.as_array()
             .unwrap()
@@ -138,46 +115,39 @@ fn levels_from_book_toml_and_exit_codes() {
     assert!(level("missing-heading").is_empty(), "allow drops it");
     assert_eq!(level("missing-block"), ["info"]);
     assert_eq!(level("ambiguous-link"), ["error"]);
-    assert_eq!(out.status.code(), Some(1), "ambiguous-link is now an error");
+    assert_eq!(out.code(), Some(1), "ambiguous-link is now an error");
 
     let dir = with_book_toml(
         "[vaultbook.check]\nbroken-link = \"warning\"\nmissing-heading = \"warning\"\nmissing-block = \"warning\"\nmissing-attachment = \"warning\"\nembed-cycle = \"warning\"\n",
     );
-    assert_eq!(check(dir.path(), &[]).status.code(), Some(0));
-    assert_eq!(
-        check(dir.path(), &["--deny-warnings"]).status.code(),
-        Some(1)
-    );
+    assert_eq!(check(dir.path(), &[]).code(), Some(0));
+    assert_eq!(check(dir.path(), &["--deny-warnings"]).code(), Some(1));
 }
 
 #[test]
 fn a_bad_configuration_exits_2_with_a_suggestion() {
     let dir = with_book_toml("[vaultbook.check]\nmising-heading = \"error\"\n");
     let out = check(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.code(), Some(2));
+    let err = out.stderr();
     assert!(err.contains("did you mean `missing-heading`?"), "{err}");
     let missing = check(&fixture("nonexistent"), &[]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.code(), Some(2));
 }
 
 /// A temp book holding `notes` (name, text) in `vault/`.
-fn temp_book(notes: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
-    std::fs::create_dir(dir.path().join("vault")).unwrap();
-    for (name, text) in notes {
-        std::fs::write(dir.path().join("vault").join(name), text).unwrap();
-    }
-    dir
+fn temp_book(notes: &[(&str, &str)]) -> BookTest {
+    BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"T\"\n")
+        .vault_files(notes.iter().copied())
 }
 
-fn vaultbook(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+/// `vaultbook ARGS… DIR --no-run`.
+fn cli(dir: &Path, args: &[&str]) -> Output {
+    harness::vaultbook()
         .args(args)
         .arg(dir)
         .arg("--no-run")
-        .env("NO_COLOR", "1")
         .output()
         .unwrap()
 }
@@ -187,14 +157,14 @@ fn every_command_exits_by_the_same_rule() {
     let broken = temp_book(&[("A.md", "# A\n\n[[Nowhere]]\n")]);
     // An error fails build and emit as it fails check; the book is still written.
     for args in [&["build"][..], &["check"]] {
-        let out = vaultbook(broken.path(), args);
+        let out = cli(broken.path(), args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("1 error,"), "{args:?}: {err}");
     }
     assert!(broken.path().join("book/a.html").is_file());
     let to = broken.path().join("emitted");
-    let out = Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+    let out = harness::vaultbook()
         .args(["emit", "--no-run", "--to"])
         .arg(&to)
         .arg(broken.path())
@@ -206,18 +176,18 @@ fn every_command_exits_by_the_same_rule() {
     // A warning fails only with --deny-warnings, for build as for check.
     let warned = temp_book(&[("A.md", "# A\n\nâ€™ [[B]]\n"), ("B.md", "# B\n")]);
     for command in ["build", "check"] {
-        let out = vaultbook(warned.path(), &[command]);
+        let out = cli(warned.path(), &[command]);
         assert_eq!(out.status.code(), Some(0), "{command}: {out:?}");
-        let out = vaultbook(warned.path(), &[command, "--deny-warnings"]);
+        let out = cli(warned.path(), &[command, "--deny-warnings"]);
         assert_eq!(out.status.code(), Some(1), "{command}: {out:?}");
         // -q: errors only, for every command.
-        let out = vaultbook(warned.path(), &["-q", command]);
+        let out = cli(warned.path(), &["-q", command]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             !err.contains("mojibake"),
             "{command} -q printed a warning: {err}"
         );
-        let out = vaultbook(warned.path(), &[command]);
+        let out = cli(warned.path(), &[command]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("mojibake"), "{command} hid a warning: {err}");
     }
@@ -226,7 +196,7 @@ fn every_command_exits_by_the_same_rule() {
 #[test]
 fn checking_html_that_was_never_built_is_an_environment_error() {
     let book = temp_book(&[("A.md", "# A\n")]);
-    let out = vaultbook(book.path(), &["check", "--html"]);
+    let out = cli(book.path(), &["check", "--html"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("vaultbook build"));
 }
@@ -235,7 +205,9 @@ fn checking_html_that_was_never_built_is_an_environment_error() {
 /// command meets it.
 #[test]
 fn a_failing_snippet_is_an_error_in_build_check_and_serve() {
-    use vaultbook::{Config, Driver, Options, Severity};
+    use harness::Options;
+    use vaultbook::Severity;
+    let _snippets = harness::snippets_running();
     let book = temp_book(&[(
         "A.md",
         "# A\n\n```rust\nfn main() { panic!(\"boom\"); }\n```\n",
@@ -249,16 +221,14 @@ fn a_failing_snippet_is_an_error_in_build_check_and_serve() {
     let severity = |r: &vaultbook::Report| {
         r.diagnostics
             .iter()
-            .find(|d| d.code.to_string().starts_with("snippet-"))
+            .find(|d| code(d).starts_with("snippet-"))
             .map(|d| d.severity)
     };
-    let config = Config::load(book.path()).unwrap();
-    let built = Driver::new(config.clone(), options).build().unwrap();
-    let checked = Driver::new(config.clone(), options).check(false).unwrap();
+    let config = book.config();
+    let built = harness::build(&config, &options).unwrap();
+    let checked = harness::check(&config, &options, false).unwrap();
     let out = book.path().join("serve-out");
-    let (served, _) = Driver::incremental(config, options)
-        .rebuild(&out, None)
-        .unwrap();
+    let (served, _) = harness::rebuild(&mut harness::session(config, options), &out, None).unwrap();
     assert_eq!(
         severity(&built),
         Some(Severity::Error),
@@ -275,23 +245,16 @@ fn a_failing_snippet_is_an_error_in_build_check_and_serve() {
 #[test]
 fn diagnostics_are_streamed_before_the_book_is_rendered() {
     use std::sync::{Arc, Mutex};
-    use vaultbook::{Config, Driver, Options};
     let book = temp_book(&[("A.md", "# A\n\n[[Nowhere]]\n"), ("B.md", "# B\n\nâ€™\n")]);
-    let config = Config::load(book.path()).unwrap();
+    let config = book.config();
     let rendered = config.build_dir.clone();
     let seen: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
     let sink = Arc::clone(&seen);
-    let options = Options {
-        run_snippets: false,
-        ..Options::default()
-    };
-    let report = Driver::new(config, options)
-        .streaming(move |d| {
-            let line = d.one_line();
-            sink.lock().unwrap().push((line, rendered.exists()));
-        })
-        .build()
-        .unwrap();
+    let report = harness::build_streaming(&config, &harness::no_run(), move |d| {
+        let line = d.one_line();
+        sink.lock().unwrap().push((line, rendered.exists()));
+    })
+    .unwrap();
     let seen = seen.lock().unwrap();
     let broken = seen.iter().find(|(l, _)| l.contains("Nowhere")).unwrap();
     assert!(!broken.1, "the broken link came after the render");
@@ -307,7 +270,7 @@ fn diagnostics_are_streamed_before_the_book_is_rendered() {
 fn serve_without_a_book_exits_2() {
     let empty = tempfile::tempdir().unwrap();
     for command in ["serve", "build", "check"] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+        let mut cmd = harness::vaultbook();
         cmd.args([command, "--no-run"]).arg(empty.path());
         if command == "serve" {
             cmd.args(["--port", "0"]);

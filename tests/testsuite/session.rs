@@ -4,47 +4,29 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use vaultbook::Config;
-use vaultbook::driver::Scope;
-use vaultbook::{Driver, Options};
+use crate::harness::{self, BookTest, Driver, Scope, no_run, rebuild};
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn book() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let r = dir.path();
-    write(
-        r,
+fn book() -> BookTest {
+    let dir = BookTest::new();
+    dir.write(
         "book.toml",
         "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
     );
-    write(r, "vault/README.md", "# Start\n\nSee [[A#Old heading]].\n");
-    write(r, "vault/A.md", "# A\n\n## Old heading\n\nText of A.\n");
-    write(r, "vault/B.md", "# B\n\nUnrelated.\n");
-    write(r, "vault/C.md", "# C\n\nAlso unrelated.\n");
+    dir.write("vault/README.md", "# Start\n\nSee [[A#Old heading]].\n");
+    dir.write("vault/A.md", "# A\n\n## Old heading\n\nText of A.\n");
+    dir.write("vault/B.md", "# B\n\nUnrelated.\n");
+    dir.write("vault/C.md", "# C\n\nAlso unrelated.\n");
     for i in 0..6 {
-        write(
-            r,
-            &format!("vault/more/N{i}.md"),
-            &format!("# N{i}\n\nFiller.\n"),
+        dir.write(
+            format!("vault/more/N{i}.md"),
+            format!("# N{i}\n\nFiller.\n"),
         );
     }
     dir
 }
 
 fn session(root: &Path) -> Driver {
-    let config = Config::load(root).unwrap();
-    Driver::incremental(
-        config,
-        Options {
-            run_snippets: false,
-            ..Options::default()
-        },
-    )
+    harness::session(harness::load(root), no_run())
 }
 
 fn ino(p: &Path) -> u64 {
@@ -57,18 +39,17 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     let r = dir.path();
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    let (_, scope) = s.rebuild(&gen1, None).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen1, None).unwrap();
     assert_eq!(scope, Scope::Full);
 
     // Renaming a heading changes A's page and the start page that links to it.
-    write(
-        r,
+    dir.write(
         "vault/A.md",
         "# A\n\n## New heading\n\nText of A, edited.\n",
     );
-    write(r, "vault/README.md", "# Start\n\nSee [[A#New heading]].\n");
+    dir.write("vault/README.md", "# Start\n\nSee [[A#New heading]].\n");
     let gen2 = r.join("gen2");
-    let (report, scope) = s.rebuild(&gen2, Some(&gen1)).unwrap();
+    let (report, scope) = rebuild(&mut s, &gen2, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(2), "{:?}", report.diagnostics);
     let a = std::fs::read_to_string(gen2.join("a.html")).unwrap();
     assert!(a.contains("Text of A, edited."));
@@ -101,13 +82,13 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
 
     // Nothing changed: nothing is rendered.
     let gen3 = r.join("gen3");
-    let (_, scope) = s.rebuild(&gen3, Some(&gen2)).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen3, Some(&gen2)).unwrap();
     assert_eq!(scope, Scope::Pages(0));
 
     // A new note changes the book's shape: everything is rendered.
-    write(r, "vault/D.md", "# D\n");
+    dir.write("vault/D.md", "# D\n");
     let gen4 = r.join("gen4");
-    let (_, scope) = s.rebuild(&gen4, Some(&gen3)).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen4, Some(&gen3)).unwrap();
     assert_eq!(scope, Scope::Full);
     assert!(gen4.join("d.html").is_file());
 }
@@ -118,14 +99,14 @@ fn an_incremental_page_equals_a_full_render_of_it() {
     let r = dir.path();
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    s.rebuild(&gen1, None).unwrap();
-    write(r, "vault/B.md", "# B\n\nChanged *text*.\n");
+    rebuild(&mut s, &gen1, None).unwrap();
+    dir.write("vault/B.md", "# B\n\nChanged *text*.\n");
     let inc = r.join("inc");
-    let (_, scope) = s.rebuild(&inc, Some(&gen1)).unwrap();
+    let (_, scope) = rebuild(&mut s, &inc, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(1));
     let full = r.join("full");
     let mut fresh = session(r);
-    fresh.rebuild(&full, None).unwrap();
+    rebuild(&mut fresh, &full, None).unwrap();
     for page in ["b.html", "a.html", "c.html"] {
         assert_eq!(
             std::fs::read_to_string(inc.join(page)).unwrap(),
@@ -141,18 +122,18 @@ fn an_incremental_page_equals_a_full_render_of_it() {
 fn an_overwritten_attachment_is_in_the_next_generation() {
     let dir = book();
     let r = dir.path();
-    write(r, "vault/pic.png", "old bytes");
-    write(r, "vault/B.md", "# B\n\n![[pic.png]]\n");
+    dir.write("vault/pic.png", "old bytes");
+    dir.write("vault/B.md", "# B\n\n![[pic.png]]\n");
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    s.rebuild(&gen1, None).unwrap();
+    rebuild(&mut s, &gen1, None).unwrap();
     assert_eq!(std::fs::read(gen1.join("pic.png")).unwrap(), b"old bytes");
 
     // Same length, so only the modification time (and the inode, for a replaced file) tells.
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(r, "vault/pic.png", "new bytes");
+    dir.write("vault/pic.png", "new bytes");
     let gen2 = r.join("gen2");
-    let (_, scope) = s.rebuild(&gen2, Some(&gen1)).unwrap();
+    let (_, scope) = rebuild(&mut s, &gen2, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(0));
     assert_eq!(std::fs::read(gen2.join("pic.png")).unwrap(), b"new bytes");
     // The served generation keeps what it served.
@@ -162,9 +143,9 @@ fn an_overwritten_attachment_is_in_the_next_generation() {
     let tmp = r.join("vault/pic.png.tmp");
     std::fs::write(&tmp, "newer!!!!").unwrap();
     std::fs::rename(&tmp, r.join("vault/pic.png")).unwrap();
-    write(r, "vault/A.md", "# A\n\nEdited.\n");
+    dir.write("vault/A.md", "# A\n\nEdited.\n");
     let gen3 = r.join("gen3");
-    s.rebuild(&gen3, Some(&gen2)).unwrap();
+    rebuild(&mut s, &gen3, Some(&gen2)).unwrap();
     assert_eq!(std::fs::read(gen3.join("pic.png")).unwrap(), b"newer!!!!");
 }
 
@@ -175,16 +156,11 @@ fn an_overwritten_attachment_is_in_the_next_generation() {
 fn a_build_of_an_unchanged_book_renders_nothing() {
     let dir = book();
     let r = dir.path();
-    write(r, "vault/pic.png", "old");
-    write(r, "vault/B.md", "# B\n\n![[pic.png]]\n");
-    let options = Options {
-        run_snippets: false,
-        ..Options::default()
-    };
+    dir.write("vault/pic.png", "old");
+    dir.write("vault/B.md", "# B\n\n![[pic.png]]\n");
+    let options = no_run();
     let build = || {
-        let report = Driver::new(Config::load(r).unwrap(), options)
-            .build()
-            .unwrap();
+        let report = harness::build(&harness::load(r), &options).unwrap();
         let phases: Vec<&str> = report.stats.phases.iter().map(|(n, _)| *n).collect();
         (phases.contains(&"render"), report)
     };
@@ -195,11 +171,11 @@ fn a_build_of_an_unchanged_book_renders_nothing() {
     assert!(!rendered, "{:?}", report.stats.phases);
     assert_eq!(ino(&index), first, "the build dir was replaced");
 
-    write(r, "vault/C.md", "# C\n\nEdited.\n");
+    dir.write("vault/C.md", "# C\n\nEdited.\n");
     assert!(build().0, "an edited note was not rendered");
     assert!(!build().0);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(r, "vault/pic.png", "new");
+    dir.write("vault/pic.png", "new");
     assert!(build().0, "a changed attachment was not copied");
     assert_eq!(std::fs::read(r.join("book/pic.png")).unwrap(), b"new");
     std::fs::remove_file(&index).unwrap();

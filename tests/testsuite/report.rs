@@ -8,6 +8,8 @@ use std::sync::Arc;
 use vaultbook::diagnostics::{Diagnostic, LineIndex, Severity, Sources};
 use vaultbook::report::{self, Format};
 
+use crate::harness::code;
+
 /// The note the diagnostics point into.
 const BAD: &str = "# Bad note\n\
 \n\
@@ -278,10 +280,7 @@ fn levels_relevel_drop_and_reject() {
         ("embed-cycle".to_string(), "info".to_string()),
     ]);
     report::apply_levels(&mut diags, &levels).unwrap();
-    let got: Vec<(&str, Severity)> = diags
-        .iter()
-        .map(|d| (d.code.as_str(), d.severity))
-        .collect();
+    let got: Vec<(&str, Severity)> = diags.iter().map(|d| (code(d), d.severity)).collect();
     assert_eq!(
         got,
         [

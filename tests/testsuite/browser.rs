@@ -8,7 +8,6 @@
 //!
 //! Chromium missing fails the tests (CI installs it); `VAULTBOOK_SKIP_BROWSER=1` skips them.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -17,6 +16,8 @@ use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use vaultbook::serve::{BuildRequest, ServeOptions, Server};
+
+use crate::harness::{self, BookTest};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Every wait in these tests is bounded by this.
@@ -138,14 +139,9 @@ async fn live_reload_keeps_the_scroll_position_and_shows_errors() {
     let Some(chromium) = Chromium::launch().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("book.toml"),
-        "[vaultbook]\nvault = \"vault\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("vault")).unwrap();
-    std::fs::write(dir.path().join("vault/Start.md"), "version one").unwrap();
+    let dir = BookTest::new()
+        .file("book.toml", "[vaultbook]\nvault = \"vault\"\n")
+        .file("vault/Start.md", "version one");
     let server = Server::start(ServeOptions::new(dir.path(), 0), tall_page_builder)
         .await
         .unwrap();
@@ -234,23 +230,14 @@ struct ServeProcess {
 
 impl ServeProcess {
     fn start(root: &Path) -> ServeProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+        let mut child = harness::vaultbook()
             .args(["serve", "--port", "0", "--no-run"])
             .arg(root)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(line);
-            }
-        });
+        let rx = harness::lines_of(child.stdout.take().unwrap());
         let line = rx
             .recv_timeout(WAIT)
             .expect("vaultbook serve printed no URL");
@@ -290,32 +277,14 @@ impl Drop for ServeProcess {
     }
 }
 
-/// Copies a folder tree.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vaultbook_serve_end_to_end() {
     let Some(chromium) = Chromium::launch().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("book");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/serve_vault"),
-        &root,
-    );
-    let serve = ServeProcess::start(&root);
+    let book = BookTest::from_fixture_nested("serve_vault", "book");
+    let root = book.root();
+    let serve = ServeProcess::start(root);
 
     // Open the book (it may still be building: that page reloads by itself).
     let page = chromium.browser.new_page(serve.url.as_str()).await.unwrap();
@@ -402,18 +371,9 @@ async fn search_from_file_urls_finds_and_lands() {
     let Some(chromium) = Chromium::launch().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("book");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/links"),
-        &root,
-    );
-    let config = vaultbook::Config::load(&root).unwrap();
-    let options = vaultbook::Options {
-        run_snippets: false,
-        ..vaultbook::Options::default()
-    };
-    vaultbook::Driver::new(config, options).build().unwrap();
+    let book = BookTest::from_fixture_nested("links", "book");
+    let root = book.root();
+    book.build();
     let url = format!("file://{}/book/index.html", root.display());
     let page = chromium.browser.new_page(url.as_str()).await.unwrap();
     wait_until(

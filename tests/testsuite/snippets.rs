@@ -8,21 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use vaultbook::Config;
-use vaultbook::diagnostics::{Diagnostic, Severity, Span};
+use vaultbook::diagnostics::{Diagnostic, Severity};
 use vaultbook::snippets::{
     self, SnippetOptions, SnippetOutcome, SnippetRequest, SnippetStats, run_all_with_stats,
 };
 
-fn span() -> Span {
-    Span {
-        start: 0,
-        end: 1,
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 2,
-    }
-}
+use crate::harness::{self, code, span};
 
 fn req(name: &str, info: &str, code: &str) -> SnippetRequest {
     SnippetRequest {
@@ -102,7 +93,7 @@ impl Batch {
             .collect()
     }
     fn codes(&self, name: &str) -> Vec<String> {
-        self.diags(name).iter().map(|d| d.code.clone()).collect()
+        harness::codes(self.diags(name))
     }
 }
 
@@ -110,6 +101,7 @@ impl Batch {
 fn batch() -> &'static Batch {
     static BATCH: OnceLock<Batch> = OnceLock::new();
     BATCH.get_or_init(|| {
+        let _snippets = harness::snippets_running();
         // A static is never dropped, so the batch lives in cargo's scratch folder for tests
         // rather than in a temporary folder that would be left behind; its compiled project is
         // reused by the next `cargo test`, and `rerun` makes every run happen again anyway.
@@ -371,7 +363,7 @@ fn panics_expected_and_not() {
     let d = b.diags("panic");
     assert_eq!(d.len(), 1);
     assert_eq!(
-        (d[0].code.as_str(), d[0].severity),
+        (code(d[0]), d[0].severity),
         ("snippet-panicked", Severity::Error)
     );
 }
@@ -413,7 +405,7 @@ fn a_broken_snippet_falls_back_alone_and_the_others_still_run() {
     let d = b.diags("broken");
     assert_eq!(d.len(), 1);
     assert_eq!(
-        (d[0].code.as_str(), d[0].severity),
+        (code(d[0]), d[0].severity),
         ("snippet-compile-error", Severity::Error)
     );
     // Its neighbours in the merged binary were not taken down with it.
@@ -440,7 +432,7 @@ fn announced_failures_that_do_not_happen_are_errors() {
         let d = b.diags(name);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(
-            (d[0].code.as_str(), d[0].severity),
+            (code(d[0]), d[0].severity),
             ("snippet-unexpected-success", Severity::Error)
         );
     }
@@ -497,7 +489,7 @@ fn infinite_output_is_truncated_and_stopped() {
     assert!(md.len() < 40_000, "kept output is capped: {}", md.len());
     let d = b.diags("infinite-output");
     assert_eq!(
-        (d[0].code.as_str(), d[0].severity),
+        (code(d[0]), d[0].severity),
         ("snippet-output-truncated", Severity::Warning)
     );
 }
@@ -637,19 +629,12 @@ fn nothing_runs_without_run_or_when_disabled() {
 
 /// Processes whose command line is `/bin/sleep <arg>`.
 fn sleepers(arg: &str) -> usize {
-    let mut n = 0;
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
-            && cmd == format!("/bin/sleep\0{arg}\0").as_bytes()
-        {
-            n += 1;
-        }
-    }
-    n
+    harness::processes_with_cmdline(&["/bin/sleep", arg]).len()
 }
 
 #[test]
 fn fork_loops_are_bounded_and_cleaned_up_and_cpu_is_limited() {
+    let _snippets = harness::snippets_running();
     let b = book("timeout = 2\nprocesses = 40\ncpu = 1");
     let requests = vec![
         req(
@@ -674,14 +659,12 @@ fn fork_loops_are_bounded_and_cleaned_up_and_cpu_is_limited() {
     assert_eq!(sleepers("987.25"), 0, "the process group was killed");
     let md = &outcomes[1].markdown;
     assert!(md.contains("killed: CPU time limit (1 s)"), "{md}");
-    assert!(
-        diags.iter().any(|d| d.code == "snippet-killed"),
-        "{diags:?}"
-    );
+    assert!(harness::has_code(&diags, "snippet-killed"), "{diags:?}");
 }
 
 #[test]
 fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
+    let _snippets = harness::snippets_running();
     let b = book("[vaultbook.snippets.dependencies]\nitoa = \"1\"");
     let mut requests = vec![
         req(
@@ -767,6 +750,7 @@ fn profile_release_builds_optimised_and_is_part_of_the_cache_key() {
 
 #[test]
 fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
+    let _snippets = harness::snippets_running();
     let b =
         book("[vaultbook.snippets.dependencies]\nvaultbook-no-such-crate-anywhere = \"=0.0.1\"");
     let requests = vec![req("needs-dep", "rust", "println!(\"hi\");\n")];
@@ -783,7 +767,7 @@ fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
         );
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert_eq!(
-            (diags[0].code.as_str(), diags[0].severity),
+            (code(&diags[0]), diags[0].severity),
             ("snippet-not-run", Severity::Error)
         );
         assert!(
@@ -819,10 +803,7 @@ fn the_output_survives_mdbook() {
         b.md("blank-lines")
     );
     std::fs::write(src.join("c.md"), page).unwrap();
-    mdbook_driver::MDBook::load(dir.path())
-        .unwrap()
-        .build()
-        .unwrap();
+    harness::mdbook_build(dir.path());
     let html = std::fs::read_to_string(dir.path().join("book/c.html")).unwrap();
     let pre = html
         .find("<pre class=\"snippet-text")
@@ -861,11 +842,12 @@ fn show() {
 #[ignore = "renders the mdBook in $SNIPPET_BOOK (for looking at the CSS in a browser)"]
 fn render_a_book_for_eyeballing() {
     let dir = std::env::var("SNIPPET_BOOK").expect("SNIPPET_BOOK=<an mdBook folder>");
-    mdbook_driver::MDBook::load(&dir).unwrap().build().unwrap();
+    harness::mdbook_build(Path::new(&dir));
 }
 
 #[test]
 fn a_snippet_that_runs_itself_again_behaves_as_alone() {
+    let _snippets = harness::snippets_running();
     // Found on a demo book: started again through current_exe, a merged binary's child did
     // not know which snippet to be ("no snippet \"\" here").
     let b = book("");

@@ -6,107 +6,39 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-use vaultbook::Config;
-use vaultbook::{Driver, Options};
+use crate::harness::{self, BookTest, code, no_run};
 
 /// Bytes planted outside the book: a build that writes or truncates them has escaped.
 const PLANTED: &[u8] = b"/* planted next to the book: must keep these bytes */\n";
 
-struct Book {
-    outer: tempfile::TempDir,
+/// A book at `outer/b` with this book.toml (after a `[book]` table), a small vault, and
+/// `outer/planted.css`, `outer/planted.js` holding [`PLANTED`].
+fn new_book(toml: &str) -> BookTest {
+    let book = BookTest::nested("b")
+        .file("book.toml", format!("[book]\ntitle = \"Options\"\n{toml}"))
+        .file("vault/README.md", "# Start\n\nSee [[Other]].\n")
+        .file("vault/folder/Other.md", "# Other\n\nBack to [[README]].\n");
+    for name in ["planted.css", "planted.js"] {
+        std::fs::write(book.outer().join(name), PLANTED).unwrap();
+    }
+    book
 }
 
-impl Book {
-    /// A book at `outer/b` with this book.toml (after a `[book]` table), a small vault, and
-    /// `outer/planted.css`, `outer/planted.js` holding [`PLANTED`].
-    fn new(toml: &str) -> Book {
-        let outer = tempfile::tempdir().unwrap();
-        let root = outer.path().join("b");
-        std::fs::create_dir_all(root.join("vault/folder")).unwrap();
-        std::fs::write(
-            root.join("book.toml"),
-            format!("[book]\ntitle = \"Options\"\n{toml}"),
-        )
-        .unwrap();
-        std::fs::write(root.join("vault/README.md"), "# Start\n\nSee [[Other]].\n").unwrap();
-        std::fs::write(
-            root.join("vault/folder/Other.md"),
-            "# Other\n\nBack to [[README]].\n",
-        )
-        .unwrap();
-        for name in ["planted.css", "planted.js"] {
-            std::fs::write(outer.path().join(name), PLANTED).unwrap();
-        }
-        Book { outer }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.outer.path().join("b")
-    }
-
-    fn outer(&self) -> &Path {
-        self.outer.path()
-    }
-
-    /// Writes `rel` (relative to the book root).
-    fn write(&self, rel: &str, bytes: &[u8]) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
-
-    /// Runs `vaultbook ARGS… ROOT`.
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_vaultbook"))
-            .args(args)
-            .arg(self.root())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    }
-
-    /// The names in `outer/` and the bytes of each planted file: what must not change.
-    fn outside(&self) -> BTreeMap<String, Option<Vec<u8>>> {
-        std::fs::read_dir(self.outer())
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                let name = e.file_name().to_string_lossy().to_string();
-                let bytes = (name.starts_with("planted") && e.path().is_file())
-                    .then(|| std::fs::read(e.path()).unwrap());
-                (name, bytes)
-            })
-            .collect()
-    }
-
-    /// The rendered HTML pages of the book (`b/book/…`, chapters and index).
-    fn pages(&self) -> Vec<(PathBuf, String)> {
-        let book = self.root().join("book");
-        let mut pages: Vec<(PathBuf, String)> = walkdir::WalkDir::new(&book)
-            .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
-            .map(|e| {
-                (
-                    e.path().strip_prefix(&book).unwrap().to_path_buf(),
-                    std::fs::read_to_string(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        pages.sort();
-        pages
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn assert_ok(o: &Output) {
-    assert!(o.status.success(), "{:?}\n{}", o.status, stderr(o));
+/// The names in `outer/` and the bytes of each planted file: what must not change.
+fn outside(book: &BookTest) -> BTreeMap<String, Option<Vec<u8>>> {
+    std::fs::read_dir(book.outer())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().to_string();
+            let bytes = (name.starts_with("planted") && e.path().is_file())
+                .then(|| std::fs::read(e.path()).unwrap());
+            (name, bytes)
+        })
+        .collect()
 }
 
 /// A `[preprocessor.evil]` whose command creates `marker` when mdBook runs it at all (mdBook
@@ -123,7 +55,7 @@ fn evil_preprocessor(marker: &Path) -> String {
 fn a_preprocessor_command_never_runs_without_the_opt_in() {
     let marker_dir = tempfile::tempdir().unwrap();
     let marker = marker_dir.path().join("ran");
-    let book = Book::new(&evil_preprocessor(&marker));
+    let book = new_book(&evil_preprocessor(&marker));
     for args in [
         &["build", "--no-run"][..],
         &["check", "--no-run"],
@@ -137,8 +69,8 @@ fn a_preprocessor_command_never_runs_without_the_opt_in() {
             args.join(" ")
         );
         if args[0] == "build" {
-            assert_ok(&out);
-            let err = stderr(&out);
+            out.assert_ok();
+            let err = out.stderr();
             assert!(
                 err.contains("warning[skipped-command]") && err.contains("`evil`"),
                 "`vaultbook {}` says nothing of the skipped preprocessor: {err}",
@@ -153,7 +85,8 @@ fn a_preprocessor_command_never_runs_without_the_opt_in() {
         }
     }
     let to = book.outer().join("emitted");
-    assert_ok(&book.run(&["emit", "--to", to.to_str().unwrap()]));
+    book.run(&["emit", "--to", to.to_str().unwrap()])
+        .assert_ok();
     assert!(!marker.exists(), "emit ran the command");
     // The book still gets mdBook's own preprocessors: `index` turns README into index.html.
     assert!(book.root().join("book/index.html").is_file());
@@ -163,26 +96,25 @@ fn a_preprocessor_command_never_runs_without_the_opt_in() {
 fn serve_with_no_run_never_runs_a_preprocessor_command() {
     let marker_dir = tempfile::tempdir().unwrap();
     let marker = marker_dir.path().join("ran");
-    let book = Book::new(&evil_preprocessor(&marker));
+    let book = new_book(&evil_preprocessor(&marker));
     // What `serve --no-run` builds with: an incremental session over the book.
-    let mut session = Driver::incremental(
-        Config::load(&book.root()).unwrap(),
-        Options {
-            run_snippets: false,
+    let mut session = harness::session(
+        book.config(),
+        harness::Options {
             // A library caller asking for both still gets nothing run: --no-run wins.
             allow_commands: true,
-            ..Options::default()
+            ..no_run()
         },
     );
     let out = book.outer().join("served");
-    let (report, _) = session.rebuild(&out, None).unwrap();
+    let (report, _) = harness::rebuild(&mut session, &out, None).unwrap();
     assert!(!marker.exists(), "serve --no-run ran the command");
     assert!(out.join("index.html").is_file());
     assert!(
         report
             .diagnostics
             .iter()
-            .any(|d| d.code == "skipped-command" && d.message.contains("`evil`")),
+            .any(|d| code(d) == "skipped-command" && d.message.contains("`evil`")),
         "{:?}",
         report.diagnostics
     );
@@ -193,7 +125,7 @@ fn allow_commands_runs_preprocessors_as_mdbook_does() {
     let marker_dir = tempfile::tempdir().unwrap();
     let marker = marker_dir.path().join("ran");
     // A command with a relative path runs from the book root, as in mdBook.
-    let book = Book::new("[preprocessor.local]\ncommand = \"./tools/pp.sh\"\n");
+    let book = new_book("[preprocessor.local]\ncommand = \"./tools/pp.sh\"\n");
     book.write(
         "tools/pp.sh",
         format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()).as_bytes(),
@@ -204,16 +136,16 @@ fn allow_commands_runs_preprocessors_as_mdbook_does() {
     )
     .unwrap();
     let out = book.run(&["build", "--allow-commands"]);
-    assert_ok(&out);
+    out.assert_ok();
     assert!(marker.exists(), "the opted-in command did not run");
     assert!(
-        !stderr(&out).contains("skipped-command"),
+        !out.stderr().contains("skipped-command"),
         "{}",
-        stderr(&out)
+        out.stderr()
     );
     // --no-run means nothing runs: asking for both is a usage error.
     let both = book.run(&["build", "--no-run", "--allow-commands"]);
-    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    assert_eq!(both.code(), Some(2), "{}", both.stderr());
 }
 
 #[test]
@@ -222,7 +154,7 @@ fn an_allowed_preprocessor_changes_the_pages() {
         eprintln!("skipped: no python3 to write a preprocessor in");
         return;
     }
-    let book = Book::new("[preprocessor.stamp]\ncommand = \"python3 stamp.py\"\n");
+    let book = new_book("[preprocessor.stamp]\ncommand = \"python3 stamp.py\"\n");
     book.write(
         "stamp.py",
         br#"import json, sys
@@ -239,7 +171,7 @@ walk(book.get("items", book.get("sections", [])))
 json.dump(book, sys.stdout)
 "#,
     );
-    assert_ok(&book.run(&["build", "--allow-commands"]));
+    book.run(&["build", "--allow-commands"]).assert_ok();
     let pages = book.pages();
     let other = pages
         .iter()
@@ -250,14 +182,14 @@ json.dump(book, sys.stdout)
 
 #[test]
 fn additional_css_and_js_beside_book_toml_are_linked_and_copied() {
-    let book = Book::new(
+    let book = new_book(
         "[output.html]\nadditional-css = [\"custom.css\", \"./styles/more.css\"]\nadditional-js = [\"custom.js\"]\n",
     );
     book.write("custom.css", b".custom-marker { color: red }\n");
     book.write("styles/more.css", b".more-marker { color: blue }\n");
     book.write("custom.js", b"window.customMarker = 1;\n");
     let out = book.run(&["build", "--no-run"]);
-    assert_ok(&out);
+    out.assert_ok();
     let built = book.root().join("book");
     // mdBook hashes file names (`custom-1a2b3c4d.css`); find each copy by its bytes.
     let find = |dir: &Path, stem: &str, marker: &str| -> String {
@@ -294,22 +226,20 @@ fn additional_css_and_js_beside_book_toml_are_linked_and_copied() {
     }
     // The emitted tree stays a standalone mdBook: it builds on its own, stylesheet included.
     let emitted = book.outer().join("emitted");
-    assert_ok(&book.run(&["emit", "--no-run", "--to", emitted.to_str().unwrap()]));
+    book.run(&["emit", "--no-run", "--to", emitted.to_str().unwrap()])
+        .assert_ok();
     assert_eq!(
         std::fs::read(emitted.join("custom.css")).unwrap(),
         b".custom-marker { color: red }\n"
     );
-    mdbook_driver::MDBook::load(&emitted)
-        .unwrap()
-        .build()
-        .unwrap();
+    harness::mdbook_build(&emitted);
     let index = std::fs::read_to_string(emitted.join("book/index.html")).unwrap();
     assert!(index.contains("custom-"), "{index}");
 }
 
 #[test]
 fn a_theme_folder_beside_book_toml_is_the_books_theme() {
-    let book = Book::new("");
+    let book = new_book("");
     book.write(
         "theme/head.hbs",
         b"<meta name=\"theme-marker\" content=\"from-theme-head\">\n",
@@ -320,7 +250,7 @@ fn a_theme_folder_beside_book_toml_is_the_books_theme() {
         b"\x89PNG-not-really-a-png-theme-marker",
     );
     let out = book.run(&["build", "--no-run"]);
-    assert_ok(&out);
+    out.assert_ok();
     let pages = book.pages();
     assert!(pages.len() >= 3, "{pages:?}");
     for (page, html) in &pages {
@@ -342,12 +272,12 @@ fn a_theme_folder_beside_book_toml_is_the_books_theme() {
 
 #[test]
 fn a_theme_option_names_a_folder_of_the_book() {
-    let book = Book::new("[output.html]\ntheme = \"look/mine\"\n");
+    let book = new_book("[output.html]\ntheme = \"look/mine\"\n");
     book.write(
         "look/mine/head.hbs",
         b"<meta name=\"theme-marker\" content=\"from-option\">\n",
     );
-    assert_ok(&book.run(&["build", "--no-run"]));
+    book.run(&["build", "--no-run"]).assert_ok();
     for (page, html) in book.pages() {
         assert!(
             html.contains("content=\"from-option\""),
@@ -359,13 +289,13 @@ fn a_theme_option_names_a_folder_of_the_book() {
 
 /// Builds (and checks) a book with `toml` and asserts that it is refused as a configuration
 /// error that names `option` and `path`, with nothing outside the book written or changed.
-fn assert_refused(book: &Book, option: &str, path: &str) {
-    let before = book.outside();
+fn assert_refused(book: &BookTest, option: &str, path: &str) {
+    let before = outside(book);
     for args in [&["build", "--no-run"][..], &["check", "--no-run"]] {
         let out = book.run(args);
-        let err = stderr(&out);
+        let err = out.stderr();
         assert_eq!(
-            out.status.code(),
+            out.code(),
             Some(2),
             "`vaultbook {}` with {option} = {path:?} was not refused: {err}",
             args.join(" ")
@@ -374,20 +304,20 @@ fn assert_refused(book: &Book, option: &str, path: &str) {
             err.contains(option) && err.contains(path) && err.contains("outside"),
             "the error does not name {option} and {path}: {err}"
         );
-        assert_eq!(book.outside(), before, "something outside the book changed");
+        assert_eq!(outside(book), before, "something outside the book changed");
     }
     assert!(!book.root().join("book").exists(), "a book was built");
 }
 
 #[test]
 fn additional_css_outside_the_book_is_refused() {
-    let book = Book::new("[output.html]\nadditional-css = [\"../planted.css\"]\n");
+    let book = new_book("[output.html]\nadditional-css = [\"../planted.css\"]\n");
     assert_refused(&book, "additional-css", "../planted.css");
 }
 
 #[test]
 fn an_absolute_additional_css_is_refused_and_not_truncated() {
-    let book = Book::new("");
+    let book = new_book("");
     let planted = book.outer().join("planted.css");
     book.write(
         "book.toml",
@@ -409,8 +339,8 @@ fn system_files_are_refused_before_anything_is_written() {
         "[output.html]\nadditional-js = [\"/etc/passwd\"]\n",
         "[output.html]\ntheme = \"/etc\"\n",
     ] {
-        let book = Book::new(toml);
-        let err = Config::load(&book.root()).unwrap_err();
+        let book = new_book(toml);
+        let err = vaultbook::Config::load(book.root()).unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains("/etc"), "{text}");
         assert!(text.contains("book.toml"), "{text}");
@@ -419,19 +349,19 @@ fn system_files_are_refused_before_anything_is_written() {
 
 #[test]
 fn a_symlink_out_of_the_book_is_refused() {
-    let book = Book::new("[output.html]\nadditional-js = [\"link.js\"]\n");
+    let book = new_book("[output.html]\nadditional-js = [\"link.js\"]\n");
     symlink(book.outer().join("planted.js"), book.root().join("link.js")).unwrap();
     assert_refused(&book, "additional-js", "link.js");
 }
 
 #[test]
 fn a_theme_that_leaves_the_book_is_refused() {
-    let book = Book::new("[output.html]\ntheme = \"../elsewhere\"\n");
+    let book = new_book("[output.html]\ntheme = \"../elsewhere\"\n");
     std::fs::create_dir_all(book.outer().join("elsewhere")).unwrap();
     assert_refused(&book, "theme", "../elsewhere");
 
     // The default theme/ folder, a symlink to a folder outside.
-    let book = Book::new("");
+    let book = new_book("");
     let outside = book.outer().join("planted-theme");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("head.hbs"), "<meta name=outside>").unwrap();
@@ -439,7 +369,7 @@ fn a_theme_that_leaves_the_book_is_refused() {
     assert_refused(&book, "theme", "theme");
 
     // A file of the theme that links out of the book.
-    let book = Book::new("");
+    let book = new_book("");
     std::fs::create_dir_all(book.root().join("theme")).unwrap();
     symlink(
         book.outer().join("planted.css"),
@@ -452,23 +382,23 @@ fn a_theme_that_leaves_the_book_is_refused() {
 #[test]
 fn a_redirect_that_leaves_the_build_dir_is_refused() {
     let book =
-        Book::new("[output.html.redirect]\n\"/../../planted-escape.html\" = \"index.html\"\n");
+        new_book("[output.html.redirect]\n\"/../../planted-escape.html\" = \"index.html\"\n");
     assert_refused(&book, "redirect", "../../planted-escape.html");
     assert!(!book.outer().join("planted-escape.html").exists());
 }
 
 #[test]
 fn an_input_404_that_leaves_the_book_is_refused() {
-    let book = Book::new("[output.html]\ninput-404 = \"../../../planted-404.md\"\n");
+    let book = new_book("[output.html]\ninput-404 = \"../../../planted-404.md\"\n");
     assert_refused(&book, "input-404", "../../../planted-404.md");
 }
 
 #[test]
 fn a_redirect_and_input_404_inside_the_book_work() {
-    let book = Book::new(
+    let book = new_book(
         "[output.html]\ninput-404 = \"folder/Other.md\"\n[output.html.redirect]\n\"/old/place.html\" = \"../index.html\"\n",
     );
-    assert_ok(&book.run(&["build", "--no-run"]));
+    book.run(&["build", "--no-run"]).assert_ok();
     let built = book.root().join("book");
     let redirect = std::fs::read_to_string(built.join("old/place.html")).unwrap();
     assert!(redirect.contains("../index.html"), "{redirect}");
@@ -482,18 +412,15 @@ fn a_redirect_and_input_404_inside_the_book_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_rebuilds_when_the_theme_or_a_stylesheet_changes() {
-    use vaultbook::serve::{PipelineBuilder, ServeOptions, Server};
+    use vaultbook::serve::{ServeOptions, Server};
     const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
-    let book = Book::new("[output.html]\nadditional-css = [\"custom.css\"]\n");
+    let book = new_book("[output.html]\nadditional-css = [\"custom.css\"]\n");
     book.write("custom.css", b".v1 {}\n");
     book.write(
         "theme/head.hbs",
         b"<meta name=\"theme-marker\" content=\"v1\">\n",
     );
-    let builder = PipelineBuilder::new(Options {
-        run_snippets: false,
-        ..Options::default()
-    });
+    let builder = harness::pipeline_builder(no_run());
     let server = Server::start(ServeOptions::new(book.root(), 0), builder)
         .await
         .unwrap();

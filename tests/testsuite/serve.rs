@@ -12,21 +12,20 @@ use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 use vaultbook::serve::{BuildRequest, Changes, ServeOptions, Server};
 
+use crate::harness::{self, BookTest};
+
 /// Every wait in these tests is bounded by this.
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A book root with a book.toml and two notes.
-fn book() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("book.toml"),
-        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("vault")).unwrap();
-    std::fs::write(dir.path().join("vault/Start.md"), "first version").unwrap();
-    std::fs::write(dir.path().join("vault/My Note.md"), "a note").unwrap();
-    dir
+fn book() -> BookTest {
+    BookTest::new()
+        .file(
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
+        )
+        .file("vault/Start.md", "first version")
+        .file("vault/My Note.md", "a note")
 }
 
 /// What the fake builder saw.
@@ -448,13 +447,11 @@ async fn stopping_closes_open_pages_and_the_port() {
 
 /// Writes a synthetic vault of `n` notes in 20 folders, each with headings and wikilinks (some
 /// to headings) to other notes.
-fn synthetic_book(n: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("book.toml"),
+fn synthetic_book(n: usize) -> BookTest {
+    let dir = BookTest::new().file(
+        "book.toml",
         "[book]\ntitle = \"Synthetic\"\n[vaultbook]\nvault = \"vault\"\n",
-    )
-    .unwrap();
+    );
     for i in 0..n {
         let folder = dir.path().join(format!("vault/part {:02}", i % 20));
         std::fs::create_dir_all(&folder).unwrap();
@@ -476,19 +473,15 @@ fn synthetic_book(n: usize) -> tempfile::TempDir {
 }
 
 /// Measures save → reload with the real pipeline on a 1,000-note vault. Run it with
-/// `cargo test --release --test serve -- --ignored --nocapture rebuild_latency`.
+/// `cargo test --release --test testsuite -- --ignored --nocapture serve::rebuild_latency`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement: takes several seconds, prints timings"]
 async fn rebuild_latency_on_1000_notes() {
     let dir = synthetic_book(1000);
-    let options = vaultbook::Options {
-        run_snippets: false,
-        ..Default::default()
-    };
     let started = std::time::Instant::now();
     let server = Server::start(
         ServeOptions::new(dir.path(), 0),
-        vaultbook::serve::PipelineBuilder::new(options),
+        harness::pipeline_builder(harness::no_run()),
     )
     .await
     .unwrap();

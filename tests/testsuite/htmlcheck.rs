@@ -1,33 +1,12 @@
 //! `htmlcheck::check_rendered` over books rendered by mdBook 0.5 (through mdbook-driver) and over
 //! hand-written pages.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use vaultbook::diagnostics::Diagnostic;
 use vaultbook::htmlcheck::check_rendered;
 
-/// Copies `tests/fixtures/<name>` into a temporary directory.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&from, tmp.path());
-    tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use crate::harness::{self, BookTest, code};
 
 /// (file, code, message, help) of each diagnostic.
 fn summary(diags: &[Diagnostic]) -> Vec<(String, String, String, Option<String>)> {
@@ -39,7 +18,7 @@ fn summary(diags: &[Diagnostic]) -> Vec<(String, String, String, Option<String>)
                     .as_deref()
                     .map(|f| f.display().to_string())
                     .unwrap_or_default(),
-                d.code.clone(),
+                code(d).to_string(),
                 d.message.clone(),
                 d.help.clone(),
             )
@@ -63,11 +42,8 @@ fn row(
 
 #[test]
 fn a_rendered_book_reports_exactly_its_broken_links() {
-    let tmp = copy_fixture("check_html");
-    mdbook_driver::MDBook::load(tmp.path())
-        .unwrap()
-        .build()
-        .unwrap();
+    let tmp = BookTest::from_fixture("check_html");
+    harness::mdbook_build(tmp.path());
     let out = tmp.path().join("book");
     let diags = check_rendered(&out);
     assert_eq!(
@@ -134,7 +110,7 @@ fn a_rendered_book_reports_exactly_its_broken_links() {
 
 #[test]
 fn a_book_without_problems_checks_clean() {
-    let tmp = copy_fixture("check_html");
+    let tmp = BookTest::from_fixture("check_html");
     // Remove the planted problems: keep only the "Good:" paragraphs.
     for chapter in ["src/intro.md", "src/sub/other.md"] {
         let path = tmp.path().join(chapter);
@@ -146,22 +122,15 @@ fn a_book_without_problems_checks_clean() {
             .join("\n\n");
         std::fs::write(&path, good).unwrap();
     }
-    mdbook_driver::MDBook::load(tmp.path())
-        .unwrap()
-        .build()
-        .unwrap();
+    harness::mdbook_build(tmp.path());
     assert_eq!(summary(&check_rendered(&tmp.path().join("book"))), []);
 }
 
 /// Writes `pages` (name, HTML) into a fresh directory.
-fn site(pages: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    for (name, html) in pages {
-        let path = tmp.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, html).unwrap();
-    }
-    tmp
+fn site(pages: &[(&str, &str)]) -> BookTest {
+    pages
+        .iter()
+        .fold(BookTest::new(), |site, (name, html)| site.file(name, html))
 }
 
 #[test]
@@ -189,7 +158,7 @@ fn copies_in_print_and_index_are_reported_once_but_their_own_failures_are_kept()
             (
                 d.file.as_ref().unwrap().display().to_string(),
                 d.span.unwrap().line,
-                d.code.clone(),
+                code(d).to_string(),
             )
         })
         .collect();
@@ -250,7 +219,7 @@ tml#caf%C3%A9 ">ok split over lines</a>
     let diags = check_rendered(tmp.path());
     let got: Vec<(usize, &str, &str)> = diags
         .iter()
-        .map(|d| (d.span.unwrap().line, d.code.as_str(), d.message.as_str()))
+        .map(|d| (d.span.unwrap().line, code(d), d.message.as_str()))
         .collect();
     assert_eq!(
         got,
@@ -317,15 +286,15 @@ fn root_relative_links_follow_the_site_url_of_404_html() {
 
 #[test]
 fn a_missing_output_dir_is_a_read_error() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = BookTest::new();
     let diags = check_rendered(&tmp.path().join("book"));
     assert_eq!(diags.len(), 1);
-    assert_eq!(diags[0].code, "read-error");
+    assert_eq!(code(&diags[0]), "read-error");
 }
 
 #[test]
 fn many_pages_are_checked_in_parallel() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = BookTest::new();
     let n = 1500;
     for i in 0..n {
         let mut html = format!("<h1 id=\"p{i}\">P</h1>\n");

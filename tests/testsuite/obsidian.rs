@@ -1,47 +1,19 @@
 //! Obsidian syntax as the book shows it: embeds, callouts, highlights, comments, tags, backlinks,
 //! footnotes, math, mermaid and media, asserted on the rendered HTML of a fixture vault.
 
-use std::path::Path;
+use crate::harness::{BookTest, Report, codes, main_of};
 
-use vaultbook::Config;
-use vaultbook::{Driver, Options, Report};
-
-fn build_fixture() -> (tempfile::TempDir, Report) {
-    let dir = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/obsidian");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.unwrap();
-        let dest = dir.path().join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-    let config = Config::load(dir.path()).unwrap();
-    let options = Options {
-        run_snippets: false,
-        ..Options::default()
-    };
-    let report = Driver::new(config.clone(), options).build().unwrap();
-    (dir, report)
-}
-
-fn html(dir: &Path, page: &str) -> String {
-    std::fs::read_to_string(dir.join("book").join(page)).unwrap()
-}
-
-/// The part of a rendered page between `<main>` and `</main>`.
-fn main_of(page: &str) -> &str {
-    let start = page.find("<main>").unwrap();
-    let end = page.find("</main>").unwrap();
-    &page[start..end]
+/// The `obsidian` fixture, built.
+fn build_fixture() -> (BookTest, Report) {
+    let book = BookTest::from_fixture("obsidian");
+    let report = book.build();
+    (book, report)
 }
 
 #[test]
 fn callouts_fold_nest_and_keep_markdown() {
     let (dir, _) = build_fixture();
-    let page = html(dir.path(), "home.html");
+    let page = dir.page("home.html");
     let main = main_of(&page);
     assert!(main.contains(r#"<div class="callout" data-callout="tip">"#));
     assert!(main.contains("A <strong>tip</strong> title"));
@@ -66,7 +38,7 @@ fn callouts_fold_nest_and_keep_markdown() {
 #[test]
 fn inline_syntax() {
     let (dir, _) = build_fixture();
-    let page = html(dir.path(), "home.html");
+    let page = dir.page("home.html");
     let main = main_of(&page);
     assert!(main.contains("<mark>highlighted</mark>"));
     assert!(main.contains("<del>struck</del>"));
@@ -105,7 +77,7 @@ fn inline_syntax() {
 #[test]
 fn tags_link_to_the_tag_index() {
     let (dir, _) = build_fixture();
-    let main = main_of(&html(dir.path(), "home.html")).to_string();
+    let main = main_of(&dir.page("home.html")).to_string();
     assert!(
         main.contains(r##"<a href="tags.html#tag">#tag</a>"##),
         "{main}"
@@ -113,7 +85,7 @@ fn tags_link_to_the_tag_index() {
     assert!(main.contains(r##"<a href="tags.html#nestedtag">#nested/tag</a>"##));
     assert!(main.contains("not #123"), "numbers are not tags");
     assert!(main.contains("<code>#notatag</code>"), "code is not tags");
-    let tags = html(dir.path(), "tags.html");
+    let tags = dir.page("tags.html");
     let tags = main_of(&tags);
     for id in ["fixture", "nestedtag", "tag"] {
         assert!(
@@ -127,7 +99,7 @@ fn tags_link_to_the_tag_index() {
 #[test]
 fn embeds_sections_blocks_and_files() {
     let (dir, report) = build_fixture();
-    let main = main_of(&html(dir.path(), "home.html")).to_string();
+    let main = main_of(&dir.page("home.html")).to_string();
     assert!(main.contains("Intro of source"), "whole-note embed");
     assert!(
         !main.contains("frontmatter-must-not-show"),
@@ -169,9 +141,9 @@ fn embeds_sections_blocks_and_files() {
         "{main}"
     );
     assert!(main.contains("embeds nest deeper than"));
-    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    let codes = codes(&report.diagnostics);
     assert!(
-        codes.contains(&"embed-cycle") && codes.contains(&"embed-depth"),
+        codes.iter().any(|c| c == "embed-cycle") && codes.iter().any(|c| c == "embed-depth"),
         "{codes:?}"
     );
 }
@@ -179,7 +151,7 @@ fn embeds_sections_blocks_and_files() {
 #[test]
 fn backlinks_end_each_page() {
     let (dir, _) = build_fixture();
-    let sibling = html(dir.path(), "sub/sibling.html");
+    let sibling = dir.page("sub/sibling.html");
     let main = main_of(&sibling);
     assert!(main.contains(r#"<nav class="vb-backlinks">"#));
     assert!(
@@ -195,6 +167,5 @@ fn backlinks_end_each_page() {
 #[test]
 fn every_link_of_the_rendered_book_resolves() {
     let (dir, _) = build_fixture();
-    let problems = vaultbook::htmlcheck::check_rendered(&dir.path().join("book"));
-    assert!(problems.is_empty(), "{problems:#?}");
+    dir.assert_links_reach_ids();
 }
