@@ -1,5 +1,5 @@
 //! What each fuzz target does with its input, shared by the cargo-fuzz targets in
-//! `fuzz_targets/` and by the corpus regression test in `tests/props.rs` (which runs every file
+//! `fuzz_targets/` and by the corpus regression test in `tests/testsuite/props.rs` (which runs every file
 //! of `fuzz/corpus/<target>/` through the same function on stable Rust).
 //!
 //! Besides "no panic", each function checks the invariants later stages rely on: every range the

@@ -1,4 +1,4 @@
-//! Fuzzes `harness::resolve` (see ../harness.rs); `tests/props.rs` runs the corpus on stable.
+//! Fuzzes `harness::resolve` (see ../harness.rs); `tests/testsuite/props.rs` runs the corpus on stable.
 #![no_main]
 
 #[path = "../harness.rs"]

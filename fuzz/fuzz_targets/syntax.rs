@@ -1,4 +1,4 @@
-//! Fuzzes `harness::syntax` (see ../harness.rs); `tests/props.rs` runs the corpus on stable.
+//! Fuzzes `harness::syntax` (see ../harness.rs); `tests/testsuite/props.rs` runs the corpus on stable.
 #![no_main]
 
 #[path = "../harness.rs"]
