@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use vaultbook::pipeline::{self, BuildReport, Options};
 use vaultbook::{Config, Severity};
+use vaultbook::{Driver, Options, Report};
 
 fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
@@ -39,9 +39,9 @@ fn no_run() -> Options {
     }
 }
 
-fn build(root: &Path) -> BuildReport {
+fn build(root: &Path) -> Report {
     let config = Config::load(root).unwrap();
-    pipeline::build(&config, &no_run()).unwrap()
+    Driver::new(config.clone(), no_run()).build().unwrap()
 }
 
 fn read(path: impl AsRef<Path>) -> String {
@@ -242,8 +242,8 @@ fn emit_is_deterministic_and_stands_alone() {
     let config = Config::load(dir.path()).unwrap();
     let a = dir.path().join("out-a");
     let b = dir.path().join("out-b");
-    pipeline::emit(&config, &no_run(), &a).unwrap();
-    pipeline::emit(&config, &no_run(), &b).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&a).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&b).unwrap();
     assert_eq!(files(&a), files(&b));
     let toml = read(a.join("book.toml"));
     assert!(!toml.contains("vaultbook]"), "{toml}");
@@ -263,18 +263,32 @@ fn output_directories_are_vaultbooks_alone() {
     let foreign = dir.path().join("theirs");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("keep.txt"), "mine").unwrap();
-    let err = pipeline::emit(&config, &no_run(), &foreign).unwrap_err();
+    let err = Driver::new(config.clone(), no_run())
+        .emit(&foreign)
+        .unwrap_err();
     assert!(err.to_string().contains("did not write"), "{err}");
     assert_eq!(read(foreign.join("keep.txt")), "mine");
     // The vault, or a folder inside it, is refused.
-    assert!(pipeline::emit(&config, &no_run(), &dir.path().join("vault")).is_err());
-    assert!(pipeline::emit(&config, &no_run(), &dir.path().join("vault/out")).is_err());
-    assert!(pipeline::emit(&config, &no_run(), dir.path()).is_err());
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(&dir.path().join("vault"))
+            .is_err()
+    );
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(&dir.path().join("vault/out"))
+            .is_err()
+    );
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(dir.path())
+            .is_err()
+    );
     // Our own output is replaced as a whole, stale files included.
     let ours = dir.path().join("ours");
-    pipeline::emit(&config, &no_run(), &ours).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
     std::fs::remove_file(dir.path().join("vault/My Note.md")).unwrap();
-    pipeline::emit(&config, &no_run(), &ours).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
     assert!(!ours.join("src/my-note.md").exists());
 }
 
@@ -284,4 +298,120 @@ fn nothing_is_written_into_the_vault() {
     let before = files(&dir.path().join("vault"));
     build(dir.path());
     assert_eq!(before, files(&dir.path().join("vault")));
+}
+
+/// The built book has mdBook's search: the box, the index, and hits that land on real ids.
+#[test]
+fn the_book_has_search_and_its_hits_land() {
+    let dir = fixture("links");
+    build(dir.path());
+    let book = dir.path().join("book");
+    let index: Vec<String> = std::fs::read_dir(&book)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        .collect();
+    assert_eq!(index.len(), 1, "no search index in {}", book.display());
+    let text = read(book.join(&index[0]));
+    assert!(
+        text.contains("doc_urls"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    let page = read(book.join("index.html"));
+    assert!(page.contains("mdbook-search-toggle") || page.contains("search-toggle"));
+    let problems = vaultbook::htmlcheck::check_rendered(&book);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Titles taken from a note's first heading are shown as text (a wikilink's label, code
+/// without backticks) in `<title>` and the sidebar; a template placeholder gives the file name.
+#[test]
+fn titles_from_headings_are_text() {
+    let dir = fixture("titles");
+    build(dir.path());
+    let book = dir.path().join("book");
+    let title = |page: &str| {
+        let html = read(book.join(page));
+        let start = html.find("<title>").unwrap() + "<title>".len();
+        let end = html[start..].find("</title>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    assert_eq!(title("intro.html"), "Intro to Dataview Plugin - Titles");
+    assert_eq!(title("template.html"), "Template - Titles");
+    assert_eq!(title("arc.html"), "The Arc type - Titles");
+    assert_eq!(title("numbered.html"), "1. Getting started - Titles");
+    let toc = read(book.join("toc.html"));
+    for raw in ["{{title}}", "[[", "`Arc`", "&#96;"] {
+        assert!(!toc.contains(raw), "the sidebar shows {raw:?}: {toc}");
+    }
+    assert!(toc.contains("Intro to Dataview Plugin"), "{toc}");
+}
+
+/// `Setup.md` and `setup.md` (a case-sensitive file system allows both): both are published at
+/// distinct URLs, a link whose case matches one goes there, and every such link is reported as
+/// ambiguous; notes sharing an alias are reported as that.
+#[test]
+fn names_that_differ_only_in_case_are_reported_and_both_published() {
+    let dir = fixture("case");
+    let report = build(dir.path());
+    let book = dir.path().join("book");
+    let upper = read(book.join("setup.html"));
+    let lower = read(book.join("setup-1.html"));
+    assert!(upper.contains("Setup upper") && lower.contains("setup lower"));
+    let start = read(book.join("index.html"));
+    let main = &start[start.find("<main").unwrap()..];
+    let hrefs: Vec<&str> = main
+        .split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .filter(|h| !h.starts_with('#'))
+        .collect();
+    assert_eq!(
+        &hrefs[..3],
+        ["setup.html", "setup-1.html#two", "setup.html"],
+        "{hrefs:?}"
+    );
+    let ambiguous: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "ambiguous-link")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        ambiguous
+            .iter()
+            .filter(|m| m.contains("differ only in letter case"))
+            .count(),
+        3,
+        "{ambiguous:#?}"
+    );
+    assert!(
+        ambiguous
+            .iter()
+            .any(|m| m.contains("have the alias `Shared`")),
+        "{ambiguous:#?}"
+    );
+}
+
+/// A link to an Obsidian canvas (`Board.canvas`, an extension longer than most) reaches the
+/// file instead of being a broken link to a note of that name.
+#[test]
+fn a_link_to_a_canvas_reaches_the_file() {
+    let dir = fixture("canvas");
+    let report = build(dir.path());
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.one_line())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let page = read(dir.path().join("book/index.html"));
+    assert!(
+        page.contains(r#"href="Board.canvas""#) || page.contains(r#"href="board.canvas""#),
+        "{page}"
+    );
+    let problems = vaultbook::htmlcheck::check_rendered(&dir.path().join("book"));
+    assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -185,8 +185,24 @@ impl Fixture {
 struct Running(Option<Child>);
 
 impl Running {
+    /// Starts `cmd` and returns once it handles SIGINT: before `main` installs the handler, a
+    /// signal has its default effect (the process ends, having made nothing yet), and on a busy
+    /// machine the start of a debug binary can take longer than the shortest delays tried.
     fn spawn(mut cmd: Command) -> Running {
-        Running(Some(cmd.spawn().unwrap()))
+        let run = Running(Some(cmd.spawn().unwrap()));
+        let status = format!("/proc/{}/status", run.pid());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let caught = std::fs::read_to_string(&status).ok().and_then(|s| {
+                let mask = s.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            });
+            if caught.is_none_or(|m| m & (1 << (libc::SIGINT - 1)) != 0) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        run
     }
 
     fn pid(&self) -> libc::pid_t {
@@ -280,6 +296,13 @@ fn a_stop_signal_at_any_moment_leaves_nothing_behind_and_the_previous_book_intac
     for (i, (signal, after)) in moments.into_iter().enumerate() {
         let context = format!("{} after {after:?} (a build takes {full:?})", name(signal));
         let log = format!("run{i}.log");
+        // A book that changed, so that every run renders (an unchanged book is not rendered
+        // again, and would be done before most moments).
+        std::fs::write(
+            fx.root().join("vault/Changed.md"),
+            format!("# Changed\n\nRun {i}.\n"),
+        )
+        .unwrap();
         let run = Running::spawn(fx.command(&["build", "--no-run", "-q"], &log));
         std::thread::sleep(after);
         let (signal, context) = if signal == 0 {
