@@ -8,8 +8,14 @@
 //!   swapped in atomically and an old one is deleted once no request reads it.
 //! - [`watch`]: notify on the vault, `templates/` and book.toml (or [`poll`] with `--poll`),
 //!   filtered and turned into [`Changes`].
+//! - [`guard`]: who may talk to the server: the `Host` of every request, the `Origin` of every
+//!   websocket handshake.
 //! - [`reload`]: the live-reload websocket and the script injected into every served page.
-//! - [`server`]: HTTP: files of the current generation, the error and "building" pages.
+//! - [`server`]: HTTP: files of the current generation (streamed, with ranges and validators),
+//!   the error and "building" pages.
+//! - [`listen`]: the accept loop: a header timeout and a cap on open connections.
+//!
+//! The modules depend one way: `server` → `reload` → `guard`, and `listen` knows only a router.
 //!
 //! The order that keeps a reload from racing the build: build into staging, swap what is served,
 //! then tell the pages to reload. Changes that arrive during a build are collected and built
@@ -17,6 +23,8 @@
 
 pub mod builder;
 pub mod generation;
+pub mod guard;
+pub mod listen;
 pub mod poll;
 pub mod reload;
 pub mod server;
@@ -32,6 +40,7 @@ use tokio::sync::{broadcast, mpsc, watch as tokio_watch};
 
 pub use builder::{BuildRequest, Builder, PipelineBuilder};
 pub use generation::{Generation, Generations};
+pub use listen::Limits;
 pub use reload::Push;
 pub use watch::Changes;
 
@@ -40,6 +49,10 @@ pub use watch::Changes;
 pub const DEBOUNCE_QUIET: Duration = Duration::from_millis(60);
 /// The longest a stream of events can hold a build back.
 pub const DEBOUNCE_MAX: Duration = Duration::from_millis(400);
+/// How long a connection may take to send a request's head before it is closed.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most connections open at once (lowered to what the file descriptor limit allows).
+pub const MAX_CONNECTIONS: usize = 512;
 
 /// What `vaultbook serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -54,6 +67,10 @@ pub struct ServeOptions {
     pub poll: bool,
     /// Watch for changes at all (tests that trigger rebuilds by hand turn it off).
     pub watch: bool,
+    /// How long a connection may take to send a request's head ([`HEADER_TIMEOUT`]).
+    pub header_timeout: Duration,
+    /// The most connections open at once ([`MAX_CONNECTIONS`]; websockets count).
+    pub max_connections: usize,
 }
 
 impl ServeOptions {
@@ -65,6 +82,8 @@ impl ServeOptions {
             port,
             poll: false,
             watch: true,
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
         }
     }
 }
@@ -92,8 +111,8 @@ pub(crate) struct Shared {
     pub error: RwLock<Option<String>>,
     /// Flips to true when the server stops; open websockets close on it.
     pub stopping: tokio_watch::Receiver<bool>,
-    /// Listening on a loopback address: refuse requests whose `Host` is not this machine.
-    pub loopback_only: bool,
+    /// The names and origins the server answers to.
+    pub access: guard::Access,
 }
 
 impl Shared {
@@ -152,7 +171,7 @@ impl Server {
             pushes,
             error: RwLock::new(None),
             stopping: stopping.clone(),
-            loopback_only: addr.ip().is_loopback(),
+            access: guard::Access::new(&options.hostname, addr),
         });
         let (rebuild, changes) = mpsc::unbounded_channel();
         let watcher = if options.watch {
@@ -169,14 +188,12 @@ impl Server {
             status_tx,
         ));
         let app = server::router(shared.clone());
-        let mut stopped = stopping;
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let limits = Limits {
+            header_timeout: options.header_timeout,
+            max_connections: options.max_connections,
+        }
+        .within_fd_limit();
+        let http = tokio::spawn(listen::serve(listener, app, limits, stopping));
         Ok(Server {
             addr,
             shared,

@@ -86,7 +86,7 @@ fn snapshot(roots: &[(PathBuf, RecursiveMode)]) -> HashMap<PathBuf, Stamp> {
         let walk = walkdir::WalkDir::new(root)
             .max_depth(depth)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !hidden(e.path()));
+            .filter_entry(|e| e.depth() == 0 || !hidden(Path::new(e.file_name())));
         for entry in walk.flatten() {
             if !entry.file_type().is_file() {
                 continue;
@@ -99,10 +99,11 @@ fn snapshot(roots: &[(PathBuf, RecursiveMode)]) -> HashMap<PathBuf, Stamp> {
     files
 }
 
-fn hidden(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.'))
+/// True when a component of `rel` is hidden (`.obsidian`, `.git`, `.trash`): neither walked
+/// here nor watched ([`super::watch`]).
+pub(super) fn hidden(rel: &Path) -> bool {
+    rel.components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')))
 }
 
 fn stamp(m: &std::fs::Metadata) -> Stamp {

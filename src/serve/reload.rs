@@ -41,14 +41,18 @@ impl Push {
     }
 }
 
-/// Upgrades to the live-reload websocket.
+/// Upgrades to the live-reload websocket, for pages of the book only: the build errors it
+/// sends hold local paths, and any page the user visits could otherwise open it (see
+/// [`guard`](super::guard); the `Host` is checked in front of every route).
 pub(crate) async fn ws_handler(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if shared.loopback_only && !super::server::loopback_host(&headers) {
-        let mut r = Response::new(axum::body::Body::from("localhost only"));
+    if !shared.access.origin_allowed(&headers) {
+        let mut r = Response::new(axum::body::Body::from(
+            "live reload is for pages of this book only",
+        ));
         *r.status_mut() = StatusCode::FORBIDDEN;
         return r;
     }
@@ -227,11 +231,6 @@ fn rfind_ascii_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .find(|&i| haystack[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    crate::templates::html_escape(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,13 +250,5 @@ mod tests {
     #[test]
     fn tokens_cannot_break_out_of_the_script() {
         assert_eq!(js_string("a\"</script><b>-1"), "ascriptb-1");
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
     }
 }

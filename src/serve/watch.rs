@@ -15,7 +15,7 @@ use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
 use notify::{Event, EventKind, RecursiveMode};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::poll::Poller;
+use super::poll::{Poller, hidden};
 use crate::config::{CONFIG_FILE, Config};
 
 /// How often `--poll` looks at the files.
@@ -233,12 +233,6 @@ impl Targets {
         w.dedup();
         w
     }
-}
-
-/// True when a component of `rel` is hidden (`.obsidian`, `.git`, `.trash`).
-fn hidden(rel: &Path) -> bool {
-    rel.components()
-        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')))
 }
 
 /// Where events come from.

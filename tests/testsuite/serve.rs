@@ -1,5 +1,7 @@
 //! `vaultbook serve` in-process, on port 0, with a fake builder: HTTP, path safety, live reload
-//! over the websocket, failed rebuilds, debouncing, and builds that overlap edits.
+//! over the websocket, failed rebuilds, debouncing, and builds that overlap edits; and serve
+//! under abuse: foreign websocket origins, half-open connections, slow readers of a large
+//! file, and (with the real binary) every stop signal.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -203,7 +205,8 @@ async fn pages_are_served_with_the_reload_script() {
     );
     let script = index.body.find("<script>").unwrap();
     assert!(script < index.body.rfind("</body>").unwrap());
-    assert_eq!(index.header("cache-control"), Some("no-store"));
+    assert_eq!(index.header("cache-control"), Some("no-cache"));
+    assert!(index.header("etag").is_some());
 
     let note = get(&server, "/My%20Note.html").await;
     assert_eq!(note.status, 200);
@@ -679,4 +682,576 @@ async fn the_changes_of_a_failed_build_are_handed_to_the_next() {
         "{last:?}"
     );
     server.stop().await;
+}
+
+// ---- serve under abuse (issue 16) ----
+
+/// A raw HTTP/1.1 exchange: `head` is the request line and headers (without the blank line);
+/// `Host` and `Connection: close` are added. Returns status, headers (lowercase names), body.
+async fn exchange(server: &Server, head: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let addr = server.addr();
+    let request = format!("{head}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("no end of head");
+        let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (status, headers, raw[end + 4..].to_vec())
+    })
+    .await
+    .unwrap()
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The websocket handshake with this `Origin` (none for None): the HTTP status it gets.
+async fn handshake(server: &Server, origin: Option<&str>) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{}/__vaultbook/ws", server.addr())
+        .into_client_request()
+        .unwrap();
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+    }
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("the handshake hung")
+    {
+        Ok((mut ws, response)) => {
+            let _ = ws.close(None).await;
+            response.status().as_u16()
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("handshake with {origin:?}: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_from_another_origin_is_refused() {
+    let dir = book();
+    let server = start(dir.path(), Arc::default(), Duration::ZERO).await;
+    let port = server.addr().port();
+    for foreign in [
+        "http://evil.example".to_string(),
+        format!("http://evil.example:{port}"),
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        format!("https://127.0.0.1:{port}"),
+        format!("http://localhost.evil.example:{port}"),
+        "null".to_string(),
+    ] {
+        assert_eq!(handshake(&server, Some(&foreign)).await, 403, "{foreign}");
+    }
+    for ours in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ] {
+        assert_eq!(handshake(&server, Some(&ours)).await, 101, "{ours}");
+    }
+    // No Origin: not a browser page (every browser sends one on a websocket handshake).
+    assert_eq!(handshake(&server, None).await, 101);
+    server.stop().await;
+}
+
+/// Options for the abuse tests: a short header timeout.
+fn abuse_options(root: &Path, header_timeout: Duration, max_connections: usize) -> ServeOptions {
+    let mut options = ServeOptions::new(root, 0);
+    options.watch = false;
+    options.header_timeout = header_timeout;
+    options.max_connections = max_connections;
+    options
+}
+
+/// Opens `n` connections that each send half a request line, then waits (at most `within`)
+/// for the server to close each; returns when the first and the last were closed.
+fn half_open(addr: std::net::SocketAddr, n: usize, within: Duration) -> (Duration, Duration) {
+    let started = std::time::Instant::now();
+    let mut sockets: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /index.html HT").unwrap();
+            s
+        })
+        .collect();
+    let (mut first, mut last) = (None, Duration::ZERO);
+    for (i, s) in sockets.iter_mut().enumerate() {
+        let left = within.saturating_sub(started.elapsed());
+        assert!(
+            !left.is_zero(),
+            "connection {i} still open after {within:?}"
+        );
+        s.set_read_timeout(Some(left)).unwrap();
+        let mut buf = [0u8; 256];
+        match s.read(&mut buf) {
+            // Closed (hyper answers nothing to a timed-out head), or reset.
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Ok(k) => panic!(
+                "connection {i} got an answer: {:?}",
+                String::from_utf8_lossy(&buf[..k])
+            ),
+            Err(e) => panic!(
+                "connection {i} still open after {:?}: {e}",
+                started.elapsed()
+            ),
+        }
+        let at = started.elapsed();
+        first.get_or_insert(at);
+        last = last.max(at);
+    }
+    (first.unwrap_or_default(), last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_connections_are_closed_by_the_header_timeout() {
+    let dir = book();
+    let timeout = Duration::from_secs(1);
+    let server = Server::start(
+        abuse_options(dir.path(), timeout, 512),
+        fake(Arc::default(), Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    server.wait_for_builds(1).await;
+    let addr = server.addr();
+    let (first, last) =
+        tokio::task::spawn_blocking(move || half_open(addr, 200, timeout + Duration::from_secs(4)))
+            .await
+            .unwrap();
+    eprintln!("200 half-open connections closed after {first:?} to {last:?}");
+    // Closed by the timeout, not at once.
+    assert!(first >= timeout / 2, "{first:?}");
+    assert_eq!(get(&server, "/").await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_the_server_answers_once_slow_clients_time_out() {
+    let dir = book();
+    let timeout = Duration::from_secs(1);
+    let server = Server::start(
+        abuse_options(dir.path(), timeout, 16),
+        fake(Arc::default(), Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    server.wait_for_builds(1).await;
+    let addr = server.addr();
+    // 40 slow clients, more than the cap: 16 are served (and time out), the rest wait.
+    let slow: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET / HT").unwrap();
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let got = tokio::time::timeout(WAIT, get(&server, "/"))
+        .await
+        .expect("the server never answered past its cap");
+    assert_eq!(got.status, 200);
+    eprintln!("answered past the cap after {:?}", started.elapsed());
+    drop(slow);
+    server.stop().await;
+}
+
+/// The resident memory of this process, in bytes.
+fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// The byte at `offset` of the test files.
+fn pattern(offset: u64) -> u8 {
+    (offset % 251) as u8
+}
+
+/// Writes `len` bytes of [`pattern`] to `path`, a MiB at a time.
+fn write_pattern(path: &Path, len: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut at = 0;
+    while at < len {
+        let chunk: Vec<u8> = (at..(at + (1 << 20)).min(len)).map(pattern).collect();
+        f.write_all(&chunk).unwrap();
+        at += chunk.len() as u64;
+    }
+    f.flush().unwrap();
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_readers_of_a_large_file_do_not_fill_the_memory() {
+    const LEN: u64 = 50 << 20;
+    const READERS: usize = 40;
+    let dir = book();
+    let server = start(dir.path(), Arc::default(), Duration::ZERO).await;
+    write_pattern(&server.served_dir().unwrap().join("big.bin"), LEN);
+    let addr = server.addr();
+    let before = rss();
+    let peak = tokio::task::spawn_blocking(move || {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    s.set_read_timeout(Some(WAIT)).unwrap();
+                    write!(
+                        s,
+                        "GET /big.bin HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                    )
+                    .unwrap();
+                    // About 1 MiB a second, for 3 s: far from the whole file.
+                    let mut buf = vec![0u8; 16 << 10];
+                    let mut got = Vec::new();
+                    for _ in 0..150 {
+                        let k = s.read(&mut buf).unwrap();
+                        assert!(k > 0, "the download ended early");
+                        if got.len() < 64 {
+                            got.extend_from_slice(&buf[..k.min(64)]);
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    String::from_utf8_lossy(&got).into_owned()
+                })
+            })
+            .collect();
+        let watcher = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut peak = 0;
+                while !done.load(Ordering::SeqCst) {
+                    peak = peak.max(rss());
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                peak
+            })
+        };
+        for r in readers {
+            assert!(r.join().unwrap().starts_with("HTTP/1.1 200"));
+        }
+        done.store(true, Ordering::SeqCst);
+        watcher.join().unwrap()
+    })
+    .await
+    .unwrap();
+    eprintln!(
+        "{READERS} slow readers of a {} MiB file: RSS {} MiB before, {} MiB at the peak",
+        LEN >> 20,
+        before >> 20,
+        peak >> 20
+    );
+    assert!(peak < 600 << 20, "RSS reached {} MiB", peak >> 20);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_served_with_ranges_and_validators() {
+    const LEN: u64 = 100_000;
+    let dir = book();
+    let server = start(dir.path(), Arc::default(), Duration::ZERO).await;
+    write_pattern(&server.served_dir().unwrap().join("data.bin"), LEN);
+
+    let (status, headers, body) = exchange(&server, "GET /data.bin HTTP/1.1").await;
+    assert_eq!(status, 200);
+    assert_eq!(body.len() as u64, LEN);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(header(&headers, "accept-ranges"), Some("bytes"));
+    assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
+    let etag = header(&headers, "etag").expect("no ETag").to_string();
+    let modified = header(&headers, "last-modified")
+        .expect("no Last-Modified")
+        .to_string();
+
+    let (status, headers, body) =
+        exchange(&server, "GET /data.bin HTTP/1.1\r\nRange: bytes=1000-1999").await;
+    assert_eq!(status, 206);
+    assert_eq!(
+        header(&headers, "content-range"),
+        Some(format!("bytes 1000-1999/{LEN}").as_str())
+    );
+    assert_eq!(body, (1000..2000).map(pattern).collect::<Vec<u8>>());
+    let (status, _, body) = exchange(&server, "GET /data.bin HTTP/1.1\r\nRange: bytes=-10").await;
+    assert_eq!(status, 206);
+    assert_eq!(body, (LEN - 10..LEN).map(pattern).collect::<Vec<u8>>());
+
+    let (status, headers, body) = exchange(
+        &server,
+        &format!("GET /data.bin HTTP/1.1\r\nIf-None-Match: {etag}"),
+    )
+    .await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    assert_eq!(header(&headers, "etag"), Some(etag.as_str()));
+    let (status, _, body) = exchange(
+        &server,
+        &format!("GET /data.bin HTTP/1.1\r\nIf-None-Match: \"other\", W/{etag}"),
+    )
+    .await;
+    assert_eq!((status, body.len()), (304, 0));
+    let (status, _, _) = exchange(
+        &server,
+        &format!("GET /data.bin HTTP/1.1\r\nIf-Modified-Since: {modified}"),
+    )
+    .await;
+    assert_eq!(status, 304);
+    // Another ETag wins over the date.
+    let (status, _, body) = exchange(
+        &server,
+        &format!(
+            "GET /data.bin HTTP/1.1\r\nIf-None-Match: \"other\"\r\nIf-Modified-Since: {modified}"
+        ),
+    )
+    .await;
+    assert_eq!((status, body.len() as u64), (200, LEN));
+    // A range of a version that is gone: the whole file instead.
+    let (status, _, body) = exchange(
+        &server,
+        "GET /data.bin HTTP/1.1\r\nRange: bytes=0-9\r\nIf-Range: \"gone\"",
+    )
+    .await;
+    assert_eq!((status, body.len() as u64), (200, LEN));
+    let (status, _, body) = exchange(
+        &server,
+        &format!("GET /data.bin HTTP/1.1\r\nRange: bytes=0-9\r\nIf-Range: {etag}"),
+    )
+    .await;
+    assert_eq!((status, body.len()), (206, 10));
+    let (status, _, body) = exchange(&server, "HEAD /data.bin HTTP/1.1").await;
+    assert_eq!((status, body.len()), (200, 0));
+
+    // Pages: validated too, and a new generation (another script) is another ETag.
+    let (status, headers, body) = exchange(&server, "GET / HTTP/1.1").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("/__vaultbook/ws"));
+    let page_tag = header(&headers, "etag").unwrap().to_string();
+    assert_eq!(header(&headers, "last-modified"), None);
+    let (status, _, body) = exchange(
+        &server,
+        &format!("GET / HTTP/1.1\r\nIf-None-Match: {page_tag}"),
+    )
+    .await;
+    assert_eq!((status, body.len()), (304, 0));
+    server.rebuild(Changes::everything());
+    server.wait_for_builds(2).await;
+    let (status, headers, _) = exchange(
+        &server,
+        &format!("GET / HTTP/1.1\r\nIf-None-Match: {page_tag}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(header(&headers, "etag"), Some(page_tag.as_str()));
+    server.stop().await;
+}
+
+/// `vaultbook serve` as a child process: SIGTERM, SIGHUP and SIGINT each end it with
+/// 128 + the signal once its staging dir (`vaultbook-serve-*` in its private TMPDIR) is gone,
+/// with a websocket, a half-sent request and a download open at the time.
+#[cfg(unix)]
+#[test]
+fn no_staging_dir_survives_a_stop_signal() {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
+    let fixture = tempfile::tempdir().unwrap();
+    let root = fixture.path().join("book");
+    let tmp = fixture.path().join("tmp");
+    std::fs::create_dir_all(root.join("vault")).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(
+        root.join("book.toml"),
+        "[book]\ntitle = \"Signals\"\n\n[output.html.search]\nenable = false\n",
+    )
+    .unwrap();
+    for i in 0..10 {
+        std::fs::write(
+            root.join(format!("vault/Note {i}.md")),
+            format!(
+                "# Note {i}\n\nSee [[Note {}]] and [[big.bin]].\n",
+                (i + 1) % 10
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(root.join("vault/big.bin"), vec![7u8; 8 << 20]).unwrap();
+
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        let log = fixture.path().join(format!("serve-{signal}.log"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+        cmd.args(["serve", "--port", "0", "--no-run"])
+            .arg(&root)
+            .env("TMPDIR", &tmp)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap());
+        // As from a terminal: a runner in the background or under nohup ignores some of these,
+        // and vaultbook keeps an ignored signal ignored.
+        // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(s, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
+        struct Reap(Option<std::process::Child>);
+        impl Drop for Reap {
+            fn drop(&mut self) {
+                if let Some(mut c) = self.0.take() {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+            }
+        }
+        let stdout = child.stdout.take().unwrap();
+        let mut child = Reap(Some(child));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let stderr = || std::fs::read_to_string(&log).unwrap_or_default();
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("serve printed no URL; stderr:\n{}", stderr()));
+        let port: u16 = line
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let ask = |request: &str| -> Option<(TcpStream, String)> {
+            let mut s = TcpStream::connect(addr).ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+            s.write_all(request.as_bytes()).ok()?;
+            let mut head = [0u8; 12];
+            s.read_exact(&mut head).ok()?;
+            Some((s, String::from_utf8_lossy(&head).into_owned()))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while ask(&format!(
+            "GET /index.html HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        ))
+        .is_none_or(|(_, h)| !h.ends_with("200"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve never served the book; stderr:\n{}",
+                stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let staging: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            staging.iter().any(|n| n.starts_with("vaultbook-serve-")),
+            "no staging dir to remove: {staging:?}"
+        );
+        // Open at the signal: a live-reload socket, a half-sent request, a download.
+        let ws = ask(&format!(
+            "GET /__vaultbook/ws HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ))
+        .expect("no websocket");
+        assert!(ws.1.ends_with("101"), "{}", ws.1);
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.write_all(b"GET /index.html HT").unwrap();
+        // Where the book put the attachment: relative to the served index.html.
+        let files: Vec<PathBuf> = walkdir::WalkDir::new(&tmp)
+            .into_iter()
+            .flatten()
+            .map(|e| e.into_path())
+            .collect();
+        let index = files
+            .iter()
+            .filter(|p| p.ends_with("index.html"))
+            .min_by_key(|p| p.components().count())
+            .expect("no index.html in the staging dir");
+        let big = files
+            .iter()
+            .find(|p| p.ends_with("big.bin"))
+            .expect("the attachment is not in the book");
+        let rel = big.strip_prefix(index.parent().unwrap()).unwrap();
+        let download = ask(&format!(
+            "GET /{} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+            rel.display()
+        ))
+        .expect("no download");
+        assert!(download.1.ends_with("200"), "{}", download.1);
+
+        // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child.
+        unsafe {
+            libc::kill(child.0.as_ref().unwrap().id() as libc::pid_t, signal);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.0.as_mut().unwrap().try_wait().unwrap() {
+                child.0 = None;
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not exit after signal {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(
+            status.code(),
+            Some(128 + signal),
+            "signal {signal}: {status}; stderr:\n{}",
+            stderr()
+        );
+        let left: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "signal {signal} left {left:?}; stderr:\n{}",
+            stderr()
+        );
+        drop((ws, half, download));
+    }
 }
