@@ -1,7 +1,6 @@
 //! book.toml → [`Config`]. mdBook's own tables pass through to the emitted book; `[vaultbook]`
 //! is ours and never reaches mdBook (0.5 rejects unknown top-level keys).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -54,8 +53,9 @@ pub struct VaultbookConfig {
     pub work_dir: PathBuf,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
     pub snippets: toml::Table,
-    /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`).
-    pub check: BTreeMap<String, String>,
+    /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`),
+    /// checked against the registry of codes as book.toml loads.
+    pub check: crate::report::Levels,
 }
 
 impl Default for VaultbookConfig {
@@ -69,7 +69,7 @@ impl Default for VaultbookConfig {
             tag_index: true,
             work_dir: PathBuf::from("target/vaultbook"),
             snippets: toml::Table::new(),
-            check: BTreeMap::new(),
+            check: crate::report::Levels::default(),
         }
     }
 }
@@ -129,7 +129,6 @@ impl Config {
     /// let the vault's attachments choose file names there. Only the command line (trusted)
     /// may put the output elsewhere ([`Config::set_build_dir`], [`Config::set_work_dir`]).
     fn validate(&self) -> Result<()> {
-        crate::report::validate_levels(&self.vaultbook.check).map_err(anyhow::Error::msg)?;
         for (what, dir) in [
             ("[vaultbook] vault", &self.vault),
             ("[build] build-dir", &self.build_dir),

@@ -40,7 +40,7 @@ use html5ever::tokenizer::{
 };
 use rayon::prelude::*;
 
-use crate::diagnostics::{Diagnostic, LineIndex};
+use crate::diagnostics::{Code, Diagnostic, LineIndex};
 
 /// Checks every HTML page under `dir` (a rendered book); paths in diagnostics are relative to
 /// `dir` and each diagnostic points at the line of the link.
@@ -50,8 +50,8 @@ use crate::diagnostics::{Diagnostic, LineIndex};
 pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
     if !dir.is_dir() {
         return vec![
-            Diagnostic::error(
-                "read-error",
+            Diagnostic::new(
+                Code::ReadError,
                 format!("no rendered book at `{}`", dir.display()),
             )
             .with_help("run `vaultbook build` first"),
@@ -68,7 +68,7 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
                     .path()
                     .and_then(|p| p.strip_prefix(dir).ok())
                     .map(Path::to_path_buf);
-                let mut d = Diagnostic::error("read-error", format!("cannot read: {e}"));
+                let mut d = Diagnostic::new(Code::ReadError, format!("cannot read: {e}"));
                 d.file = file;
                 diags.push(d);
                 continue;
@@ -97,7 +97,7 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
                 pages.insert(name, page);
             }
             Err(e) => diags
-                .push(Diagnostic::error("read-error", format!("cannot read: {e}")).in_file(&name)),
+                .push(Diagnostic::new(Code::ReadError, format!("cannot read: {e}")).in_file(&name)),
         }
     }
 
@@ -269,8 +269,8 @@ impl Book<'_> {
             let Some(resolved) = resolved else {
                 return Some((
                     format!("outside:{decoded}"),
-                    Diagnostic::error(
-                        "broken-html-link",
+                    Diagnostic::new(
+                        Code::BrokenHtmlLink,
                         format!("`{value}` points outside the book"),
                     ),
                 ));
@@ -285,8 +285,8 @@ impl Book<'_> {
                 resolved
             };
             if !self.files.contains(&target) {
-                let mut d = Diagnostic::error(
-                    "broken-html-link",
+                let mut d = Diagnostic::new(
+                    Code::BrokenHtmlLink,
                     format!("`{value}` points to `{target}`, which does not exist"),
                 );
                 let near = crate::suggest::closest(
@@ -318,8 +318,8 @@ impl Book<'_> {
         if target_page.ids.contains(&decoded) {
             return None;
         }
-        let mut d = Diagnostic::error(
-            "missing-html-anchor",
+        let mut d = Diagnostic::new(
+            Code::MissingHtmlAnchor,
             format!("`{value}`: `{target}` has no element with id `{decoded}`"),
         );
         let near = crate::suggest::closest(&decoded, target_page.ids.iter().map(String::as_str), 1);

@@ -10,7 +10,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diagnostics::{self, Diagnostic, Sources};
+use crate::diagnostics::{self, Code, Diagnostic, Sources};
 use crate::emit::{self, output};
 use crate::links::{self, Index, NoteId, Resolved};
 use crate::snippets::{self, SnippetOptions, SnippetRequest};
@@ -233,7 +233,7 @@ pub fn analyze_cached(
     phases.mark("embeds");
 
     // Levels were validated when book.toml was loaded.
-    let _ = crate::report::apply_levels(&mut diagnostics, &config.vaultbook.check);
+    crate::report::apply_levels(&mut diagnostics, &config.vaultbook.check);
     let diagnostics = finish(diagnostics);
     let mut sources = Sources::default();
     for n in &notes {
@@ -273,7 +273,7 @@ fn load_note(
             return (
                 None,
                 vec![
-                    Diagnostic::error("read-error", format!("cannot read the note: {e}"))
+                    Diagnostic::new(Code::ReadError, format!("cannot read the note: {e}"))
                         .in_file(shown),
                 ],
             );
@@ -293,8 +293,8 @@ fn load_note(
         Err(_) => (
             None,
             vec![
-                Diagnostic::error(
-                    "internal-error",
+                Diagnostic::new(
+                    Code::InternalError,
                     "vaultbook failed on this note (a bug); the note is left out",
                 )
                 .in_file(shown)
@@ -321,7 +321,7 @@ fn orphans(notes: &[Note], resolved: &[Vec<Resolved>], start: Option<NoteId>) ->
         .enumerate()
         .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && Some(*i) != start)
         .map(|(_, n)| {
-            Diagnostic::info("orphan-note", "no other note links to this one")
+            Diagnostic::new(Code::OrphanNote, "no other note links to this one")
                 .in_file(n.file.clone())
         })
         .collect()
@@ -371,7 +371,7 @@ fn run_snippets(
 /// it); `check` keeps it an error.
 fn snippets_warn(diags: &mut [Diagnostic]) {
     for d in diags {
-        if d.code.starts_with("snippet-") && d.severity == crate::Severity::Error {
+        if d.code.name().starts_with("snippet-") && d.severity == crate::Severity::Error {
             d.severity = crate::Severity::Warning;
         }
     }
@@ -396,7 +396,7 @@ pub fn tree_of(config: &Config, a: &Analysis) -> Result<emit::Tree> {
         tera: &a.tera,
     })?;
     // Analysis already reported the embed problems assembly meets again.
-    let _ = crate::report::apply_levels(&mut tree.diagnostics, &config.vaultbook.check);
+    crate::report::apply_levels(&mut tree.diagnostics, &config.vaultbook.check);
     Ok(tree)
 }
 

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::plan::Plan;
 use super::slug::relative;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::links::{Anchor, AttId, NoteId, Resolved};
 use crate::syntax::Link;
 use crate::templates::html_escape;
@@ -454,11 +454,11 @@ fn embed_note(
     let n = &ctx.notes[from];
     let t = &ctx.notes[target];
     if page.embeds >= MAX_EMBEDS_PER_PAGE || page.embedded_bytes >= MAX_EMBEDDED_BYTES {
-        if !page.diagnostics.iter().any(|d| d.code == "embed-limit") {
+        if !page.diagnostics.iter().any(|d| d.code == Code::EmbedLimit) {
             page.diagnostics.push(
                 n.diagnostic(
-                    Diagnostic::error(
-                        "embed-limit",
+                    Diagnostic::new(
+                        Code::EmbedLimit,
                         format!(
                             "the page of `{}` holds more than {MAX_EMBEDS_PER_PAGE} embeds or {} MiB of embedded text",
                             ctx.notes[page.note].rel,
@@ -486,15 +486,15 @@ fn embed_note(
                 .map(|(s, _)| ctx.notes[*s].stem())
                 .chain(std::iter::once(t.stem()))
                 .collect();
-            ("embed-cycle", format!("embed cycle: {}", chain.join(" → ")))
+            (Code::EmbedCycle, format!("embed cycle: {}", chain.join(" → ")))
         } else {
             (
-                "embed-depth",
+                Code::EmbedDepth,
                 format!("embeds nest deeper than {MAX_EMBED_DEPTH} levels"),
             )
         };
         page.diagnostics.push(
-            n.diagnostic(Diagnostic::error(code, msg.clone()), link.span.clone())
+            n.diagnostic(Diagnostic::new(code, msg.clone()), link.span.clone())
                 .with_help("the embed is shown as a marker in the page"),
         );
         out.push_str(&format!(

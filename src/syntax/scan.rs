@@ -5,6 +5,7 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
 
 use super::options::MdbookMarkdown;
+use crate::codes::Code;
 use super::target::{Fragment, Target};
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
@@ -152,8 +153,8 @@ pub struct Callout {
 pub struct Problem {
     /// Where.
     pub range: Range<usize>,
-    /// `unclosed-wikilink` or `empty-link`.
-    pub code: &'static str,
+    /// [`Code::UnclosedWikilink`] or [`Code::EmptyLink`].
+    pub code: Code,
     /// What is wrong.
     pub message: String,
 }
@@ -638,7 +639,7 @@ impl<'a> Walker<'a> {
         {
             self.out.problems.push(Problem {
                 range: l.span,
-                code: "empty-link",
+                code: Code::EmptyLink,
                 message: "empty wikilink: it links to nothing".into(),
             });
             return;
@@ -695,7 +696,7 @@ impl<'a> Walker<'a> {
                         Some(j) if rest[..j].trim().trim_matches('|').trim().is_empty() => {
                             self.out.problems.push(Problem {
                                 range: abs..abs + 2 + j + 2,
-                                code: "empty-link",
+                                code: Code::EmptyLink,
                                 message: "empty wikilink: it links to nothing".into(),
                             });
                             i += 2 + j + 2;
@@ -704,7 +705,7 @@ impl<'a> Walker<'a> {
                         Some(_) => {}
                         None => self.out.problems.push(Problem {
                             range: abs..abs + 2,
-                            code: "unclosed-wikilink",
+                            code: Code::UnclosedWikilink,
                             message: "`[[` is never closed with `]]`".into(),
                         }),
                     }
