@@ -39,7 +39,7 @@ fn summary(diags: &[Diagnostic]) -> Vec<(String, String, String, Option<String>)
                     .as_deref()
                     .map(|f| f.display().to_string())
                     .unwrap_or_default(),
-                d.code.clone(),
+                d.code.to_string(),
                 d.message.clone(),
                 d.help.clone(),
             )
@@ -189,7 +189,7 @@ fn copies_in_print_and_index_are_reported_once_but_their_own_failures_are_kept()
             (
                 d.file.as_ref().unwrap().display().to_string(),
                 d.span.unwrap().line,
-                d.code.clone(),
+                d.code.to_string(),
             )
         })
         .collect();
