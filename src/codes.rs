@@ -240,7 +240,7 @@ Link instead of embedding on one side (`[[A]]`), or embed a section that does no
     /// Embeds nested deeper than the limit.
     EmbedDepth = "embed-depth", Error, Embeds,
         "embeds nested deeper than the limit; the deepest are left out",
-        "Embeds inside embedded notes go deeper than vaultbook follows (a few levels), so the \
+        "Embeds inside embedded notes go deeper than vaultbook follows (8 levels), so the \
 deepest embeds are shown as markers and their text is missing from the page.
 
     A.md: ![[B]]   B.md: ![[C]]   C.md: ![[D]]   …
@@ -535,9 +535,9 @@ table.";
         "A template of the book's `templates/` folder (`snippet.html`) has a syntax error or uses \
 a variable that does not exist, so the part of the page it renders is left out.
 
-    templates/snippet.html:  {{ snippet.outputt }}
+    templates/snippet.html:  {% for o in outputt %}
 
-Fix the template (`{{ snippet.outputs }}`), or delete it to use the built-in one.";
+Fix the template (`{% for o in outputs %}`), or delete it to use the built-in one.";
 
     // ---- html ----
     /// A link in the rendered HTML to a file that does not exist.
@@ -593,7 +593,10 @@ impl Code {
 
     /// The codes of `group`, in listing order.
     pub fn in_group(group: Group) -> impl Iterator<Item = Code> {
-        Code::ALL.iter().copied().filter(move |c| c.group() == group)
+        Code::ALL
+            .iter()
+            .copied()
+            .filter(move |c| c.group() == group)
     }
 
     /// The closest code names to an unknown `name`, best first (for "did you mean").
@@ -629,9 +632,7 @@ impl FromStr for Code {
     fn from_str(name: &str) -> Result<Code, UnknownCode> {
         Code::from_name(name).ok_or_else(|| UnknownCode {
             name: name.to_string(),
-            suggestion: Code::suggest(name)
-                .first()
-                .and_then(|n| Code::from_name(n)),
+            suggestion: Code::suggest(name).first().and_then(|n| Code::from_name(n)),
         })
     }
 }
@@ -804,6 +805,8 @@ mod tests {
         assert!(list.lines().any(|l| l.starts_with("orphan-note ")
             && l.contains(" info ")
             && l.contains(" notes ")));
-        assert!(explain(Code::EmbedDepth).starts_with("embed-depth (error by default, group embeds): "));
+        assert!(
+            explain(Code::EmbedDepth).starts_with("embed-depth (error by default, group embeds): ")
+        );
     }
 }

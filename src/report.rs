@@ -114,8 +114,7 @@ impl Levels {
                 )
             })?;
             let Some(level) = Level::from_name(level) else {
-                let near =
-                    crate::suggest::closest(level, Level::ALL.iter().map(|(n, _)| *n), 1);
+                let near = crate::suggest::closest(level, Level::ALL.iter().map(|(n, _)| *n), 1);
                 return Err(format!(
                     "[vaultbook.check]: `{name} = \"{level}\"`: the level must be \"error\", \
                      \"warning\", \"info\" or \"allow\"{}",
@@ -151,13 +150,6 @@ impl Levels {
             Some(None) => false,
             None => true,
         });
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Levels {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Levels, D::Error> {
-        let table = BTreeMap::<String, String>::deserialize(d)?;
-        Levels::parse(&table).map_err(serde::de::Error::custom)
     }
 }
 

@@ -279,7 +279,12 @@ fn explain_prints_the_explanation_of_a_code() {
 fn list_codes_needs_no_book_and_lists_every_code() {
     let dir = tempfile::tempdir().unwrap();
     let out = vaultbook(dir.path(), &["check", "--list-codes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     assert_eq!(text.lines().count(), vaultbook::Code::ALL.len(), "{text}");
     for line in text.lines() {
@@ -290,8 +295,9 @@ fn list_codes_needs_no_book_and_lists_every_code() {
         assert!(line.ends_with(code.summary()), "{line}");
     }
     assert!(
-        text.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()[..3]
-            == ["snippet-output-truncated", "warning", "snippets"]),
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[..3]
+                == ["snippet-output-truncated", "warning", "snippets"]),
         "{text}"
     );
 }

@@ -46,8 +46,11 @@ fn fixture() -> (Vec<Diagnostic>, Sources) {
         )
         .in_file(&file)
         .at(at("[[Ünïcode#Nope]]")),
-        Diagnostic::new(Code::MalformedFrontmatter, "frontmatter: expected a mapping")
-            .in_file("vault/Front.md"),
+        Diagnostic::new(
+            Code::MalformedFrontmatter,
+            "frontmatter: expected a mapping",
+        )
+        .in_file("vault/Front.md"),
         Diagnostic::new(Code::OrphanNote, "no note links to `Bad`").in_file(&file),
         Diagnostic::new(Code::SnippetSandbox, "no sandbox could be made")
             .with_help("install bubblewrap: 50% done, a: b"),

@@ -102,7 +102,10 @@ impl Batch {
             .collect()
     }
     fn codes(&self, name: &str) -> Vec<String> {
-        self.diags(name).iter().map(|d| d.code.to_string()).collect()
+        self.diags(name)
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect()
     }
 }
 

@@ -486,7 +486,10 @@ fn embed_note(
                 .map(|(s, _)| ctx.notes[*s].stem())
                 .chain(std::iter::once(t.stem()))
                 .collect();
-            (Code::EmbedCycle, format!("embed cycle: {}", chain.join(" → ")))
+            (
+                Code::EmbedCycle,
+                format!("embed cycle: {}", chain.join(" → ")),
+            )
         } else {
             (
                 Code::EmbedDepth,

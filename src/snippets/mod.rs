@@ -182,9 +182,11 @@ pub fn run_all_with_stats(
             Ok(jail) => Some(jail),
             Err(why) => {
                 // One line for the book, not one per snippet: the machine is the problem.
-                diags.push(Diagnostic::new(Code::SnippetSandbox, why.clone()).with_help(
-                    "the snippets of this book were not compiled or run; their pages say so",
-                ));
+                diags.push(
+                    Diagnostic::new(Code::SnippetSandbox, why.clone()).with_help(
+                        "the snippets of this book were not compiled or run; their pages say so",
+                    ),
+                );
                 no_jail = Some(why);
                 None
             }

@@ -5,8 +5,8 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
 
 use super::options::MdbookMarkdown;
-use crate::codes::Code;
 use super::target::{Fragment, Target};
+use crate::codes::Code;
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
 #[derive(Debug, Clone, Default)]
