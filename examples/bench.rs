@@ -6,15 +6,15 @@
 //! cargo run --release --example bench -- build [NOTES=1000]  [LINKS=25] [RUNS=5]
 //! ```
 //!
-//! `emit` times vault → mdBook source tree; `check` times scan, parse, index and resolve (what
-//! `vaultbook check --no-run` does); `build` times `vaultbook build` against rendering the same
+//! `emit` times vault → mdBook source tree; `check` times scan, parse, index and resolve, and
+//! the assembly of the pages that embed notes (what `vaultbook check --no-run` does); `build` times `vaultbook build` against rendering the same
 //! emitted tree with mdbook-driver alone, which is all a stock `mdbook build` does. Medians are
 //! printed; the machine is shared and noisy, so compare ratios.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use vaultbook::pipeline::{self, Options};
+use vaultbook::{Driver, Options};
 
 // The same allocator as the `vaultbook` binary, so that the figures are the binary's.
 #[global_allocator]
@@ -154,11 +154,11 @@ fn main() {
         run_snippets: false,
         ..Options::default()
     };
-    let probe = pipeline::analyze(&config, &options).unwrap();
+    let probe = Driver::new(config.clone(), options).analyze().unwrap();
     println!(
         "{what}: {} notes, {} links, {} diagnostics, {} threads",
-        probe.stats.notes,
-        probe.stats.links,
+        probe.published,
+        probe.links,
         probe.diagnostics.len(),
         rayon::current_num_threads()
     );
@@ -166,17 +166,25 @@ fn main() {
     match what {
         "memory" => {
             let t = time(runs, || {
-                let a = pipeline::analyze(&config, &options).unwrap();
-                pipeline::tree_of(&config, &a).unwrap()
+                let mut driver = Driver::new(config.clone(), options);
+                let a = driver.analyze().unwrap();
+                driver.assemble(&a).unwrap()
             });
             println!("emit in memory median of {runs}: {:.3} s", t.as_secs_f64());
         }
         "check" => {
-            let t = time(runs, || pipeline::analyze(&config, &options).unwrap());
-            println!("check (analyze) median of {runs}: {:.3} s", t.as_secs_f64());
+            let t = time(runs, || {
+                Driver::new(config.clone(), options).check(false).unwrap()
+            });
+            println!(
+                "check (analyze and assemble) median of {runs}: {:.3} s",
+                t.as_secs_f64()
+            );
         }
         "build" => {
-            let ours = time(runs, || pipeline::build(&config, &options).unwrap());
+            let ours = time(runs, || {
+                Driver::new(config.clone(), options).build().unwrap()
+            });
             let src = config.work_dir.join("book-src");
             let out = root.join("stock-out");
             let stock = time(runs, || {
@@ -195,8 +203,9 @@ fn main() {
         _ => {
             // In memory: read, parse, index, resolve and assemble every page (our own work).
             let memory = time(runs, || {
-                let a = pipeline::analyze(&config, &options).unwrap();
-                pipeline::tree_of(&config, &a).unwrap()
+                let mut driver = Driver::new(config.clone(), options);
+                let a = driver.analyze().unwrap();
+                driver.assemble(&a).unwrap()
             });
             // The whole command, writing a fresh tree (the old one removed outside the timing).
             let out = root.join("emitted");
@@ -204,7 +213,7 @@ fn main() {
             for _ in 0..runs {
                 let _ = std::fs::remove_dir_all(&out);
                 let t = Instant::now();
-                pipeline::emit(&config, &options, &out).unwrap();
+                Driver::new(config.clone(), options).emit(&out).unwrap();
                 samples.push(t.elapsed());
             }
             let full = median(samples);

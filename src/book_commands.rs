@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::pipeline::Options;
+use crate::driver::Options;
 
 /// mdBook's own preprocessors: built in, they run no program whatever their table says.
 pub const BUILT_IN: &[&str] = &["links", "index"];

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use vaultbook::report::{self, Format};
-use vaultbook::{Config, Options, Severity, pipeline};
+use vaultbook::{Config, Diagnostic, Driver, Options, Report, Severity, Verbosity};
 
 /// Turn an Obsidian vault into an mdBook.
 #[derive(Parser)]
@@ -24,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the book's HTML into its build-dir (default `book/`).
+    /// Build the book's HTML into its build-dir (default `book/`); exit 1 on errors (the book is
+    /// still written).
     Build {
         /// The book root, holding book.toml.
         #[arg(default_value = ".")]
@@ -33,6 +34,9 @@ enum Command {
         /// book.toml's build-dir may not).
         #[arg(short, long)]
         dest_dir: Option<PathBuf>,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
         #[command(flatten)]
         snippets: SnippetFlags,
         #[command(flatten)]
@@ -46,6 +50,9 @@ enum Command {
         /// Where to write the source tree.
         #[arg(long)]
         to: PathBuf,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
         #[command(flatten)]
         snippets: SnippetFlags,
     },
@@ -164,10 +171,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let color = std::io::stderr().is_terminal();
     if let Some(code) = codes_command(&cli.command) {
         return Ok(code);
     }
+    let verbosity = Verbosity::from_flags(cli.quiet, cli.verbose);
     match &cli.command {
         Command::Serve {
             dir,
@@ -178,22 +185,20 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             snippets,
             commands,
         } => {
+            // As build and check do: no book here is a usage error, not a page to serve.
+            Config::load(dir)?;
             let mut options = vaultbook::serve::ServeOptions::new(dir, *port);
             options.hostname = hostname.clone();
             options.poll = *poll;
-            let shown = match (cli.quiet, cli.verbose) {
-                (true, _) => Severity::Error,
-                (_, true) => Severity::Info,
-                _ => Severity::Warning,
-            };
-            let builder =
-                vaultbook::serve::PipelineBuilder::new(commands.options(snippets)).showing(shown);
+            let builder = vaultbook::serve::PipelineBuilder::new(commands.options(snippets))
+                .showing(verbosity);
             vaultbook::serve::run(options, *open, builder)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Build {
             dir,
             dest_dir,
+            deny_warnings,
             snippets,
             commands,
         } => {
@@ -201,17 +206,24 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if let Some(dest) = dest_dir {
                 config.set_build_dir(dest)?;
             }
-            let report = pipeline::build(&config, &commands.options(snippets))?;
-            print_diagnostics(cli, &report.diagnostics);
-            summary(cli, "built", &report);
-            Ok(ExitCode::SUCCESS)
+            let report = Driver::new(config, options(cli, commands.options(snippets)))
+                .streaming(printer(verbosity))
+                .build()?;
+            summary(verbosity, "built", &report);
+            Ok(exit_code(&report, *deny_warnings))
         }
-        Command::Emit { dir, to, snippets } => {
+        Command::Emit {
+            dir,
+            to,
+            deny_warnings,
+            snippets,
+        } => {
             let config = Config::load(dir)?;
-            let report = pipeline::emit(&config, &snippets.options(), to)?;
-            print_diagnostics(cli, &report.diagnostics);
-            summary(cli, "emitted", &report);
-            Ok(ExitCode::SUCCESS)
+            let report = Driver::new(config, options(cli, snippets.options()))
+                .streaming(printer(verbosity))
+                .emit(to)?;
+            summary(verbosity, "emitted", &report);
+            Ok(exit_code(&report, *deny_warnings))
         }
         Command::Check {
             dir,
@@ -226,51 +238,26 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if let Some(dest) = dest_dir {
                 config.set_build_dir(dest)?;
             }
-            // Running snippets writes the snippet cache: one run of the book at a time. Without
-            // them check only reads.
-            let _lock = if snippets.no_run {
-                None
-            } else {
-                // A checkout that cannot be written still gets its check.
-                vaultbook::lock::lock_book(&config.work_dir)
-                    .map_err(|e| eprintln!("vaultbook: checking without the book lock: {e:#}"))
-                    .ok()
-            };
-            let analysis = pipeline::analyze(&config, &snippets.options())?;
-            let mut diags = analysis.diagnostics;
-            if *html {
-                // Pages are named from the book root, like every other path in diagnostics.
-                let shown = config
-                    .build_dir
-                    .strip_prefix(&config.root)
-                    .unwrap_or(&config.build_dir)
-                    .to_path_buf();
-                diags.extend(
-                    vaultbook::htmlcheck::check_rendered(&config.build_dir)
-                        .into_iter()
-                        .map(|mut d| {
-                            d.file = d.file.map(|f| shown.join(f));
-                            d
-                        }),
-                );
-            }
-            if !cli.verbose && *format == Format::Human {
-                diags.retain(|d| d.severity != Severity::Info);
-            }
-            let text = report::render(&diags, &analysis.sources, *format, color);
+            let report = Driver::new(config, options(cli, snippets.options())).check(*html)?;
+            // Machine formats get information too unless asked for errors only: a CI job
+            // filters for itself.
+            let shown: Vec<Diagnostic> = report
+                .diagnostics
+                .iter()
+                .filter(|d| {
+                    verbosity.shows(d.severity)
+                        || (*format != Format::Human && verbosity != Verbosity::Quiet)
+                })
+                .cloned()
+                .collect();
+            let color = std::io::stderr().is_terminal();
+            let text = report::render(&shown, &report.sources, *format, color);
             if *format == Format::Human {
                 eprint!("{text}");
             } else {
                 print!("{text}");
             }
-            let failed = diags.iter().any(|d| {
-                d.severity == Severity::Error || (*deny_warnings && d.severity == Severity::Warning)
-            });
-            Ok(if failed {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_code(&report, *deny_warnings))
         }
         Command::Explain { .. } => unreachable!("answered by codes_command"),
     }
@@ -300,24 +287,38 @@ fn codes_command(command: &Command) -> Option<ExitCode> {
     }
 }
 
-fn print_diagnostics(cli: &Cli, diags: &[vaultbook::Diagnostic]) {
-    for d in diags {
-        let shown = match d.severity {
-            Severity::Error => true,
-            Severity::Warning => !cli.quiet,
-            Severity::Info => cli.verbose,
-        };
-        if shown {
+/// The exit rule of every command: 1 when the report failed, 0 otherwise (2, for usage and
+/// environment errors, comes from clap and from `main`).
+fn exit_code(report: &Report, deny_warnings: bool) -> ExitCode {
+    if report.failed(deny_warnings) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints one line per diagnostic the verbosity shows, as the driver finds them.
+fn printer(verbosity: Verbosity) -> impl FnMut(&Diagnostic) + Send + 'static {
+    move |d| {
+        if verbosity.shows(d.severity) {
             eprintln!("{}", d.one_line());
         }
     }
 }
 
-fn summary(cli: &Cli, verb: &str, report: &pipeline::BuildReport) {
-    if cli.quiet {
+/// `-q` draws no progress, as with cargo.
+fn options(cli: &Cli, options: Options) -> Options {
+    Options {
+        progress: options.progress && !cli.quiet,
+        ..options
+    }
+}
+
+fn summary(verbosity: Verbosity, verb: &str, report: &Report) {
+    if verbosity == Verbosity::Quiet {
         return;
     }
-    if cli.verbose {
+    if verbosity == Verbosity::Verbose {
         let phases: Vec<String> = report
             .stats
             .phases
@@ -326,20 +327,26 @@ fn summary(cli: &Cli, verb: &str, report: &pipeline::BuildReport) {
             .collect();
         eprintln!("vaultbook: {}", phases.join(", "));
     }
-    let count = |s| {
-        report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == s)
-            .count()
-    };
+    let output = report
+        .output
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     eprintln!(
-        "vaultbook: {verb} {} notes, {} links, {} errors, {} warnings in {:.2}s → {}",
-        report.stats.notes,
-        report.stats.links,
-        count(Severity::Error),
-        count(Severity::Warning),
+        "vaultbook: {verb} {}, {}, {}, {} in {:.2}s → {output}",
+        counted(report.stats.notes, "note"),
+        counted(report.stats.links, "link"),
+        counted(report.count(Severity::Error), "error"),
+        counted(report.count(Severity::Warning), "warning"),
         report.stats.elapsed.as_secs_f64(),
-        report.output.display()
-    );
+    )
+}
+
+/// `1 error`, `2 errors`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

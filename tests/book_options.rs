@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use vaultbook::Config;
-use vaultbook::pipeline::Options;
-use vaultbook::session::Session;
+use vaultbook::{Driver, Options};
 
 /// Bytes planted outside the book: a build that writes or truncates them has escaped.
 const PLANTED: &[u8] = b"/* planted next to the book: must keep these bytes */\n";
@@ -166,7 +165,7 @@ fn serve_with_no_run_never_runs_a_preprocessor_command() {
     let marker = marker_dir.path().join("ran");
     let book = Book::new(&evil_preprocessor(&marker));
     // What `serve --no-run` builds with: an incremental session over the book.
-    let mut session = Session::new(
+    let mut session = Driver::incremental(
         Config::load(&book.root()).unwrap(),
         Options {
             run_snippets: false,
@@ -176,7 +175,7 @@ fn serve_with_no_run_never_runs_a_preprocessor_command() {
         },
     );
     let out = book.outer().join("served");
-    let (report, _) = session.build(&out, None).unwrap();
+    let (report, _) = session.rebuild(&out, None).unwrap();
     assert!(!marker.exists(), "serve --no-run ran the command");
     assert!(out.join("index.html").is_file());
     assert!(

@@ -394,3 +394,65 @@ async fn vaultbook_serve_end_to_end() {
         "vaultbook serve exited with {status} on SIGTERM"
     );
 }
+
+/// Search works in a book opened from disk (`file://`, no server): typing a word lists hits,
+/// and the first hit opens a page holding the id it points to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_from_file_urls_finds_and_lands() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("book");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/links"),
+        &root,
+    );
+    let config = vaultbook::Config::load(&root).unwrap();
+    let options = vaultbook::Options {
+        run_snippets: false,
+        ..vaultbook::Options::default()
+    };
+    vaultbook::Driver::new(config, options).build().unwrap();
+    let url = format!("file://{}/book/index.html", root.display());
+    let page = chromium.browser.new_page(url.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        "!!document.getElementById('mdbook-search-toggle')",
+        "the search button",
+    )
+    .await;
+    eval::<bool>(
+        &page,
+        "(() => { document.getElementById('mdbook-search-toggle').click(); \
+         const bar = document.getElementById('mdbook-searchbar'); bar.value = 'running'; \
+         bar.dispatchEvent(new KeyboardEvent('keyup', {key: 'g'})); return true; })()",
+    )
+    .await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('#mdbook-searchresults li a').length > 0",
+        "search hits for `running`",
+    )
+    .await;
+    let href: String = eval(
+        &page,
+        "document.querySelector('#mdbook-searchresults li a').href",
+    )
+    .await
+    .unwrap();
+    let id = href.split_once('#').map(|(_, f)| f.to_string());
+    page.goto(href.as_str()).await.unwrap();
+    match id {
+        Some(id) => {
+            wait_until(
+                &page,
+                &format!("!!document.getElementById({id:?})"),
+                &format!("the hit's target #{id} on {href}"),
+            )
+            .await
+        }
+        None => wait_until(&page, "!!document.querySelector('main h1')", &href).await,
+    }
+    chromium.close().await;
+}

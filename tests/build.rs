@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use vaultbook::pipeline::{self, BuildReport, Options};
 use vaultbook::{Config, Severity};
+use vaultbook::{Driver, Options, Report};
 
 fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
@@ -39,9 +39,9 @@ fn no_run() -> Options {
     }
 }
 
-fn build(root: &Path) -> BuildReport {
+fn build(root: &Path) -> Report {
     let config = Config::load(root).unwrap();
-    pipeline::build(&config, &no_run()).unwrap()
+    Driver::new(config.clone(), no_run()).build().unwrap()
 }
 
 fn read(path: impl AsRef<Path>) -> String {
@@ -242,8 +242,8 @@ fn emit_is_deterministic_and_stands_alone() {
     let config = Config::load(dir.path()).unwrap();
     let a = dir.path().join("out-a");
     let b = dir.path().join("out-b");
-    pipeline::emit(&config, &no_run(), &a).unwrap();
-    pipeline::emit(&config, &no_run(), &b).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&a).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&b).unwrap();
     assert_eq!(files(&a), files(&b));
     let toml = read(a.join("book.toml"));
     assert!(!toml.contains("vaultbook]"), "{toml}");
@@ -263,18 +263,32 @@ fn output_directories_are_vaultbooks_alone() {
     let foreign = dir.path().join("theirs");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("keep.txt"), "mine").unwrap();
-    let err = pipeline::emit(&config, &no_run(), &foreign).unwrap_err();
+    let err = Driver::new(config.clone(), no_run())
+        .emit(&foreign)
+        .unwrap_err();
     assert!(err.to_string().contains("did not write"), "{err}");
     assert_eq!(read(foreign.join("keep.txt")), "mine");
     // The vault, or a folder inside it, is refused.
-    assert!(pipeline::emit(&config, &no_run(), &dir.path().join("vault")).is_err());
-    assert!(pipeline::emit(&config, &no_run(), &dir.path().join("vault/out")).is_err());
-    assert!(pipeline::emit(&config, &no_run(), dir.path()).is_err());
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(&dir.path().join("vault"))
+            .is_err()
+    );
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(&dir.path().join("vault/out"))
+            .is_err()
+    );
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(dir.path())
+            .is_err()
+    );
     // Our own output is replaced as a whole, stale files included.
     let ours = dir.path().join("ours");
-    pipeline::emit(&config, &no_run(), &ours).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
     std::fs::remove_file(dir.path().join("vault/My Note.md")).unwrap();
-    pipeline::emit(&config, &no_run(), &ours).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
     assert!(!ours.join("src/my-note.md").exists());
 }
 
@@ -284,4 +298,28 @@ fn nothing_is_written_into_the_vault() {
     let before = files(&dir.path().join("vault"));
     build(dir.path());
     assert_eq!(before, files(&dir.path().join("vault")));
+}
+
+/// The built book has mdBook's search: the box, the index, and hits that land on real ids.
+#[test]
+fn the_book_has_search_and_its_hits_land() {
+    let dir = fixture("links");
+    build(dir.path());
+    let book = dir.path().join("book");
+    let index: Vec<String> = std::fs::read_dir(&book)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        .collect();
+    assert_eq!(index.len(), 1, "no search index in {}", book.display());
+    let text = read(book.join(&index[0]));
+    assert!(
+        text.contains("doc_urls"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    let page = read(book.join("index.html"));
+    assert!(page.contains("mdbook-search-toggle") || page.contains("search-toggle"));
+    let problems = vaultbook::htmlcheck::check_rendered(&book);
+    assert!(problems.is_empty(), "{problems:#?}");
 }

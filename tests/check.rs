@@ -161,8 +161,179 @@ fn a_bad_configuration_exits_2_with_a_suggestion() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
+/// A temp book holding `notes` (name, text) in `vault/`.
+fn temp_book(notes: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
+    std::fs::create_dir(dir.path().join("vault")).unwrap();
+    for (name, text) in notes {
+        std::fs::write(dir.path().join("vault").join(name), text).unwrap();
+    }
+    dir
+}
+
+fn vaultbook(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+        .args(args)
+        .arg(dir)
+        .arg("--no-run")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_command_exits_by_the_same_rule() {
+    let broken = temp_book(&[("A.md", "# A\n\n[[Nowhere]]\n")]);
+    // An error fails build and emit as it fails check; the book is still written.
+    for args in [&["build"][..], &["check"]] {
+        let out = vaultbook(broken.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("1 error,"), "{args:?}: {err}");
+    }
+    assert!(broken.path().join("book/a.html").is_file());
+    let to = broken.path().join("emitted");
+    let out = Command::new(env!("CARGO_BIN_EXE_vaultbook"))
+        .args(["emit", "--no-run", "--to"])
+        .arg(&to)
+        .arg(broken.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(to.join("src/SUMMARY.md").is_file());
+
+    // A warning fails only with --deny-warnings, for build as for check.
+    let warned = temp_book(&[("A.md", "# A\n\nâ€™ [[B]]\n"), ("B.md", "# B\n")]);
+    for command in ["build", "check"] {
+        let out = vaultbook(warned.path(), &[command]);
+        assert_eq!(out.status.code(), Some(0), "{command}: {out:?}");
+        let out = vaultbook(warned.path(), &[command, "--deny-warnings"]);
+        assert_eq!(out.status.code(), Some(1), "{command}: {out:?}");
+        // -q: errors only, for every command.
+        let out = vaultbook(warned.path(), &["-q", command]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("mojibake"),
+            "{command} -q printed a warning: {err}"
+        );
+        let out = vaultbook(warned.path(), &[command]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("mojibake"), "{command} hid a warning: {err}");
+    }
+}
+
+#[test]
+fn checking_html_that_was_never_built_is_an_environment_error() {
+    let book = temp_book(&[("A.md", "# A\n")]);
+    let out = vaultbook(book.path(), &["check", "--html"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vaultbook build"));
+}
+
+/// One rule for severities: a snippet that panics unexpectedly is the same error whichever
+/// command meets it.
+#[test]
+fn a_failing_snippet_is_an_error_in_build_check_and_serve() {
+    use vaultbook::{Config, Driver, Options, Severity};
+    let book = temp_book(&[(
+        "A.md",
+        "# A\n\n```rust\nfn main() { panic!(\"boom\"); }\n```\n",
+    )]);
+    let options = Options {
+        // Where bubblewrap cannot make a sandbox (the CI installs it), run it anyway: the
+        // snippet is ours.
+        trust_snippets: true,
+        ..Options::default()
+    };
+    let severity = |r: &vaultbook::Report| {
+        r.diagnostics
+            .iter()
+            .find(|d| d.code.to_string().starts_with("snippet-"))
+            .map(|d| d.severity)
+    };
+    let config = Config::load(book.path()).unwrap();
+    let built = Driver::new(config.clone(), options).build().unwrap();
+    let checked = Driver::new(config.clone(), options).check(false).unwrap();
+    let out = book.path().join("serve-out");
+    let (served, _) = Driver::incremental(config, options)
+        .rebuild(&out, None)
+        .unwrap();
+    assert_eq!(
+        severity(&built),
+        Some(Severity::Error),
+        "{:?}",
+        built.diagnostics
+    );
+    assert_eq!(severity(&checked), Some(Severity::Error));
+    assert_eq!(severity(&served), Some(Severity::Error));
+    assert!(built.failed(false) && checked.failed(false) && served.failed(false));
+}
+
+/// A long build shows its problems as each stage finds them: a broken link is printed before
+/// the book is rendered, and what was streamed is what the report holds.
+#[test]
+fn diagnostics_are_streamed_before_the_book_is_rendered() {
+    use std::sync::{Arc, Mutex};
+    use vaultbook::{Config, Driver, Options};
+    let book = temp_book(&[("A.md", "# A\n\n[[Nowhere]]\n"), ("B.md", "# B\n\nâ€™\n")]);
+    let config = Config::load(book.path()).unwrap();
+    let rendered = config.build_dir.clone();
+    let seen: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let options = Options {
+        run_snippets: false,
+        ..Options::default()
+    };
+    let report = Driver::new(config, options)
+        .streaming(move |d| {
+            let line = d.one_line();
+            sink.lock().unwrap().push((line, rendered.exists()));
+        })
+        .build()
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let broken = seen.iter().find(|(l, _)| l.contains("Nowhere")).unwrap();
+    assert!(!broken.1, "the broken link came after the render");
+    let mut streamed: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
+    let mut reported: Vec<String> = report.diagnostics.iter().map(|d| d.one_line()).collect();
+    streamed.sort();
+    reported.sort();
+    assert_eq!(streamed, reported);
+}
+
+/// `serve` in a folder that holds no book exits 2 at once, as `build` and `check` do.
+#[test]
+fn serve_without_a_book_exits_2() {
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["serve", "build", "check"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaultbook"));
+        cmd.args([command, "--no-run"]).arg(empty.path());
+        if command == "serve" {
+            cmd.args(["--port", "0"]);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{command} kept running in a folder with no book.toml");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(2), "{command}");
+    }
+}
+
 /// Runs `vaultbook ARGS` in `cwd`.
-fn vaultbook(cwd: &Path, args: &[&str]) -> Output {
+fn run_in(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vaultbook"))
         .args(args)
         .current_dir(cwd)
@@ -194,7 +365,7 @@ fn snippet_book(check_toml: &str) -> tempfile::TempDir {
 
 /// `(code, severity)` of every diagnostic `check --format json` prints for `dir`.
 fn json_codes(dir: &Path) -> (Option<i32>, Vec<(String, String)>) {
-    let out = vaultbook(dir, &["check", ".", "--format", "json"]);
+    let out = run_in(dir, &["check", ".", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let codes = json
@@ -242,7 +413,7 @@ fn every_emitted_snippet_code_can_be_allowed() {
 #[test]
 fn a_misspelt_code_in_book_toml_is_refused_with_a_suggestion() {
     let dir = snippet_book("[vaultbook.check]\nsnippet-unexpected-succes = \"allow\"\n");
-    let out = vaultbook(dir.path(), &["check", ".", "--no-run"]);
+    let out = run_in(dir.path(), &["check", ".", "--no-run"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -257,7 +428,7 @@ fn a_misspelt_code_in_book_toml_is_refused_with_a_suggestion() {
 #[test]
 fn explain_prints_the_explanation_of_a_code() {
     let dir = tempfile::tempdir().unwrap();
-    let out = vaultbook(dir.path(), &["explain", "snippet-unexpected-success"]);
+    let out = run_in(dir.path(), &["explain", "snippet-unexpected-success"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(
@@ -266,7 +437,7 @@ fn explain_prints_the_explanation_of_a_code() {
     );
     assert!(text.contains("```rust,should_panic"), "{text}");
 
-    let out = vaultbook(dir.path(), &["explain", "snipet-failed"]);
+    let out = run_in(dir.path(), &["explain", "snipet-failed"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -278,7 +449,7 @@ fn explain_prints_the_explanation_of_a_code() {
 #[test]
 fn list_codes_needs_no_book_and_lists_every_code() {
     let dir = tempfile::tempdir().unwrap();
-    let out = vaultbook(dir.path(), &["check", "--list-codes"]);
+    let out = run_in(dir.path(), &["check", "--list-codes"]);
     assert_eq!(
         out.status.code(),
         Some(0),

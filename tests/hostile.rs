@@ -9,8 +9,8 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vaultbook::pipeline::{self, BuildReport, Options};
 use vaultbook::{Config, Diagnostic};
+use vaultbook::{Driver, Options, Report};
 
 /// A marker that lives only in files outside the vault.
 const SECRET: &str = "TOP-SECRET-7f3a9c1e-do-not-publish";
@@ -44,9 +44,9 @@ fn book(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
-fn build(root: &Path) -> BuildReport {
+fn build(root: &Path) -> Report {
     let config = Config::load(root).unwrap();
-    pipeline::build(&config, &no_run()).unwrap()
+    Driver::new(config.clone(), no_run()).build().unwrap()
 }
 
 /// The `<main>` of a rendered page.
@@ -61,7 +61,7 @@ fn main_of(root: &Path, page: &str) -> String {
 }
 
 /// The diagnostics with `code` for `file` (relative to the book root).
-fn diags<'a>(report: &'a BuildReport, code: &str, file: &str) -> Vec<&'a Diagnostic> {
+fn diags<'a>(report: &'a Report, code: &str, file: &str) -> Vec<&'a Diagnostic> {
     report
         .diagnostics
         .iter()
@@ -69,7 +69,7 @@ fn diags<'a>(report: &'a BuildReport, code: &str, file: &str) -> Vec<&'a Diagnos
         .collect()
 }
 
-fn assert_diag(report: &BuildReport, code: &str, file: &str) {
+fn assert_diag(report: &Report, code: &str, file: &str) {
     assert!(
         !diags(report, code, file).is_empty(),
         "no {code} for {file} in {:#?}",
@@ -613,13 +613,21 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
         root.to_path_buf(),
         root.join("vault/.."),
     ] {
-        let err = pipeline::emit(&config, &no_run(), &out);
+        let err = Driver::new(config.clone(), no_run()).emit(&out);
         assert!(err.is_err(), "{} accepted", out.display());
     }
     // A symlink that leads into the vault is the vault.
     symlink(root.join("vault"), root.join("sneaky")).unwrap();
-    assert!(pipeline::emit(&config, &no_run(), &root.join("sneaky")).is_err());
-    assert!(pipeline::emit(&config, &no_run(), &root.join("sneaky/sub")).is_err());
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(&root.join("sneaky"))
+            .is_err()
+    );
+    assert!(
+        Driver::new(config.clone(), no_run())
+            .emit(&root.join("sneaky/sub"))
+            .is_err()
+    );
     // book.toml cannot point the build or work dir into the vault either.
     for toml in [
         "[book]\ntitle='t'\n[build]\nbuild-dir='vault/book'\n",
@@ -632,16 +640,16 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
     let theirs = root.join("theirs");
     std::fs::create_dir_all(theirs.join("deep")).unwrap();
     std::fs::write(theirs.join("deep/keep.txt"), "mine").unwrap();
-    assert!(pipeline::emit(&config, &no_run(), &theirs).is_err());
+    assert!(Driver::new(config.clone(), no_run()).emit(&theirs).is_err());
     assert_eq!(
         std::fs::read_to_string(theirs.join("deep/keep.txt")).unwrap(),
         "mine"
     );
     // Our own output with a stranger's file dropped into it is refused too.
     let ours = root.join("ours");
-    pipeline::emit(&config, &no_run(), &ours).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&ours).unwrap();
     std::fs::write(ours.join("src/notes-by-hand.md"), "hand written").unwrap();
-    assert!(pipeline::emit(&config, &no_run(), &ours).is_err());
+    assert!(Driver::new(config.clone(), no_run()).emit(&ours).is_err());
     assert!(ours.join("src/notes-by-hand.md").is_file());
     // A forged manifest cannot make vaultbook delete outside its output.
     let victim = root.join("victim.txt");
@@ -653,7 +661,7 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
         "../victim.txt\n/etc/hostname\n",
     )
     .unwrap();
-    pipeline::emit(&config, &no_run(), &forged).unwrap();
+    Driver::new(config.clone(), no_run()).emit(&forged).unwrap();
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
     assert_eq!(vault_before, tree(&root.join("vault")));
     // No staging or old directories are left beside the outputs.
@@ -775,8 +783,11 @@ fn an_embed_bomb_is_stopped_with_a_diagnostic() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let config = Config::load(&root).unwrap();
-        let _ =
-            tx.send(pipeline::emit(&config, &no_run(), &root.join("out")).map(|r| r.diagnostics));
+        let _ = tx.send(
+            Driver::new(config.clone(), no_run())
+                .emit(&root.join("out"))
+                .map(|r| r.diagnostics),
+        );
     });
     let diags = rx
         .recv_timeout(Duration::from_secs(30))

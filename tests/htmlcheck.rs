@@ -348,3 +348,33 @@ fn many_pages_are_checked_in_parallel() {
     // 1,500 pages, 60,000 links: well under a second in release; generous for debug builds.
     assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
 }
+
+/// Search hits are links too: each `doc_urls` entry of mdBook's index must reach a page and an id.
+#[test]
+fn search_hits_that_lead_nowhere_are_reported() {
+    let index = r#"window.search = Object.assign(window.search, JSON.parse('{"doc_urls":["a.html#here","a.html#gone","nope.html","it\'s.html"],"index":{}}'));"#;
+    let tmp = site(&[
+        ("a.html", r#"<h1 id="here">A</h1>"#),
+        ("it's.html", "<p>quote</p>"),
+        ("searchindex-0123abcd.js", index),
+    ]);
+    let diags = check_rendered(tmp.path());
+    let found: Vec<(String, String)> = summary(&diags)
+        .into_iter()
+        .map(|(file, code, message, _)| (format!("{file} {code}"), message))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .all(|(f, _)| f.starts_with("searchindex-0123abcd.js "))
+    );
+    assert!(
+        found.iter().any(|(_, m)| m.contains("`a.html#gone`")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|(_, m)| m.contains("`nope.html`")),
+        "{found:#?}"
+    );
+}

@@ -185,8 +185,24 @@ impl Fixture {
 struct Running(Option<Child>);
 
 impl Running {
+    /// Starts `cmd` and returns once it handles SIGINT: before `main` installs the handler, a
+    /// signal has its default effect (the process ends, having made nothing yet), and on a busy
+    /// machine the start of a debug binary can take longer than the shortest delays tried.
     fn spawn(mut cmd: Command) -> Running {
-        Running(Some(cmd.spawn().unwrap()))
+        let run = Running(Some(cmd.spawn().unwrap()));
+        let status = format!("/proc/{}/status", run.pid());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let caught = std::fs::read_to_string(&status).ok().and_then(|s| {
+                let mask = s.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            });
+            if caught.is_none_or(|m| m & (1 << (libc::SIGINT - 1)) != 0) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        run
     }
 
     fn pid(&self) -> libc::pid_t {

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use vaultbook::Config;
-use vaultbook::pipeline::{self, BuildReport, Options};
+use vaultbook::{Driver, Options, Report};
 
-fn build_fixture() -> (tempfile::TempDir, BuildReport) {
+fn build_fixture() -> (tempfile::TempDir, Report) {
     let dir = tempfile::tempdir().unwrap();
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/obsidian");
     for entry in walkdir::WalkDir::new(&from) {
@@ -23,7 +23,7 @@ fn build_fixture() -> (tempfile::TempDir, BuildReport) {
         run_snippets: false,
         ..Options::default()
     };
-    let report = pipeline::build(&config, &options).unwrap();
+    let report = Driver::new(config.clone(), options).build().unwrap();
     (dir, report)
 }
 

@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use vaultbook::Config;
 use vaultbook::links::anchors::page_ids;
-use vaultbook::pipeline::{self, Options};
 use vaultbook::syntax::MdbookMarkdown;
+use vaultbook::{Driver, Options};
 
 /// `cases` cases, or `$PROPTEST_CASES` (for a longer hunt: `PROPTEST_CASES=5000 cargo test
 /// --release --test props`).
@@ -121,7 +121,7 @@ proptest! {
         let dir = book_with(&notes);
         let config = Config::load(dir.path()).unwrap();
         let out = dir.path().join("out");
-        let report = pipeline::emit(&config, &no_run(), &out).unwrap();
+        let report = Driver::new(config.clone(), no_run()).emit(&out).unwrap();
         prop_assert!(
             !report.diagnostics.iter().any(|d| d.code == "internal-error"),
             "{:#?}", report.diagnostics
@@ -173,7 +173,7 @@ proptest! {
         ]);
         let config = Config::load(dir.path()).unwrap();
         let out = dir.path().join("out");
-        pipeline::emit(&config, &no_run(), &out).unwrap();
+        Driver::new(config.clone(), no_run()).emit(&out).unwrap();
         let chapter = std::fs::read_to_string(out.join("src/note.md")).unwrap();
         prop_assert!(chapter.starts_with("# Title\n\n"), "{chapter}");
         let mut pos = "# Title\n\n".len();
@@ -305,7 +305,7 @@ proptest! {
         text.push_str("Term\n: definition\n\n[[Note]]\n");
         let dir = book_with(&[("Note.md".into(), text.clone())]);
         let config = Config::load(dir.path()).unwrap();
-        pipeline::build(&config, &no_run()).unwrap();
+        Driver::new(config.clone(), no_run()).build().unwrap();
         let chapter = std::fs::read_to_string(
             dir.path().join("target/vaultbook/book-src/src/note.md"),
         )

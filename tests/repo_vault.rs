@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use vaultbook::pipeline::{self, Options};
 use vaultbook::{Config, Severity};
+use vaultbook::{Driver, Options};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,13 +32,14 @@ fn problems(diags: &[vaultbook::Diagnostic]) -> Vec<String> {
 #[test]
 fn the_repository_book_checks_clean() {
     let out = tempfile::tempdir().unwrap();
-    let a = pipeline::analyze(
-        &config(out.path()),
-        &Options {
+    let a = Driver::new(
+        config(out.path()),
+        Options {
             run_snippets: false,
             ..Options::default()
         },
     )
+    .check(false)
     .unwrap();
     let problems = problems(&a.diagnostics);
     assert!(problems.is_empty(), "{problems:#?}");
@@ -49,7 +50,9 @@ fn the_repository_book_checks_clean() {
 fn the_repository_book_builds_with_every_snippet_run() {
     let out = tempfile::tempdir().unwrap();
     let book = out.path().join("book");
-    let report = pipeline::build(&config(&book), &Options::default()).unwrap();
+    let report = Driver::new(config(&book).clone(), Options::default())
+        .build()
+        .unwrap();
     let problems = problems(&report.diagnostics);
     assert!(problems.is_empty(), "{problems:#?}");
     let broken = vaultbook::htmlcheck::check_rendered(&book);

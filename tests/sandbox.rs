@@ -164,7 +164,8 @@ fn compile_time_reads_see_nothing_of_the_host() {
     ]);
     std::fs::write(book.root().join("vault/README.md"), text).unwrap();
     let (code, stderr) = book.build(&[]);
-    assert_eq!(code, 0, "{stderr}");
+    // The snippet's failure is an error (exit 1); the book is still written.
+    assert_eq!(code, 1, "{stderr}");
     let page = book.page("README");
     assert!(
         page.contains("still here"),
@@ -317,7 +318,8 @@ fn one_memory_limit_holds_for_the_whole_run() {
         &[("README", &note(&[("rust,standalone_crate", code)]))],
     );
     let (status, stderr) = book.build(&[]);
-    assert_eq!(status, 0, "{stderr}");
+    // The snippet's failure is an error (exit 1); the book is still written.
+    assert_eq!(status, 1, "{stderr}");
     let page = book.page("README");
     assert!(page.contains("killed: memory limit (512 MiB)"), "{page}");
     assert!(
@@ -365,7 +367,8 @@ fn a_compile_time_hang_is_a_timeout_and_the_rest_of_the_book_builds() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(status, 0, "{stderr}");
+    // The snippet's failure is an error (exit 1); the book is still written.
+    assert_eq!(status, 1, "{stderr}");
     let page = book.page("README");
     assert!(page.contains("compilation timed out after 4 s"), "{page}");
     assert!(book.page("Other").contains("unaffected"));
@@ -638,7 +641,8 @@ fn a_compile_time_memory_bomb_is_stopped_and_the_rest_builds() {
         ],
     );
     let (status, stderr) = book.build(&[]);
-    assert_eq!(status, 0, "{stderr}");
+    // The snippet's failure is an error (exit 1); the book is still written.
+    assert_eq!(status, 1, "{stderr}");
     assert!(
         book.outputs("README").contains("out of memory"),
         "{}",

@@ -5,8 +5,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use vaultbook::Config;
-use vaultbook::pipeline::Options;
-use vaultbook::session::{Scope, Session};
+use vaultbook::driver::Scope;
+use vaultbook::{Driver, Options};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
@@ -36,9 +36,9 @@ fn book() -> tempfile::TempDir {
     dir
 }
 
-fn session(root: &Path) -> Session {
+fn session(root: &Path) -> Driver {
     let config = Config::load(root).unwrap();
-    Session::new(
+    Driver::incremental(
         config,
         Options {
             run_snippets: false,
@@ -57,7 +57,7 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     let r = dir.path();
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    let (_, scope) = s.build(&gen1, None).unwrap();
+    let (_, scope) = s.rebuild(&gen1, None).unwrap();
     assert_eq!(scope, Scope::Full);
 
     // Renaming a heading changes A's page and the start page that links to it.
@@ -68,7 +68,7 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     );
     write(r, "vault/README.md", "# Start\n\nSee [[A#New heading]].\n");
     let gen2 = r.join("gen2");
-    let (report, scope) = s.build(&gen2, Some(&gen1)).unwrap();
+    let (report, scope) = s.rebuild(&gen2, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(2), "{:?}", report.diagnostics);
     let a = std::fs::read_to_string(gen2.join("a.html")).unwrap();
     assert!(a.contains("Text of A, edited."));
@@ -90,13 +90,13 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
 
     // Nothing changed: nothing is rendered.
     let gen3 = r.join("gen3");
-    let (_, scope) = s.build(&gen3, Some(&gen2)).unwrap();
+    let (_, scope) = s.rebuild(&gen3, Some(&gen2)).unwrap();
     assert_eq!(scope, Scope::Pages(0));
 
     // A new note changes the book's shape: everything is rendered.
     write(r, "vault/D.md", "# D\n");
     let gen4 = r.join("gen4");
-    let (_, scope) = s.build(&gen4, Some(&gen3)).unwrap();
+    let (_, scope) = s.rebuild(&gen4, Some(&gen3)).unwrap();
     assert_eq!(scope, Scope::Full);
     assert!(gen4.join("d.html").is_file());
 }
@@ -107,14 +107,14 @@ fn an_incremental_page_equals_a_full_render_of_it() {
     let r = dir.path();
     let mut s = session(r);
     let gen1 = r.join("gen1");
-    s.build(&gen1, None).unwrap();
+    s.rebuild(&gen1, None).unwrap();
     write(r, "vault/B.md", "# B\n\nChanged *text*.\n");
     let inc = r.join("inc");
-    let (_, scope) = s.build(&inc, Some(&gen1)).unwrap();
+    let (_, scope) = s.rebuild(&inc, Some(&gen1)).unwrap();
     assert_eq!(scope, Scope::Pages(1));
     let full = r.join("full");
     let mut fresh = session(r);
-    fresh.build(&full, None).unwrap();
+    fresh.rebuild(&full, None).unwrap();
     for page in ["b.html", "a.html", "c.html"] {
         assert_eq!(
             std::fs::read_to_string(inc.join(page)).unwrap(),
@@ -122,4 +122,37 @@ fn an_incremental_page_equals_a_full_render_of_it() {
             "{page} differs from a full render"
         );
     }
+}
+
+/// Overwriting an attachment reaches the rebuilt book, though no page text changed: the
+/// attachment is not left as a hard link to the served generation's old bytes.
+#[test]
+fn an_overwritten_attachment_is_in_the_next_generation() {
+    let dir = book();
+    let r = dir.path();
+    write(r, "vault/pic.png", "old bytes");
+    write(r, "vault/B.md", "# B\n\n![[pic.png]]\n");
+    let mut s = session(r);
+    let gen1 = r.join("gen1");
+    s.rebuild(&gen1, None).unwrap();
+    assert_eq!(std::fs::read(gen1.join("pic.png")).unwrap(), b"old bytes");
+
+    // Same length, so only the modification time (and the inode, for a replaced file) tells.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(r, "vault/pic.png", "new bytes");
+    let gen2 = r.join("gen2");
+    let (_, scope) = s.rebuild(&gen2, Some(&gen1)).unwrap();
+    assert_eq!(scope, Scope::Pages(0));
+    assert_eq!(std::fs::read(gen2.join("pic.png")).unwrap(), b"new bytes");
+    // The served generation keeps what it served.
+    assert_eq!(std::fs::read(gen1.join("pic.png")).unwrap(), b"old bytes");
+
+    // Replaced by a rename (how editors and image tools save), and after a note edit too.
+    let tmp = r.join("vault/pic.png.tmp");
+    std::fs::write(&tmp, "newer!!!!").unwrap();
+    std::fs::rename(&tmp, r.join("vault/pic.png")).unwrap();
+    write(r, "vault/A.md", "# A\n\nEdited.\n");
+    let gen3 = r.join("gen3");
+    s.rebuild(&gen3, Some(&gen2)).unwrap();
+    assert_eq!(std::fs::read(gen3.join("pic.png")).unwrap(), b"newer!!!!");
 }

@@ -206,9 +206,10 @@ fn clashes(a: &str, b: &str) -> bool {
     a == b || under(a, b) || under(b, a)
 }
 
-/// The embed problems (cycles, depth) of the notes that embed other notes, found by assembling
-/// just their pages in memory: what `check` reports without emitting anything.
-pub fn embed_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
+/// What assembly would find (embed cycles and depth), from assembling in memory only the pages
+/// that can have such problems, those that embed a note: `check`'s assemble stage, which
+/// writes nothing and so needs no other page.
+pub fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
     let embeds = |n: &Note, r: &[Resolved]| {
         n.syntax
             .links

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::watch::Changes;
 use crate::config::Config;
-use crate::diagnostics::Severity;
-use crate::pipeline::Options;
-use crate::session::{Scope, Session};
+use crate::driver::{Driver, Options, Scope, Verbosity};
 
 /// One build asked of a [`Builder`].
 #[derive(Debug)]
@@ -29,7 +27,7 @@ pub struct BuildRequest<'a> {
     /// replaces only the pages that changed, each by writing a new file (never in place: the
     /// files are hard links shared with the served book).
     ///
-    /// [`link_tree`]: super::generation::link_tree
+    /// [`link_tree`]: crate::emit::output::link_tree
     pub previous: Option<&'a Path>,
 }
 
@@ -52,18 +50,18 @@ where
     }
 }
 
-/// The real builder: an incremental [`Session`] over the book. A book.toml or template change
-/// (`changes.full`) starts a new session; otherwise only changed notes are parsed again and only
+/// The real builder: an incremental [`Driver`] over the book. A book.toml or template change
+/// (`changes.full`) starts a new driver; otherwise only changed notes are parsed again and only
 /// the chapters whose text changed are rendered, the rest hard-linked from the book being served.
 pub struct PipelineBuilder {
     /// The pipeline options (`--no-run`, `--rerun-snippets`); progress bars are turned off.
     pub options: Options,
-    /// The least serious diagnostics printed: `Error` with `--quiet`, `Info` with `--verbose`.
-    pub shown: Severity,
+    /// Which diagnostics are printed (`-q`, `-v`), as for every command.
+    pub shown: Verbosity,
     /// The diagnostics printed after the last build: a rebuild prints only new ones.
     printed: BTreeSet<String>,
     /// Parsed notes and the last emitted tree, kept between builds.
-    session: Option<Session>,
+    driver: Option<Driver>,
 }
 
 impl PipelineBuilder {
@@ -74,14 +72,14 @@ impl PipelineBuilder {
                 progress: false,
                 ..options
             },
-            shown: Severity::Warning,
+            shown: Verbosity::Normal,
             printed: BTreeSet::new(),
-            session: None,
+            driver: None,
         }
     }
 
-    /// Prints diagnostics down to `shown` (`Error`, `Warning` or `Info`).
-    pub fn showing(self, shown: Severity) -> PipelineBuilder {
+    /// Prints the diagnostics `shown` lets through.
+    pub fn showing(self, shown: Verbosity) -> PipelineBuilder {
         PipelineBuilder { shown, ..self }
     }
 
@@ -89,14 +87,17 @@ impl PipelineBuilder {
     fn print(&mut self, diagnostics: &[crate::Diagnostic]) {
         let now: BTreeSet<String> = diagnostics
             .iter()
-            .filter(|d| d.severity <= self.shown)
+            .filter(|d| self.shown.shows(d.severity))
             .map(|d| d.one_line())
             .collect();
         for line in now.difference(&self.printed) {
             eprintln!("{line}");
         }
         let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
-        let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+        let (errors, warnings) = (
+            count(crate::Severity::Error),
+            count(crate::Severity::Warning),
+        );
         if errors + warnings > 0 {
             eprintln!("vaultbook serve: the book has {errors} errors, {warnings} warnings");
         }
@@ -106,29 +107,29 @@ impl PipelineBuilder {
 
 impl Builder for PipelineBuilder {
     fn build(&mut self, request: &BuildRequest<'_>) -> Result<PathBuf, String> {
-        if request.changes.full || self.session.is_none() {
+        if request.changes.full || self.driver.is_none() {
             let config = Config::load(request.root).map_err(|e| format!("{e:#}"))?;
-            self.session = Some(Session::new(config, self.options));
+            self.driver = Some(Driver::incremental(config, self.options));
         }
-        let Some(session) = self.session.as_mut() else {
-            return Err("no build session".into());
+        let Some(driver) = self.driver.as_mut() else {
+            return Err("no driver".into());
         };
         let previous = if request.changes.full {
             None
         } else {
             request.previous
         };
-        let result = session.build(request.out, previous);
+        let result = driver.rebuild(request.out, previous);
         let (report, scope) = match result {
             Ok(r) => r,
             Err(e) => {
-                // Start afresh next time: the session may hold half of a failed build.
-                self.session = None;
+                // Start afresh next time: the driver may hold half of a failed build.
+                self.driver = None;
                 return Err(format!("{e:#}"));
             }
         };
         if let Scope::Pages(n) = scope
-            && self.shown == Severity::Info
+            && self.shown == Verbosity::Verbose
         {
             eprintln!(
                 "vaultbook serve: rebuilt {n} page(s) in {:.0} ms",
@@ -136,12 +137,12 @@ impl Builder for PipelineBuilder {
             );
         }
         self.print(&report.diagnostics);
-        if !report.output.is_dir() {
-            return Err(format!(
+        match report.output {
+            Some(out) if out.is_dir() => Ok(out),
+            _ => Err(format!(
                 "the build wrote no book into {}",
-                report.output.display()
-            ));
+                request.out.display()
+            )),
         }
-        Ok(report.output)
     }
 }

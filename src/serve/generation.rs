@@ -153,29 +153,6 @@ impl Generations {
     }
 }
 
-/// Recreates the tree `from` at `to` (which must not exist) with hard links to its files, or
-/// copies where links are impossible; returns the number of files. Rebuilding one page of a
-/// large book then costs one page, not the whole tree. Whoever writes into `to` afterwards must
-/// replace files (write a new file, rename it over), never modify them in place.
-pub fn link_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
-    std::fs::create_dir(to)?;
-    let mut files = 0;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let (source, target) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            files += link_tree(&source, &target)?;
-        } else if kind.is_file() {
-            if std::fs::hard_link(&source, &target).is_err() {
-                std::fs::copy(&source, &target)?;
-            }
-            files += 1;
-        }
-    }
-    Ok(files)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,28 +186,6 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert!(!folder1.exists(), "generation 1 was not deleted");
-    }
-
-    #[test]
-    fn a_linked_tree_shares_files_until_one_is_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let from = dir.path().join("from");
-        std::fs::create_dir_all(from.join("a/b")).unwrap();
-        std::fs::write(from.join("index.html"), "old").unwrap();
-        std::fs::write(from.join("a/b/page.html"), "page").unwrap();
-        let to = dir.path().join("to");
-        assert_eq!(link_tree(&from, &to).unwrap(), 2);
-        assert_eq!(
-            std::fs::read_to_string(to.join("a/b/page.html")).unwrap(),
-            "page"
-        );
-        // Replaced by rename, as a builder must: the source keeps its text.
-        std::fs::write(to.join("index.html.new"), "new").unwrap();
-        std::fs::rename(to.join("index.html.new"), to.join("index.html")).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(from.join("index.html")).unwrap(),
-            "old"
-        );
     }
 
     #[test]

@@ -1,0 +1,272 @@
+//! Stage one: scan the vault, parse the notes (reusing unchanged ones), index and resolve every
+//! link, and run the snippets. Nothing here writes the book or assembles a page.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use rayon::prelude::*;
+
+use super::incremental::{Stamp, stamp};
+use super::{Options, Phases};
+use crate::config::Config;
+use crate::diagnostics::{Code, Diagnostic, Sources};
+use crate::links::{self, Index, NoteId, Resolved};
+use crate::snippets::{self, SnippetOptions, SnippetRequest};
+use crate::syntax::MdbookMarkdown;
+use crate::vault::{self, Note, VaultFile};
+
+/// The vault read, resolved and its snippets run: what assembly needs.
+pub struct Analysis {
+    /// What analysis found (levels from book.toml are applied when the report is made).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of each note, for printers that quote source.
+    pub sources: Sources,
+    /// The notes, sorted by path.
+    pub notes: Vec<Note>,
+    /// The attachments, sorted by path.
+    pub attachments: Vec<VaultFile>,
+    /// Per note, per link: where it leads.
+    pub resolved: Vec<Vec<Resolved>>,
+    /// Snippet output per (note, code block).
+    pub snippets: HashMap<(NoteId, usize), String>,
+    /// mdBook's markdown switches.
+    pub markdown: MdbookMarkdown,
+    /// The templates.
+    pub tera: tera::Tera,
+    /// Notes in the book (published).
+    pub published: usize,
+    /// Links and embeds, resolved or not.
+    pub links: usize,
+}
+
+/// Parsed notes kept between builds of one driver: a note whose file has not changed (same
+/// modification time, size and inode) is not read or parsed again.
+#[derive(Default)]
+pub(super) struct NoteCache {
+    notes: HashMap<PathBuf, (Stamp, Note)>,
+    /// Off for one-shot commands, which would only pay for copying every note into it.
+    pub(super) enabled: bool,
+}
+
+/// Reads and resolves the vault, runs snippets per `options`.
+pub(super) fn analyze(
+    config: &Config,
+    options: &Options,
+    cache: &mut NoteCache,
+    phases: &mut Phases,
+) -> Result<Analysis> {
+    let tera = crate::templates::load(&config.root)?;
+    let markdown = MdbookMarkdown::from_book_toml(&config.mdbook);
+    phases.stage("scanning the vault");
+    let scan = vault::scan::scan(config)?;
+    let mut diagnostics = scan.diagnostics;
+    phases.mark("scan");
+
+    phases.stage(format!("parsing {} notes", scan.notes.len()));
+    let notes = load_notes(config, &scan.notes, markdown, cache, &mut diagnostics);
+    phases.mark("parse");
+    phases.stage(format!(
+        "resolving {} links",
+        notes.iter().map(|n| n.syntax.links.len()).sum::<usize>()
+    ));
+    let index = Index::build(&notes, &scan.attachments);
+    phases.mark("index");
+    let (resolved, link_diags) = links::resolve::resolve_all(&notes, &index);
+    phases.mark("resolve");
+    diagnostics.extend(link_diags);
+    for n in &notes {
+        diagnostics.extend(n.diagnostics.iter().cloned());
+    }
+    diagnostics.extend(orphans(
+        &notes,
+        &resolved,
+        crate::emit::plan::start_note(config, &notes),
+    ));
+    // Known before any snippet compiles: shown now, not after minutes of compiling.
+    phases.stream(config, &diagnostics);
+
+    phases.pause();
+    let (snippet_out, snippet_diags) = run_snippets(config, &notes, &tera, options);
+    phases.mark("snippets");
+    phases.stream(config, &snippet_diags);
+    diagnostics.extend(snippet_diags);
+
+    let mut sources = Sources::default();
+    for n in &notes {
+        sources.insert(n.file.clone(), Arc::clone(&n.text));
+    }
+    Ok(Analysis {
+        diagnostics,
+        sources,
+        published: notes.iter().filter(|n| n.frontmatter.publish).count(),
+        links: notes.iter().map(|n| n.syntax.links.len()).sum(),
+        notes,
+        attachments: scan.attachments,
+        resolved,
+        snippets: snippet_out,
+        markdown,
+        tera,
+    })
+}
+
+/// Parses the notes in parallel, taking unchanged ones from `cache` and refreshing it.
+fn load_notes(
+    config: &Config,
+    files: &[VaultFile],
+    markdown: MdbookMarkdown,
+    cache: &mut NoteCache,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Note> {
+    let shown = vault::scan::display_root(config);
+    let loaded: Vec<(Option<Note>, Vec<Diagnostic>, Option<Stamp>)> = files
+        .par_iter()
+        .map(|f| {
+            let st = if cache.enabled { stamp(&f.path) } else { None };
+            if let (Some(st), Some((old, note))) = (st, cache.notes.get(&f.path))
+                && *old == st
+                && note.rel == f.rel
+            {
+                return (Some(note.clone()), Vec::new(), None);
+            }
+            let (note, diags) = load_note(
+                f,
+                &shown.join(&f.rel),
+                &markdown,
+                &config.vaultbook.order_key,
+            );
+            (note, diags, st)
+        })
+        .collect();
+    let mut notes = Vec::with_capacity(loaded.len());
+    let mut fresh = HashMap::new();
+    for ((note, diags, st), f) in loaded.into_iter().zip(files) {
+        diagnostics.extend(diags);
+        let Some(n) = note else { continue };
+        if cache.enabled {
+            match st {
+                Some(st) => {
+                    fresh.insert(f.path.clone(), (st, n.clone()));
+                }
+                None => {
+                    if let Some(old) = cache.notes.remove(&f.path) {
+                        fresh.insert(f.path.clone(), old);
+                    }
+                }
+            }
+        }
+        notes.push(n);
+    }
+    cache.notes = fresh;
+    notes
+}
+
+/// Reads and parses one note; a read error or a panic becomes a diagnostic for that note only.
+fn load_note(
+    f: &VaultFile,
+    shown: &Path,
+    markdown: &MdbookMarkdown,
+    order_key: &str,
+) -> (Option<Note>, Vec<Diagnostic>) {
+    let bytes = match std::fs::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                None,
+                vec![
+                    Diagnostic::new(Code::ReadError, format!("cannot read the note: {e}"))
+                        .in_file(shown),
+                ],
+            );
+        }
+    };
+    let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Note::from_bytes(
+            f.rel.clone(),
+            shown.to_path_buf(),
+            &bytes,
+            markdown,
+            order_key,
+        )
+    }));
+    match parsed {
+        Ok(n) => (Some(n), Vec::new()),
+        Err(_) => (
+            None,
+            vec![
+                Diagnostic::new(
+                    Code::InternalError,
+                    "vaultbook failed on this note (a bug); the note is left out",
+                )
+                .in_file(shown)
+                .with_help("please report it with the note attached"),
+            ],
+        ),
+    }
+}
+
+/// Notes nothing links to or embeds (the start note aside), at information level.
+fn orphans(notes: &[Note], resolved: &[Vec<Resolved>], start: Option<NoteId>) -> Vec<Diagnostic> {
+    let mut linked = vec![false; notes.len()];
+    for (from, rs) in resolved.iter().enumerate() {
+        for r in rs {
+            if let Resolved::Note { note, .. } | Resolved::Unpublished(note) = r
+                && *note != from
+            {
+                linked[*note] = true;
+            }
+        }
+    }
+    notes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && Some(*i) != start)
+        .map(|(_, n)| {
+            Diagnostic::new(Code::OrphanNote, "no other note links to this one")
+                .in_file(n.file.clone())
+        })
+        .collect()
+}
+
+/// Runs the Rust snippets of the published notes; their rendered output per (note, block).
+fn run_snippets(
+    config: &Config,
+    notes: &[Note],
+    tera: &tera::Tera,
+    options: &Options,
+) -> (HashMap<(NoteId, usize), String>, Vec<Diagnostic>) {
+    let mut keys = Vec::new();
+    let mut requests = Vec::new();
+    for (id, n) in notes.iter().enumerate() {
+        if !n.frontmatter.publish {
+            continue;
+        }
+        for (i, c) in n.syntax.code_blocks.iter().enumerate() {
+            if snippets::is_snippet(&c.info) {
+                keys.push((id, i));
+                requests.push(SnippetRequest {
+                    file: n.file.clone(),
+                    span: n.span(c.range.clone()),
+                    info: c.info.clone(),
+                    code: c.code.clone(),
+                });
+            }
+        }
+    }
+    let opts = SnippetOptions {
+        run: options.run_snippets,
+        rerun: options.rerun_snippets,
+        progress: options.progress,
+        trust: options.trust_snippets,
+    };
+    let (outcomes, diags) = snippets::run_all(&requests, config, tera, &opts);
+    let map = keys
+        .into_iter()
+        .zip(outcomes)
+        .filter(|(_, o)| !o.markdown.is_empty())
+        .map(|(k, o)| (k, o.markdown))
+        .collect();
+    (map, diags)
+}

@@ -1,0 +1,224 @@
+//! What a rebuild (`serve`) keeps from the previous one: the emitted source tree, so that only
+//! the chapters whose emitted text changed are written and rendered again.
+//!
+//! Every rebuild still resolves every link and assembles every page in memory (cheap: linear,
+//! no I/O), so a change to one note reaches the pages that link to it or embed it. Comparing the
+//! emitted pages with the previous emit gives the exact set of chapters to render; the rest of
+//! the book is hard-linked from the book being served. A change to the book's shape (SUMMARY,
+//! book.toml, assets, a chapter added or removed) renders everything.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::emit::{self, Tree, output};
+use crate::render::{RenderOptions, render_with};
+
+/// How much a rebuild rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole book.
+    Full,
+    /// This many chapters (the rest was reused).
+    Pages(usize),
+}
+
+/// What says a file changed: modification time, length and inode (an editor that saves by
+/// renaming a new file over the old one gives a new inode, whatever the time and length).
+pub(super) type Stamp = (Option<std::time::SystemTime>, u64, u64);
+
+/// The [`Stamp`] of the file at `path`, if it can be read.
+pub(super) fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok(), m.len(), m.ino()))
+}
+
+/// An emitted source tree as last written: generated files (path → bytes) and copied files
+/// (path → source, and the source's stamp when it was copied).
+pub(super) struct Emitted {
+    files: BTreeMap<String, Vec<u8>>,
+    copies: BTreeMap<String, (PathBuf, Option<Stamp>)>,
+}
+
+impl Emitted {
+    /// Keeps `tree`'s files, and the stamps of the files it copies, for the next comparison.
+    pub(super) fn of(tree: Tree) -> Emitted {
+        let copies = tree
+            .copies
+            .into_iter()
+            .map(|(path, source)| {
+                let st = stamp(&source);
+                (path, (source, st))
+            })
+            .collect();
+        Emitted {
+            files: tree.files,
+            copies,
+        }
+    }
+
+    /// Whether the file copied to `path` is the one copied last time, unchanged.
+    fn same_copy(&self, path: &str, source: &Path) -> bool {
+        self.copies
+            .get(path)
+            .is_some_and(|(old, st)| old == source && st.is_some() && *st == stamp(source))
+    }
+}
+
+/// What a rebuild must redo, when the book's shape is unchanged.
+pub(super) struct Changes {
+    /// Chapters (paths under `src/`) whose emitted text changed.
+    pub(super) pages: BTreeSet<PathBuf>,
+    /// Attachments (paths of the emitted tree, under `src/`) whose file changed: copied into
+    /// the new book as they are, since mdBook copies them unchanged.
+    pub(super) assets: Vec<String>,
+}
+
+/// What differs from `last`, or `None` when the book's shape changed (or there is no `last`)
+/// and everything must be rendered.
+pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
+    let last = last?;
+    if last.copies.keys().ne(tree.copies.keys()) || last.files.keys().ne(tree.files.keys()) {
+        return None;
+    }
+    let mut pages = BTreeSet::new();
+    for (path, bytes) in &tree.files {
+        if last.files.get(path) == Some(bytes) {
+            continue;
+        }
+        match path.strip_prefix("src/") {
+            Some(chapter) if chapter.ends_with(".md") && chapter != "SUMMARY.md" => {
+                pages.insert(PathBuf::from(chapter));
+            }
+            _ => return None,
+        }
+    }
+    let mut assets = Vec::new();
+    for (path, source) in &tree.copies {
+        if last.same_copy(path, source) {
+            continue;
+        }
+        // A theme or an `additional-css` file can change every page: render them all.
+        if !path.starts_with("src/") || path.ends_with(".md") {
+            return None;
+        }
+        assets.push(path.clone());
+    }
+    Some(Changes { pages, assets })
+}
+
+/// Brings the emitted source tree at `src` up to date, writing only what changed since `last`
+/// (everything, through [`emit::write_tree`], when there is no `last`).
+pub(super) fn write_source(
+    last: Option<&Emitted>,
+    tree: &Tree,
+    src: &Path,
+    vault: &Path,
+) -> Result<()> {
+    let Some(last) = last else {
+        return emit::write_tree(tree, src, vault);
+    };
+    for (path, bytes) in &tree.files {
+        if last.files.get(path) != Some(bytes) {
+            let dest = src.join(path);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&dest, bytes)
+                .with_context(|| format!("cannot write {}", dest.display()))?;
+        }
+    }
+    for (path, from) in &tree.copies {
+        let dest = src.join(path);
+        if !last.same_copy(path, from) || !dest.exists() {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(from, &dest)
+                .with_context(|| format!("cannot copy {}", from.display()))?;
+        }
+    }
+    for path in last.files.keys().chain(last.copies.keys()) {
+        if !tree.files.contains_key(path) && !tree.copies.contains_key(path) {
+            let _ = std::fs::remove_file(src.join(path));
+        }
+    }
+    let manifest: Vec<&str> = tree
+        .files
+        .keys()
+        .chain(tree.copies.keys())
+        .map(String::as_str)
+        .collect();
+    std::fs::write(src.join(output::MANIFEST), manifest.join("\n") + "\n")?;
+    Ok(())
+}
+
+/// Renders `pages` of the source tree `src` alone (in `scratch`) and puts their HTML into `out`
+/// (a hard-linked copy of the served book) by writing new files and renaming them over the links.
+pub(super) fn render_pages(
+    src: &Path,
+    pages: &BTreeSet<PathBuf>,
+    out: &Path,
+    scratch: &Path,
+    render: &RenderOptions,
+) -> Result<()> {
+    let _ = std::fs::remove_dir_all(scratch);
+    // Removed when done, whatever happens, and on a stop signal.
+    let guard = crate::interrupt::remove_on_exit(scratch.to_path_buf());
+    render_with(
+        src,
+        scratch,
+        &RenderOptions {
+            only: Some(pages.clone()),
+            ..render.clone()
+        },
+    )?;
+    let mut html: Vec<PathBuf> = pages.iter().map(|p| p.with_extension("html")).collect();
+    // mdBook copies the first chapter to index.html: keep that copy current too.
+    let first = first_chapter(&src.join("src/SUMMARY.md"));
+    if first.is_some_and(|f| pages.contains(&f)) {
+        html.push(PathBuf::from("index.html"));
+    }
+    for rel in html {
+        let from = scratch.join(&rel);
+        let to = out.join(&rel);
+        let staged = to.with_extension("html.vaultbook-new");
+        std::fs::copy(&from, &staged).with_context(|| format!("cannot copy {}", from.display()))?;
+        std::fs::rename(&staged, &to)?;
+    }
+    drop(guard);
+    Ok(())
+}
+
+/// Puts the current version of each of `assets` (paths of the source tree `src`) into `out`,
+/// where mdBook puts them (the path under `src/`), by writing a new file and renaming it over
+/// the hard link to the served book's copy.
+pub(super) fn replace_assets(src: &Path, assets: &[String], out: &Path) -> Result<()> {
+    for path in assets {
+        let Some(rel) = path.strip_prefix("src/") else {
+            continue;
+        };
+        let to = out.join(rel);
+        let staged = out.join(format!("{rel}.vaultbook-new"));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(src.join(path), &staged)
+            .with_context(|| format!("cannot copy {path} into {}", out.display()))?;
+        std::fs::rename(&staged, &to)?;
+    }
+    Ok(())
+}
+
+/// The path of the first chapter in a SUMMARY.md (the first link with a destination).
+fn first_chapter(summary: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(summary).ok()?;
+    text.lines().find_map(|l| {
+        let start = l.find("](")? + 2;
+        let end = l[start..].find(')')? + start;
+        let dest = &l[start..end];
+        (!dest.is_empty()).then(|| PathBuf::from(dest))
+    })
+}

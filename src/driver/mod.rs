@@ -1,0 +1,470 @@
+//! The one way through the pipeline, for every command: analyze → assemble → output.
+//!
+//! - **analyze** ([`Driver::analyze`]): scan, parse, index, resolve, run snippets.
+//! - **assemble** ([`Driver::assemble`]): every page of the book in memory, once, with the
+//!   problems only a whole page shows (embed cycles and depth).
+//! - **output**: `check` discards the tree (and so assembles only the pages that can have
+//!   problems: those that embed a note), `emit` writes it, `build` writes and renders it,
+//!   `rebuild` (serve) writes and renders only what changed since the driver's last build.
+//!
+//! Every command ends in a [`Report`] made the same way: book.toml's `[vaultbook.check]`
+//! levels applied once, sorted, deduplicated. [`Report::failed`] is the one exit rule.
+
+mod analyze;
+mod incremental;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+pub use analyze::Analysis;
+pub use incremental::Scope;
+
+use crate::config::Config;
+use crate::diagnostics::{self, Diagnostic, Severity, Sources};
+use crate::emit::{self, Tree, output};
+use crate::render::RenderOptions;
+use analyze::NoteCache;
+use incremental::Emitted;
+
+/// What the caller wants from a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Compile and run snippets (false with `--no-run`).
+    pub run_snippets: bool,
+    /// Ignore cached snippet results.
+    pub rerun_snippets: bool,
+    /// Show progress bars on a terminal.
+    pub progress: bool,
+    /// `--trust-snippets`: run the vault's code even where no sandbox can be made.
+    pub trust_snippets: bool,
+    /// Run the external preprocessors book.toml names (`--allow-commands`); never with
+    /// `run_snippets` off (`--no-run` runs nothing from the book).
+    pub allow_commands: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            run_snippets: true,
+            rerun_snippets: false,
+            progress: false,
+            trust_snippets: false,
+            allow_commands: false,
+        }
+    }
+}
+
+/// Which diagnostics a command prints: the same rule for every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet,
+    /// Errors and warnings.
+    #[default]
+    Normal,
+    /// `-v`: information too, and stage timings.
+    Verbose,
+}
+
+impl Verbosity {
+    /// From the `-q` and `-v` flags (`-q` wins).
+    pub fn from_flags(quiet: bool, verbose: bool) -> Verbosity {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+
+    /// Whether a diagnostic of this severity is printed.
+    pub fn shows(self, severity: Severity) -> bool {
+        match severity {
+            Severity::Error => true,
+            Severity::Warning => self != Verbosity::Quiet,
+            Severity::Info => self == Verbosity::Verbose,
+        }
+    }
+}
+
+/// Counts for the one-line summary.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Notes in the book (published).
+    pub notes: usize,
+    /// Links and embeds resolved (or not).
+    pub links: usize,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+    /// Wall time of each stage, in order (shown with `-v`).
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+/// What a command found and made.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Every diagnostic, with book.toml's levels applied, sorted and deduplicated.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of each note, for printers that quote source.
+    pub sources: Sources,
+    /// Counts and stage times.
+    pub stats: Stats,
+    /// Where the output went: the HTML (build), the source tree (emit), none (check).
+    pub output: Option<PathBuf>,
+}
+
+impl Report {
+    /// How many diagnostics have this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// The exit rule of every command: errors fail, and warnings too with `deny_warnings`.
+    pub fn failed(&self, deny_warnings: bool) -> bool {
+        self.count(Severity::Error) > 0 || (deny_warnings && self.count(Severity::Warning) > 0)
+    }
+}
+
+/// Where a driver sends each diagnostic as soon as its stage is done (levels applied), so that a
+/// long build shows its problems before rendering starts.
+pub type Sink = Box<dyn FnMut(&Diagnostic) + Send>;
+
+/// One run of a command: how long each stage took, the progress shown on a terminal, and the
+/// diagnostics streamed so far.
+pub(crate) struct Phases {
+    started: Instant,
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+    /// Show a spinner naming the stage (a terminal, and `Options::progress`).
+    show: bool,
+    spinner: Option<indicatif::ProgressBar>,
+    sink: Option<Sink>,
+}
+
+impl Phases {
+    fn new(show: bool, sink: Option<Sink>) -> Phases {
+        let now = Instant::now();
+        Phases {
+            started: now,
+            last: now,
+            done: Vec::new(),
+            show: show && std::io::stderr().is_terminal(),
+            spinner: None,
+            sink,
+        }
+    }
+
+    /// Ends the stage `name`, which ran since the previous mark.
+    pub(crate) fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+
+    /// Says on the terminal what is being done now, as cargo does: the stage and its count.
+    pub(crate) fn stage(&mut self, what: impl Into<String>) {
+        if !self.show {
+            return;
+        }
+        let spinner = self.spinner.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} vaultbook: {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        spinner.set_message(what.into());
+    }
+
+    /// Clears the spinner, for a stage that draws its own (snippets).
+    pub(crate) fn pause(&mut self) {
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Sends `diags` (levels of book.toml applied, sorted) to the sink, above the spinner.
+    pub(crate) fn stream(&mut self, config: &Config, diags: &[Diagnostic]) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        let mut batch = diags.to_vec();
+        // Levels were validated when book.toml was loaded.
+        crate::report::apply_levels(&mut batch, &config.vaultbook.check);
+        diagnostics::sort(&mut batch);
+        batch.dedup();
+        let mut send = || batch.iter().for_each(&mut *sink);
+        match &self.spinner {
+            Some(bar) => bar.suspend(send),
+            None => send(),
+        }
+    }
+}
+
+/// A book and what its runs keep: the configuration, the options, the parsed notes and (for
+/// rebuilds) the last emitted tree.
+pub struct Driver {
+    config: Config,
+    options: Options,
+    notes: NoteCache,
+    last: Option<Emitted>,
+    sink: Option<Sink>,
+}
+
+impl Driver {
+    /// A driver for one run of a command: nothing is kept between runs.
+    pub fn new(config: Config, options: Options) -> Driver {
+        Driver {
+            config,
+            options,
+            notes: NoteCache::default(),
+            last: None,
+            sink: None,
+        }
+    }
+
+    /// Sends every diagnostic to `sink` as soon as its stage is done (the report still has
+    /// them all, sorted): for a printer that should not wait for the end of a long build.
+    pub fn streaming(mut self, sink: impl FnMut(&Diagnostic) + Send + 'static) -> Driver {
+        self.sink = Some(Box::new(sink));
+        self
+    }
+
+    /// A run's phases, holding the sink until the run gives it back.
+    fn phases(&mut self) -> Phases {
+        Phases::new(self.options.progress, self.sink.take())
+    }
+
+    /// A driver for repeated builds (`serve`, a library user's watch loop): unchanged notes
+    /// are not parsed again, and [`Driver::rebuild`] renders only what changed.
+    pub fn incremental(config: Config, options: Options) -> Driver {
+        let mut driver = Driver::new(config, options);
+        driver.notes.enabled = true;
+        driver
+    }
+
+    /// The book's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The options runs use.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Stage one: the vault read and resolved, its snippets run.
+    pub fn analyze(&mut self) -> Result<Analysis> {
+        analyze::analyze(
+            &self.config,
+            &self.options,
+            &mut self.notes,
+            &mut Phases::new(false, None),
+        )
+    }
+
+    /// Stage two: every page of the book, in memory.
+    pub fn assemble(&self, analysis: &Analysis) -> Result<Tree> {
+        emit::build_tree(&self.input(analysis))
+    }
+
+    fn input<'a>(&'a self, analysis: &'a Analysis) -> emit::Input<'a> {
+        emit::Input {
+            config: &self.config,
+            notes: &analysis.notes,
+            attachments: &analysis.attachments,
+            resolved: &analysis.resolved,
+            snippets: &analysis.snippets,
+            markdown: analysis.markdown,
+            tera: &analysis.tera,
+        }
+    }
+
+    /// Analyzes the book and assembles the pages that can have problems, writing nothing;
+    /// with `html`, also checks the pages rendered in the build-dir (an error when there are
+    /// none).
+    pub fn check(&mut self, html: bool) -> Result<Report> {
+        if html && !self.config.build_dir.is_dir() {
+            anyhow::bail!(
+                "no rendered book at {}: run `vaultbook build` first, or give the folder it built into with --dest-dir",
+                self.config.build_dir.display()
+            );
+        }
+        // Running snippets writes the snippet cache: one run of the book at a time. Without
+        // them check only reads, and a checkout that cannot be written still gets its check.
+        let _lock = if self.options.run_snippets {
+            crate::lock::lock_book(&self.config.work_dir)
+                .map_err(|e| eprintln!("vaultbook: checking without the book lock: {e:#}"))
+                .ok()
+        } else {
+            None
+        };
+        let mut phases = self.phases();
+        let analysis = analyze::analyze(&self.config, &self.options, &mut self.notes, &mut phases)?;
+        // The output is discarded, so only the pages that can have problems are assembled.
+        let mut extra = emit::assembly_diagnostics(&self.input(&analysis))?;
+        phases.mark("assemble");
+        phases.stream(&self.config, &extra);
+        if html {
+            phases.stage("checking the rendered pages");
+            let found = self.check_html();
+            phases.mark("html");
+            phases.stream(&self.config, &found);
+            extra.extend(found);
+        }
+        Ok(self.report(analysis, extra, phases, None))
+    }
+
+    /// Writes the standalone mdBook source tree to `out`.
+    pub fn emit(&mut self, out: &Path) -> Result<Report> {
+        // Held to the end: the snippet cache and `out` are replaced by this run alone.
+        let _lock = crate::lock::lock_book(&self.config.work_dir)?;
+        let mut phases = self.phases();
+        let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
+        phases.stage(format!("writing {}", out.display()));
+        emit::write_tree(&tree, out, &self.config.vault)?;
+        phases.mark("write");
+        Ok(self.report(analysis, tree.diagnostics, phases, Some(out.to_path_buf())))
+    }
+
+    /// Emits and renders the book into the build-dir, replacing it in one step.
+    pub fn build(&mut self) -> Result<Report> {
+        // Held to the end: the snippet cache, the emitted source and the build dir are replaced
+        // by this run alone, from the vault it read.
+        let _lock = crate::lock::lock_book(&self.config.work_dir)?;
+        let mut phases = self.phases();
+        let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
+        let src = self.config.work_dir.join("book-src");
+        phases.stage("writing the source tree");
+        emit::write_tree(&tree, &src, &self.config.vault)?;
+        phases.mark("write");
+        phases.stage(format!("rendering {} pages", analysis.published));
+        let render = self.render_options(None);
+        output::replace_dir(&self.config.build_dir, &self.config.vault, |staging| {
+            crate::render::render_with(&src, staging, &render)?;
+            output::list_files(staging)
+        })?;
+        phases.mark("render");
+        let mut extra = tree.diagnostics;
+        let skipped = crate::book_commands::skipped(&self.config, &self.options);
+        phases.stream(&self.config, &skipped);
+        extra.extend(skipped);
+        let out = self.config.build_dir.clone();
+        Ok(self.report(analysis, extra, phases, Some(out)))
+    }
+
+    /// Builds the book into `out` (which must not exist) for `serve`. With `previous`, the book
+    /// being served, only the chapters whose text changed since this driver's last build are
+    /// rendered and the rest is hard-linked from it; files in `out` are then replaced, never
+    /// modified in place, since they are shared.
+    pub fn rebuild(&mut self, out: &Path, previous: Option<&Path>) -> Result<(Report, Scope)> {
+        // Per build, not per driver: a `vaultbook build` of the same book waits for one
+        // rebuild, not for serve to end.
+        let _lock = crate::lock::lock_book(&self.config.work_dir)?;
+        let mut phases = self.phases();
+        let (analysis, mut tree) = self.analyze_and_assemble(&mut phases)?;
+        let src = self.config.work_dir.join("serve-src");
+        let changed = incremental::changes(self.last.as_ref(), &tree);
+        incremental::write_source(self.last.as_ref(), &tree, &src, &self.config.vault)?;
+        phases.mark("write");
+        // Without hashed names, a page rendered alone refers to the same `toc.js` as the rest
+        // of the book it joins.
+        let render = self.render_options(Some(false));
+        let scope = match (changed, previous) {
+            (Some(changes), Some(prev)) => {
+                output::link_tree(prev, out).with_context(|| {
+                    format!("cannot link {} into {}", prev.display(), out.display())
+                })?;
+                if !changes.pages.is_empty() {
+                    let scratch = self.config.work_dir.join("serve-pages");
+                    incremental::render_pages(&src, &changes.pages, out, &scratch, &render)?;
+                }
+                incremental::replace_assets(&src, &changes.assets, out)?;
+                Scope::Pages(changes.pages.len())
+            }
+            _ => {
+                crate::render::render_with(&src, out, &render)?;
+                Scope::Full
+            }
+        };
+        phases.mark("render");
+        let mut extra = std::mem::take(&mut tree.diagnostics);
+        let skipped = crate::book_commands::skipped(&self.config, &self.options);
+        phases.stream(&self.config, &skipped);
+        extra.extend(skipped);
+        self.last = Some(Emitted::of(tree));
+        let report = self.report(analysis, extra, phases, Some(out.to_path_buf()));
+        Ok((report, scope))
+    }
+
+    fn analyze_and_assemble(&mut self, phases: &mut Phases) -> Result<(Analysis, Tree)> {
+        let analysis = analyze::analyze(&self.config, &self.options, &mut self.notes, phases)?;
+        phases.stage(format!("assembling {} pages", analysis.published));
+        let tree = self.assemble(&analysis)?;
+        phases.mark("assemble");
+        phases.stream(&self.config, &tree.diagnostics);
+        Ok((analysis, tree))
+    }
+
+    fn render_options(&self, hash_files: Option<bool>) -> RenderOptions {
+        RenderOptions {
+            hash_files,
+            only: None,
+            commands: crate::book_commands::allowed(&self.options)
+                .then(|| self.config.root.clone()),
+        }
+    }
+
+    /// The rendered pages' problems, their paths named from the book root like every other
+    /// path in diagnostics.
+    fn check_html(&self) -> Vec<Diagnostic> {
+        let build_dir = &self.config.build_dir;
+        let shown = build_dir
+            .strip_prefix(&self.config.root)
+            .unwrap_or(build_dir)
+            .to_path_buf();
+        crate::htmlcheck::check_rendered(build_dir)
+            .into_iter()
+            .map(|mut d| {
+                d.file = d.file.map(|f| shown.join(f));
+                d
+            })
+            .collect()
+    }
+
+    /// The one way a run's diagnostics become its report: levels applied, sorted, deduplicated.
+    fn report(
+        &mut self,
+        analysis: Analysis,
+        extra: Vec<Diagnostic>,
+        mut phases: Phases,
+        output: Option<PathBuf>,
+    ) -> Report {
+        phases.pause();
+        self.sink = phases.sink.take();
+        let mut diags = analysis.diagnostics;
+        diags.extend(extra);
+        // Levels were validated when book.toml was loaded.
+        crate::report::apply_levels(&mut diags, &self.config.vaultbook.check);
+        diagnostics::sort(&mut diags);
+        diags.dedup();
+        Report {
+            diagnostics: diags,
+            sources: analysis.sources,
+            stats: Stats {
+                notes: analysis.published,
+                links: analysis.links,
+                elapsed: phases.started.elapsed(),
+                phases: phases.done,
+            },
+            output,
+        }
+    }
+}
