@@ -72,6 +72,60 @@ pub fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Re
     book.build()
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not render the book")?;
+    escape_search_titles(dest)?;
+    Ok(())
+}
+
+/// HTML-escapes the titles and breadcrumbs kept in the search index.
+///
+/// mdBook's searcher escapes a hit's text but puts its breadcrumbs (chapter names and headings,
+/// which a note's author writes) into the page as HTML, so that a note titled
+/// `<img src=x onerror=…>` would run script in the search results of every reader. Escaped in
+/// the index, they show as the text they are.
+fn escape_search_titles(dest: &Path) -> Result<()> {
+    const START: &str = "JSON.parse('";
+    let Ok(entries) = std::fs::read_dir(dest) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with("searchindex") && name.ends_with(".js")) {
+            continue;
+        }
+        let path = entry.path();
+        let text = std::fs::read_to_string(&path)?;
+        let (Some(start), Some(end)) = (text.find(START), text.rfind("')")) else {
+            anyhow::bail!("{}: not a search index mdBook writes", path.display());
+        };
+        let start = start + START.len();
+        let mut json = String::with_capacity(end.saturating_sub(start));
+        let mut chars = text[start..end].chars();
+        while let Some(c) = chars.next() {
+            json.push(if c == '\\' {
+                chars.next().unwrap_or(c)
+            } else {
+                c
+            });
+        }
+        let mut index: serde_json::Value = serde_json::from_str(&json)
+            .with_context(|| format!("{}: the search index is not JSON", path.display()))?;
+        let docs = index
+            .pointer_mut("/index/documentStore/docs")
+            .and_then(|d| d.as_object_mut());
+        for doc in docs.into_iter().flat_map(|d| d.values_mut()) {
+            for field in ["breadcrumbs", "title"] {
+                if let Some(serde_json::Value::String(s)) = doc.get_mut(field) {
+                    *s = tera::escape_html(s);
+                }
+            }
+        }
+        let json = serde_json::to_string(&index)?;
+        let escaped = json.replace('\\', "\\\\").replace('\'', "\\'");
+        std::fs::write(
+            &path,
+            format!("{}{escaped}{}", &text[..start], &text[end..]),
+        )?;
+    }
     Ok(())
 }
 

@@ -323,3 +323,95 @@ fn the_book_has_search_and_its_hits_land() {
     let problems = vaultbook::htmlcheck::check_rendered(&book);
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Titles taken from a note's first heading are shown as text (a wikilink's label, code
+/// without backticks) in `<title>` and the sidebar; a template placeholder gives the file name.
+#[test]
+fn titles_from_headings_are_text() {
+    let dir = fixture("titles");
+    build(dir.path());
+    let book = dir.path().join("book");
+    let title = |page: &str| {
+        let html = read(book.join(page));
+        let start = html.find("<title>").unwrap() + "<title>".len();
+        let end = html[start..].find("</title>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    assert_eq!(title("intro.html"), "Intro to Dataview Plugin - Titles");
+    assert_eq!(title("template.html"), "Template - Titles");
+    assert_eq!(title("arc.html"), "The Arc type - Titles");
+    assert_eq!(title("numbered.html"), "1. Getting started - Titles");
+    let toc = read(book.join("toc.html"));
+    for raw in ["{{title}}", "[[", "`Arc`", "&#96;"] {
+        assert!(!toc.contains(raw), "the sidebar shows {raw:?}: {toc}");
+    }
+    assert!(toc.contains("Intro to Dataview Plugin"), "{toc}");
+}
+
+/// `Setup.md` and `setup.md` (a case-sensitive file system allows both): both are published at
+/// distinct URLs, a link whose case matches one goes there, and every such link is reported as
+/// ambiguous; notes sharing an alias are reported as that.
+#[test]
+fn names_that_differ_only_in_case_are_reported_and_both_published() {
+    let dir = fixture("case");
+    let report = build(dir.path());
+    let book = dir.path().join("book");
+    let upper = read(book.join("setup.html"));
+    let lower = read(book.join("setup-1.html"));
+    assert!(upper.contains("Setup upper") && lower.contains("setup lower"));
+    let start = read(book.join("index.html"));
+    let main = &start[start.find("<main").unwrap()..];
+    let hrefs: Vec<&str> = main
+        .split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .filter(|h| !h.starts_with('#'))
+        .collect();
+    assert_eq!(
+        &hrefs[..3],
+        ["setup.html", "setup-1.html#two", "setup.html"],
+        "{hrefs:?}"
+    );
+    let ambiguous: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "ambiguous-link")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        ambiguous
+            .iter()
+            .filter(|m| m.contains("differ only in letter case"))
+            .count(),
+        3,
+        "{ambiguous:#?}"
+    );
+    assert!(
+        ambiguous
+            .iter()
+            .any(|m| m.contains("have the alias `Shared`")),
+        "{ambiguous:#?}"
+    );
+}
+
+/// A link to an Obsidian canvas (`Board.canvas`, an extension longer than most) reaches the
+/// file instead of being a broken link to a note of that name.
+#[test]
+fn a_link_to_a_canvas_reaches_the_file() {
+    let dir = fixture("canvas");
+    let report = build(dir.path());
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.one_line())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let page = read(dir.path().join("book/index.html"));
+    assert!(
+        page.contains(r#"href="Board.canvas""#) || page.contains(r#"href="board.canvas""#),
+        "{page}"
+    );
+    let problems = vaultbook::htmlcheck::check_rendered(&dir.path().join("book"));
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -296,6 +296,13 @@ fn a_stop_signal_at_any_moment_leaves_nothing_behind_and_the_previous_book_intac
     for (i, (signal, after)) in moments.into_iter().enumerate() {
         let context = format!("{} after {after:?} (a build takes {full:?})", name(signal));
         let log = format!("run{i}.log");
+        // A book that changed, so that every run renders (an unchanged book is not rendered
+        // again, and would be done before most moments).
+        std::fs::write(
+            fx.root().join("vault/Changed.md"),
+            format!("# Changed\n\nRun {i}.\n"),
+        )
+        .unwrap();
         let run = Running::spawn(fx.command(&["build", "--no-run", "-q"], &log));
         std::thread::sleep(after);
         let (signal, context) = if signal == 0 {

@@ -12,6 +12,7 @@
 
 mod analyze;
 mod incremental;
+mod unchanged;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -342,16 +343,24 @@ impl Driver {
         let mut phases = self.phases();
         let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
         let src = self.config.work_dir.join("book-src");
-        phases.stage("writing the source tree");
-        emit::write_tree(&tree, &src, &self.config.vault)?;
-        phases.mark("write");
-        phases.stage(format!("rendering {} pages", analysis.published));
         let render = self.render_options(None);
-        output::replace_dir(&self.config.build_dir, &self.config.vault, |staging| {
-            crate::render::render_with(&src, staging, &render)?;
-            output::list_files(staging)
-        })?;
-        phases.mark("render");
+        let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
+        if unchanged::still_rendered(&src, &self.config.build_dir, &fingerprint) {
+            // The book in the build dir is the one this build would render.
+            phases.mark("unchanged");
+        } else {
+            unchanged::forget(&src);
+            phases.stage("writing the source tree");
+            emit::write_tree(&tree, &src, &self.config.vault)?;
+            phases.mark("write");
+            phases.stage(format!("rendering {} pages", analysis.published));
+            output::replace_dir(&self.config.build_dir, &self.config.vault, |staging| {
+                crate::render::render_with(&src, staging, &render)?;
+                output::list_files(staging)
+            })?;
+            phases.mark("render");
+            unchanged::record(&src, &self.config.build_dir, &fingerprint);
+        }
         let mut extra = tree.diagnostics;
         let skipped = crate::book_commands::skipped(&self.config, &self.options);
         phases.stream(&self.config, &skipped);

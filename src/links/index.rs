@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::keys::{file_key, heading_key, heading_loose_key, name_key};
+use super::keys::{exact_key, file_key, heading_key, heading_loose_key, name_key};
 use crate::vault::{Note, VaultFile};
 
 /// A note, by its position in the sorted list of notes.
@@ -13,15 +13,20 @@ pub type AttId = usize;
 /// Name, path and alias lookups for notes and attachments, and heading keys per note.
 #[derive(Debug, Default)]
 pub struct Index {
-    note_paths: HashMap<String, NoteId>,
+    /// Case-folded path → notes: more than one when paths differ only in letter case
+    /// (`Setup.md`, `setup.md`), which a case-sensitive file system allows.
+    note_paths: HashMap<String, Vec<NoteId>>,
     note_names: HashMap<String, Vec<NoteId>>,
     aliases: HashMap<String, Vec<NoteId>>,
-    att_paths: HashMap<String, AttId>,
+    att_paths: HashMap<String, Vec<AttId>>,
     att_names: HashMap<String, Vec<AttId>>,
     /// Per note, per heading: (strict key, loose key, level).
     pub headings: Vec<Vec<(String, String, u8)>>,
     note_rels: Vec<String>,
     att_rels: Vec<String>,
+    /// The paths as written ([`exact_key`]), to prefer the one whose case a link matches.
+    note_exact: Vec<String>,
+    att_exact: Vec<String>,
 }
 
 /// The answer to a name lookup.
@@ -40,7 +45,8 @@ impl Index {
     pub fn build(notes: &[Note], attachments: &[VaultFile]) -> Index {
         let mut ix = Index::default();
         for (id, n) in notes.iter().enumerate() {
-            ix.note_paths.insert(name_key(&n.rel), id);
+            ix.note_paths.entry(name_key(&n.rel)).or_default().push(id);
+            ix.note_exact.push(exact_key(&n.rel));
             ix.note_names
                 .entry(name_key(n.stem()))
                 .or_default()
@@ -53,7 +59,8 @@ impl Index {
         for (id, a) in attachments.iter().enumerate() {
             let key = file_key(&a.rel);
             let name = key.rsplit('/').next().unwrap_or(&key).to_string();
-            ix.att_paths.insert(key.clone(), id);
+            ix.att_paths.entry(key.clone()).or_default().push(id);
+            ix.att_exact.push(a.rel.clone());
             ix.att_names.entry(name).or_default().push(id);
             ix.att_rels.push(key);
         }
@@ -78,17 +85,18 @@ impl Index {
         if key.is_empty() {
             return Lookup::Missing;
         }
-        if let Some(l) = self.by_path_or_name(
-            &key,
-            &self.note_paths,
-            &self.note_names,
-            &self.note_rels,
-            from_folder,
-        ) {
+        let exact = exact_key(path);
+        let names = Names {
+            paths: &self.note_paths,
+            names: &self.note_names,
+            rels: &self.note_rels,
+            exact: &self.note_exact,
+        };
+        if let Some(l) = names.by_path_or_name(&key, &exact, from_folder) {
             return l;
         }
         if let Some(ids) = self.aliases.get(&key)
-            && let Some(l) = self.choose(ids.clone(), from_folder, &self.note_rels)
+            && let Some(l) = names.choose(ids.clone(), "", from_folder)
         {
             return l;
         }
@@ -98,73 +106,20 @@ impl Index {
     /// Finds an attachment by path or file name (extension included), like [`Index::note`].
     pub fn attachment(&self, path: &str, from_folder: &str) -> Lookup<AttId> {
         let key = file_key(path);
-        self.by_path_or_name(
-            &key,
-            &self.att_paths,
-            &self.att_names,
-            &self.att_rels,
-            from_folder,
-        )
+        let exact = path.trim().strip_prefix("./").unwrap_or(path.trim());
+        Names {
+            paths: &self.att_paths,
+            names: &self.att_names,
+            rels: &self.att_rels,
+            exact: &self.att_exact,
+        }
+        .by_path_or_name(&key, exact, from_folder)
         .unwrap_or(Lookup::Missing)
     }
 
-    /// The lookup notes and attachments share: the exact path, then the file name (unique, or
-    /// narrowed by the folders written before it, as a path suffix).
-    fn by_path_or_name(
-        &self,
-        key: &str,
-        paths: &HashMap<String, usize>,
-        names: &HashMap<String, Vec<usize>>,
-        rels: &[String],
-        from_folder: &str,
-    ) -> Option<Lookup<usize>> {
-        if let Some(&id) = paths.get(key) {
-            return Some(Lookup::Found(id));
-        }
-        let (name, dir) = match key.rfind('/') {
-            Some(i) => (&key[i + 1..], Some(&key[..i])),
-            None => (key, None),
-        };
-        let ids = names.get(name)?;
-        if let ([only], None) = (ids.as_slice(), dir) {
-            return Some(Lookup::Found(*only));
-        }
-        let ids: Vec<usize> = match dir {
-            None => ids.clone(),
-            Some(_) => {
-                let suffix = format!("/{key}");
-                ids.iter()
-                    .copied()
-                    .filter(|&i| rels[i].ends_with(&suffix))
-                    .collect()
-            }
-        };
-        self.choose(ids, from_folder, rels)
-    }
-
-    fn choose(&self, ids: Vec<usize>, from_folder: &str, rels: &[String]) -> Option<Lookup<usize>> {
-        match ids.len() {
-            0 => None,
-            1 => Some(Lookup::Found(ids[0])),
-            _ => {
-                let folder = name_key(from_folder);
-                let parent = |r: &str| r.rfind('/').map_or(String::new(), |i| r[..i].to_string());
-                let same: Vec<usize> = ids
-                    .iter()
-                    .copied()
-                    .filter(|&i| parent(&rels[i]) == folder)
-                    .collect();
-                if same.len() == 1 {
-                    return Some(Lookup::Found(same[0]));
-                }
-                // Deterministic: the shortest path, then the first by path.
-                let chosen = *ids
-                    .iter()
-                    .min_by_key(|&&i| (rels[i].matches('/').count(), rels[i].clone()))
-                    .unwrap_or(&ids[0]);
-                Some(Lookup::Ambiguous(chosen, ids))
-            }
-        }
+    /// An attachment's path in the vault, as on disk.
+    pub fn attachment_path(&self, att: AttId) -> &str {
+        &self.att_exact[att]
     }
 
     /// Finds a heading of `note` by a chain `#H1#H2…`: each heading is looked for under the one
@@ -186,5 +141,81 @@ impl Index {
             until = (from..until).find(|&i| hs[i].2 <= level).unwrap_or(until);
         }
         found
+    }
+}
+
+/// The lookups notes and attachments share, over one kind of file.
+struct Names<'a> {
+    paths: &'a HashMap<String, Vec<usize>>,
+    names: &'a HashMap<String, Vec<usize>>,
+    rels: &'a [String],
+    exact: &'a [String],
+}
+
+impl Names<'_> {
+    /// The exact path, then the file name (unique, or narrowed by the folders written before
+    /// it, as a path suffix). `exact` is the path as the link writes it, case kept.
+    fn by_path_or_name(&self, key: &str, exact: &str, from_folder: &str) -> Option<Lookup<usize>> {
+        if let Some(ids) = self.paths.get(key) {
+            return match ids.as_slice() {
+                [only] => Some(Lookup::Found(*only)),
+                _ => self.choose(ids.clone(), exact, from_folder),
+            };
+        }
+        let (name, dir) = match key.rfind('/') {
+            Some(i) => (&key[i + 1..], Some(&key[..i])),
+            None => (key, None),
+        };
+        let ids = self.names.get(name)?;
+        if let ([only], None) = (ids.as_slice(), dir) {
+            return Some(Lookup::Found(*only));
+        }
+        let ids: Vec<usize> = match dir {
+            None => ids.clone(),
+            Some(_) => {
+                let suffix = format!("/{key}");
+                ids.iter()
+                    .copied()
+                    .filter(|&i| self.rels[i].ends_with(&suffix))
+                    .collect()
+            }
+        };
+        self.choose(ids, exact, from_folder)
+    }
+
+    /// One of several matches: the only one in `from_folder`, else (still ambiguous) the one
+    /// whose letter case `exact` matches, else the shortest path, then the first by path.
+    fn choose(&self, ids: Vec<usize>, exact: &str, from_folder: &str) -> Option<Lookup<usize>> {
+        match ids.len() {
+            0 => None,
+            1 => Some(Lookup::Found(ids[0])),
+            _ => {
+                let folder = name_key(from_folder);
+                let parent = |r: &str| r.rfind('/').map_or(String::new(), |i| r[..i].to_string());
+                let same: Vec<usize> = ids
+                    .iter()
+                    .copied()
+                    .filter(|&i| parent(&self.rels[i]) == folder)
+                    .collect();
+                if same.len() == 1 {
+                    return Some(Lookup::Found(same[0]));
+                }
+                let written = |i: usize| {
+                    let e = &self.exact[i];
+                    !exact.is_empty()
+                        && (e == exact || e.rsplit('/').next() == exact.rsplit('/').next())
+                };
+                let by_case: Vec<usize> = ids.iter().copied().filter(|&i| written(i)).collect();
+                let chosen = match by_case.as_slice() {
+                    [one] => *one,
+                    // Deterministic: the shortest path, then the first by path.
+                    _ => *ids
+                        .iter()
+                        .min_by_key(|&&i| (self.rels[i].matches('/').count(), self.rels[i].clone()))
+                        .unwrap_or(&ids[0]),
+                };
+                Some(Lookup::Ambiguous(chosen, ids))
+            }
+        }
     }
 }

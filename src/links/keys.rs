@@ -29,6 +29,20 @@ pub fn name_key(s: &str) -> String {
     out
 }
 
+/// A note's path or name as written, for telling apart names that differ only in letter case:
+/// [`name_key`] without the lowercasing.
+pub fn exact_key(s: &str) -> String {
+    let s = s.trim();
+    let s = s.strip_prefix("./").unwrap_or(s);
+    let s = strip_md(s);
+    let out: String = if s.is_ascii() {
+        s.to_string()
+    } else {
+        s.nfc().collect()
+    };
+    out.replace('\\', "/")
+}
+
 /// The key of an attachment's file name or path (extension kept).
 pub fn file_key(s: &str) -> String {
     let s = s.trim();

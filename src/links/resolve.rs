@@ -103,7 +103,9 @@ pub fn resolve_one<'n>(
         if wants_file
             && let Some((att, l)) = first_found(&candidates, |p| index.attachment(p, note.folder()))
         {
-            report_ambiguity(&l, diags, &at, |i| format!("attachment {i}"));
+            report_ambiguity(&l, diags, &at, path, |i| {
+                index.attachment_path(i).to_string()
+            });
             let fragment = match &link.target.fragment {
                 Fragment::None => None,
                 Fragment::Other(f) => Some(f.clone()),
@@ -142,7 +144,7 @@ pub fn resolve_one<'n>(
         ));
         return Resolved::Broken;
     };
-    report_ambiguity(&lookup, diags, &at, |i| notes[i].rel.clone());
+    report_ambiguity(&lookup, diags, &at, path, |i| notes[i].rel.clone());
     let target = match lookup {
         Lookup::Found(t) | Lookup::Ambiguous(t, _) => t,
         Lookup::Missing => return Resolved::Broken,
@@ -231,29 +233,55 @@ fn outside(at: &dyn Fn(Diagnostic) -> Diagnostic, path: &str) -> Diagnostic {
     .with_help("links can only reach notes and files inside the vault")
 }
 
+/// Warns of a link that matched several notes or files, saying how they collide: only in
+/// letter case (one file on macOS and Windows), by an alias they share, or by name.
 fn report_ambiguity(
     l: &Lookup<usize>,
     diags: &mut Vec<Diagnostic>,
     at: &dyn Fn(Diagnostic) -> Diagnostic,
+    written: &str,
     name: impl Fn(usize) -> String,
 ) {
-    if let Lookup::Ambiguous(chosen, all) = l {
-        let list: Vec<String> = all.iter().map(|&i| format!("`{}`", name(i))).collect();
-        diags.push(
-            at(Diagnostic::new(
-                Code::AmbiguousLink,
-                format!(
-                    "{} notes or files share this name: {}",
-                    all.len(),
-                    list.join(", ")
-                ),
-            ))
-            .with_help(format!(
-                "using `{}`; write the folder too to choose",
+    let Lookup::Ambiguous(chosen, all) = l else {
+        return;
+    };
+    let names: Vec<String> = all.iter().map(|&i| name(i)).collect();
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let list = list.join(", ");
+    let stem = |p: &str| {
+        let file = p.rsplit('/').next().unwrap_or(p);
+        super::keys::name_key(file)
+    };
+    let case_only = names
+        .windows(2)
+        .all(|w| w[0].to_lowercase() == w[1].to_lowercase());
+    let by_alias = names.iter().all(|n| stem(n) != stem(written));
+    let (message, help) = if case_only {
+        (
+            format!(
+                "{} notes or files differ only in letter case: {list}",
+                all.len()
+            ),
+            format!(
+                "using `{}`; rename one: on macOS and Windows they would be one file",
                 name(*chosen)
-            )),
-        );
-    }
+            ),
+        )
+    } else if by_alias {
+        (
+            format!("{} notes have the alias `{written}`: {list}", all.len()),
+            format!(
+                "using `{}`; link by file name, or keep the alias on one note",
+                name(*chosen)
+            ),
+        )
+    } else {
+        (
+            format!("{} notes or files share this name: {list}", all.len()),
+            format!("using `{}`; write the folder too to choose", name(*chosen)),
+        )
+    };
+    diags.push(at(Diagnostic::new(Code::AmbiguousLink, message)).with_help(help));
 }
 
 fn first_found(
@@ -272,8 +300,9 @@ fn has_file_extension(path: &str) -> bool {
     match name.rfind('.') {
         Some(i) if i > 0 => {
             let ext = &name[i + 1..];
+            // Obsidian's own JSON Canvas files are longer than the usual extension.
             !ext.is_empty()
-                && ext.len() <= 5
+                && (ext.len() <= 5 || ext.eq_ignore_ascii_case("canvas"))
                 && ext.chars().all(|c| c.is_ascii_alphanumeric())
                 && !ext.eq_ignore_ascii_case("md")
                 && !ext.chars().all(|c| c.is_ascii_digit())

@@ -104,7 +104,8 @@ impl Note {
                     .headings
                     .iter()
                     .find(|h| h.level == 1)
-                    .map(|h| h.text.clone())
+                    .map(|h| plain_text(&h.text))
+                    .filter(|t| !is_placeholder(t))
             })
             .filter(|t| !t.trim().is_empty())
             .unwrap_or(stem);
@@ -149,5 +150,86 @@ pub fn file_stem(rel: &str) -> &str {
         &name[..name.len() - 3]
     } else {
         name
+    }
+}
+
+/// A heading's inline markdown as the text a reader sees: the label of a wikilink, the text of
+/// a link, code without its backticks, emphasis without its stars. The sidebar, `<title>`, the
+/// tags page and backlinks show titles as text, where markup would show raw.
+fn plain_text(inline: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser};
+    let mut out = String::with_capacity(inline.len());
+    let options = Options::ENABLE_WIKILINKS | Options::ENABLE_STRIKETHROUGH;
+    let inline = no_block_start(inline.trim());
+    for event in Parser::new_ext(&inline, options) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+/// `text` with a backslash before whatever would start a block if `text` were a document of
+/// its own (`1. Intro` is a heading's text, not a list), so that it parses as inline text only.
+fn no_block_start(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let spaced = |i: usize| bytes.get(i).is_none_or(|b| b.is_ascii_whitespace());
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let at = match bytes.first() {
+        Some(b'>' | b'#' | b'`' | b'~' | b'=' | b'|') => Some(0),
+        Some(b'-' | b'+' | b'*' | b'_') if spaced(1) || bytes.iter().all(|b| *b == bytes[0]) => {
+            Some(0)
+        }
+        Some(b'0'..=b'9')
+            if matches!(bytes.get(digits), Some(b'.' | b')')) && spaced(digits + 1) =>
+        {
+            Some(digits)
+        }
+        _ => None,
+    };
+    match at {
+        Some(i) => format!("{}\\{}", &text[..i], &text[i..]).into(),
+        None => text.into(),
+    }
+}
+
+/// A title that a template plugin would have filled in (`{{title}}` of Templates, `<% … %>`
+/// of Templater): a note made from a template that was never applied. Obsidian shows such a
+/// note by its file name, and so does the book.
+fn is_placeholder(title: &str) -> bool {
+    let t = title.trim();
+    (t.starts_with("{{") && t.ends_with("}}")) || (t.starts_with("<%") && t.ends_with("%>"))
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::*;
+
+    #[test]
+    fn heading_titles_are_shown_as_text() {
+        assert_eq!(
+            plain_text("Intro to [[dataview|Dataview]] Plugin"),
+            "Intro to Dataview Plugin"
+        );
+        assert_eq!(plain_text("The `Arc` type"), "The Arc type");
+        assert_eq!(plain_text("What is a **Process**?"), "What is a Process?");
+        assert_eq!(
+            plain_text("[Links](https://x.y) and [[Note]]"),
+            "Links and Note"
+        );
+        assert_eq!(plain_text("1. Getting started"), "1. Getting started");
+        assert_eq!(plain_text("- not a list"), "- not a list");
+        assert_eq!(plain_text("> not a quote"), "> not a quote");
+        assert_eq!(plain_text("snake_case_name"), "snake_case_name");
+        // Inline HTML is markup, as on the page: its text stays, its tags go.
+        assert_eq!(
+            plain_text("<span class=\"x\">Styled</span> title"),
+            "Styled title"
+        );
+        assert!(is_placeholder("{{title}}"));
+        assert!(is_placeholder("<% tp.file.title %>"));
+        assert!(!is_placeholder("Sets {a} and {b}"));
     }
 }
