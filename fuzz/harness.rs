@@ -68,10 +68,10 @@ pub fn syntax(data: &[u8]) {
     for c in &syn.comments {
         check_range(&text, c, "comment");
     }
-    for (open, close) in &syn.highlights {
-        check_range(&text, open, "highlight open");
-        check_range(&text, close, "highlight close");
-        assert!(open.end <= close.start);
+    for h in &syn.highlights {
+        check_range(&text, &h.open, "highlight open");
+        check_range(&text, &h.close, "highlight close");
+        assert!(h.open.end <= h.close.start);
     }
     for c in &syn.callouts {
         check_range(&text, &c.range, "callout");

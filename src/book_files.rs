@@ -26,11 +26,12 @@
 //! Favicons and the playground's editor (`ace.js`) have no options of their own in 0.5: the
 //! favicons are theme files, the editor is built in. `cname` and `site-url` are text, not paths.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
 use crate::config::Config;
+use crate::relpath;
 
 /// The files mdBook 0.5 reads from a theme folder (besides `fonts/`), relative to it.
 pub const THEME_FILES: &[&str] = &[
@@ -97,7 +98,7 @@ impl Bounds {
     /// not in vaultbook's output. Returns its normalised relative form and its canonical path,
     /// or None for the canonical path when nothing exists there.
     fn resolve(&self, option: &str, raw: &str) -> Result<(String, Option<PathBuf>)> {
-        let Some(rel) = normalize(raw) else {
+        let Some(rel) = relpath::normalize(raw) else {
             bail!(
                 "{option}: {raw:?} is outside the book root {}: mdBook options may only name files inside the book",
                 self.root.display()
@@ -231,7 +232,7 @@ pub fn collect(config: &Config) -> Result<BookFiles> {
             bail!("[output.html] input-404: must be a path");
         };
         // Read from the book's source and written to the same path in the build dir.
-        let Some(rel) = normalize(raw) else {
+        let Some(rel) = relpath::normalize(raw) else {
             bail!(
                 "[output.html] input-404: {raw:?} is outside the book's source (the vault): name a note of the vault"
             );
@@ -246,7 +247,7 @@ pub fn collect(config: &Config) -> Result<BookFiles> {
             // mdBook writes a page at the key, a path in the build dir (a leading `/` means the
             // build dir's root); the fragment only picks the target.
             let path = key.split('#').next().unwrap_or_default();
-            if normalize(path.trim_start_matches('/')).is_none() {
+            if relpath::normalize(path.trim_start_matches('/')).is_none() {
                 bail!(
                     "[output.html.redirect]: {key:?} is outside the build dir: a redirect may only create a page of the book"
                 );
@@ -360,23 +361,6 @@ fn theme_files(
     Ok(())
 }
 
-/// `raw` relative to where it starts, with `.` dropped and `..` applied, `/`-separated; None
-/// when it is absolute or climbs above its start.
-pub fn normalize(raw: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in Path::new(raw).components() {
-        match c {
-            Component::Normal(s) => parts.push(s.to_str()?),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                parts.pop()?;
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(parts.join("/"))
-}
-
 /// The strings of a list option.
 fn strings<'a>(value: &'a toml::Value, option: &str) -> Result<Vec<&'a str>> {
     let Some(list) = value.as_array() else {
@@ -388,20 +372,4 @@ fn strings<'a>(value: &'a toml::Value, option: &str) -> Result<Vec<&'a str>> {
                 .ok_or_else(|| anyhow::anyhow!("{option}: must be a list of paths"))
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalize_keeps_paths_inside_their_start() {
-        assert_eq!(normalize("custom.css").as_deref(), Some("custom.css"));
-        assert_eq!(normalize("./a/./b.css").as_deref(), Some("a/b.css"));
-        assert_eq!(normalize("a/../b.css").as_deref(), Some("b.css"));
-        assert_eq!(normalize(".").as_deref(), Some(""));
-        assert_eq!(normalize("../x.css"), None);
-        assert_eq!(normalize("a/../../x.css"), None);
-        assert_eq!(normalize("/etc/passwd"), None);
-    }
 }

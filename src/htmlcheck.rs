@@ -38,9 +38,11 @@ use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
     BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
+use percent_encoding::percent_decode_str;
 use rayon::prelude::*;
 
 use crate::diagnostics::{Code, Diagnostic, LineIndex};
+use crate::relpath;
 
 /// Checks every HTML page under `dir` (a rendered book); paths in diagnostics are relative to
 /// `dir` and each diagnostic points at the line of the link.
@@ -224,7 +226,11 @@ impl Book<'_> {
                 (String::new(), mount_path(b))
             }
             Some(b) if !b.is_empty() => (
-                resolve(here, &percent_decode(strip_query_fragment(b))).unwrap_or_default(),
+                resolve(
+                    here,
+                    &percent_decode_str(strip_query_fragment(b)).decode_utf8_lossy(),
+                )
+                .unwrap_or_default(),
                 None,
             ),
             _ => (here.to_string(), self.mount),
@@ -277,7 +283,7 @@ impl Book<'_> {
         let (target, target_page) = if path.is_empty() {
             (page_name.to_string(), Some(page))
         } else {
-            let decoded = percent_decode(path);
+            let decoded = percent_decode_str(path).decode_utf8_lossy();
             let resolved = if let Some(abs) = decoded.strip_prefix('/') {
                 let abs = match mount.and_then(|m| abs.strip_prefix(m)) {
                     Some("") => "",
@@ -336,8 +342,8 @@ impl Book<'_> {
         if target_page.ids.contains(fragment) {
             return None;
         }
-        let decoded = percent_decode(fragment);
-        if target_page.ids.contains(&decoded) {
+        let decoded = percent_decode_str(fragment).decode_utf8_lossy();
+        if target_page.ids.contains(decoded.as_ref()) {
             return None;
         }
         let mut d = Diagnostic::new(
@@ -460,29 +466,17 @@ fn strip_query_fragment(url: &str) -> &str {
 
 /// Joins `rel` to the directory `dir` and normalises `.` and `..`; `None` when it climbs out of
 /// the root. A trailing `/` is kept.
+///
+/// Not `url::Url::join`: URL rules clamp `..` at the root, so a link that climbs out of the book
+/// would look like one inside it, and they keep empty segments (`a//b.html`) that no file on disk
+/// has.
 fn resolve(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    let mut out = relpath::join(dir, rel)?;
     let last = rel.rsplit('/').next().unwrap_or("");
-    let trailing = matches!(last, "" | "." | "..");
-    for seg in rel.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = parts.join("/");
-    if trailing && !out.is_empty() {
+    if matches!(last, "" | "." | "..") && !out.is_empty() {
         out.push('/');
     }
     Some(out)
-}
-
-/// Decodes `%XX` escapes (as UTF-8, lossily); malformed escapes stay as written.
-fn percent_decode(s: &str) -> String {
-    crate::syntax::target::percent_decode::decode(s)
 }
 
 /// Reads and tokenizes one page.
@@ -692,14 +686,6 @@ mod tests {
             ["data:image/png;base64,AAAA", "c.png"]
         );
         assert_eq!(srcset_urls("  "), Vec::<&str>::new());
-    }
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("caf%C3%A9"), "café");
-        assert_eq!(percent_decode("a%20b%2"), "a b%2");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod links;
 pub mod lock;
 pub mod mojibake;
+pub mod relpath;
 pub mod render;
 pub mod report;
 pub mod sandbox;

@@ -539,16 +539,13 @@ mod tests {
         assert_eq!(closest("abx", names, 0), Vec::<&str>::new());
     }
 
+    /// Speed is the benchmarks' business (a timed test fails on a busy machine); this one
+    /// checks that the pruned search finds the same answer among many near-identical names.
     #[test]
-    fn ten_thousand_candidates_stay_cheap() {
+    fn ten_thousand_candidates_find_the_closest() {
         let names: Vec<String> = (0..10_000).map(|i| format!("Note number {i}")).collect();
-        let start = std::time::Instant::now();
-        for _ in 0..20 {
-            let got = closest("Note numbr 4711", names.iter().map(|s| s.as_str()), 3);
-            assert_eq!(got[0], "Note number 4711");
-        }
-        // Generous even for a debug build on a slow machine; release is ~50x faster.
-        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        let got = closest("Note numbr 4711", names.iter().map(|s| s.as_str()), 3);
+        assert_eq!(got[0], "Note number 4711");
     }
 
     #[test]

@@ -66,6 +66,9 @@ fn html_escape_filter(
 }
 
 /// Escapes text for HTML content and attribute values.
+///
+/// Not `tera::escape_html`: that one also writes `/` as `&#x2F;` (and `'` as `&#x27;`), which
+/// would change every emitted path (`src="../pic.png"`, `data-embed="folder/Note"`) for nothing.
 pub fn html_escape(s: &str) -> String {
     if !s.contains(['&', '<', '>', '"', '\'']) {
         return s.to_string();

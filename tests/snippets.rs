@@ -745,6 +745,30 @@ fn a_dependency_is_built_once_and_one_change_recompiles_one_unit() {
 }
 
 #[test]
+fn profile_release_builds_optimised_and_is_part_of_the_cache_key() {
+    let root = tempfile::tempdir().unwrap();
+    let requests = vec![req(
+        "profile",
+        "rust",
+        "println!(\"debug_assertions={}\", cfg!(debug_assertions));\n",
+    )];
+    let dev = book_at(root.path(), "");
+    let (outcomes, diags, _) = run_all_with_stats(&requests, &dev.config, &dev.tera, &RUN);
+    assert!(diags.is_empty(), "{diags:?}");
+    let md = &outcomes[0].markdown;
+    assert!(md.contains("debug_assertions=true"), "{md}");
+
+    // Same book, same snippet, other profile: the cached dev result is not reused.
+    let release = book_at(root.path(), "profile = \"release\"");
+    let (outcomes, diags, stats) =
+        run_all_with_stats(&requests, &release.config, &release.tera, &RUN);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!((stats.cached, stats.runs), (0, 1), "{stats:?}");
+    let md = &outcomes[0].markdown;
+    assert!(md.contains("debug_assertions=false"), "{md}");
+}
+
+#[test]
 fn a_dependency_that_cannot_be_built_is_reported_and_not_cached() {
     let b =
         book("[vaultbook.snippets.dependencies]\nvaultbook-no-such-crate-anywhere = \"=0.0.1\"");

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::index::{AttId, Index, Lookup, NoteId};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::relpath;
 use crate::suggest::Suggester;
 use crate::syntax::{Fragment, Link, LinkKind};
 use crate::vault::Note;
@@ -335,12 +336,12 @@ fn candidate_paths(folder: &str, path: &str, markdown: bool) -> Result<(Vec<Stri
         return Err(());
     }
     if let Some(rooted) = path.strip_prefix('/') {
-        let mut out: Vec<String> = normalize("", rooted).into_iter().collect();
+        let mut out: Vec<String> = relpath::join("", rooted).into_iter().collect();
         out.extend(file_name(&path));
         return Ok((out, true));
     }
-    let relative = normalize(folder, &path);
-    let rooted = normalize("", &path);
+    let relative = relpath::join(folder, &path);
+    let rooted = relpath::join("", &path);
     let explicit_relative = path.starts_with("./") || path.starts_with("../");
     let order = if markdown || explicit_relative {
         [relative, rooted]
@@ -365,21 +366,6 @@ fn file_name(path: &str) -> Option<String> {
         .next()
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
         .map(str::to_string)
-}
-
-/// Joins `path` onto `base`, resolving `.` and `..`; `None` if it climbs out of the vault.
-fn normalize(base: &str, path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub struct CompileContext<'a> {
     pub memory: u64,
     /// Tasks of the whole compilation.
     pub processes: u64,
+    /// `--release` when true (`profile = "release"`).
+    pub release: bool,
 }
 
 /// Cargo runs at most: the first, retries without the culprits, and a last all-solo one.
@@ -340,6 +342,7 @@ fn run_cargo(dir: &Path, ctx: &CompileContext) -> Result<CargoOutput, String> {
     .iter()
     .map(OsString::from)
     .chain([dir.join("Cargo.toml").into_os_string()])
+    .chain(ctx.release.then(|| OsString::from("--release")))
     .collect();
     let mut cmd = ctx
         .jail

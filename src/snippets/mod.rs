@@ -219,6 +219,7 @@ pub fn run_all_with_stats(
             timeout: std::time::Duration::from_secs(settings.compile_timeout),
             memory: settings.compile_memory,
             processes: settings.processes,
+            release: settings.profile == settings::Profile::Release,
         };
         compile_and_run(
             &prepared,

@@ -40,6 +40,29 @@ pub struct Settings {
     /// or a name from /etc/passwd) and, each run, a uid of its own from 61000 up (so that all a run
     /// started can be killed when it ends, and RLIMIT_NPROC, which root ignores, holds per run).
     pub user: String,
+    /// `profile = "dev"`: the cargo profile snippets are built with; `"release"` optimises them
+    /// (slower to compile, and what timings should be measured with).
+    pub profile: Profile,
+}
+
+/// The cargo profile of the snippets' build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// cargo's `dev` profile (unoptimised, with debug assertions and overflow checks).
+    #[default]
+    Dev,
+    /// cargo's `release` profile (`--release`: optimised, no debug assertions).
+    Release,
+}
+
+impl Profile {
+    /// The profile's name, as cargo spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Dev => "dev",
+            Profile::Release => "release",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -58,6 +81,7 @@ impl Default for Settings {
             backtrace: false,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             user: "nobody".to_string(),
+            profile: Profile::Dev,
         }
     }
 }
@@ -104,6 +128,11 @@ impl Settings {
                     Some(u) if !u.is_empty() => s.user = u.to_string(),
                     _ => bad(key, "a user name or uid:gid"),
                 },
+                "profile" => match value.as_str() {
+                    Some("dev") => s.profile = Profile::Dev,
+                    Some("release") => s.profile = Profile::Release,
+                    _ => bad(key, "\"dev\" or \"release\""),
+                },
                 "dependencies" => match value.as_table() {
                     Some(t) => {
                         let (kept, refused) = registry_dependencies(t);
@@ -134,7 +163,7 @@ impl Settings {
                     .with_help(
                         "known keys: enabled, timeout, dependencies, max-output, memory, cpu, \
                          file-size, processes, backtrace, jobs, user, compile-timeout, \
-                         compile-memory",
+                         compile-memory, profile",
                     ),
                 ),
             }
@@ -167,7 +196,7 @@ impl Settings {
     pub fn cache_key(&self) -> String {
         format!(
             "timeout={} max_output={} memory={} cpu={:?} file_size={} processes={} backtrace={} \
-             compile_timeout={} compile_memory={}",
+             compile_timeout={} compile_memory={} profile={}",
             self.timeout,
             self.max_output,
             self.memory,
@@ -176,7 +205,8 @@ impl Settings {
             self.processes,
             self.backtrace,
             self.compile_timeout,
-            self.compile_memory
+            self.compile_memory,
+            self.profile.as_str()
         )
     }
 }
@@ -256,5 +286,20 @@ mod tests {
             Some(2 << 30)
         );
         assert_eq!(parse_size(&toml::Value::String("2 parsecs".into())), None);
+    }
+
+    #[test]
+    fn profile_is_read_and_keyed() {
+        let (dev, d) = Settings::from_table(&toml::Table::new());
+        assert!(d.is_empty());
+        assert_eq!(dev.profile, Profile::Dev);
+        let t: toml::Table = toml::from_str("profile = \"release\"").unwrap();
+        let (release, d) = Settings::from_table(&t);
+        assert!(d.is_empty());
+        assert_eq!(release.profile, Profile::Release);
+        assert_ne!(dev.cache_key(), release.cache_key());
+        let t: toml::Table = toml::from_str("profile = \"fast\"").unwrap();
+        let (bad, d) = Settings::from_table(&t);
+        assert_eq!((bad.profile, d.len()), (Profile::Dev, 1));
     }
 }

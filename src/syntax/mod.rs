@@ -5,10 +5,20 @@
 //! callouts. Nothing here resolves anything; spans point into the note's text so that the emitter
 //! can rewrite exactly those bytes and keep the rest as written.
 
+pub mod blocks;
+pub mod callouts;
+pub mod headings;
+pub mod inline;
+pub mod links;
 pub mod options;
 pub mod scan;
 pub mod target;
 
+pub use blocks::{BlockId, CodeBlock};
+pub use callouts::Callout;
+pub use headings::{Heading, IdElem};
+pub use inline::{Highlight, InlineFootnote, Math, Tag};
+pub use links::{Link, LinkKind};
 pub use options::MdbookMarkdown;
-pub use scan::{BlockId, Callout, CodeBlock, Heading, Link, LinkKind, Problem, Syntax, Tag, parse};
+pub use scan::{Problem, Syntax, parse};
 pub use target::{Fragment, Target};

@@ -1,11 +1,16 @@
-//! The single pass over a note's markdown events.
+//! The single pass over a note's markdown events: `Walker` follows the block structure and
+//! hands each piece of syntax to its recogniser (links, blocks, callouts, headings, inline).
 
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag as MdTag, TagEnd};
 
+use super::blocks::{self, BlockId, CodeBlock, Open};
+use super::callouts::{self, Callout};
+use super::headings::{Heading, IdElem, OpenHeading, OpenIdElem};
+use super::inline::{self, Highlight, InlineFootnote, Marks, Math, Tag};
+use super::links::{Link, PendingLink};
 use super::options::MdbookMarkdown;
-use super::target::{Fragment, Target};
 use crate::codes::Code;
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
@@ -23,129 +28,19 @@ pub struct Syntax {
     pub tags: Vec<Tag>,
     /// `%%comments%%`, markers included.
     pub comments: Vec<Range<usize>>,
-    /// `==highlight==` marker pairs: (opening `==`, closing `==`).
-    pub highlights: Vec<(Range<usize>, Range<usize>)>,
+    /// `==highlight==` marker pairs.
+    pub highlights: Vec<Highlight>,
     /// `> [!type]` callouts.
     pub callouts: Vec<Callout>,
-    /// `$inline$` and `$$display$$` math: (whole span, content, display?).
-    pub math: Vec<(Range<usize>, String, bool)>,
-    /// Inline footnotes `^[text]`: (whole span, the text's span).
-    pub inline_footnotes: Vec<(Range<usize>, Range<usize>)>,
+    /// `$inline$` and `$$display$$` math.
+    pub math: Vec<Math>,
+    /// Inline footnotes `^[text]`.
+    pub inline_footnotes: Vec<InlineFootnote>,
     /// The elements mdBook gives ids to (headings and definition terms), in order, with the
     /// text they render to as far as this parse can tell.
     pub id_elems: Vec<IdElem>,
     /// Malformed syntax (unclosed or empty wikilinks).
     pub problems: Vec<Problem>,
-}
-
-/// A heading or definition term: the elements mdBook numbers ids over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdElem {
-    /// Where it is.
-    pub range: Range<usize>,
-    /// The text of its text and code children (what mdBook makes the id from).
-    pub text: String,
-    /// An explicit `{#id}`.
-    pub explicit_id: Option<String>,
-    /// For a heading, its index in [`Syntax::headings`].
-    pub heading: Option<usize>,
-}
-
-/// A heading of the note.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Heading {
-    /// 1 to 6.
-    pub level: u8,
-    /// The whole heading, markers included.
-    pub range: Range<usize>,
-    /// The heading's text as written (markup included), e.g. `What is a **Process**?`.
-    pub text: String,
-    /// An explicit `{#id}` attribute, which mdBook uses as is.
-    pub explicit_id: Option<String>,
-}
-
-/// The syntax a link was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkKind {
-    /// `[[target|label]]`
-    Wiki,
-    /// `![[target|label]]`
-    WikiEmbed,
-    /// `[label](target)`
-    Markdown,
-    /// `![label](target)`
-    MarkdownImage,
-}
-
-impl LinkKind {
-    /// Whether the link shows its target in place rather than pointing at it.
-    pub fn is_embed(self) -> bool {
-        matches!(self, LinkKind::WikiEmbed | LinkKind::MarkdownImage)
-    }
-}
-
-/// A link or embed to something that may be in the vault.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    /// How it was written.
-    pub kind: LinkKind,
-    /// The whole link in the source, `[[`…`]]` or `[`…`)` included.
-    pub span: Range<usize>,
-    /// What it points at.
-    pub target: Target,
-    /// The alias of a wikilink or the text of a markdown link, as written (markdown kept).
-    pub label: Option<String>,
-    /// Whether it sits inside a heading (its label then becomes part of the heading's id).
-    pub in_heading: bool,
-}
-
-/// A block id: `^id` ending a paragraph or list item, or alone after a block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockId {
-    /// The id without the caret.
-    pub id: String,
-    /// The ` ^id` text to remove (the whole paragraph for a standalone id).
-    pub marker: Range<usize>,
-    /// The block the id names.
-    pub block: Range<usize>,
-    /// Where an inline anchor can go (start of the paragraph's or item's text), if the block
-    /// has inline text; `None` for tables, code and other blocks named by a standalone id.
-    pub inline_anchor: Option<usize>,
-}
-
-/// A fenced or indented code block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeBlock {
-    /// The whole block, fences included.
-    pub range: Range<usize>,
-    /// The info string (`rust,should_panic`); empty for indented code.
-    pub info: String,
-    /// The content, with container indentation removed.
-    pub code: String,
-}
-
-/// An inline tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag {
-    /// `#tag` in the source.
-    pub range: Range<usize>,
-    /// The tag without `#` (`nested/tag`).
-    pub name: String,
-}
-
-/// An Obsidian callout: a blockquote whose first line is `[!type]±? Title`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Callout {
-    /// The whole blockquote.
-    pub range: Range<usize>,
-    /// The first line, `> [!type] Title` (newline included).
-    pub header: Range<usize>,
-    /// The type, lowercased (`tip`, `warning`, a custom one…).
-    pub kind: String,
-    /// `+` (foldable, open) or `-` (foldable, closed).
-    pub fold: Option<char>,
-    /// The title as written, if any.
-    pub title: Option<String>,
 }
 
 /// Syntax that Obsidian would not turn into a link.
@@ -170,13 +65,6 @@ pub fn parse(text: &str, start: usize, md: MdbookMarkdown) -> Syntax {
     w.finish()
 }
 
-/// A container block being walked, for block ids and callouts.
-struct Open {
-    /// Where the block's first inline text starts, once seen.
-    first_inline: Option<usize>,
-    is_item: bool,
-}
-
 struct Walker<'a> {
     text: &'a str,
     out: Syntax,
@@ -188,26 +76,16 @@ struct Walker<'a> {
     blocks: Vec<Open>,
     /// The last closed block at each depth, for standalone block ids.
     prev_block: Vec<Option<Range<usize>>>,
-    /// Inside a link or image: (kind, span, target, label start, label end).
+    /// Inside a link or image.
     link: Option<PendingLink>,
-    /// Inside a heading: (level, range, explicit id, content start, content end).
+    /// Inside a heading.
     heading: Option<OpenHeading>,
-    code: Option<(Range<usize>, String, String)>,
-    /// The heading or definition term being read: (start, explicit id, text, image depth).
-    id_elem: Option<(usize, Option<String>, String, usize)>,
+    /// Inside a code block: the block, its code read so far.
+    code: Option<CodeBlock>,
+    /// The heading or definition term being read.
+    id_elem: Option<OpenIdElem>,
     /// `%%` markers and `==` markers seen in text, in order.
-    comment_marks: Vec<Range<usize>>,
-    highlight_marks: Vec<Range<usize>>,
-}
-
-type OpenHeading = (u8, Range<usize>, Option<String>, Option<usize>, usize);
-
-struct PendingLink {
-    kind: LinkKind,
-    span: Range<usize>,
-    target: Target,
-    label: Option<Range<usize>>,
-    wiki_pothole: bool,
+    marks: Marks,
 }
 
 impl<'a> Walker<'a> {
@@ -223,8 +101,7 @@ impl<'a> Walker<'a> {
             heading: None,
             id_elem: None,
             code: None,
-            comment_marks: Vec::new(),
-            highlight_marks: Vec::new(),
+            marks: Marks::default(),
         }
     }
 
@@ -240,30 +117,27 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Inline content at `range`: the block's first, perhaps, and part of an open heading.
+    fn inline_content(&mut self, range: &Range<usize>) {
+        self.note_inline(range.start);
+        if let Some(h) = &mut self.heading {
+            h.content(range);
+        }
+    }
+
     fn event(&mut self, event: Event<'a>, range: Range<usize>) {
-        if let Some((_, _, text, images)) = &mut self.id_elem {
-            match &event {
-                Event::Text(t) | Event::Code(t) if *images == 0 => text.push_str(t),
-                Event::SoftBreak => text.push('\n'),
-                Event::Start(MdTag::Image { .. }) => *images += 1,
-                Event::End(TagEnd::Image) => *images = images.saturating_sub(1),
-                _ => {}
-            }
+        if let Some(e) = &mut self.id_elem {
+            e.event(&event);
         }
         match event {
             Event::Text(t) => {
-                if let Some((_, _, code)) = &mut self.code {
-                    code.push_str(&t);
+                if let Some(c) = &mut self.code {
+                    c.code.push_str(&t);
                     return;
                 }
-                self.note_inline(range.start);
-                if let Some(h) = &mut self.heading {
-                    h.3.get_or_insert(range.start);
-                    h.4 = range.end;
-                }
+                self.inline_content(&range);
                 if let Some(l) = &mut self.link {
-                    let lr = l.label.get_or_insert(range.clone());
-                    lr.end = lr.end.max(range.end);
+                    l.label(&range);
                     return;
                 }
                 // Only text that is the source verbatim can be scanned by offset (escapes and
@@ -284,12 +158,12 @@ impl<'a> Walker<'a> {
             Event::End(tag) => self.end(tag, range),
             Event::InlineMath(m) | Event::DisplayMath(m) if self.link.is_none() => {
                 let display = self.text[range.clone()].starts_with("$$");
-                self.out.math.push((range.clone(), m.to_string(), display));
-                self.note_inline(range.start);
-                if let Some(h) = &mut self.heading {
-                    h.3.get_or_insert(range.start);
-                    h.4 = range.end;
-                }
+                self.out.math.push(Math {
+                    span: range.clone(),
+                    content: m.to_string(),
+                    display,
+                });
+                self.inline_content(&range);
                 self.flush();
                 self.tail = None;
             }
@@ -298,14 +172,9 @@ impl<'a> Walker<'a> {
                 // is not scanned, but does end a text run.
                 let inline = !matches!(other, Event::Rule | Event::Html(_));
                 if inline {
-                    self.note_inline(range.start);
-                    if let Some(h) = &mut self.heading {
-                        h.3.get_or_insert(range.start);
-                        h.4 = range.end;
-                    }
+                    self.inline_content(&range);
                     if let Some(l) = &mut self.link {
-                        let lr = l.label.get_or_insert(range.clone());
-                        lr.end = lr.end.max(range.end);
+                        l.label(&range);
                     }
                 }
                 self.flush();
@@ -327,62 +196,17 @@ impl<'a> Walker<'a> {
                 dest_url,
                 ..
             } => {
-                self.note_inline(range.start);
-                if let Some(h) = &mut self.heading {
-                    h.3.get_or_insert(range.start);
-                    h.4 = range.end;
-                }
-                let image = self.text[range.clone()].starts_with('!');
-                let (kind, target, pothole) = match link_type {
-                    LinkType::WikiLink { has_pothole } => (
-                        if image {
-                            LinkKind::WikiEmbed
-                        } else {
-                            LinkKind::Wiki
-                        },
-                        Some(Target::wikilink(&dest_url)),
-                        has_pothole,
-                    ),
-                    LinkType::Inline if is_local(&dest_url) => (
-                        if image {
-                            LinkKind::MarkdownImage
-                        } else {
-                            LinkKind::Markdown
-                        },
-                        Some(Target::markdown(&dest_url)),
-                        false,
-                    ),
-                    _ => (LinkKind::Markdown, None, false),
-                };
-                match target {
-                    Some(target) if self.link.is_none() => {
-                        self.link = Some(PendingLink {
-                            kind,
-                            span: range,
-                            target,
-                            label: None,
-                            wiki_pothole: pothole,
-                        })
-                    }
-                    _ => {}
+                self.inline_content(&range);
+                if self.link.is_none() {
+                    self.link = PendingLink::open(self.text, range, link_type, &dest_url);
                 }
                 self.tail = None;
             }
             MdTag::Heading { level, id, .. } => {
                 self.open_block(false);
-                self.id_elem = Some((
-                    range.start,
-                    id.as_ref().map(|i| i.to_string()),
-                    String::new(),
-                    0,
-                ));
-                self.heading = Some((
-                    level as u8,
-                    range.clone(),
-                    id.map(|i| i.to_string()),
-                    None,
-                    range.start,
-                ));
+                let id = id.map(|i| i.to_string());
+                self.id_elem = Some(OpenIdElem::new(range.start, id.clone()));
+                self.heading = Some(OpenHeading::new(level as u8, range, id));
             }
             MdTag::CodeBlock(kind) => {
                 self.open_block(false);
@@ -390,11 +214,17 @@ impl<'a> Walker<'a> {
                     CodeBlockKind::Fenced(info) => info.trim().to_string(),
                     CodeBlockKind::Indented => String::new(),
                 };
-                self.code = Some((range, info, String::new()));
+                self.code = Some(CodeBlock {
+                    range,
+                    info,
+                    code: String::new(),
+                });
             }
             MdTag::BlockQuote(_) => {
                 self.open_block(false);
-                self.callout(range);
+                self.out
+                    .callouts
+                    .extend(callouts::callout(self.text, range));
             }
             MdTag::Item => self.open_block(true),
             MdTag::List(_) => {
@@ -410,12 +240,12 @@ impl<'a> Walker<'a> {
             | MdTag::DefinitionListDefinition => self.open_block(false),
             MdTag::DefinitionListTitle => {
                 self.open_block(false);
-                self.id_elem = Some((range.start, None, String::new(), 0));
+                self.id_elem = Some(OpenIdElem::new(range.start, None));
             }
             MdTag::Emphasis | MdTag::Strong | MdTag::Strikethrough => {
                 self.note_inline(range.start);
                 if let Some(h) = &mut self.heading {
-                    h.3.get_or_insert(range.start);
+                    h.markup_starts(range.start);
                 }
             }
             _ => {}
@@ -429,49 +259,39 @@ impl<'a> Walker<'a> {
                 TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link
             )
         {
-            h.4 = h.4.max(range.end);
+            h.markup_ends(range.end);
         }
         match tag {
             TagEnd::Link | TagEnd::Image => {
                 self.flush();
                 if let Some(l) = self.link.take() {
-                    self.finish_link(l);
+                    match l.finish(self.text, self.heading.is_some()) {
+                        Ok(link) => self.out.links.push(link),
+                        Err(problem) => self.out.problems.push(problem),
+                    }
                 }
                 self.tail = None;
                 return;
             }
             TagEnd::Heading(_) => {
                 self.flush();
-                if let Some((level, r, id, content_start, content_end)) = self.heading.take() {
-                    let text = content_start
-                        .map(|s| self.text[s..content_end.max(s)].trim().to_string())
-                        .unwrap_or_default();
-                    if let Some((_, explicit, rendered, _)) = self.id_elem.take() {
-                        self.out.id_elems.push(IdElem {
-                            range: r.clone(),
-                            text: rendered,
-                            explicit_id: explicit,
-                            heading: Some(self.out.headings.len()),
-                        });
+                if let Some(h) = self.heading.take() {
+                    let heading = h.finish(self.text);
+                    if let Some(e) = self.id_elem.take() {
+                        let index = self.out.headings.len();
+                        self.out
+                            .id_elems
+                            .push(e.finish(heading.range.clone(), Some(index)));
                     }
-                    self.out.headings.push(Heading {
-                        level,
-                        range: r,
-                        text,
-                        explicit_id: id,
-                    });
+                    self.out.headings.push(heading);
                 }
                 self.tail = None;
                 self.close_block(range);
                 return;
             }
             TagEnd::CodeBlock => {
-                if let Some((r, info, code)) = self.code.take() {
-                    self.out.code_blocks.push(CodeBlock {
-                        range: r,
-                        info,
-                        code,
-                    });
+                if let Some(c) = self.code.take() {
+                    self.out.code_blocks.push(c);
                 }
                 self.close_block(range);
                 return;
@@ -487,13 +307,9 @@ impl<'a> Walker<'a> {
             }
             TagEnd::TableCell => self.pair_highlights(),
             TagEnd::DefinitionListTitle => {
-                if let Some((start, _, text, _)) = self.id_elem.take() {
-                    self.out.id_elems.push(IdElem {
-                        range: start..range.end,
-                        text,
-                        explicit_id: None,
-                        heading: None,
-                    });
+                if let Some(e) = self.id_elem.take() {
+                    let start = e.start();
+                    self.out.id_elems.push(e.finish(start..range.end, None));
                 }
                 self.pair_highlights();
                 self.close_block(range);
@@ -539,272 +355,33 @@ impl<'a> Walker<'a> {
     fn check_block_id(&mut self) {
         self.flush();
         let Some(tail) = self.tail.take() else { return };
-        let s = &self.text[tail.clone()];
-        let trimmed = s.trim_end();
-        let Some(caret) = trimmed.rfind('^') else {
-            return;
-        };
-        let id = &trimmed[caret + 1..];
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return;
-        }
-        let before = &trimmed[..caret];
-        let abs_caret = tail.start + caret;
         let Some(open) = self.blocks.last() else {
             return;
         };
-        let first = open.first_inline.unwrap_or(tail.start);
-        let is_item = open.is_item;
-        if before.trim().is_empty() && first == tail.start && !is_item {
-            // A standalone `^id`: it names the block before it.
-            // The paragraph itself is open: its siblings closed one level up.
-            let d = self.depth().saturating_sub(1);
-            let prev = self.prev_block.get(d).cloned().flatten();
-            let Some(block) = prev else { return };
-            let inline = self.inline_start_of(&block);
-            let end_of_line = self.text[tail.end..]
-                .find('\n')
-                .map_or(self.text.len(), |i| tail.end + i + 1);
-            self.out.blocks.push(BlockId {
-                id: id.to_string(),
-                marker: tail.start..end_of_line,
-                block,
-                inline_anchor: inline,
-            });
-        } else if before.is_empty() || before.ends_with(char::is_whitespace) {
-            let ws = before.len() - before.trim_end().len();
-            let block_start = first;
-            let block_end = tail.start + trimmed.len();
-            self.out.blocks.push(BlockId {
-                id: id.to_string(),
-                marker: abs_caret - ws..block_end,
-                block: block_start..block_end,
-                inline_anchor: Some(block_start),
-            });
-        }
-    }
-
-    /// Where the inline text of a previous block starts, if it is a paragraph or list.
-    fn inline_start_of(&self, block: &Range<usize>) -> Option<usize> {
-        let s = &self.text[block.clone()];
-        let first = s.trim_start();
-        // Tables, code, quotes and HTML get an anchor line before them instead.
-        if first.starts_with('|')
-            || first.starts_with("```")
-            || first.starts_with("~~~")
-            || first.starts_with('>')
-            || first.starts_with('<')
-            || first.starts_with("- ")
-            || first.starts_with("* ")
-            || first.starts_with("+ ")
-            || first.chars().next().is_some_and(|c| c.is_ascii_digit())
-        {
-            None
-        } else {
-            Some(block.start + (s.len() - first.len()))
-        }
-    }
-
-    fn finish_link(&mut self, l: PendingLink) {
-        let in_heading = self.heading.is_some();
-        let label = match l.kind {
-            LinkKind::Wiki | LinkKind::WikiEmbed => {
-                if l.wiki_pothole {
-                    // The alias is everything after the first unescaped `|` inside the brackets.
-                    let inner = &self.text[l.span.clone()];
-                    let open = inner.find("[[").map_or(0, |i| i + 2);
-                    let close = inner.rfind("]]").unwrap_or(inner.len());
-                    let inner = &inner[open..close.max(open)];
-                    inner.find('|').map(|i| inner[i + 1..].to_string())
-                } else {
-                    None
-                }
-            }
-            LinkKind::Markdown | LinkKind::MarkdownImage => {
-                // The label is the source between the opening bracket and `](`.
-                let s = &self.text[l.span.clone()];
-                let open = if s.starts_with('!') { 2 } else { 1 };
-                let end = l.label.map_or(open, |r| r.end - l.span.start);
-                let end = self.text[l.span.start + end..l.span.end]
-                    .find("](")
-                    .map_or(end, |i| end + i);
-                Some(s.get(open..end).unwrap_or("").to_string())
-            }
-        };
-        // `[[#]]`, `[[ # ]]`: no note, no heading, no alias. It would become a link without text.
-        if matches!(l.kind, LinkKind::Wiki | LinkKind::WikiEmbed)
-            && l.target.path.is_empty()
-            && l.target.fragment == Fragment::None
-            && label.as_deref().is_none_or(|s| s.trim().is_empty())
-        {
-            self.out.problems.push(Problem {
-                range: l.span,
-                code: Code::EmptyLink,
-                message: "empty wikilink: it links to nothing".into(),
-            });
-            return;
-        }
-        self.out.links.push(Link {
-            kind: l.kind,
-            span: l.span,
-            target: l.target,
-            label,
-            in_heading,
-        });
+        // The paragraph itself is open: its siblings closed one level up.
+        let d = self.depth().saturating_sub(1);
+        let prev = self.prev_block.get(d).cloned().flatten();
+        self.out
+            .blocks
+            .extend(blocks::block_id(self.text, tail, open, prev));
     }
 
     /// Scans a finished text run for tags, markers and stray `[[`.
     fn flush(&mut self) {
         let Some(run) = self.run.take() else { return };
         self.tail = Some(run.clone());
-        let s = &self.text[run.clone()];
-        let bytes = s.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'%' if bytes.get(i + 1) == Some(&b'%') => {
-                    self.comment_marks.push(run.start + i..run.start + i + 2);
-                    i += 2;
-                    continue;
-                }
-                b'=' if bytes.get(i + 1) == Some(&b'=') => {
-                    if bytes.get(i + 2) != Some(&b'=') && (i == 0 || bytes[i - 1] != b'=') {
-                        self.highlight_marks.push(run.start + i..run.start + i + 2);
-                    }
-                    i += 2;
-                    while i < bytes.len() && bytes[i] == b'=' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                b'^' if bytes.get(i + 1) == Some(&b'[') => {
-                    // `^[text]`: the closing bracket may lie past this text run (markup inside),
-                    // so it is found in the source, nesting counted, within the paragraph.
-                    let abs = run.start + i;
-                    if let Some(close) = closing_bracket(self.text, abs + 1) {
-                        self.out
-                            .inline_footnotes
-                            .push((abs..close + 1, abs + 2..close));
-                        i += 2;
-                        continue;
-                    }
-                }
-                b'[' if bytes.get(i + 1) == Some(&b'[') => {
-                    let rest = &s[i + 2..];
-                    let abs = run.start + i;
-                    match rest.find("]]") {
-                        Some(j) if rest[..j].trim().trim_matches('|').trim().is_empty() => {
-                            self.out.problems.push(Problem {
-                                range: abs..abs + 2 + j + 2,
-                                code: Code::EmptyLink,
-                                message: "empty wikilink: it links to nothing".into(),
-                            });
-                            i += 2 + j + 2;
-                            continue;
-                        }
-                        Some(_) => {}
-                        None => self.out.problems.push(Problem {
-                            range: abs..abs + 2,
-                            code: Code::UnclosedWikilink,
-                            message: "`[[` is never closed with `]]`".into(),
-                        }),
-                    }
-                    i += 2;
-                    continue;
-                }
-                b'#' if self.heading.is_none() => {
-                    let abs = run.start + i;
-                    let prev_ok = if i > 0 {
-                        bytes[i - 1].is_ascii_whitespace()
-                    } else {
-                        abs == 0 || {
-                            let b = self.text.as_bytes()[abs - 1];
-                            b.is_ascii_whitespace() || b == b'('
-                        }
-                    };
-                    if prev_ok {
-                        let name_len = s[i + 1..]
-                            .char_indices()
-                            .find(|(_, c)| !is_tag_char(*c))
-                            .map_or(s.len() - i - 1, |(j, _)| j);
-                        let name = &s[i + 1..i + 1 + name_len];
-                        if !name.is_empty() && !name.chars().all(|c| c.is_ascii_digit()) {
-                            self.out.tags.push(Tag {
-                                range: abs..abs + 1 + name_len,
-                                name: name.to_string(),
-                            });
-                        }
-                        i += 1 + name_len;
-                        continue;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
+        let in_heading = self.heading.is_some();
+        inline::scan_run(self.text, run, in_heading, &mut self.marks, &mut self.out);
     }
 
     fn pair_highlights(&mut self) {
-        let marks = std::mem::take(&mut self.highlight_marks);
-        for pair in marks.chunks_exact(2) {
-            let (open, close) = (&pair[0], &pair[1]);
-            let inner = &self.text[open.end..close.start];
-            if !inner.is_empty()
-                && !inner.starts_with(char::is_whitespace)
-                && !inner.ends_with(char::is_whitespace)
-            {
-                self.out.highlights.push((open.clone(), close.clone()));
-            }
-        }
-    }
-
-    fn callout(&mut self, range: Range<usize>) {
-        let line_end = self.text[range.start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| range.start + i + 1);
-        let line = &self.text[range.start..line_end];
-        let Some(rest) = line.trim_start().strip_prefix('>') else {
-            return;
-        };
-        let rest = rest.trim_start();
-        let Some(rest) = rest.strip_prefix("[!") else {
-            return;
-        };
-        let Some(close) = rest.find(']') else { return };
-        let kind = rest[..close].trim().to_lowercase();
-        if kind.is_empty() || kind.contains(char::is_whitespace) {
-            return;
-        }
-        let mut after = &rest[close + 1..];
-        let fold = match after.chars().next() {
-            Some(c @ ('+' | '-')) => {
-                after = &after[1..];
-                Some(c)
-            }
-            _ => None,
-        };
-        let title = after.trim();
-        self.out.callouts.push(Callout {
-            range: range.clone(),
-            header: range.start..line_end,
-            kind,
-            fold,
-            title: (!title.is_empty()).then(|| title.to_string()),
-        });
+        let marks = std::mem::take(&mut self.marks.highlights);
+        inline::pair_highlights(self.text, marks, &mut self.out.highlights);
     }
 
     fn finish(mut self) -> Syntax {
         self.flush();
-        // Comments: `%%` markers pair up in order; what lies between is hidden, wherever it is.
-        let marks = std::mem::take(&mut self.comment_marks);
-        let mut comments = Vec::new();
-        for pair in marks.chunks(2) {
-            match pair {
-                [open, close] => comments.push(open.start..close.end),
-                [open] => comments.push(open.start..self.text.len()),
-                _ => {}
-            }
-        }
+        let comments = inline::pair_comments(&self.marks.comments, self.text.len());
         // Comments are in order and do not overlap: the one that could hold `r` is the last to
         // start at or before it (a binary search, so a note of many comments stays linear).
         let hidden = |r: &Range<usize>| {
@@ -832,70 +409,19 @@ impl<'a> Walker<'a> {
         }
         out.blocks.retain(|b| !hidden(&b.marker));
         out.problems.retain(|p| !hidden(&p.range));
-        out.highlights.retain(|(o, _)| !hidden(o));
+        out.highlights.retain(|h| !hidden(&h.open));
         out.code_blocks.retain(|c| !hidden(&c.range));
-        out.math.retain(|m| !hidden(&m.0));
-        out.inline_footnotes.retain(|f| !hidden(&f.0));
+        out.math.retain(|m| !hidden(&m.span));
+        out.inline_footnotes.retain(|f| !hidden(&f.span));
         out.comments = comments;
         self.out
-    }
-}
-
-/// The `]` matching the `[` at `open`, before a blank line.
-fn closing_bracket(text: &str, open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let bytes = text.as_bytes();
-    let mut j = open;
-    while j < bytes.len() {
-        match bytes[j] {
-            b'[' => depth += 1,
-            b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return (j > open + 1).then_some(j);
-                }
-            }
-            b'\\' => j += 1,
-            b'\n'
-                if text[j + 1..]
-                    .trim_start_matches([' ', '\t', '\r'])
-                    .starts_with('\n') =>
-            {
-                return None;
-            }
-            _ => {}
-        }
-        j += 1;
-    }
-    None
-}
-
-fn is_tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '-' || c == '/'
-}
-
-/// Whether a markdown link destination may point into the vault (no scheme, not a bare fragment
-/// of another site).
-fn is_local(dest: &str) -> bool {
-    if dest.is_empty() || dest.starts_with("//") {
-        return false;
-    }
-    // A scheme (`https:`, `mailto:`, `obsidian:`) makes it external; a Windows drive letter is
-    // not a scheme but is outside the vault anyway and is refused at resolution.
-    let scheme_end = dest.find(':');
-    let slash = dest.find(['/', '#', '?']);
-    match (scheme_end, slash) {
-        (Some(c), Some(s)) if c < s => false,
-        (Some(c), None) => !dest[..c]
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "+-.".contains(ch)),
-        _ => true,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::{Fragment, LinkKind};
 
     fn p(s: &str) -> Syntax {
         parse(s, 0, MdbookMarkdown::default())
@@ -991,10 +517,10 @@ mod tests {
         let s = "Euler $e^{i\\pi} = -1$ and $$\\int_0^1 x\\,dx$$ cost $5 and $10. Note^[an *inline* note].\n\n`$not$`\n";
         let syn = p(s);
         assert_eq!(syn.math.len(), 2);
-        assert_eq!(syn.math[0].1, "e^{i\\pi} = -1");
-        assert!(!syn.math[0].2 && syn.math[1].2);
+        assert_eq!(syn.math[0].content, "e^{i\\pi} = -1");
+        assert!(!syn.math[0].display && syn.math[1].display);
         assert_eq!(syn.inline_footnotes.len(), 1);
-        assert_eq!(&s[syn.inline_footnotes[0].1.clone()], "an *inline* note");
+        assert_eq!(&s[syn.inline_footnotes[0].text.clone()], "an *inline* note");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The target of a link, split the way Obsidian splits it: a note or file part, then `#Heading`,
 //! `#H1#H2` or `#^block`.
 
-use percent_decode::decode;
+use percent_encoding::percent_decode_str;
 
 /// What a link points at, before resolution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,39 +84,10 @@ fn parse_fragment(frag: &str) -> Fragment {
     }
 }
 
-/// Percent-decoding for link destinations (invalid escapes are kept as written).
-pub mod percent_decode {
-    /// Decodes `%XX` escapes; bytes that do not form UTF-8 are replaced.
-    pub fn decode(s: &str) -> String {
-        if !s.contains('%') {
-            return s.to_string();
-        }
-        let b = s.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'%'
-                && i + 2 < b.len()
-                && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-            {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-            out.push(b[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    fn hex(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
+/// Decodes `%XX` escapes; malformed escapes stay as written, and bytes that do not form UTF-8
+/// are replaced.
+fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -155,7 +126,7 @@ mod tests {
         let t = Target::markdown("My%20Note.md#Some%20Heading");
         assert_eq!(t.path, "My Note.md");
         assert_eq!(t.fragment, Fragment::Headings(vec!["Some Heading".into()]));
-        assert_eq!(percent_decode::decode("100%"), "100%");
-        assert_eq!(percent_decode::decode("caf%C3%A9"), "café");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("caf%C3%A9"), "café");
     }
 }

@@ -1,0 +1,268 @@
+//! What a link's span becomes: a link (to a chapter through a placeholder, or to an attachment),
+//! an embedded note's text, an embedded file's HTML, or a broken-link marker.
+
+use std::ops::Range;
+
+use super::edits::emit_range;
+use super::markup::{continuation_prefix, escape_text, with_prefix};
+use super::{
+    Context, MAX_EMBED_DEPTH, MAX_EMBEDDED_BYTES, MAX_EMBEDS_PER_PAGE, Page, REF_SCHEME, Ref,
+};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::emit::slug::relative;
+use crate::links::{Anchor, NoteId, Resolved};
+use crate::syntax::Link;
+use crate::templates::html_escape;
+use crate::vault::Note;
+
+/// Writes link `i` of `note`.
+pub(super) fn emit_link(
+    ctx: &Context,
+    page: &mut Page,
+    out: &mut String,
+    note: NoteId,
+    i: usize,
+    stack: &mut Vec<(NoteId, Anchor)>,
+) {
+    let n = &ctx.notes[note];
+    let link = &n.syntax.links[i];
+    let resolved = &ctx.resolved[note][i];
+    let label = || link_label(link);
+    match resolved {
+        Resolved::Note {
+            note: target,
+            anchor,
+        } if link.kind.is_embed() => {
+            embed_note(ctx, page, out, note, link, *target, *anchor, stack)
+        }
+        Resolved::Note {
+            note: target,
+            anchor,
+        } => {
+            page.refs.push(Ref::Note(*target, *anchor));
+            out.push_str(&format!(
+                "[{}]({REF_SCHEME}{})",
+                label(),
+                page.refs.len() - 1
+            ));
+        }
+        Resolved::Attachment { att, fragment } => {
+            page.attachments.push(*att);
+            let mut url = relative(&page.path, &ctx.plan.attachment[*att]);
+            if let Some(f) = fragment {
+                url.push('#');
+                url.push_str(&f.replace(' ', "%20"));
+            }
+            if link.kind.is_embed() {
+                out.push_str(&media(link, &url, &ctx.plan.attachment[*att]));
+            } else {
+                out.push_str(&format!("[{}]({url})", label()));
+            }
+        }
+        Resolved::Unpublished(_) => out.push_str(&label()),
+        Resolved::Broken => out.push_str(&format!(
+            "<span class=\"vb-broken-link\" title=\"Broken link: {}\">{}</span>",
+            html_escape(&target_text(link)),
+            label()
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn embed_note(
+    ctx: &Context,
+    page: &mut Page,
+    out: &mut String,
+    from: NoteId,
+    link: &Link,
+    target: NoteId,
+    anchor: Anchor,
+    stack: &mut Vec<(NoteId, Anchor)>,
+) {
+    let n = &ctx.notes[from];
+    let t = &ctx.notes[target];
+    if page.embeds >= MAX_EMBEDS_PER_PAGE || page.embedded_bytes >= MAX_EMBEDDED_BYTES {
+        if !page.diagnostics.iter().any(|d| d.code == Code::EmbedLimit) {
+            page.diagnostics.push(
+                n.diagnostic(
+                    Diagnostic::new(
+                        Code::EmbedLimit,
+                        format!(
+                            "the page of `{}` holds more than {MAX_EMBEDS_PER_PAGE} embeds or {} MiB of embedded text",
+                            ctx.notes[page.note].rel,
+                            MAX_EMBEDDED_BYTES >> 20
+                        ),
+                    ),
+                    link.span.clone(),
+                )
+                .with_help("the embeds past the limit are shown as markers"),
+            );
+        }
+        out.push_str("<span class=\"vb-embed-error\">embed limit reached</span>");
+        return;
+    }
+    page.embeds += 1;
+    let cycle = stack
+        .iter()
+        .any(|&(s, a)| s == target && (a == anchor || a == Anchor::None));
+    if cycle || stack.len() > MAX_EMBED_DEPTH {
+        let (code, msg) = if cycle {
+            // Name the cycle itself, not the page it was found from.
+            let first = stack.iter().position(|&(s, _)| s == target).unwrap_or(0);
+            let chain: Vec<&str> = stack[first..]
+                .iter()
+                .map(|(s, _)| ctx.notes[*s].stem())
+                .chain(std::iter::once(t.stem()))
+                .collect();
+            (
+                Code::EmbedCycle,
+                format!("embed cycle: {}", chain.join(" → ")),
+            )
+        } else {
+            (
+                Code::EmbedDepth,
+                format!("embeds nest deeper than {MAX_EMBED_DEPTH} levels"),
+            )
+        };
+        page.diagnostics.push(
+            n.diagnostic(Diagnostic::new(code, msg.clone()), link.span.clone())
+                .with_help("the embed is shown as a marker in the page"),
+        );
+        out.push_str(&format!(
+            "<span class=\"vb-embed-error\">{}</span>",
+            html_escape(&msg)
+        ));
+        return;
+    }
+    let range = match anchor {
+        Anchor::None => t.body..t.text.len(),
+        Anchor::Heading(h) => section(t, h),
+        Anchor::Block(b) => t.syntax.blocks[b].block.clone(),
+    };
+    let prefix = continuation_prefix(&n.text, link.span.start);
+    let mut inner = String::new();
+    // Embedded text brings headings of its own: ids must come from the page as emitted.
+    page.exact_headings = false;
+    stack.push((target, anchor));
+    emit_range(ctx, page, &mut inner, target, range, false, stack);
+    stack.pop();
+    page.embedded_bytes += inner.len();
+    let inner = inner.trim_matches('\n');
+    out.push_str(&format!(
+        "\n{prefix}\n{prefix}<div class=\"vb-embed\" data-embed=\"{}\">\n{prefix}\n{prefix}{}\n{prefix}\n{prefix}</div>\n{prefix}\n{prefix}",
+        html_escape(&target_text(link)),
+        with_prefix(inner, &prefix),
+    ));
+}
+
+/// A heading's section: from the heading to the next one of the same or a higher level.
+pub fn section(note: &Note, h: usize) -> Range<usize> {
+    let hs = &note.syntax.headings;
+    let level = hs[h].level;
+    let end = hs[h + 1..]
+        .iter()
+        .find(|x| x.level <= level)
+        .map_or(note.text.len(), |x| x.range.start);
+    hs[h].range.start..end
+}
+
+/// HTML for an embedded file: image, audio, video, PDF, or a plain link.
+fn media(link: &Link, url: &str, out_path: &str) -> String {
+    let ext = out_path
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let label = link.label.as_deref().unwrap_or("");
+    // `|100` or `|100x200` sets the size; any other label is the alt text.
+    let (alt, size) = match label.rsplit_once('|').map_or(("", label), |(a, s)| (a, s)) {
+        (a, s) if parse_size(s).is_some() => (a, parse_size(s)),
+        _ => (label, None),
+    };
+    let name = link.target.path.rsplit('/').next().unwrap_or("");
+    let alt = if alt.is_empty() { name } else { alt };
+    let url = html_escape(url);
+    let alt = html_escape(alt);
+    let size_attrs = match size {
+        Some((w, Some(h))) => format!(" width=\"{w}\" height=\"{h}\""),
+        Some((w, None)) => format!(" width=\"{w}\""),
+        None => String::new(),
+    };
+    match ext.as_str() {
+        "png" | "jpg" | "jpeg" | "gif" | "bmp" | "svg" | "webp" | "avif" | "ico" | "tif"
+        | "tiff" => format!("<img src=\"{url}\" alt=\"{alt}\"{size_attrs}>"),
+        "mp3" | "wav" | "m4a" | "ogg" | "3gp" | "flac" | "aac" => {
+            format!("<audio controls src=\"{url}\"></audio>")
+        }
+        "mp4" | "webm" | "ogv" | "mov" | "mkv" => {
+            format!("<video controls src=\"{url}\"{size_attrs}></video>")
+        }
+        "pdf" => {
+            format!("<iframe class=\"vb-pdf\" src=\"{url}\" title=\"{alt}\"{size_attrs}></iframe>")
+        }
+        _ => format!("<a href=\"{url}\">{alt}</a>"),
+    }
+}
+
+fn parse_size(s: &str) -> Option<(u32, Option<u32>)> {
+    let s = s.trim();
+    match s.split_once('x') {
+        Some((w, h)) => Some((w.trim().parse().ok()?, Some(h.trim().parse().ok()?))),
+        None => Some((s.parse().ok()?, None)),
+    }
+}
+
+/// The text a link shows: its alias or label, else the target the way Obsidian shows it
+/// (`Note > Heading`).
+fn link_label(link: &Link) -> String {
+    match &link.label {
+        // A wikilink's alias is plain text in Obsidian (and `<script>` in it must stay text); a
+        // markdown link's label is markdown the author wrote.
+        Some(l) if !l.trim().is_empty() && link.kind == crate::syntax::LinkKind::Wiki => {
+            escape_text(l)
+        }
+        Some(l) if !l.trim().is_empty() => l.clone(),
+        _ => {
+            // `Note > Heading > Sub`, or `Heading` for a link into the same note.
+            use crate::syntax::Fragment;
+            let path = crate::links::keys::strip_md(&link.target.path);
+            let mut out = escape_text(path);
+            let mut part = |p: &str| {
+                if !out.is_empty() {
+                    out.push_str(" &gt; ");
+                }
+                out.push_str(&escape_text(p));
+            };
+            match &link.target.fragment {
+                Fragment::None => {}
+                Fragment::Headings(h) => h.iter().for_each(|x| part(x)),
+                Fragment::Block(b) => part(&format!("^{b}")),
+                Fragment::Other(o) => part(o),
+            }
+            out
+        }
+    }
+}
+
+fn target_text(link: &Link) -> String {
+    use crate::syntax::Fragment;
+    let path = crate::links::keys::strip_md(&link.target.path).to_string();
+    match &link.target.fragment {
+        Fragment::None => path,
+        Fragment::Headings(h) => format!("{path}#{}", h.join("#")),
+        Fragment::Block(b) => format!("{path}#^{b}"),
+        Fragment::Other(o) => format!("{path}#{o}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100x200"), Some((100, Some(200))));
+        assert_eq!(parse_size("100"), Some((100, None)));
+        assert_eq!(parse_size("alt"), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! One chapter's markdown: the note's text as written, with only the spans of links, embeds,
+//! block ids, comments, highlights and callouts rewritten.
+//!
+//! Links to headings are written as `vaultbook-ref:N` placeholders: heading ids are only known
+//! once every page is assembled (embeds bring headings along), so [`super::finish`] fills them in.
+
+mod edits;
+mod embeds;
+mod markup;
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::plan::Plan;
+use crate::diagnostics::Diagnostic;
+use crate::links::{Anchor, AttId, NoteId, Resolved};
+use crate::templates::html_escape;
+use crate::vault::Note;
+use edits::emit_range;
+pub use embeds::section;
+use markup::end_line;
+pub use markup::{continuation_prefix, escape_text};
+
+/// Embeds nested deeper than this stop with a marker.
+pub const MAX_EMBED_DEPTH: usize = 8;
+
+/// Embeds one page may hold in all (nested ones included): notes that each embed the next many
+/// times would otherwise grow a page exponentially within the depth limit.
+pub const MAX_EMBEDS_PER_PAGE: usize = 1000;
+
+/// Embedded text one page may hold in all.
+pub const MAX_EMBEDDED_BYTES: usize = 8 << 20;
+
+/// The scheme of link placeholders.
+pub const REF_SCHEME: &str = "vaultbook-ref:";
+
+/// What page assembly reads.
+pub struct Context<'a> {
+    /// All notes.
+    pub notes: &'a [Note],
+    /// Per note, per link: where it leads.
+    pub resolved: &'a [Vec<Resolved>],
+    /// Output paths.
+    pub plan: &'a Plan,
+    /// Snippet output to insert after a code block: (note, code block index) → markdown.
+    pub snippets: &'a HashMap<(NoteId, usize), String>,
+    /// Whether inline tags link to the tag index page.
+    pub tag_links: bool,
+    /// Per note: the HTML appended at the end of its page (backlinks), if any.
+    pub footers: &'a [String],
+}
+
+/// An assembled chapter, before heading ids are known.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The note.
+    pub note: NoteId,
+    /// Its output path.
+    pub path: String,
+    /// The markdown, with `vaultbook-ref:N` placeholders.
+    pub text: String,
+    /// Per heading of the note: where it starts in `text`.
+    pub own_headings: Vec<usize>,
+    /// Placeholder targets.
+    pub refs: Vec<Ref>,
+    /// Attachments the page uses.
+    pub attachments: Vec<AttId>,
+    /// Embed cycles and depth overruns.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether the page has `$math$` (MathJax is switched on for the book).
+    pub uses_math: bool,
+    /// Whether the page has mermaid diagrams (the script is shipped).
+    pub uses_mermaid: bool,
+    /// Inline footnotes met so far, numbered from 1 in this order.
+    footnotes: Vec<Footnote>,
+    /// The title heading added above the note's text, if any.
+    pub title: Option<String>,
+    /// Embeds made so far, and the bytes they brought.
+    embeds: usize,
+    embedded_bytes: usize,
+    /// Whether mdBook will see exactly the note's own headings (and the title): no embed, and
+    /// nothing rewritten inside a heading. Then the first parse's heading texts give the ids,
+    /// and the page need not be parsed again.
+    pub exact_headings: bool,
+}
+
+/// What a `vaultbook-ref:N` placeholder points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ref {
+    /// A place in a note's chapter.
+    Note(NoteId, Anchor),
+    /// A tag's entry on the tag index page (the tag lowercased).
+    Tag(String),
+}
+
+/// An inline footnote `^[text]`, whose text is written out at the end of the page.
+#[derive(Debug, Clone)]
+struct Footnote {
+    /// The note the footnote is written in (an embedded one, perhaps).
+    note: NoteId,
+    /// The footnote's text.
+    text: Range<usize>,
+}
+
+/// Assembles the chapter of `note`.
+pub fn assemble(ctx: &Context, note: NoteId) -> Page {
+    let n = &ctx.notes[note];
+    let mut page = Page {
+        note,
+        path: ctx.plan.chapter[note].clone().unwrap_or_default(),
+        own_headings: vec![usize::MAX; n.syntax.headings.len()],
+        exact_headings: true,
+        ..Page::default()
+    };
+    // Obsidian shows the title above every note; a page without an H1 gets one.
+    if !n.syntax.headings.iter().any(|h| h.level == 1) {
+        let title = format!("# {}\n", escape_text(&n.title));
+        page.text.push_str(&title);
+        page.text.push('\n');
+        page.title = Some(title);
+    }
+    if !n.frontmatter.cssclasses.is_empty() {
+        page.text.push_str(&format!(
+            "<div data-vb-cssclasses=\"{}\" hidden></div>\n\n",
+            html_escape(&n.frontmatter.cssclasses.join(" "))
+        ));
+    }
+    let mut stack = vec![(note, Anchor::None)];
+    let mut out = std::mem::take(&mut page.text);
+    emit_range(
+        ctx,
+        &mut page,
+        &mut out,
+        note,
+        n.body..n.text.len(),
+        true,
+        &mut stack,
+    );
+    // Inline footnotes become ordinary ones, defined at the end; a footnote may hold another.
+    let mut done = 0;
+    while done < page.footnotes.len() {
+        let Footnote { note: from, text } = page.footnotes[done].clone();
+        done += 1;
+        let mut body = String::new();
+        emit_range(ctx, &mut page, &mut body, from, text, false, &mut stack);
+        end_line(&mut out);
+        out.push_str(&format!("\n[^vb-fn-{done}]: {}\n", body.replace('\n', " ")));
+    }
+    let footer = &ctx.footers[note];
+    if !footer.is_empty() {
+        end_line(&mut out);
+        out.push('\n');
+        out.push_str(footer);
+    }
+    // mdBook's own `{{#include}}` would read files named in a note: written literally instead.
+    page.text = if out.contains("{{#") {
+        out.replace("{{#", "\\{{#")
+    } else {
+        out
+    };
+    page
+}
