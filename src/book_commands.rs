@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::driver::Options;
 
 /// mdBook's own preprocessors: built in, they run no program whatever their table says.
@@ -25,7 +25,7 @@ fn is_built_in(name: &str) -> bool {
 }
 
 /// The diagnostic code of the warning for skipped commands.
-pub const SKIPPED: &str = "skipped-command";
+pub const SKIPPED: Code = Code::SkippedCommand;
 
 /// An external preprocessor of a book.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub fn skipped(config: &Config, options: &Options) -> Vec<Diagnostic> {
         "--no-run runs nothing from the book; build with --allow-commands to run them"
     };
     let mut diags = vec![
-        Diagnostic::warning(
+        Diagnostic::new(
             SKIPPED,
             format!(
                 "not running the preprocessor{} book.toml names: {} ({why})",
@@ -123,7 +123,7 @@ pub fn skipped(config: &Config, options: &Options) -> Vec<Diagnostic> {
         .with_help("the book is built without them: pages they would change may differ"),
     ];
     // Levels were validated when book.toml was loaded.
-    let _ = crate::report::apply_levels(&mut diags, &config.vaultbook.check);
+    crate::report::apply_levels(&mut diags, &config.vaultbook.check);
     diags
 }
 

@@ -1,7 +1,6 @@
 //! book.toml → [`Config`]. mdBook's own tables pass through to the emitted book; `[vaultbook]`
 //! is ours and never reaches mdBook (0.5 rejects unknown top-level keys).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -54,8 +53,10 @@ pub struct VaultbookConfig {
     pub work_dir: PathBuf,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
     pub snippets: toml::Table,
-    /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`).
-    pub check: BTreeMap<String, String>,
+    /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`),
+    /// checked against the registry of codes as book.toml loads.
+    #[serde(skip)]
+    pub check: crate::report::Levels,
 }
 
 impl Default for VaultbookConfig {
@@ -69,9 +70,31 @@ impl Default for VaultbookConfig {
             tag_index: true,
             work_dir: PathBuf::from("target/vaultbook"),
             snippets: toml::Table::new(),
-            check: BTreeMap::new(),
+            check: crate::report::Levels::default(),
         }
     }
+}
+
+/// `[vaultbook.check]` as typed levels: every key a code of [`crate::codes::Code`], every value
+/// a level; anything else is a configuration error.
+fn check_levels(value: Option<toml::Value>) -> Result<crate::report::Levels> {
+    let Some(value) = value else {
+        return Ok(crate::report::Levels::default());
+    };
+    let Some(table) = value.as_table() else {
+        bail!("[vaultbook.check] must be a table of `code = \"level\"` entries");
+    };
+    let mut levels = std::collections::BTreeMap::new();
+    for (code, level) in table {
+        let Some(level) = level.as_str() else {
+            bail!(
+                "[vaultbook.check]: `{code}` must be one of \"error\", \"warning\", \"info\" or \
+                 \"allow\", not {level}"
+            );
+        };
+        levels.insert(code.clone(), level.to_string());
+    }
+    crate::report::Levels::parse(&levels).map_err(anyhow::Error::msg)
 }
 
 impl Config {
@@ -94,10 +117,17 @@ impl Config {
     /// mdBook options name (see [`crate::book_files`]).
     pub fn from_str(root: &Path, text: &str) -> Result<Config> {
         let mut table: toml::Table = toml::from_str(text)?;
-        let vaultbook = match table.remove("vaultbook") {
+        let mut vaultbook = table.remove("vaultbook");
+        // `[vaultbook.check]` is read on its own, for errors that name the table and the code.
+        let check = vaultbook
+            .as_mut()
+            .and_then(toml::Value::as_table_mut)
+            .and_then(|t| t.remove("check"));
+        let mut vaultbook = match vaultbook {
             Some(v) => VaultbookConfig::deserialize(v).context("in the [vaultbook] table")?,
             None => VaultbookConfig::default(),
         };
+        vaultbook.check = check_levels(check)?;
         let vault = root.join(&vaultbook.vault);
         let build_dir = table
             .get("build")
@@ -129,7 +159,6 @@ impl Config {
     /// let the vault's attachments choose file names there. Only the command line (trusted)
     /// may put the output elsewhere ([`Config::set_build_dir`], [`Config::set_work_dir`]).
     fn validate(&self) -> Result<()> {
-        crate::report::validate_levels(&self.vaultbook.check).map_err(anyhow::Error::msg)?;
         for (what, dir) in [
             ("[vaultbook] vault", &self.vault),
             ("[build] build-dir", &self.build_dir),
@@ -304,6 +333,41 @@ mod tests {
         assert!(
             emitted.contains("additional-js = [\"vaultbook.js\"]"),
             "{emitted}"
+        );
+    }
+
+    #[test]
+    fn check_levels_are_typed_when_book_toml_loads() {
+        use crate::codes::Code;
+        use crate::report::Level;
+        let c = Config::from_str(
+            Path::new("/b"),
+            "[vaultbook.check]\nsnippet-unexpected-success = 'allow'\nembed-depth = 'warning'\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.vaultbook.check.get(Code::SnippetUnexpectedSuccess),
+            Some(Level::Allow)
+        );
+        assert_eq!(
+            c.vaultbook.check.get(Code::EmbedDepth),
+            Some(Level::Warning)
+        );
+        assert_eq!(c.vaultbook.check.get(Code::BrokenLink), None);
+
+        let err = Config::from_str(Path::new("/b"), "[vaultbook.check]\nembed-dept = 'allow'\n")
+            .unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("unknown check `embed-dept` (did you mean `embed-depth`?)"),
+            "{err}"
+        );
+        assert!(err.contains("vaultbook check --list-codes"), "{err}");
+        let err =
+            Config::from_str(Path::new("/b"), "[vaultbook.check]\nmojibake = 1\n").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("`mojibake` must be one of"),
+            "{err:#}"
         );
     }
 

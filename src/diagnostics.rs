@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use crate::codes::Code;
+
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -121,8 +123,9 @@ pub fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 pub struct Diagnostic {
     /// How serious it is (after per-code levels from book.toml are applied).
     pub severity: Severity,
-    /// A stable kebab-case code (`broken-link`, `missing-heading`, …) that book.toml can re-level.
-    pub code: String,
+    /// What kind of problem it is; its name (`broken-link`) is what every format prints and
+    /// what `[vaultbook.check]` in book.toml can re-level.
+    pub code: Code,
     /// One sentence saying what is wrong.
     pub message: String,
     /// The file, relative to the book root; `None` for book-wide problems.
@@ -134,31 +137,17 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A new diagnostic with no location.
-    pub fn new(severity: Severity, code: &str, message: impl Into<String>) -> Diagnostic {
+    /// A new diagnostic with no location, at `code`'s default severity (the one place a
+    /// severity is chosen; `[vaultbook.check]` may change it later).
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            severity,
-            code: code.to_string(),
+            severity: code.default_severity(),
+            code,
             message: message.into(),
             file: None,
             span: None,
             help: None,
         }
-    }
-
-    /// An error with the given code.
-    pub fn error(code: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(Severity::Error, code, message)
-    }
-
-    /// A warning with the given code.
-    pub fn warning(code: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(Severity::Warning, code, message)
-    }
-
-    /// An informational diagnostic with the given code.
-    pub fn info(code: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(Severity::Info, code, message)
     }
 
     /// Sets the file (relative to the book root).
@@ -198,10 +187,10 @@ impl Diagnostic {
 /// Sorts diagnostics into a stable order: by file, position, then code.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.span.map(|s| s.start), &a.code, &a.message).cmp(&(
+        (&a.file, a.span.map(|s| s.start), a.code.name(), &a.message).cmp(&(
             &b.file,
             b.span.map(|s| s.start),
-            &b.code,
+            b.code.name(),
             &b.message,
         ))
     });

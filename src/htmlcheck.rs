@@ -41,7 +41,7 @@ use html5ever::tokenizer::{
 use percent_encoding::percent_decode_str;
 use rayon::prelude::*;
 
-use crate::diagnostics::{Diagnostic, LineIndex};
+use crate::diagnostics::{Code, Diagnostic, LineIndex};
 use crate::relpath;
 
 /// Checks every HTML page under `dir` (a rendered book); paths in diagnostics are relative to
@@ -52,8 +52,8 @@ use crate::relpath;
 pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
     if !dir.is_dir() {
         return vec![
-            Diagnostic::error(
-                "read-error",
+            Diagnostic::new(
+                Code::ReadError,
                 format!("no rendered book at `{}`", dir.display()),
             )
             .with_help("run `vaultbook build` first"),
@@ -70,7 +70,7 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
                     .path()
                     .and_then(|p| p.strip_prefix(dir).ok())
                     .map(Path::to_path_buf);
-                let mut d = Diagnostic::error("read-error", format!("cannot read: {e}"));
+                let mut d = Diagnostic::new(Code::ReadError, format!("cannot read: {e}"));
                 d.file = file;
                 diags.push(d);
                 continue;
@@ -99,7 +99,7 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
                 pages.insert(name, page);
             }
             Err(e) => diags
-                .push(Diagnostic::error("read-error", format!("cannot read: {e}")).in_file(&name)),
+                .push(Diagnostic::new(Code::ReadError, format!("cannot read: {e}")).in_file(&name)),
         }
     }
 
@@ -116,8 +116,11 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
                 );
             }
             Err(e) => diags.push(
-                Diagnostic::error("read-error", format!("cannot read the search index: {e}"))
-                    .in_file(name),
+                Diagnostic::new(
+                    Code::ReadError,
+                    format!("cannot read the search index: {e}"),
+                )
+                .in_file(name),
             ),
         }
     }
@@ -294,8 +297,8 @@ impl Book<'_> {
             let Some(resolved) = resolved else {
                 return Some((
                     format!("outside:{decoded}"),
-                    Diagnostic::error(
-                        "broken-html-link",
+                    Diagnostic::new(
+                        Code::BrokenHtmlLink,
                         format!("`{value}` points outside the book"),
                     ),
                 ));
@@ -310,8 +313,8 @@ impl Book<'_> {
                 resolved
             };
             if !self.files.contains(&target) {
-                let mut d = Diagnostic::error(
-                    "broken-html-link",
+                let mut d = Diagnostic::new(
+                    Code::BrokenHtmlLink,
                     format!("`{value}` points to `{target}`, which does not exist"),
                 );
                 let near = crate::suggest::closest(
@@ -343,8 +346,8 @@ impl Book<'_> {
         if target_page.ids.contains(decoded.as_ref()) {
             return None;
         }
-        let mut d = Diagnostic::error(
-            "missing-html-anchor",
+        let mut d = Diagnostic::new(
+            Code::MissingHtmlAnchor,
             format!("`{value}`: `{target}` has no element with id `{decoded}`"),
         );
         let near = crate::suggest::closest(&decoded, target_page.ids.iter().map(String::as_str), 1);

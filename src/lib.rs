@@ -7,6 +7,7 @@
 
 pub mod book_commands;
 pub mod book_files;
+pub mod codes;
 pub mod config;
 pub mod diagnostics;
 pub mod driver;
@@ -27,6 +28,7 @@ pub mod syntax;
 pub mod templates;
 pub mod vault;
 
+pub use codes::Code;
 pub use config::Config;
 pub use diagnostics::{Diagnostic, Severity};
 pub use driver::{Driver, Options, Report, Verbosity};

@@ -73,8 +73,16 @@ enum Command {
         /// With --html: the folder `build --dest-dir` built into.
         #[arg(short, long)]
         dest_dir: Option<PathBuf>,
+        /// List every diagnostic code (name, default severity, group, summary) and exit.
+        #[arg(long)]
+        list_codes: bool,
         #[command(flatten)]
         snippets: SnippetFlags,
+    },
+    /// Explain a diagnostic code (`vaultbook explain broken-link`), with an example.
+    Explain {
+        /// The code, as diagnostics print it.
+        code: String,
     },
     /// Build the book, serve it on localhost, rebuild on every change and reload the browser.
     Serve {
@@ -163,6 +171,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    if let Some(code) = codes_command(&cli.command) {
+        return Ok(code);
+    }
     let verbosity = Verbosity::from_flags(cli.quiet, cli.verbose);
     match &cli.command {
         Command::Serve {
@@ -221,6 +232,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             html,
             dest_dir,
             snippets,
+            ..
         } => {
             let mut config = Config::load(dir)?;
             if let Some(dest) = dest_dir {
@@ -247,6 +259,31 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(exit_code(&report, *deny_warnings))
         }
+        Command::Explain { .. } => unreachable!("answered by codes_command"),
+    }
+}
+
+/// `explain CODE` and `check --list-codes`: answered from the registry of codes, without a
+/// book. `None` for every other command.
+fn codes_command(command: &Command) -> Option<ExitCode> {
+    match command {
+        Command::Check {
+            list_codes: true, ..
+        } => {
+            print!("{}", vaultbook::codes::list());
+            Some(ExitCode::SUCCESS)
+        }
+        Command::Explain { code } => Some(match code.parse::<vaultbook::Code>() {
+            Ok(code) => {
+                print!("{}", vaultbook::codes::explain(code));
+                ExitCode::SUCCESS
+            }
+            Err(unknown) => {
+                eprintln!("error: {unknown}; `vaultbook check --list-codes` lists the codes");
+                ExitCode::from(2)
+            }
+        }),
+        _ => None,
     }
 }
 

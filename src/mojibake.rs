@@ -17,7 +17,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::diagnostics::{Diagnostic, LineIndex};
+use crate::diagnostics::{Code, Diagnostic, LineIndex};
 
 /// One run of mojibake in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +77,8 @@ pub fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
                     }
                 })
                 .collect();
-            Diagnostic::warning(
-                "mojibake",
+            Diagnostic::new(
+                Code::Mojibake,
                 format!(
                     "`{}` looks like mojibake (UTF-8 text read as Windows-1252)",
                     &text[m.range.clone()]

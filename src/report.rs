@@ -1,11 +1,12 @@
-//! Printing diagnostics: human (rustc style), JSON and GitHub Actions formats, plus the known
-//! diagnostic codes and the per-code levels of `[vaultbook.check]`.
+//! Printing diagnostics: human (rustc style), JSON and GitHub Actions formats, plus the per-code
+//! levels of `[vaultbook.check]` ([`Levels`]). The codes themselves are in [`crate::codes`].
 //!
 //! Every format prints the diagnostics in the stable order of [`crate::diagnostics::sort`] (file,
 //! position, code, message), whatever order they come in, so the output is the same from run to
 //! run. Paths are printed with `/` separators on every platform.
 
 use std::collections::{BTreeMap, HashMap};
+
 use std::fmt::Write as _;
 use std::path::{Component, Path};
 
@@ -15,6 +16,7 @@ use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 use codespan_reporting::term::{self, Chars, Styles};
 use serde::Serialize;
 
+use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Severity, Sources, Span};
 
 /// An output format for diagnostics.
@@ -29,268 +31,135 @@ pub enum Format {
     Github,
 }
 
-/// Every diagnostic code vaultbook reports, with its default level and a one-line description.
-///
-/// `[vaultbook.check]` in book.toml may re-level any of these (see [`apply_levels`]); a name not
-/// in this list there is a configuration error.
-pub const CODES: &[(&str, Severity, &str)] = &[
-    (
-        "broken-link",
-        Severity::Error,
-        "a markdown link to a file that does not exist",
-    ),
-    (
-        "missing-note",
-        Severity::Error,
-        "a link to a note that does not exist",
-    ),
-    (
-        "missing-heading",
-        Severity::Error,
-        "a link to a heading that the note does not have",
-    ),
-    (
-        "missing-block",
-        Severity::Error,
-        "a link to a block id (`^id`) that the note does not have",
-    ),
-    (
-        "ambiguous-link",
-        Severity::Warning,
-        "a note name that several notes share",
-    ),
-    (
-        "unpublished-link",
-        Severity::Warning,
-        "a link to a note left out of the book by `publish: false`",
-    ),
-    (
-        "missing-embed",
-        Severity::Error,
-        "an embed (`![[…]]`) of a note, heading or block that does not exist",
-    ),
-    (
-        "missing-attachment",
-        Severity::Error,
-        "an image or other attachment that does not exist",
-    ),
-    (
-        "embed-cycle",
-        Severity::Error,
-        "notes that embed each other in a cycle",
-    ),
-    (
-        "duplicate-block-id",
-        Severity::Warning,
-        "a block id used twice in one note",
-    ),
-    (
-        "embed-limit",
-        Severity::Error,
-        "a page that holds too many embeds or too much embedded text",
-    ),
-    (
-        "embed-depth",
-        Severity::Warning,
-        "embeds nested deeper than the limit; the deepest are left out",
-    ),
-    (
-        "snippet-compile-error",
-        Severity::Error,
-        "a Rust snippet that does not compile (and is not marked `compile_fail`)",
-    ),
-    (
-        "snippet-panicked",
-        Severity::Error,
-        "a Rust snippet that panicked (and is not marked `should_panic`)",
-    ),
-    (
-        "snippet-timeout",
-        Severity::Error,
-        "a Rust snippet that ran longer than its time limit",
-    ),
-    (
-        "snippet-killed",
-        Severity::Error,
-        "a Rust snippet stopped by a resource limit or a signal",
-    ),
-    (
-        "snippet-sandbox",
-        Severity::Error,
-        "no sandbox could be made for the vault's code, so no snippet was compiled or run",
-    ),
-    (
-        "snippet-config",
-        Severity::Warning,
-        "a [vaultbook.snippets] setting that is not understood or not allowed",
-    ),
-    (
-        "snippet-not-run",
-        Severity::Error,
-        "a Rust snippet that could not be compiled or run because the toolchain failed",
-    ),
-    (
-        "unknown-snippet-attribute",
-        Severity::Warning,
-        "a code block attribute that vaultbook does not know",
-    ),
-    (
-        "malformed-frontmatter",
-        Severity::Warning,
-        "YAML frontmatter that does not parse",
-    ),
-    (
-        "invalid-utf8",
-        Severity::Error,
-        "a note that is not valid UTF-8",
-    ),
-    (
-        "mojibake",
-        Severity::Warning,
-        "text that looks like UTF-8 read as Windows-1252 (`â€”` for `—`)",
-    ),
-    (
-        "unclosed-wikilink",
-        Severity::Warning,
-        "a `[[` without its `]]`",
-    ),
-    (
-        "empty-link",
-        Severity::Warning,
-        "a link with nothing to link to (`[[]]`, `[text]()`)",
-    ),
-    (
-        "outside-vault",
-        Severity::Error,
-        "a link or embed to a file outside the vault",
-    ),
-    (
-        "orphan-note",
-        Severity::Info,
-        "a note that no other note links to",
-    ),
-    (
-        "broken-html-link",
-        Severity::Error,
-        "a link in the rendered HTML to a file that does not exist",
-    ),
-    (
-        "missing-html-anchor",
-        Severity::Error,
-        "a link in the rendered HTML to an element id that its page does not have",
-    ),
-    (
-        "read-error",
-        Severity::Error,
-        "a file in the vault that could not be read",
-    ),
-    (
-        "skipped-command",
-        Severity::Warning,
-        "a preprocessor named in book.toml that was not run (run them with --allow-commands)",
-    ),
-    (
-        "duplicate-output",
-        Severity::Error,
-        "two notes that would be written to the same chapter file",
-    ),
-];
-
-/// The default level of `code`, or `None` for a code not in [`CODES`].
-pub fn default_level(code: &str) -> Option<Severity> {
-    CODES
-        .iter()
-        .find(|(name, _, _)| *name == code)
-        .map(|&(_, level, _)| level)
+/// A level `[vaultbook.check]` can give a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// Report it as an error.
+    Error,
+    /// Report it as a warning.
+    Warning,
+    /// Report it as information.
+    Info,
+    /// Do not report it at all.
+    Allow,
 }
 
-/// The level names `[vaultbook.check]` accepts.
-const LEVELS: [&str; 4] = ["error", "warning", "info", "allow"];
+impl Level {
+    /// Every level, by the name book.toml uses.
+    pub const ALL: [(&'static str, Level); 4] = [
+        ("error", Level::Error),
+        ("warning", Level::Warning),
+        ("info", Level::Info),
+        ("allow", Level::Allow),
+    ];
 
-/// Re-levels `diags` by code as `[vaultbook.check]` says: `"error"`, `"warning"` or `"info"` set
-/// the severity, `"allow"` drops the diagnostics with that code.
-///
-/// Every entry is validated, whether or not a diagnostic has its code: a code not in [`CODES`]
-/// or an unknown level is an `Err` (a configuration error, exit 2) with a did-you-mean.
+    /// The level named `name` (`"error"`, `"warning"`, `"info"`, `"allow"`).
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, level)| level)
+    }
+
+    /// The severity a diagnostic gets at this level; `None` for [`Level::Allow`].
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Info => Some(Severity::Info),
+            Level::Allow => None,
+        }
+    }
+}
+
+/// `[vaultbook.check]` of book.toml, parsed when the [`crate::Config`] loads: a [`Level`] per
+/// [`Code`]. Every key names a code of the registry, so applying the levels cannot fail.
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use vaultbook::{Diagnostic, Severity, report::apply_levels};
+/// use vaultbook::{Code, Diagnostic, Severity, report::Levels};
 ///
-/// let mut diags = vec![Diagnostic::warning("ambiguous-link", "…"), Diagnostic::info("orphan-note", "…")];
-/// let levels = BTreeMap::from([
+/// let levels = Levels::parse(&BTreeMap::from([
 ///     ("ambiguous-link".to_string(), "error".to_string()),
 ///     ("orphan-note".to_string(), "allow".to_string()),
-/// ]);
-/// apply_levels(&mut diags, &levels).unwrap();
+/// ]))
+/// .unwrap();
+/// let mut diags = vec![
+///     Diagnostic::new(Code::AmbiguousLink, "…"),
+///     Diagnostic::new(Code::OrphanNote, "…"),
+/// ];
+/// levels.apply(&mut diags);
 /// assert_eq!(diags.len(), 1);
 /// assert_eq!(diags[0].severity, Severity::Error);
 ///
 /// let typo = BTreeMap::from([("ambigous-link".to_string(), "error".to_string())]);
-/// let err = apply_levels(&mut diags, &typo).unwrap_err();
+/// let err = Levels::parse(&typo).unwrap_err();
 /// assert!(err.contains("did you mean `ambiguous-link`?"), "{err}");
 /// ```
-pub fn apply_levels(
-    diags: &mut Vec<Diagnostic>,
-    levels: &BTreeMap<String, String>,
-) -> Result<(), String> {
-    let chosen = validate_levels(levels)?;
-    if chosen.is_empty() {
-        return Ok(());
-    }
-    diags.retain_mut(|d| match chosen.get(d.code.as_str()) {
-        Some(Some(severity)) => {
-            d.severity = *severity;
-            true
-        }
-        Some(None) => false,
-        None => true,
-    });
-    Ok(())
-}
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Levels(BTreeMap<Code, Level>);
 
-/// Validates `[vaultbook.check]` without any diagnostics at hand (to fail early, before a long
-/// check): every key must be a code of [`CODES`] and every value a level. Returns the chosen
-/// severity per code, `None` for `"allow"`.
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// let levels = BTreeMap::from([("mojibake".to_string(), "allow".to_string())]);
-/// assert_eq!(vaultbook::report::validate_levels(&levels).unwrap()["mojibake"], None);
-/// ```
-pub fn validate_levels(
-    levels: &BTreeMap<String, String>,
-) -> Result<HashMap<&str, Option<Severity>>, String> {
-    let mut chosen: HashMap<&str, Option<Severity>> = HashMap::new();
-    for (code, level) in levels {
-        if default_level(code).is_none() {
-            let near = crate::suggest::closest(code, CODES.iter().map(|c| c.0), 1);
-            return Err(format!(
-                "[vaultbook.check]: unknown check `{code}`{}",
-                did_you_mean(&near)
-            ));
-        }
-        let severity = match level.as_str() {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "info" => Some(Severity::Info),
-            "allow" => None,
-            other => {
-                let near = crate::suggest::closest(other, LEVELS, 1);
+impl Levels {
+    /// Parses the table's `code = "level"` entries: a key that names no code, or a value that
+    /// names no level, is an `Err` (a configuration error, exit 2) saying where the list of
+    /// codes is, with a did-you-mean.
+    pub fn parse(table: &BTreeMap<String, String>) -> Result<Levels, String> {
+        let mut levels = BTreeMap::new();
+        for (name, level) in table {
+            let code = name.parse::<Code>().map_err(|unknown| {
+                format!(
+                    "[vaultbook.check]: unknown check `{name}`{}; `vaultbook check --list-codes` \
+                     lists the codes",
+                    did_you_mean(unknown.suggestion.map(Code::name))
+                )
+            })?;
+            let Some(level) = Level::from_name(level) else {
+                let near = crate::suggest::closest(level, Level::ALL.iter().map(|(n, _)| *n), 1);
                 return Err(format!(
-                    "[vaultbook.check]: `{code} = \"{other}\"`: the level must be \"error\", \
+                    "[vaultbook.check]: `{name} = \"{level}\"`: the level must be \"error\", \
                      \"warning\", \"info\" or \"allow\"{}",
-                    did_you_mean(&near)
+                    did_you_mean(near.first().copied())
                 ));
-            }
-        };
-        chosen.insert(code.as_str(), severity);
+            };
+            levels.insert(code, level);
+        }
+        Ok(Levels(levels))
     }
-    Ok(chosen)
+
+    /// The level book.toml gives `code`, if it names it.
+    pub fn get(&self, code: Code) -> Option<Level> {
+        self.0.get(&code).copied()
+    }
+
+    /// Whether book.toml re-levels no code.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Re-levels `diags` by code: `error`, `warning` or `info` set the severity, `allow` drops
+    /// the diagnostic; codes the table does not name keep theirs.
+    pub fn apply(&self, diags: &mut Vec<Diagnostic>) {
+        if self.0.is_empty() {
+            return;
+        }
+        diags.retain_mut(|d| match self.get(d.code).map(Level::severity) {
+            Some(Some(severity)) => {
+                d.severity = severity;
+                true
+            }
+            Some(None) => false,
+            None => true,
+        });
+    }
 }
 
-fn did_you_mean(near: &[&str]) -> String {
-    match near.first() {
+/// Re-levels `diags` as `[vaultbook.check]` says (see [`Levels::apply`]).
+pub fn apply_levels(diags: &mut Vec<Diagnostic>, levels: &Levels) {
+    levels.apply(diags);
+}
+
+fn did_you_mean(near: Option<&str>) -> String {
+    match near {
         Some(name) => format!(" (did you mean `{name}`?)"),
         None => String::new(),
     }
@@ -312,10 +181,10 @@ fn did_you_mean(near: &[&str]) -> String {
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by(|a, b| {
-        (&a.file, a.span.map(|s| s.start), &a.code, &a.message).cmp(&(
+        (&a.file, a.span.map(|s| s.start), a.code.name(), &a.message).cmp(&(
             &b.file,
             b.span.map(|s| s.start),
-            &b.code,
+            b.code.name(),
             &b.message,
         ))
     });
@@ -411,7 +280,7 @@ fn human<W: WriteColor>(w: &mut W, diags: &[&Diagnostic], sources: &Sources) {
         let notes: Vec<String> = d.help.iter().map(|h| format!("help: {h}")).collect();
         if let Some((id, range)) = quoted {
             let cs = CsDiagnostic::new(cs_severity(d.severity))
-                .with_code(d.code.clone())
+                .with_code(d.code.name())
                 .with_message(d.message.clone())
                 .with_labels(vec![Label::primary(id, range)])
                 .with_notes(notes.clone());
@@ -507,7 +376,7 @@ fn json(diags: &[&Diagnostic]) -> String {
     for (i, d) in diags.iter().enumerate() {
         let obj = JsonDiagnostic {
             severity: d.severity.as_str(),
-            code: &d.code,
+            code: d.code.name(),
             message: &d.message,
             file: d.file.as_deref().map(slash_path),
             line: d.span.map(|s| s.line),
@@ -548,7 +417,7 @@ fn github(diags: &[&Diagnostic]) -> String {
                 }
             }
         }
-        props.push(("title", d.code.clone()));
+        props.push(("title", d.code.name().to_string()));
         let props: Vec<String> = props
             .into_iter()
             .map(|(k, v)| format!("{k}={}", escape_property(&v)))
@@ -583,22 +452,6 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_are_unique_kebab_case_and_described() {
-        let mut seen = std::collections::HashSet::new();
-        for (code, _, description) in CODES {
-            assert!(seen.insert(code), "{code} twice");
-            assert!(
-                code.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
-                "{code}"
-            );
-            assert!(!description.is_empty());
-        }
-        assert_eq!(default_level("orphan-note"), Some(Severity::Info));
-        assert_eq!(default_level("nope"), None);
-    }
 
     #[test]
     fn github_escapes() {

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::incremental::{Stamp, stamp};
 use super::{Options, Phases};
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Sources};
+use crate::diagnostics::{Code, Diagnostic, Sources};
 use crate::links::{self, Index, NoteId, Resolved};
 use crate::snippets::{self, SnippetOptions, SnippetRequest};
 use crate::syntax::MdbookMarkdown;
@@ -176,7 +176,7 @@ fn load_note(
             return (
                 None,
                 vec![
-                    Diagnostic::error("read-error", format!("cannot read the note: {e}"))
+                    Diagnostic::new(Code::ReadError, format!("cannot read the note: {e}"))
                         .in_file(shown),
                 ],
             );
@@ -196,8 +196,8 @@ fn load_note(
         Err(_) => (
             None,
             vec![
-                Diagnostic::error(
-                    "internal-error",
+                Diagnostic::new(
+                    Code::InternalError,
                     "vaultbook failed on this note (a bug); the note is left out",
                 )
                 .in_file(shown)
@@ -224,7 +224,7 @@ fn orphans(notes: &[Note], resolved: &[Vec<Resolved>], start: Option<NoteId>) ->
         .enumerate()
         .filter(|(i, n)| !linked[*i] && n.frontmatter.publish && Some(*i) != start)
         .map(|(_, n)| {
-            Diagnostic::info("orphan-note", "no other note links to this one")
+            Diagnostic::new(Code::OrphanNote, "no other note links to this one")
                 .in_file(n.file.clone())
         })
         .collect()

@@ -198,7 +198,7 @@ impl Phases {
         };
         let mut batch = diags.to_vec();
         // Levels were validated when book.toml was loaded.
-        let _ = crate::report::apply_levels(&mut batch, &config.vaultbook.check);
+        crate::report::apply_levels(&mut batch, &config.vaultbook.check);
         diagnostics::sort(&mut batch);
         batch.dedup();
         let mut send = || batch.iter().for_each(&mut *sink);
@@ -461,7 +461,7 @@ impl Driver {
         let mut diags = analysis.diagnostics;
         diags.extend(extra);
         // Levels were validated when book.toml was loaded.
-        let _ = crate::report::apply_levels(&mut diags, &self.config.vaultbook.check);
+        crate::report::apply_levels(&mut diags, &self.config.vaultbook.check);
         diagnostics::sort(&mut diags);
         diags.dedup();
         Report {

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::index::{AttId, Index, Lookup, NoteId};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::relpath;
 use crate::suggest::Suggester;
 use crate::syntax::{Fragment, Link, LinkKind};
@@ -124,11 +124,11 @@ pub fn resolve_one<'n>(
             return Resolved::Broken;
         }
         let (code, what) = if link.kind.is_embed() && has_file_extension(path) {
-            ("missing-attachment", "file")
+            (Code::MissingAttachment, "file")
         } else if link.kind.is_embed() {
-            ("missing-embed", "note")
+            (Code::MissingEmbed, "note")
         } else {
-            ("broken-link", "note")
+            (Code::BrokenLink, "note")
         };
         let stem = path.rsplit('/').next().unwrap_or(path);
         let stem = super::keys::strip_md(stem);
@@ -136,7 +136,7 @@ pub fn resolve_one<'n>(
             .get_or_init(|| Suggester::new(notes.iter().map(|n| n.stem())))
             .closest(stem, 3);
         diags.push(suggesting(
-            at(Diagnostic::error(
+            at(Diagnostic::new(
                 code,
                 format!("no {what} named `{path}` in the vault"),
             )),
@@ -153,8 +153,8 @@ pub fn resolve_one<'n>(
     let tnote = &notes[target];
     if !tnote.frontmatter.publish {
         diags.push(
-            at(Diagnostic::warning(
-                "unpublished-link",
+            at(Diagnostic::new(
+                Code::UnpublishedLink,
                 format!("`{}` is left out of the book (`publish: false`)", tnote.rel),
             ))
             .with_help("the link is shown as plain text"),
@@ -175,8 +175,8 @@ pub fn resolve_one<'n>(
                     .collect();
                 let near = crate::suggest::closest(wanted, headings.iter().copied(), 3);
                 diags.push(suggesting(
-                    at(Diagnostic::error(
-                        "missing-heading",
+                    at(Diagnostic::new(
+                        Code::MissingHeading,
                         format!("`{}` has no heading `{}`", tnote.rel, chain.join("#")),
                     )),
                     &near,
@@ -198,8 +198,8 @@ pub fn resolve_one<'n>(
                         tnote.syntax.blocks.iter().map(|b| b.id.as_str()).collect();
                     let near = crate::suggest::closest(id, ids.iter().copied(), 1);
                     diags.push(suggesting(
-                        at(Diagnostic::error(
-                            "missing-block",
+                        at(Diagnostic::new(
+                            Code::MissingBlock,
                             format!("`{}` has no block `^{id}`", tnote.rel),
                         )),
                         &near,
@@ -227,8 +227,8 @@ fn suggesting(d: Diagnostic, near: &[&str], prefix: &str) -> Diagnostic {
 }
 
 fn outside(at: &dyn Fn(Diagnostic) -> Diagnostic, path: &str) -> Diagnostic {
-    at(Diagnostic::error(
-        "outside-vault",
+    at(Diagnostic::new(
+        Code::OutsideVault,
         format!("`{path}` is outside the vault; it is not read"),
     ))
     .with_help("links can only reach notes and files inside the vault")
@@ -282,7 +282,7 @@ fn report_ambiguity(
             format!("using `{}`; write the folder too to choose", name(*chosen)),
         )
     };
-    diags.push(at(Diagnostic::warning("ambiguous-link", message)).with_help(help));
+    diags.push(at(Diagnostic::new(Code::AmbiguousLink, message)).with_help(help));
 }
 
 fn first_found(

@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Span};
+use crate::diagnostics::{Code, Diagnostic, Span};
 
 use self::cache::{Cache, Compiled, Recorded};
 use self::compile::{CompileContext, UnitResult};
@@ -182,9 +182,11 @@ pub fn run_all_with_stats(
             Ok(jail) => Some(jail),
             Err(why) => {
                 // One line for the book, not one per snippet: the machine is the problem.
-                diags.push(Diagnostic::error("snippet-sandbox", why.clone()).with_help(
-                    "the snippets of this book were not compiled or run; their pages say so",
-                ));
+                diags.push(
+                    Diagnostic::new(Code::SnippetSandbox, why.clone()).with_help(
+                        "the snippets of this book were not compiled or run; their pages say so",
+                    ),
+                );
                 no_jail = Some(why);
                 None
             }
@@ -257,7 +259,7 @@ pub fn run_all_with_stats(
         let judged = render::judge_recorded(rec, &p.attrs, p.threaded, &settings);
         if let Some(problem) = &judged.problem {
             diags.push(
-                Diagnostic::new(problem.severity, problem.code, problem.message.clone())
+                Diagnostic::new(problem.code, problem.message.clone())
                     .in_file(req.file.clone())
                     .at(req.span)
                     .with_help(problem.help.clone()),
@@ -269,7 +271,7 @@ pub fn run_all_with_stats(
         match render::to_markdown(tera, &judged.view) {
             Ok(md) => outcomes[i].markdown = md,
             Err(e) => diags.push(
-                Diagnostic::error("template-error", format!("templates/snippet.html: {e}"))
+                Diagnostic::new(Code::TemplateError, format!("templates/snippet.html: {e}"))
                     .in_file(req.file.clone())
                     .at(req.span),
             ),
@@ -427,8 +429,8 @@ fn report_not_run(
             help = format!("{}\n{help}", rest.trim_end());
         }
         diags.push(
-            Diagnostic::error(
-                "snippet-not-run",
+            Diagnostic::new(
+                Code::SnippetNotRun,
                 format!("the snippet could not be run: {first}"),
             )
             .in_file(req.file.clone())

@@ -8,7 +8,7 @@ use super::attrs::{self, Attrs, Edition};
 use super::merge::Unit;
 use super::settings::Settings;
 use super::{SnippetRequest, cache, source};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 
 /// One request, read and keyed.
 #[derive(Debug, Clone)]
@@ -130,7 +130,7 @@ pub fn attribute_diagnostics(requests: &[SnippetRequest]) -> Vec<Diagnostic> {
     for req in requests {
         for problem in attrs::parse(&req.info).1 {
             diags.push(
-                Diagnostic::warning("unknown-snippet-attribute", problem)
+                Diagnostic::new(Code::UnknownSnippetAttribute, problem)
                     .in_file(req.file.clone())
                     .at(req.span)
                     .with_help(

@@ -7,7 +7,7 @@ use super::attrs::Attrs;
 use super::cache::{Compiled, Recorded};
 use super::run::{RunRecord, signal_name};
 use super::settings::Settings;
-use crate::diagnostics::Severity;
+use crate::diagnostics::Code;
 
 /// The stylesheet for snippet outputs: the emitter writes it into the book as additional CSS.
 /// It uses mdBook's theme variables, so it reads well in every light and dark theme.
@@ -104,13 +104,12 @@ pub fn classify(run: &RunRecord, timeout: u64, settings: &Settings) -> Ending {
     }
 }
 
-/// A failure the author did not announce: a diagnostic code, a severity and a message.
+/// A failure the author did not announce: a diagnostic code (which gives the severity) and a
+/// message.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The diagnostic code.
-    pub code: &'static str,
-    /// Error for failures `check` must fail on; warning for truncated output.
-    pub severity: Severity,
+    pub code: Code,
     /// One sentence.
     pub message: String,
     /// What to do.
@@ -122,14 +121,13 @@ pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem
     let p = |code, message: String, help: &str| {
         Some(Problem {
             code,
-            severity: Severity::Error,
             message,
             help: help.to_string(),
         })
     };
     match ending {
         Ending::CompileTimedOut(s) => p(
-            "snippet-timeout",
+            Code::SnippetTimeout,
             format!("the snippet's compilation was stopped after {s} s"),
             "a const evaluation, macro or build script does not end; fix it, or raise \
              [vaultbook.snippets] compile-timeout",
@@ -139,7 +137,7 @@ pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem
                 None
             } else {
                 p(
-                    "snippet-compile-error",
+                    Code::SnippetCompileError,
                     format!(
                         "the snippet failed to compile, but not with {} (rustc said: {})",
                         attrs.error_codes.join(" or "),
@@ -154,30 +152,29 @@ pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem
             }
         }
         Ending::CompileError => p(
-            "snippet-compile-error",
+            Code::SnippetCompileError,
             "the snippet failed to compile".into(),
             "fix the code, or mark the block `compile_fail` if the error is the point",
         ),
         _ if attrs.compile_fail => p(
-            "snippet-unexpected-success",
+            Code::SnippetUnexpectedSuccess,
             "the snippet is marked `compile_fail` but compiled".into(),
             "remove `compile_fail`, or make the code fail as described",
         ),
         Ending::Compiled => None,
         Ending::Truncated => Some(Problem {
-            code: "snippet-output-truncated",
-            severity: Severity::Warning,
+            code: Code::SnippetOutputTruncated,
             message: "the snippet printed more than `max-output` and was stopped".into(),
             help: "print less, or raise [vaultbook.snippets] max-output".into(),
         }),
         Ending::TimedOut(_) if attrs.should_timeout => None,
         Ending::TimedOut(s) => p(
-            "snippet-timeout",
+            Code::SnippetTimeout,
             format!("the snippet timed out after {s} s"),
             "make it finish, raise `timeout=SECS`, or mark it `should_timeout` if it is meant to hang",
         ),
         _ if attrs.should_timeout => p(
-            "snippet-unexpected-success",
+            Code::SnippetUnexpectedSuccess,
             format!(
                 "the snippet is marked `should_timeout` but ended ({})",
                 ending.words()
@@ -186,23 +183,23 @@ pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem
         ),
         Ending::Panicked if attrs.should_panic => None,
         Ending::Panicked => p(
-            "snippet-panicked",
+            Code::SnippetPanicked,
             "the snippet panicked".into(),
             "fix the code, or mark the block `should_panic` if the panic is the point",
         ),
         Ending::Ok if attrs.should_panic => p(
-            "snippet-unexpected-success",
+            Code::SnippetUnexpectedSuccess,
             "the snippet is marked `should_panic` but did not panic".into(),
             "remove `should_panic`, or make the code panic as described",
         ),
         Ending::Ok => None,
         Ending::Killed(why) => p(
-            "snippet-killed",
+            Code::SnippetKilled,
             format!("the snippet was killed: {why}"),
             "use less, or raise the limits in [vaultbook.snippets] (memory, cpu, file-size, processes)",
         ),
         Ending::Failed(c) => p(
-            "snippet-failed",
+            Code::SnippetFailed,
             format!("the snippet exited with status {c}"),
             "make it exit with status 0",
         ),
@@ -396,9 +393,10 @@ pub fn judge_recorded(
         view: View {
             status: headline.status().into(),
             expected: announced,
+            // Truncated output is shown as it is, not marked as a failure.
             unexpected: problem
                 .as_ref()
-                .is_some_and(|p| p.severity == Severity::Error),
+                .is_some_and(|p| p.code != Code::SnippetOutputTruncated),
             label: labelled(headline, announced),
             note: notes.join("; "),
             outputs,

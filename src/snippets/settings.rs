@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::config::CONFIG_FILE;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 
 /// The snippet settings of one book, validated.
 #[derive(Debug, Clone)]
@@ -155,8 +155,8 @@ impl Settings {
                     ),
                 },
                 _ => unknown.push(
-                    Diagnostic::warning(
-                        "snippet-config",
+                    Diagnostic::new(
+                        Code::SnippetConfig,
                         format!("unknown key `{key}` in [vaultbook.snippets]"),
                     )
                     .in_file(PathBuf::from(CONFIG_FILE))
@@ -170,8 +170,8 @@ impl Settings {
         }
         for (key, want) in wrong {
             diags.push(
-                Diagnostic::warning(
-                    "snippet-config",
+                Diagnostic::new(
+                    Code::SnippetConfig,
                     format!("[vaultbook.snippets] `{key}` should be {want}; using the default"),
                 )
                 .in_file(PathBuf::from(CONFIG_FILE)),
@@ -217,7 +217,7 @@ impl Settings {
 /// choose either.
 const DEPENDENCY_KEYS: &[&str] = &["version", "features", "default-features", "package"];
 
-/// The dependencies that come from the user's registries; a `snippet-config` error for each
+/// The dependencies that come from the user's registries; a `snippet-dependency-refused` error for each
 /// other one, which is left out.
 fn registry_dependencies(table: &toml::Table) -> (toml::Table, Vec<Diagnostic>) {
     let mut kept = toml::Table::new();
@@ -233,8 +233,8 @@ fn registry_dependencies(table: &toml::Table) -> (toml::Table, Vec<Diagnostic>) 
                 kept.insert(name.clone(), spec.clone());
             }
             Some(key) => diags.push(
-                Diagnostic::error(
-                    "snippet-config",
+                Diagnostic::new(
+                    Code::SnippetDependencyRefused,
                     format!("the snippet dependency `{name}` is left out: `{key}` is not allowed"),
                 )
                 .in_file(PathBuf::from(CONFIG_FILE))

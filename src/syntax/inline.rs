@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::scan::{Problem, Syntax};
+use crate::codes::Code;
 
 /// An inline tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +101,7 @@ pub(super) fn scan_run(
                     Some(j) if rest[..j].trim().trim_matches('|').trim().is_empty() => {
                         out.problems.push(Problem {
                             range: abs..abs + 2 + j + 2,
-                            code: "empty-link",
+                            code: Code::EmptyLink,
                             message: "empty wikilink: it links to nothing".into(),
                         });
                         i += 2 + j + 2;
@@ -109,7 +110,7 @@ pub(super) fn scan_run(
                     Some(_) => {}
                     None => out.problems.push(Problem {
                         range: abs..abs + 2,
-                        code: "unclosed-wikilink",
+                        code: Code::UnclosedWikilink,
                         message: "`[[` is never closed with `]]`".into(),
                     }),
                 }

@@ -6,6 +6,7 @@ use pulldown_cmark::LinkType;
 
 use super::scan::Problem;
 use super::target::{Fragment, Target};
+use crate::codes::Code;
 
 /// The syntax a link was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +134,7 @@ impl PendingLink {
         {
             return Err(Problem {
                 range: l.span,
-                code: "empty-link",
+                code: Code::EmptyLink,
                 message: "empty wikilink: it links to nothing".into(),
             });
         }

@@ -11,6 +11,7 @@ use super::headings::{Heading, IdElem, OpenHeading, OpenIdElem};
 use super::inline::{self, Highlight, InlineFootnote, Marks, Math, Tag};
 use super::links::{Link, PendingLink};
 use super::options::MdbookMarkdown;
+use crate::codes::Code;
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +48,8 @@ pub struct Syntax {
 pub struct Problem {
     /// Where.
     pub range: Range<usize>,
-    /// `unclosed-wikilink` or `empty-link`.
-    pub code: &'static str,
+    /// [`Code::UnclosedWikilink`] or [`Code::EmptyLink`].
+    pub code: Code,
     /// What is wrong.
     pub message: String,
 }

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::diagnostics::{Diagnostic, LineIndex, Span};
+use crate::diagnostics::{Code, Diagnostic, LineIndex, Span};
 use crate::syntax::{self, Syntax};
 use crate::vault::frontmatter::{self, Frontmatter};
 
@@ -49,8 +49,8 @@ impl Note {
                 let at = e.valid_up_to();
                 let span = Span::from_range(&lossy, at..at + 1);
                 diagnostics.push(
-                    Diagnostic::warning(
-                        "invalid-utf8",
+                    Diagnostic::new(
+                        Code::InvalidUtf8,
                         "the file is not valid UTF-8; invalid bytes are shown as \u{FFFD}",
                     )
                     .in_file(file.clone())
@@ -65,7 +65,7 @@ impl Note {
         let (fm, body, fm_error) = frontmatter::parse(&text, order_key);
         if let Some(err) = fm_error {
             diagnostics.push(
-                Diagnostic::warning("malformed-frontmatter", err.message)
+                Diagnostic::new(Code::MalformedFrontmatter, err.message)
                     .in_file(file.clone())
                     .at(lines.span(&text, err.range))
                     .with_help("the note is built without its frontmatter keys"),
@@ -74,7 +74,7 @@ impl Note {
         let syntax = syntax::parse(&text, body, *options);
         for p in &syntax.problems {
             diagnostics.push(
-                Diagnostic::warning(p.code, p.message.clone())
+                Diagnostic::new(p.code, p.message.clone())
                     .in_file(file.clone())
                     .at(lines.span(&text, p.range.clone())),
             );
@@ -85,8 +85,8 @@ impl Note {
         for b in &syntax.blocks {
             if !seen.insert(b.id.to_ascii_lowercase()) {
                 diagnostics.push(
-                    Diagnostic::warning(
-                        "duplicate-block-id",
+                    Diagnostic::new(
+                        Code::DuplicateBlockId,
                         format!("the block id `^{}` is used twice in this note", b.id),
                     )
                     .in_file(file.clone())

@@ -7,7 +7,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
 use crate::config::Config;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 
 /// A file in the vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub fn scan(config: &Config) -> Result<Scan> {
             Err(e) => {
                 let path = e.path().map(|p| rel_path(root, p)).unwrap_or_default();
                 out.diagnostics.push(
-                    Diagnostic::warning("read-error", format!("cannot read {path}: {e}"))
+                    Diagnostic::new(Code::ReadError, format!("cannot read {path}: {e}"))
                         .in_file(shown.join(&path)),
                 );
                 continue;
@@ -84,8 +84,8 @@ pub fn scan(config: &Config) -> Result<Scan> {
                     if target.is_dir() {
                         // Following folder links could loop or list notes twice.
                         out.diagnostics.push(
-                            Diagnostic::info(
-                                "symlink-skipped",
+                            Diagnostic::new(
+                                Code::SymlinkSkipped,
                                 "a symlinked folder is not followed",
                             )
                             .in_file(shown.join(&rel)),
@@ -101,8 +101,8 @@ pub fn scan(config: &Config) -> Result<Scan> {
                 }
                 Ok(_) => {
                     out.diagnostics.push(
-                        Diagnostic::warning(
-                            "outside-vault",
+                        Diagnostic::new(
+                            Code::SymlinkOutsideVault,
                             "this symlink leads outside the vault; it is skipped and not read",
                         )
                         .in_file(shown.join(&rel)),
@@ -111,7 +111,7 @@ pub fn scan(config: &Config) -> Result<Scan> {
                 }
                 Err(e) => {
                     out.diagnostics.push(
-                        Diagnostic::warning("read-error", format!("broken symlink: {e}"))
+                        Diagnostic::new(Code::SkippedFile, format!("broken symlink: {e}"))
                             .in_file(shown.join(&rel)),
                     );
                     continue;
@@ -135,8 +135,8 @@ pub fn scan(config: &Config) -> Result<Scan> {
 
 /// A pipe, socket or device in the vault (or a symlink to one): skipped, never opened.
 fn not_a_file(file: PathBuf) -> Diagnostic {
-    Diagnostic::warning(
-        "read-error",
+    Diagnostic::new(
+        Code::SkippedFile,
         "not a regular file (a pipe, socket or device); it is skipped and not read",
     )
     .in_file(file)

@@ -294,3 +294,134 @@ fn serve_without_a_book_exits_2() {
         assert_eq!(status.code(), Some(2), "{command}");
     }
 }
+
+/// Runs `vaultbook ARGS` in `cwd`.
+fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    Run::of(vaultbook().args(args).current_dir(cwd))
+}
+
+/// A book of two snippets: one marked `should_panic` that does not panic, one that prints past
+/// `max-output`. `check_toml` is appended to book.toml.
+fn snippet_book(check_toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("vault")).unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        format!(
+            "[book]\ntitle = \"Snippets\"\n[vaultbook.snippets]\nmax-output = \"1KiB\"\n{check_toml}"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("vault/README.md"),
+        "# Snippets\n\n```rust,should_panic\nprintln!(\"fine\");\n```\n\n\
+         ```rust\nfor i in 0..100_000 {\n    println!(\"line {i}\");\n}\n```\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `(code, severity)` of every diagnostic `check --format json` prints for `dir`.
+fn json_codes(dir: &Path) -> (Option<i32>, Vec<(String, String)>) {
+    let out = run_in(dir, &["check", ".", "--format", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&out.stdout()).unwrap_or_else(|e| panic!("{e}: {}", out.stderr()));
+    let codes = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (out.code(), codes)
+}
+
+#[test]
+fn every_emitted_snippet_code_can_be_allowed() {
+    // Unconfigured: both are reported, the unexpected success as an error.
+    let plain = snippet_book("");
+    let (status, codes) = json_codes(plain.path());
+    let pair = |c: &str, s: &str| (c.to_string(), s.to_string());
+    assert!(
+        codes.contains(&pair("snippet-unexpected-success", "error")),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&pair("snippet-output-truncated", "warning")),
+        "{codes:?}"
+    );
+    assert_eq!(status, Some(1));
+
+    // Both allowed: accepted (no configuration error) and applied (neither is reported).
+    let allowed = snippet_book(
+        "[vaultbook.check]\nsnippet-unexpected-success = \"allow\"\nsnippet-output-truncated = \"allow\"\n",
+    );
+    let (status, codes) = json_codes(allowed.path());
+    assert!(
+        !codes.iter().any(|(c, _)| c.starts_with("snippet-")),
+        "{codes:?}"
+    );
+    assert_eq!(status, Some(0), "{codes:?}");
+}
+
+#[test]
+fn a_misspelt_code_in_book_toml_is_refused_with_a_suggestion() {
+    let dir = snippet_book("[vaultbook.check]\nsnippet-unexpected-succes = \"allow\"\n");
+    let out = run_in(dir.path(), &["check", ".", "--no-run"]);
+    assert_eq!(out.code(), Some(2));
+    let err = out.stderr();
+    assert!(
+        err.contains(
+            "[vaultbook.check]: unknown check `snippet-unexpected-succes` (did you mean \
+             `snippet-unexpected-success`?); `vaultbook check --list-codes` lists the codes"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_prints_the_explanation_of_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["explain", "snippet-unexpected-success"]);
+    assert_eq!(out.code(), Some(0));
+    let text = out.stdout();
+    assert!(
+        text.starts_with("snippet-unexpected-success (error by default, group snippets): "),
+        "{text}"
+    );
+    assert!(text.contains("```rust,should_panic"), "{text}");
+
+    let out = run_in(dir.path(), &["explain", "snipet-failed"]);
+    assert_eq!(out.code(), Some(2));
+    let err = out.stderr();
+    assert!(
+        err.contains("unknown diagnostic code `snipet-failed` (did you mean `snippet-failed`?)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_codes_needs_no_book_and_lists_every_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["check", "--list-codes"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    let text = out.stdout();
+    assert_eq!(text.lines().count(), vaultbook::Code::ALL.len(), "{text}");
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let code: vaultbook::Code = fields[0].parse().unwrap();
+        assert_eq!(fields[1], code.default_severity().as_str(), "{line}");
+        assert_eq!(fields[2], code.group().name(), "{line}");
+        assert!(line.ends_with(code.summary()), "{line}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[..3]
+                == ["snippet-output-truncated", "warning", "snippets"]),
+        "{text}"
+    );
+}

@@ -324,13 +324,21 @@ fn symlink_loops_links_out_and_special_files_are_skipped_with_a_diagnostic() {
     let started = Instant::now();
     let report = dir.build();
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert_diag(&report.diagnostics, "read-error", "vault/loop-a.md");
-    assert_diag(&report.diagnostics, "read-error", "vault/loop-b.md");
-    assert_diag(&report.diagnostics, "read-error", "vault/dangling.md");
-    assert_diag(&report.diagnostics, "read-error", "vault/pipe-note.md");
-    assert_diag(&report.diagnostics, "outside-vault", "vault/leak.md");
-    assert_diag(&report.diagnostics, "outside-vault", "vault/leak-abs.md");
-    assert_diag(&report.diagnostics, "outside-vault", "vault/up");
+    assert_diag(&report.diagnostics, "skipped-file", "vault/loop-a.md");
+    assert_diag(&report.diagnostics, "skipped-file", "vault/loop-b.md");
+    assert_diag(&report.diagnostics, "skipped-file", "vault/dangling.md");
+    assert_diag(&report.diagnostics, "skipped-file", "vault/pipe-note.md");
+    assert_diag(
+        &report.diagnostics,
+        "symlink-outside-vault",
+        "vault/leak.md",
+    );
+    assert_diag(
+        &report.diagnostics,
+        "symlink-outside-vault",
+        "vault/leak-abs.md",
+    );
+    assert_diag(&report.diagnostics, "symlink-outside-vault", "vault/up");
     // `[[leak]]` finds nothing: the symlink is not a note of the vault.
     assert_diag(&report.diagnostics, "broken-link", "vault/links.md");
     nowhere_in_output(&dir, SECRET);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vaultbook::diagnostics::{Diagnostic, LineIndex, Severity, Sources};
+use vaultbook::diagnostics::{Code, Diagnostic, LineIndex, Severity, Sources};
 use vaultbook::report::{self, Format};
 
 use crate::harness::code;
@@ -31,28 +31,31 @@ fn fixture() -> (Vec<Diagnostic>, Sources) {
     let mut sources = Sources::default();
     sources.insert(file.clone(), Arc::from(BAD));
     let diags = vec![
-        Diagnostic::error("missing-note", "no note named `Gone`")
+        Diagnostic::new(Code::BrokenLink, "no note named `Gone`")
             .in_file(&file)
             .at(at("[[Gone]]"))
             .with_help("did you mean `Good`?"),
-        Diagnostic::error(
-            "missing-heading",
+        Diagnostic::new(
+            Code::MissingHeading,
             "`Other` has no heading `Missing Heading`",
         )
         .in_file(&file)
         .at(at("[[Other#Missing Heading|there]]"))
         .with_help("did you mean `Real Heading`?"),
-        Diagnostic::warning(
-            "ambiguous-link",
+        Diagnostic::new(
+            Code::AmbiguousLink,
             "`Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md",
         )
         .in_file(&file)
         .at(at("[[Ünïcode#Nope]]")),
-        Diagnostic::warning("malformed-frontmatter", "frontmatter: expected a mapping")
-            .in_file("vault/Front.md"),
-        Diagnostic::info("orphan-note", "no note links to `Bad`").in_file(&file),
-        Diagnostic::error("duplicate-output", "two notes map to `a.md`")
-            .with_help("rename one: 50% done, a: b"),
+        Diagnostic::new(
+            Code::MalformedFrontmatter,
+            "frontmatter: expected a mapping",
+        )
+        .in_file("vault/Front.md"),
+        Diagnostic::new(Code::OrphanNote, "no note links to `Bad`").in_file(&file),
+        Diagnostic::new(Code::SnippetSandbox, "no sandbox could be made")
+            .with_help("install bubblewrap: 50% done, a: b"),
     ];
     (diags, sources)
 }
@@ -65,8 +68,8 @@ fn render(format: Format) -> String {
 #[test]
 fn human_format_is_rustc_style() {
     let expected = "\
-error[duplicate-output]: two notes map to `a.md`
-  = help: rename one: 50% done, a: b
+error[snippet-sandbox]: no sandbox could be made
+  = help: install bubblewrap: 50% done, a: b
 
 note[orphan-note]: no note links to `Bad`
   --> vault/Bad.md
@@ -79,7 +82,7 @@ error[missing-heading]: `Other` has no heading `Missing Heading`
   |
   = help: did you mean `Real Heading`?
 
-error[missing-note]: no note named `Gone`
+error[broken-link]: no note named `Gone`
   --> vault/Bad.md:6:9
   |
 6 |     Tabbed [[Gone]] line.
@@ -138,10 +141,10 @@ fn colour_only_when_asked_and_only_colour() {
 #[test]
 fn json_format_is_one_array_with_the_documented_fields() {
     let expected = r#"[
-  {"severity":"error","code":"duplicate-output","message":"two notes map to `a.md`","file":null,"line":null,"column":null,"end_line":null,"end_column":null,"help":"rename one: 50% done, a: b"},
+  {"severity":"error","code":"snippet-sandbox","message":"no sandbox could be made","file":null,"line":null,"column":null,"end_line":null,"end_column":null,"help":"install bubblewrap: 50% done, a: b"},
   {"severity":"info","code":"orphan-note","message":"no note links to `Bad`","file":"vault/Bad.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null},
   {"severity":"error","code":"missing-heading","message":"`Other` has no heading `Missing Heading`","file":"vault/Bad.md","line":5,"column":5,"end_line":5,"end_column":36,"help":"did you mean `Real Heading`?"},
-  {"severity":"error","code":"missing-note","message":"no note named `Gone`","file":"vault/Bad.md","line":6,"column":9,"end_line":6,"end_column":17,"help":"did you mean `Good`?"},
+  {"severity":"error","code":"broken-link","message":"no note named `Gone`","file":"vault/Bad.md","line":6,"column":9,"end_line":6,"end_column":17,"help":"did you mean `Good`?"},
   {"severity":"warning","code":"ambiguous-link","message":"`Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md","file":"vault/Bad.md","line":7,"column":8,"end_line":7,"end_column":24,"help":null},
   {"severity":"warning","code":"malformed-frontmatter","message":"frontmatter: expected a mapping","file":"vault/Front.md","line":null,"column":null,"end_line":null,"end_column":null,"help":null}
 ]
@@ -178,10 +181,10 @@ fn json_format_is_one_array_with_the_documented_fields() {
 #[test]
 fn github_format_is_workflow_commands() {
     let expected = "\
-::error title=duplicate-output::two notes map to `a.md`%0Ahelp: rename one: 50%25 done, a: b
+::error title=snippet-sandbox::no sandbox could be made%0Ahelp: install bubblewrap: 50%25 done, a: b
 ::notice file=vault/Bad.md,title=orphan-note::no note links to `Bad`
 ::error file=vault/Bad.md,line=5,col=5,endLine=5,endColumn=35,title=missing-heading::`Other` has no heading `Missing Heading`%0Ahelp: did you mean `Real Heading`?
-::error file=vault/Bad.md,line=6,col=9,endLine=6,endColumn=16,title=missing-note::no note named `Gone`%0Ahelp: did you mean `Good`?
+::error file=vault/Bad.md,line=6,col=9,endLine=6,endColumn=16,title=broken-link::no note named `Gone`%0Ahelp: did you mean `Good`?
 ::warning file=vault/Bad.md,line=7,col=8,endLine=7,endColumn=23,title=ambiguous-link::`Ünïcode` names 2 notes: a/Ünïcode.md, b/Ünïcode.md
 ::warning file=vault/Front.md,title=malformed-frontmatter::frontmatter: expected a mapping
 ";
@@ -190,7 +193,7 @@ fn github_format_is_workflow_commands() {
 
 #[test]
 fn github_properties_and_data_are_escaped() {
-    let d = Diagnostic::error("broken-link", "100% broken\r\nsecond line")
+    let d = Diagnostic::new(Code::BrokenLink, "100% broken\r\nsecond line")
         .in_file("vault/a,b:c%.md")
         .with_help("x");
     let out = report::render(&[d], &Sources::default(), Format::Github, false);
@@ -218,16 +221,16 @@ fn a_span_the_source_does_not_have_prints_its_location_only() {
     let mut sources = Sources::default();
     sources.insert(PathBuf::from("vault/Bad.md"), Arc::from("short"));
     let diags = [
-        Diagnostic::error("missing-note", "gone")
+        Diagnostic::new(Code::BrokenLink, "gone")
             .in_file("vault/Bad.md")
             .at(span),
-        Diagnostic::warning("mojibake", "looks like mojibake")
+        Diagnostic::new(Code::Mojibake, "looks like mojibake")
             .in_file("vault/Unknown.md")
             .at(span)
             .with_help("replace `â€”` with `—`"),
     ];
     let expected = "\
-error[missing-note]: gone
+error[broken-link]: gone
   --> vault/Bad.md:5:31
 
 warning[mojibake]: looks like mojibake
@@ -249,7 +252,7 @@ fn a_span_over_several_lines_is_drawn_whole() {
     let span = LineIndex::new(BAD).span(BAD, start..end);
     let mut sources = Sources::default();
     sources.insert(PathBuf::from("vault/Bad.md"), Arc::from(BAD));
-    let d = Diagnostic::warning("unclosed-wikilink", "`[[` is never closed")
+    let d = Diagnostic::new(Code::UnclosedWikilink, "`[[` is never closed")
         .in_file("vault/Bad.md")
         .at(span);
     // (codespan leaves two spaces after the first gutter bar of a multi-line label.)
@@ -273,36 +276,40 @@ check: 0 errors, 1 warning
 #[test]
 fn levels_relevel_drop_and_reject() {
     let (mut diags, _) = fixture();
-    let levels = BTreeMap::from([
+    let levels = report::Levels::parse(&BTreeMap::from([
         ("ambiguous-link".to_string(), "error".to_string()),
-        ("missing-note".to_string(), "warning".to_string()),
+        ("broken-link".to_string(), "warning".to_string()),
         ("orphan-note".to_string(), "allow".to_string()),
         ("embed-cycle".to_string(), "info".to_string()),
-    ]);
-    report::apply_levels(&mut diags, &levels).unwrap();
+    ]))
+    .unwrap();
+    assert_eq!(levels.get(Code::OrphanNote), Some(report::Level::Allow));
+    assert_eq!(levels.get(Code::Mojibake), None);
+    report::apply_levels(&mut diags, &levels);
     let got: Vec<(&str, Severity)> = diags.iter().map(|d| (code(d), d.severity)).collect();
     assert_eq!(
         got,
         [
-            ("missing-note", Severity::Warning),
+            ("broken-link", Severity::Warning),
             ("missing-heading", Severity::Error),
             ("ambiguous-link", Severity::Error),
             ("malformed-frontmatter", Severity::Warning),
-            ("duplicate-output", Severity::Error),
+            ("snippet-sandbox", Severity::Error),
         ]
     );
 
     let bad = |k: &str, v: &str| {
-        let mut d = Vec::new();
-        report::apply_levels(&mut d, &BTreeMap::from([(k.to_string(), v.to_string())])).unwrap_err()
+        report::Levels::parse(&BTreeMap::from([(k.to_string(), v.to_string())])).unwrap_err()
     };
     assert_eq!(
         bad("mising-heading", "error"),
-        "[vaultbook.check]: unknown check `mising-heading` (did you mean `missing-heading`?)"
+        "[vaultbook.check]: unknown check `mising-heading` (did you mean `missing-heading`?); \
+         `vaultbook check --list-codes` lists the codes"
     );
     assert_eq!(
         bad("frobnicate", "error"),
-        "[vaultbook.check]: unknown check `frobnicate`"
+        "[vaultbook.check]: unknown check `frobnicate`; `vaultbook check --list-codes` lists the \
+         codes"
     );
     assert_eq!(
         bad("mojibake", "warn"),
@@ -317,10 +324,20 @@ fn levels_relevel_drop_and_reject() {
 }
 
 #[test]
+fn every_emitted_code_is_accepted_by_book_toml() {
+    // The codes that were once emitted but missing from the registry, among all the others.
+    for &code in Code::ALL {
+        let levels =
+            report::Levels::parse(&BTreeMap::from([(code.to_string(), "allow".to_string())]))
+                .unwrap();
+        assert_eq!(levels.get(code), Some(report::Level::Allow), "{code}");
+    }
+}
+
+#[test]
 fn every_code_has_a_default_level() {
     for code in [
         "broken-link",
-        "missing-note",
         "missing-heading",
         "missing-block",
         "ambiguous-link",
@@ -344,13 +361,19 @@ fn every_code_has_a_default_level() {
         "broken-html-link",
         "missing-html-anchor",
         "read-error",
-        "duplicate-output",
+        "snippet-config",
+        "snippet-unexpected-success",
+        "snippet-output-truncated",
+        "snippet-failed",
+        "snippet-not-run",
+        "template-error",
+        "internal-error",
     ] {
-        assert!(report::default_level(code).is_some(), "{code}");
+        assert!(Code::from_name(code).is_some(), "{code}");
     }
     // The defaults the issue asks for.
     for (code, level) in [
-        ("missing-note", Severity::Error),
+        ("broken-link", Severity::Error),
         ("missing-heading", Severity::Error),
         ("missing-block", Severity::Error),
         ("missing-embed", Severity::Error),
@@ -359,7 +382,21 @@ fn every_code_has_a_default_level() {
         ("mojibake", Severity::Warning),
         ("malformed-frontmatter", Severity::Warning),
         ("orphan-note", Severity::Info),
+        ("embed-depth", Severity::Error),
+        // A snippet that fails unexpectedly is an error, in every command.
+        ("snippet-compile-error", Severity::Error),
+        ("snippet-panicked", Severity::Error),
+        ("snippet-timeout", Severity::Error),
+        ("snippet-killed", Severity::Error),
+        ("snippet-failed", Severity::Error),
+        ("snippet-unexpected-success", Severity::Error),
+        ("snippet-not-run", Severity::Error),
+        ("snippet-sandbox", Severity::Error),
     ] {
-        assert_eq!(report::default_level(code), Some(level), "{code}");
+        assert_eq!(
+            Code::from_name(code).map(Code::default_severity),
+            Some(level),
+            "{code}"
+        );
     }
 }

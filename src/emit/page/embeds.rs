@@ -8,7 +8,7 @@ use super::markup::{continuation_prefix, escape_text, with_prefix};
 use super::{
     Context, MAX_EMBED_DEPTH, MAX_EMBEDDED_BYTES, MAX_EMBEDS_PER_PAGE, Page, REF_SCHEME, Ref,
 };
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::emit::slug::relative;
 use crate::links::{Anchor, NoteId, Resolved};
 use crate::syntax::Link;
@@ -82,11 +82,11 @@ fn embed_note(
     let n = &ctx.notes[from];
     let t = &ctx.notes[target];
     if page.embeds >= MAX_EMBEDS_PER_PAGE || page.embedded_bytes >= MAX_EMBEDDED_BYTES {
-        if !page.diagnostics.iter().any(|d| d.code == "embed-limit") {
+        if !page.diagnostics.iter().any(|d| d.code == Code::EmbedLimit) {
             page.diagnostics.push(
                 n.diagnostic(
-                    Diagnostic::error(
-                        "embed-limit",
+                    Diagnostic::new(
+                        Code::EmbedLimit,
                         format!(
                             "the page of `{}` holds more than {MAX_EMBEDS_PER_PAGE} embeds or {} MiB of embedded text",
                             ctx.notes[page.note].rel,
@@ -114,15 +114,18 @@ fn embed_note(
                 .map(|(s, _)| ctx.notes[*s].stem())
                 .chain(std::iter::once(t.stem()))
                 .collect();
-            ("embed-cycle", format!("embed cycle: {}", chain.join(" → ")))
+            (
+                Code::EmbedCycle,
+                format!("embed cycle: {}", chain.join(" → ")),
+            )
         } else {
             (
-                "embed-depth",
+                Code::EmbedDepth,
                 format!("embeds nest deeper than {MAX_EMBED_DEPTH} levels"),
             )
         };
         page.diagnostics.push(
-            n.diagnostic(Diagnostic::error(code, msg.clone()), link.span.clone())
+            n.diagnostic(Diagnostic::new(code, msg.clone()), link.span.clone())
                 .with_help("the embed is shown as a marker in the page"),
         );
         out.push_str(&format!(
