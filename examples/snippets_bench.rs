@@ -11,8 +11,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use vaultbook::Config;
-use vaultbook::diagnostics::Span;
-use vaultbook::snippets::{SnippetOptions, SnippetRequest, run_all_with_stats};
+use vaultbook::Span;
+use vaultbook::internals::snippets::{SnippetOptions, SnippetRequest, run_all_with_stats};
 
 /// Twenty different threaded programs, in the styles a book about threads would show.
 fn snippets() -> Vec<String> {
@@ -45,7 +45,7 @@ fn secs(d: Duration) -> String {
 fn book(root: &Path) -> (Config, tera::Tera) {
     std::fs::create_dir_all(root.join("vault")).unwrap();
     let config = Config::from_str(root, "[book]\ntitle = 'bench'\n").unwrap();
-    let tera = vaultbook::templates::load(root).unwrap();
+    let tera = vaultbook::internals::load_templates(root).unwrap();
     (config, tera)
 }
 

@@ -11,9 +11,9 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use vaultbook::links::{Index, resolve};
-use vaultbook::syntax::{self, MdbookMarkdown};
-use vaultbook::vault::{Note, VaultFile, frontmatter};
+use vaultbook::internals::links::{Index, resolve};
+use vaultbook::internals::syntax::{self, MdbookMarkdown};
+use vaultbook::internals::vault::{Note, VaultFile, frontmatter};
 
 /// The three mdBook switch settings worth telling apart: all on (the default) and all off.
 fn switches(data: &[u8]) -> MdbookMarkdown {
@@ -80,7 +80,7 @@ pub fn syntax(data: &[u8]) {
     for p in &syn.problems {
         check_range(&text, &p.range, "problem");
     }
-    let ids = vaultbook::links::anchors::page_ids(&text, md);
+    let ids = vaultbook::internals::links::page_ids(&text, md);
     for (at, _) in &ids {
         check_range(&text, &(*at..*at), "heading id offset");
     }
@@ -139,7 +139,7 @@ pub fn resolve(data: &[u8]) {
         {
             continue;
         }
-        if vaultbook::vault::scan::is_note(&name) {
+        if vaultbook::internals::vault::is_note(&name) {
             if notes.iter().any(|n: &Note| n.rel == name) {
                 continue;
             }

@@ -18,18 +18,18 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::driver::Options;
 
 /// mdBook's own preprocessors: built in, they run no program whatever their table says.
-pub const BUILT_IN: &[&str] = &["links", "index"];
+pub(crate) const BUILT_IN: &[&str] = &["links", "index"];
 
 fn is_built_in(name: &str) -> bool {
     BUILT_IN.contains(&name)
 }
 
 /// The diagnostic code of the warning for skipped commands.
-pub const SKIPPED: Code = Code::SkippedCommand;
+pub(crate) const SKIPPED: Code = Code::SkippedCommand;
 
 /// An external preprocessor of a book.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct External {
+pub(crate) struct External {
     /// The name of its `[preprocessor.NAME]` table.
     pub name: String,
     /// The command mdBook would run, as written.
@@ -39,7 +39,7 @@ pub struct External {
 }
 
 /// The external preprocessors of a book.toml (`[vaultbook]` removed), sorted by name.
-pub fn external_preprocessors(mdbook: &toml::Table) -> Vec<External> {
+pub(crate) fn external_preprocessors(mdbook: &toml::Table) -> Vec<External> {
     let Some(tables) = mdbook.get("preprocessor").and_then(|p| p.as_table()) else {
         return Vec::new();
     };
@@ -63,13 +63,13 @@ pub fn external_preprocessors(mdbook: &toml::Table) -> Vec<External> {
 }
 
 /// Whether `options` let the book's commands run: opted in, and not under `--no-run`.
-pub fn allowed(options: &Options) -> bool {
+pub(crate) fn allowed(options: &Options) -> bool {
     options.allow_commands && options.run_snippets
 }
 
 /// Removes every external preprocessor from a book.toml about to be rendered, so that mdBook
 /// never learns of a program to run.
-pub fn remove_external(table: &mut toml::Table) {
+pub(crate) fn remove_external(table: &mut toml::Table) {
     if let Some(tables) = table.get_mut("preprocessor").and_then(|p| p.as_table_mut()) {
         tables.retain(|name, _| is_built_in(name));
     }
@@ -78,7 +78,7 @@ pub fn remove_external(table: &mut toml::Table) {
 /// `command` with a program given as a relative path (`./tools/pp.sh`) made absolute under
 /// `root`: mdBook resolves it against its own root, which for the emitted tree is the work dir.
 /// Any other command is returned as written, for mdBook to split as it always does.
-pub fn rooted(command: &str, root: &Path) -> Result<String> {
+pub(crate) fn rooted(command: &str, root: &Path) -> Result<String> {
     let Some(mut words) = shlex::split(command) else {
         return Ok(command.to_string());
     };
@@ -96,7 +96,7 @@ pub fn rooted(command: &str, root: &Path) -> Result<String> {
 
 /// The warning for a build of `config` that did not run the external preprocessors its
 /// book.toml names (none when there are none, or when they ran).
-pub fn skipped(config: &Config, options: &Options) -> Vec<Diagnostic> {
+pub(crate) fn skipped(config: &Config, options: &Options) -> Vec<Diagnostic> {
     let external = external_preprocessors(&config.mdbook);
     if external.is_empty() || allowed(options) {
         return Vec::new();

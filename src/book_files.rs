@@ -34,7 +34,7 @@ use crate::config::Config;
 use crate::relpath;
 
 /// The files mdBook 0.5 reads from a theme folder (besides `fonts/`), relative to it.
-pub const THEME_FILES: &[&str] = &[
+pub(crate) const THEME_FILES: &[&str] = &[
     "index.hbs",
     "head.hbs",
     "redirect.hbs",
@@ -151,7 +151,7 @@ impl Bounds {
 /// Checks the file options of `config`'s book.toml and lists what to copy. An option that
 /// leaves the book root, names vaultbook's output, or names a file that is not there is a
 /// configuration error naming the option and the path.
-pub fn collect(config: &Config) -> Result<BookFiles> {
+pub(crate) fn collect(config: &Config) -> Result<BookFiles> {
     let html = config
         .mdbook
         .get("output")

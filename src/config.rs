@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::book_files::BookFiles;
 
 /// The name of the configuration file at the book root.
-pub const CONFIG_FILE: &str = "book.toml";
+pub(crate) const CONFIG_FILE: &str = "book.toml";
 
 /// Everything vaultbook needs to know about one book.
 #[derive(Debug, Clone)]

@@ -1,34 +1,75 @@
 //! vaultbook turns an Obsidian vault into an mdBook.
 //!
-//! The pipeline, one module a step: [`vault`] scans and parses notes, [`links`] indexes and
-//! resolves them the way Obsidian does, [`snippets`] runs the Rust examples (inside [`sandbox`]'s jail), [`emit`] writes the
-//! mdBook source tree and [`render`] turns it into HTML with mdbook-driver. [`driver`] strings
-//! them together, one way, for every command.
+//! The library is what the `vaultbook` command is made of, for a program that builds books
+//! itself: load a book ([`Config::load`]), run it through the [`Driver`] (check, emit, build,
+//! rebuild), read the [`Report`] (its [`Diagnostic`]s and their [`Code`]s, printed by
+//! [`report::render`]), serve it with live reload ([`serve`]), and let a stop signal clean up
+//! ([`interrupt`]). Everything else is internal; docs/architecture.md maps it.
 
-pub mod book_commands;
-pub mod book_files;
+#![warn(unreachable_pub, missing_docs)]
+
+mod book_commands;
+mod book_files;
 pub mod codes;
-pub mod config;
-pub mod diagnostics;
-pub mod driver;
-pub mod emit;
-pub mod htmlcheck;
+mod config;
+mod diagnostics;
+mod driver;
+mod emit;
+mod htmlcheck;
 pub mod interrupt;
-pub mod links;
-pub mod lock;
-pub mod mojibake;
-pub mod relpath;
-pub mod render;
+mod links;
+mod lock;
+mod mojibake;
+mod relpath;
+mod render;
 pub mod report;
-pub mod sandbox;
+mod sandbox;
 pub mod serve;
-pub mod snippets;
-pub mod suggest;
-pub mod syntax;
-pub mod templates;
-pub mod vault;
+mod snippets;
+mod suggest;
+mod syntax;
+mod templates;
+mod vault;
 
-pub use codes::Code;
+pub use codes::{Code, Group};
 pub use config::Config;
-pub use diagnostics::{Diagnostic, Severity};
-pub use driver::{Driver, Options, Report, Verbosity};
+pub use diagnostics::{Diagnostic, Severity, Sources, Span};
+pub use driver::{Analysis, Driver, Options, Report, Scope, Sink, Stats, Verbosity};
+
+/// Not the library's API: the pieces the fuzz targets and the integration tests drive on their
+/// own (a parser, a resolver, the jail). Hidden, and free to change with any release.
+#[doc(hidden)]
+pub mod internals {
+    /// The Obsidian syntax recognizer.
+    pub mod syntax {
+        pub use crate::syntax::{MdbookMarkdown, Syntax, parse};
+    }
+    /// Notes and their frontmatter.
+    pub mod vault {
+        pub use crate::vault::scan::is_note;
+        pub use crate::vault::{Note, VaultFile, frontmatter};
+    }
+    /// The link index and resolver, and mdBook's heading ids.
+    pub mod links {
+        pub use crate::links::anchors::page_ids;
+        pub use crate::links::{Index, resolve};
+    }
+    /// Diagnostics helpers.
+    pub mod diagnostics {
+        pub use crate::diagnostics::{LineIndex, sort};
+    }
+    /// The rendered-HTML link check.
+    pub use crate::htmlcheck::check_rendered;
+    /// The templates of a book.
+    pub use crate::templates::load as load_templates;
+    /// Snippets, compiled and run on their own.
+    pub mod snippets {
+        pub use crate::snippets::run::{Limits, RunArea};
+        pub use crate::snippets::{
+            SNIPPET_CSS, SnippetOptions, SnippetOutcome, SnippetRequest, SnippetStats, run_all,
+            run_all_with_stats,
+        };
+    }
+    /// The jail.
+    pub use crate::sandbox::Jail;
+}

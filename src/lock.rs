@@ -9,33 +9,25 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
 /// The lock file's name, inside the work dir.
-pub const LOCK_FILE: &str = "lock";
+pub(crate) const LOCK_FILE: &str = "lock";
 
 /// The held lock; released when dropped (or when the process ends).
 #[derive(Debug)]
-pub struct BookLock {
+pub(crate) struct BookLock {
     /// Closing the file releases the lock.
     _file: Option<File>,
-    path: PathBuf,
-}
-
-impl BookLock {
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Takes the lock of the book whose work dir is `work_dir` (created if missing). When another
 /// run holds it, prints one line naming that run's pid and waits for it.
 ///
 /// A file system without locks (some network mounts) gets a warning and no lock.
-pub fn lock_book(work_dir: &Path) -> Result<BookLock> {
+pub(crate) fn lock_book(work_dir: &Path) -> Result<BookLock> {
     std::fs::create_dir_all(work_dir)
         .with_context(|| format!("cannot create the work dir {}", work_dir.display()))?;
     let path = work_dir.join(LOCK_FILE);
@@ -66,7 +58,7 @@ pub fn lock_book(work_dir: &Path) -> Result<BookLock> {
                 "vaultbook: {} cannot be locked ({e}); do not run two builds of this book at once",
                 path.display()
             );
-            return Ok(BookLock { _file: None, path });
+            return Ok(BookLock { _file: None });
         }
         Err(e) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
     }
@@ -75,10 +67,7 @@ pub fn lock_book(work_dir: &Path) -> Result<BookLock> {
     if file.set_len(0).is_ok() {
         let _ = file.write_all(format!("{}\n", std::process::id()).as_bytes());
     }
-    Ok(BookLock {
-        _file: Some(file),
-        path,
-    })
+    Ok(BookLock { _file: Some(file) })
 }
 
 fn flock(file: &File, op: libc::c_int) -> std::io::Result<()> {
@@ -105,7 +94,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = lock_book(dir.path()).unwrap();
         assert_eq!(
-            std::fs::read_to_string(first.path()).unwrap().trim(),
+            std::fs::read_to_string(dir.path().join(LOCK_FILE))
+                .unwrap()
+                .trim(),
             std::process::id().to_string()
         );
         let got = AtomicBool::new(false);

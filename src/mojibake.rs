@@ -21,7 +21,7 @@ use crate::diagnostics::{Code, Diagnostic, LineIndex};
 
 /// One run of mojibake in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mojibake {
+pub(crate) struct Mojibake {
     /// Byte range of the run in the text that was searched.
     pub range: Range<usize>,
     /// The text the run stood for (repaired until stable, so text garbled twice comes back whole).
@@ -38,7 +38,7 @@ pub struct Mojibake {
 /// let repaired: Vec<&str> = found.iter().map(|m| m.repaired.as_str()).collect();
 /// assert_eq!(repaired, ["’", "—", "💡", "é"]);
 /// ```
-pub fn find(text: &str) -> Vec<Mojibake> {
+pub(crate) fn find(text: &str) -> Vec<Mojibake> {
     let mut out = Vec::new();
     for range in runs(text) {
         let repaired = repair(&decode(&text[range.clone()]));
@@ -57,7 +57,7 @@ pub fn find(text: &str) -> Vec<Mojibake> {
 /// assert_eq!(diags[0].help.as_deref(), Some("replace it with `—`"));
 /// assert_eq!((diags[0].span.unwrap().line, diags[0].span.unwrap().column), (1, 3));
 /// ```
-pub fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
+pub(crate) fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
     let found = find(text);
     if found.is_empty() {
         return Vec::new();
@@ -93,7 +93,7 @@ pub fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
 
 /// `text` with every run of mojibake replaced by what it stood for, repeated (at most three
 /// times) while the result still contains mojibake.
-pub fn repair(text: &str) -> String {
+pub(crate) fn repair(text: &str) -> String {
     let mut current = text.to_string();
     for _ in 0..3 {
         let found = runs(&current);

@@ -5,7 +5,7 @@
 /// `path` joined onto the folder `base`, with `.` and empty parts dropped and `..` applied; `None`
 /// when it climbs above the root. A leading `/` of `path` counts for nothing: callers that give
 /// it a meaning strip it first.
-pub fn join(base: &str, path: &str) -> Option<String> {
+pub(crate) fn join(base: &str, path: &str) -> Option<String> {
     let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
     for comp in path.split('/') {
         match comp {
@@ -21,7 +21,7 @@ pub fn join(base: &str, path: &str) -> Option<String> {
 
 /// `raw` relative to where it starts, normalised as by [`join`]; `None` when it is absolute or
 /// climbs above its start.
-pub fn normalize(raw: &str) -> Option<String> {
+pub(crate) fn normalize(raw: &str) -> Option<String> {
     if raw.starts_with('/') {
         return None;
     }

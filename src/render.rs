@@ -11,7 +11,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 /// How to render.
 #[derive(Debug, Clone, Default)]
-pub struct RenderOptions {
+pub(crate) struct RenderOptions {
     /// Override `[output.html] hash-files`: `serve` turns it off so that a page rendered alone
     /// refers to the same `toc.js` as the rest of the book it joins.
     pub hash_files: Option<bool>,
@@ -25,13 +25,8 @@ pub struct RenderOptions {
 
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
 /// Only the HTML backend runs: other `[output.*]` tables are for a stock `mdbook build` of the
-/// emitted tree. No external preprocessor runs (see [`RenderOptions::commands`]).
-pub fn render(book_root: &Path, dest: &Path) -> Result<()> {
-    render_with(book_root, dest, &RenderOptions::default())
-}
-
-/// [`render`] with options.
-pub fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Result<()> {
+/// emitted tree. No external preprocessor runs unless [`RenderOptions::commands`] says where.
+pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Result<()> {
     let text = std::fs::read_to_string(book_root.join("book.toml"))?;
     let mut table: toml::Table = toml::from_str(&text)?;
     if let Some(out) = table.get_mut("output").and_then(|o| o.as_table_mut()) {

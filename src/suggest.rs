@@ -31,7 +31,7 @@ use std::collections::HashMap;
 /// assert_eq!(vaultbook::suggest::closest("Intro", notes, 3), ["Introduction"]);
 /// assert!(vaultbook::suggest::closest("Tokio", notes, 3).is_empty());
 /// ```
-pub fn closest<'a, I: IntoIterator<Item = &'a str>>(
+pub(crate) fn closest<'a, I: IntoIterator<Item = &'a str>>(
     needle: &str,
     candidates: I,
     max: usize,

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tera::Tera;
 
 /// The built-in templates, by name. A file of the same name in `<book root>/templates/` wins.
-pub const DEFAULTS: &[(&str, &str)] = &[
+pub(crate) const DEFAULTS: &[(&str, &str)] = &[
     ("SUMMARY.md", include_str!("../templates/SUMMARY.md")),
     ("snippet.html", include_str!("../templates/snippet.html")),
     ("tags.md", include_str!("../templates/tags.md")),
@@ -44,7 +44,7 @@ pub fn load(root: &Path) -> Result<Tera> {
 
 /// Whether `name` is the built-in template (no override in the book's `templates/`), so that a
 /// hot path may use its compiled-in equivalent.
-pub fn is_builtin(tera: &Tera, name: &str) -> bool {
+pub(crate) fn is_builtin(tera: &Tera, name: &str) -> bool {
     let builtin = DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
     // Tera keeps no source text; the override marker is recorded when loading.
     builtin.is_some()
@@ -69,7 +69,7 @@ fn html_escape_filter(
 ///
 /// Not `tera::escape_html`: that one also writes `/` as `&#x2F;` (and `'` as `&#x27;`), which
 /// would change every emitted path (`src="../pic.png"`, `data-embed="folder/Note"`) for nothing.
-pub fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     if !s.contains(['&', '<', '>', '"', '\'']) {
         return s.to_string();
     }

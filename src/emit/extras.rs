@@ -15,10 +15,10 @@ use crate::vault::Note;
 
 /// Every tag of the published notes (inline and frontmatter), keyed by its lowercased name:
 /// the name as first written, and the notes carrying it in reading order.
-pub type Tags = BTreeMap<String, (String, Vec<NoteId>)>;
+pub(crate) type Tags = BTreeMap<String, (String, Vec<NoteId>)>;
 
 /// Collects the tags of the notes in `plan.order`.
-pub fn collect_tags(notes: &[Note], plan: &Plan) -> Tags {
+pub(crate) fn collect_tags(notes: &[Note], plan: &Plan) -> Tags {
     let mut tags = Tags::new();
     for &id in &plan.order {
         let n = &notes[id];
@@ -53,7 +53,7 @@ struct NoteEntry {
 }
 
 /// The tag index page, and the id mdBook gives each tag's heading on it.
-pub fn tag_page(
+pub(crate) fn tag_page(
     tags: &Tags,
     notes: &[Note],
     plan: &Plan,
@@ -117,7 +117,7 @@ struct Backlink {
 }
 
 /// Per note: the backlinks footer (empty when nothing links to it).
-pub fn backlinks(
+pub(crate) fn backlinks(
     notes: &[Note],
     resolved: &[Vec<Resolved>],
     plan: &Plan,

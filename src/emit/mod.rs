@@ -1,11 +1,11 @@
 //! The mdBook source tree: book.toml, SUMMARY.md, one chapter per published note, the
 //! attachments the chapters use, and vaultbook's stylesheet.
 
-pub mod extras;
-pub mod output;
-pub mod page;
-pub mod plan;
-pub mod slug;
+pub(crate) mod extras;
+pub(crate) mod output;
+pub(crate) mod page;
+pub(crate) mod plan;
+pub(crate) mod slug;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -24,10 +24,10 @@ use plan::Plan;
 use slug::relative;
 
 /// vaultbook's stylesheet: callouts, embeds, broken links, highlights, snippet output.
-pub const CSS: &str = include_str!("vaultbook.css");
+pub(crate) const CSS: &str = include_str!("vaultbook.css");
 
 /// vaultbook's script: `cssclasses` onto the page, mermaid diagrams rendered.
-pub const JS: &str = include_str!("vaultbook.js");
+pub(crate) const JS: &str = include_str!("vaultbook.js");
 
 /// Mermaid 11 (MIT licence, beside it), shipped in books that have diagrams.
 const MERMAID_JS: &[u8] = include_bytes!("assets/mermaid.min.js");
@@ -45,7 +45,7 @@ pub struct Tree {
 }
 
 /// Everything the emitter needs.
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     /// The book.
     pub config: &'a Config,
     /// All notes, sorted by path.
@@ -63,7 +63,7 @@ pub struct Input<'a> {
 }
 
 /// Builds the whole tree in memory: deterministic, so the same vault gives the same bytes.
-pub fn build_tree(input: &Input) -> Result<Tree> {
+pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     let vb = &input.config.vaultbook;
     let has_tags = vb.tag_index
         && input.notes.iter().any(|n| {
@@ -209,7 +209,7 @@ fn clashes(a: &str, b: &str) -> bool {
 /// What assembly would find (embed cycles and depth), from assembling in memory only the pages
 /// that can have such problems, those that embed a note: `check`'s assemble stage, which
 /// writes nothing and so needs no other page.
-pub fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
+pub(crate) fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
     let embeds = |n: &Note, r: &[Resolved]| {
         n.syntax
             .links
@@ -362,7 +362,7 @@ fn fill_refs(
 }
 
 /// Writes `tree` into `out`, replacing it as a whole (see [`output`]).
-pub fn write_tree(tree: &Tree, out: &Path, vault: &Path) -> Result<()> {
+pub(crate) fn write_tree(tree: &Tree, out: &Path, vault: &Path) -> Result<()> {
     output::replace_dir(out, vault, |staging| {
         type Entry<'a> = (
             &'a String,

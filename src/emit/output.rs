@@ -14,7 +14,7 @@ use walkdir::WalkDir;
 use crate::interrupt;
 
 /// The manifest's file name, inside the output directory.
-pub const MANIFEST: &str = ".vaultbook-manifest";
+pub(crate) const MANIFEST: &str = ".vaultbook-manifest";
 
 /// Replaces `out` with what `fill` writes into a fresh staging directory beside it. `fill`
 /// returns the paths it wrote (relative, `/`-separated); they become the manifest.
@@ -25,7 +25,7 @@ pub const MANIFEST: &str = ".vaultbook-manifest";
 /// in between (SIGKILL) leaves the old one aside, and the next run puts it back. The staging
 /// directory is registered with [`interrupt`]: a stop signal removes it and leaves `out` as it
 /// was. Two processes must not replace one `out` at once (the book lock sees to it).
-pub fn replace_dir(
+pub(crate) fn replace_dir(
     out: &Path,
     vault: &Path,
     fill: impl FnOnce(&Path) -> Result<Vec<String>>,
@@ -188,7 +188,7 @@ fn alive(pid: u32) -> bool {
 
 /// Refuses an output directory that is the vault, holds it or lies in it, or that holds files
 /// vaultbook did not write.
-pub fn check_safe(out: &Path, vault: &Path) -> Result<()> {
+pub(crate) fn check_safe(out: &Path, vault: &Path) -> Result<()> {
     let vault = vault.canonicalize().unwrap_or_else(|_| vault.to_path_buf());
     let resolved = canonical_prefix(out);
     if resolved == vault || vault.starts_with(&resolved) || resolved.starts_with(&vault) {
@@ -260,7 +260,7 @@ pub(crate) fn canonical_prefix(path: &Path) -> PathBuf {
 }
 
 /// Every file under `dir`, relative and `/`-separated, for a manifest.
-pub fn list_files(dir: &Path) -> Result<Vec<String>> {
+pub(crate) fn list_files(dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for e in WalkDir::new(dir).min_depth(1) {
         let e = e?;
@@ -281,7 +281,7 @@ pub fn list_files(dir: &Path) -> Result<Vec<String>> {
 /// copies where links are impossible; returns the number of files. Rebuilding one page of a
 /// large book then costs one page, not the whole tree. Whoever writes into `to` afterwards must
 /// replace files (write a new file, rename it over), never modify them in place.
-pub fn link_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
+pub(crate) fn link_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
     std::fs::create_dir(to)?;
     let mut files = 0;
     for entry in std::fs::read_dir(from)? {

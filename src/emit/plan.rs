@@ -14,13 +14,11 @@ use crate::vault::{Note, VaultFile};
 
 /// Output paths and reading order.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Per note: its chapter path in the emitted `src/` (None for unpublished notes).
     pub chapter: Vec<Option<String>>,
     /// Per attachment: its path in the emitted `src/`.
     pub attachment: Vec<String>,
-    /// The start note, if any (the book's first page).
-    pub start: Option<NoteId>,
     /// A generated opening page (`index.md`), when the vault's root has no note to open with:
     /// mdBook copies the first chapter to the root `index.html`, where a chapter from a folder
     /// would have broken relative links.
@@ -32,10 +30,10 @@ pub struct Plan {
 }
 
 /// The tag index page, in the emitted `src/`.
-pub const TAGS_PAGE: &str = "tags.md";
+pub(crate) const TAGS_PAGE: &str = "tags.md";
 
 /// Paths the emitter writes itself; notes and attachments must not take them.
-pub const RESERVED: &[&str] = &["SUMMARY.md", TAGS_PAGE, "vaultbook.css", "vaultbook.js"];
+pub(crate) const RESERVED: &[&str] = &["SUMMARY.md", TAGS_PAGE, "vaultbook.css", "vaultbook.js"];
 
 #[derive(Serialize)]
 struct Item {
@@ -54,7 +52,7 @@ struct Folder {
 }
 
 /// Plans the book.
-pub fn plan(
+pub(crate) fn plan(
     config: &Config,
     notes: &[Note],
     attachments: &[VaultFile],
@@ -148,7 +146,6 @@ pub fn plan(
     Ok(Plan {
         chapter,
         attachment,
-        start,
         generated_index,
         order,
         summary,
@@ -243,7 +240,7 @@ fn natural_key(s: &str) -> String {
 
 /// The note the book opens with: the configured or conventional start note, else the first
 /// root-level note.
-pub fn start_note(config: &Config, notes: &[Note]) -> Option<NoteId> {
+pub(crate) fn start_note(config: &Config, notes: &[Note]) -> Option<NoteId> {
     find_start(config, notes).or_else(|| first_root_note(notes))
 }
 
@@ -287,7 +284,7 @@ fn first_root_note(notes: &[Note]) -> Option<NoteId> {
 
 /// Escapes a title for a markdown link text in SUMMARY.md: markdown punctuation is
 /// backslash-escaped, so `<script>` stays text.
-pub fn escape_title(s: &str) -> String {
+pub(crate) fn escape_title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c == '\n' || c == '\r' {

@@ -7,7 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Slugs one path component: NFC, lowercase, letters, digits, `-`, `_` and `.` kept, whitespace
 /// runs become `-`, everything else is dropped.
-pub fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut dash = false;
     for c in s.nfc() {
@@ -28,7 +28,7 @@ pub fn slug(s: &str) -> String {
 /// The output path of a vault path: every folder slugged, the file slugged with its extension
 /// (`.md` for notes). A note named README becomes `index`, because mdBook's index preprocessor
 /// would rename it and break links to it.
-pub fn output_path(rel: &str, note: bool) -> String {
+pub(crate) fn output_path(rel: &str, note: bool) -> String {
     let mut parts: Vec<String> = Vec::new();
     let comps: Vec<&str> = rel.split('/').collect();
     for (i, c) in comps.iter().enumerate() {
@@ -58,7 +58,7 @@ pub fn output_path(rel: &str, note: bool) -> String {
 }
 
 /// Makes `path` unique among `taken` by adding `-1`, `-2`… before the extension.
-pub fn dedup(path: String, taken: &mut HashSet<String>) -> String {
+pub(crate) fn dedup(path: String, taken: &mut HashSet<String>) -> String {
     if taken.insert(path.clone()) {
         return path;
     }
@@ -77,7 +77,7 @@ pub fn dedup(path: String, taken: &mut HashSet<String>) -> String {
 }
 
 /// Percent-encodes a `/`-separated path for a link destination (`/` kept).
-pub fn url_encode_path(path: &str) -> String {
+pub(crate) fn url_encode_path(path: &str) -> String {
     if path.bytes().all(url_safe) {
         return path.to_string();
     }
@@ -93,7 +93,7 @@ pub fn url_encode_path(path: &str) -> String {
 }
 
 /// The relative URL from the page at `from` to the file at `to` (both output paths).
-pub fn relative(from: &str, to: &str) -> String {
+pub(crate) fn relative(from: &str, to: &str) -> String {
     // The folders both paths share, compared component by component without allocating.
     let from_dir = from.rfind('/').map_or("", |i| &from[..i]);
     let mut common = 0; // bytes of `to` covered by shared folders (including their `/`)

@@ -13,7 +13,7 @@ use crate::syntax::MdbookMarkdown;
 
 /// mdBook's `id_from_content`: lowercase; letters, digits, `_` and `-` kept; each whitespace
 /// character becomes `-`; everything else is dropped.
-pub fn id_from_content(content: &str) -> String {
+pub(crate) fn id_from_content(content: &str) -> String {
     content
         .trim()
         .to_lowercase()
@@ -30,8 +30,10 @@ pub fn id_from_content(content: &str) -> String {
         .collect()
 }
 
-/// mdBook's `unique_id`: the id, or the id with the first free `-1`, `-2`… suffix.
-pub fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
+/// mdBook's `unique_id`: the id, or the id with the first free `-1`, `-2`… suffix (the
+/// reference the linear version below is tested against).
+#[cfg(test)]
+fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
     if used.insert(id.to_string()) {
         return id.to_string();
     }
@@ -47,7 +49,9 @@ pub fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
 
 /// The ids of a sequence of id elements given as (explicit id, rendered text), numbered as
 /// mdBook numbers them on one page.
-pub fn ids_of<'a>(elems: impl IntoIterator<Item = (Option<&'a str>, &'a str)>) -> Vec<String> {
+pub(crate) fn ids_of<'a>(
+    elems: impl IntoIterator<Item = (Option<&'a str>, &'a str)>,
+) -> Vec<String> {
     let mut ids = UniqueIds::default();
     elems
         .into_iter()
@@ -62,14 +66,14 @@ pub fn ids_of<'a>(elems: impl IntoIterator<Item = (Option<&'a str>, &'a str)>) -
 /// so 5,000 headings called `Step` do not retry `step-1`… every time. The ids are the same,
 /// since every suffix below the remembered one is known to be taken (the set only grows).
 #[derive(Default)]
-pub struct UniqueIds {
+pub(crate) struct UniqueIds {
     used: HashSet<String>,
     next: std::collections::HashMap<String, u32>,
 }
 
 impl UniqueIds {
     /// The id mdBook gives the next element whose text makes `id`.
-    pub fn unique(&mut self, id: &str) -> String {
+    pub(crate) fn unique(&mut self, id: &str) -> String {
         if self.used.insert(id.to_string()) {
             return id.to_string();
         }
@@ -93,7 +97,7 @@ pub fn page_ids(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, String)> {
 }
 
 /// The headings and definition terms of `markdown`: (start offset, explicit id, rendered text).
-pub fn elements(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, Option<String>, String)> {
+pub(crate) fn elements(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, Option<String>, String)> {
     let mut out = Vec::new();
     // (start offset, explicit id, text so far, depth inside an image)
     let mut current: Option<(usize, Option<String>, String, usize)> = None;

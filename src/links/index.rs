@@ -6,9 +6,9 @@ use super::keys::{exact_key, file_key, heading_key, heading_loose_key, name_key}
 use crate::vault::{Note, VaultFile};
 
 /// A note, by its position in the sorted list of notes.
-pub type NoteId = usize;
+pub(crate) type NoteId = usize;
 /// An attachment, by its position in the sorted list of attachments.
-pub type AttId = usize;
+pub(crate) type AttId = usize;
 
 /// Name, path and alias lookups for notes and attachments, and heading keys per note.
 #[derive(Debug, Default)]

@@ -14,7 +14,7 @@ fn nfc(s: &str) -> Box<dyn Iterator<Item = char> + '_> {
 
 /// The key of a note name or vault path: NFC, lowercase, `\` as `/`, no leading `./` or `/`,
 /// no `.md` extension.
-pub fn name_key(s: &str) -> String {
+pub(crate) fn name_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("./").unwrap_or(s);
     let s = strip_md(s);
@@ -31,7 +31,7 @@ pub fn name_key(s: &str) -> String {
 
 /// A note's path or name as written, for telling apart names that differ only in letter case:
 /// [`name_key`] without the lowercasing.
-pub fn exact_key(s: &str) -> String {
+pub(crate) fn exact_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("./").unwrap_or(s);
     let s = strip_md(s);
@@ -44,7 +44,7 @@ pub fn exact_key(s: &str) -> String {
 }
 
 /// The key of an attachment's file name or path (extension kept).
-pub fn file_key(s: &str) -> String {
+pub(crate) fn file_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("./").unwrap_or(s);
     if s.is_ascii() {
@@ -55,7 +55,7 @@ pub fn file_key(s: &str) -> String {
 }
 
 /// `s` without a trailing `.md` (any case).
-pub fn strip_md(s: &str) -> &str {
+pub(crate) fn strip_md(s: &str) -> &str {
     if s.len() > 3
         && s.is_char_boundary(s.len() - 3)
         && s[s.len() - 3..].eq_ignore_ascii_case(".md")
@@ -68,7 +68,7 @@ pub fn strip_md(s: &str) -> &str {
 
 /// The strict key of a heading: NFC, lowercase, inline markup (`* _ ~ = `` ` ``) and the
 /// characters a link cannot carry (`# | ^ : % [ ]`) removed, whitespace collapsed.
-pub fn heading_key(s: &str) -> String {
+pub(crate) fn heading_key(s: &str) -> String {
     if s.is_ascii() {
         return heading_key_ascii(s);
     }
@@ -121,7 +121,7 @@ fn heading_key_ascii(s: &str) -> String {
 
 /// The loose key of a heading: only letters and digits, words separated by one space.
 /// `What is a **Process**?` and `what is a process` meet here.
-pub fn heading_loose_key(s: &str) -> String {
+pub(crate) fn heading_loose_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in nfc(s) {

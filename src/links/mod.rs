@@ -4,10 +4,11 @@
 //! (no scan per link, so cost grows linearly with the vault); [`anchors`] computes the heading
 //! ids mdBook 0.5 will give a page; [`keys`] holds the normalisations both sides share.
 
-pub mod anchors;
-pub mod index;
-pub mod keys;
+pub(crate) mod anchors;
+pub(crate) mod index;
+pub(crate) mod keys;
 pub mod resolve;
 
-pub use index::{AttId, Index, NoteId};
-pub use resolve::{Anchor, Resolved};
+pub use index::Index;
+pub(crate) use index::{AttId, NoteId};
+pub(crate) use resolve::{Anchor, Resolved};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// A cgroup made for one jailed process tree; killed and removed on drop.
 #[derive(Debug)]
-pub struct Cgroup {
+pub(crate) struct Cgroup {
     /// The folders made (one per v1 hierarchy, or one v2 folder).
     dirs: Vec<PathBuf>,
     /// The same, registered to be removed if vaultbook is told to stop.
@@ -32,7 +32,7 @@ pub struct Cgroup {
 impl Cgroup {
     /// A new cgroup holding at most `memory` bytes and `tasks` tasks, or `None` where this
     /// process may not make one.
-    pub fn create(memory: u64, tasks: u64) -> Option<Cgroup> {
+    pub(crate) fn create(memory: u64, tasks: u64) -> Option<Cgroup> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "vaultbook-{}-{}",
@@ -114,12 +114,12 @@ impl Cgroup {
 
     /// The descriptors a child writes `0` to, between fork and exec, to join the cgroup
     /// (opened close-on-exec: the jailed program never holds them).
-    pub fn join_fds(&self) -> Vec<RawFd> {
+    pub(crate) fn join_fds(&self) -> Vec<RawFd> {
         self.procs.iter().map(|f| f.as_raw_fd()).collect()
     }
 
     /// Whether the kernel's OOM killer killed a task of this cgroup.
-    pub fn oom_killed(&self) -> bool {
+    pub(crate) fn oom_killed(&self) -> bool {
         // Both count kills in an `oom_kill N` line (v1's since Linux 4.13).
         let file = if self.v2 {
             "memory.events"
@@ -137,7 +137,7 @@ impl Cgroup {
 
     /// SIGKILL to every task; with `until_gone`, again until none is left (at most about two
     /// seconds; tasks being killed stay listed until they have exited).
-    pub fn kill_all(&self, until_gone: bool) {
+    pub(crate) fn kill_all(&self, until_gone: bool) {
         if self.v2 {
             let _ = write(&self.memory.join("cgroup.kill"), 1);
         }
@@ -184,7 +184,7 @@ impl Drop for Cgroup {
 }
 
 /// Joins the cgroups behind `fds` (in the child, between fork and exec: no allocation).
-pub fn join(fds: &[RawFd]) -> io::Result<()> {
+pub(crate) fn join(fds: &[RawFd]) -> io::Result<()> {
     for &fd in fds {
         // SAFETY: writes two bytes from a static buffer to a descriptor we own.
         if unsafe { libc::write(fd, b"0\n".as_ptr().cast(), 2) } < 0 {

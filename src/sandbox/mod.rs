@@ -26,7 +26,7 @@
 //! Landlock and seccomp alone cannot give a PID namespace (the exact "every process is gone"
 //! guarantee) or a network namespace, so they would be a weaker fallback, not an equal one.
 
-pub mod cgroup;
+pub(crate) mod cgroup;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -208,7 +208,7 @@ fn probe() -> Result<PathBuf, String> {
 }
 
 /// The first `name` on the (trusted) PATH that is an executable file.
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, header};
 
 /// The names and the port this server answers to.
 #[derive(Debug, Clone)]
-pub struct Access {
+pub(crate) struct Access {
     /// Listening on a loopback address: refuse requests whose `Host` is not this machine.
     loopback_only: bool,
     /// Listening on `0.0.0.0` or `::`: the `Host` of a request is one of ours.
@@ -36,7 +36,7 @@ pub struct Access {
 
 impl Access {
     /// The access rules of a server bound to `addr`, asked for as `hostname`.
-    pub fn new(hostname: &str, addr: SocketAddr) -> Access {
+    pub(crate) fn new(hostname: &str, addr: SocketAddr) -> Access {
         let ip = addr.ip();
         let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
         if ip.is_ipv6() {
@@ -59,13 +59,13 @@ impl Access {
     }
 
     /// Whether a request with these headers may be answered (its `Host`).
-    pub fn host_allowed(&self, headers: &HeaderMap) -> bool {
+    pub(crate) fn host_allowed(&self, headers: &HeaderMap) -> bool {
         !self.loopback_only || loopback_host(headers)
     }
 
     /// Whether a websocket handshake with these headers may be accepted (its `Origin`; the
     /// `Host` is checked by [`Access::host_allowed`] as for every request).
-    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+    pub(crate) fn origin_allowed(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return true;
         };
@@ -147,7 +147,7 @@ fn split_host(host: &str) -> Result<(String, Option<u16>), ()> {
 
 /// True when the `Host` of a request names this machine (`localhost`, `*.localhost`,
 /// `127.x.x.x`, `::1`), or there is none.
-pub fn loopback_host(headers: &HeaderMap) -> bool {
+pub(super) fn loopback_host(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST) else {
         return true;
     };

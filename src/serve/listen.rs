@@ -117,7 +117,7 @@ async fn stopped(stopping: &mut watch::Receiver<bool>) {
 }
 
 /// Serves `app` on `listener` until `stopping` turns true and every connection is closed.
-pub async fn serve(
+pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,

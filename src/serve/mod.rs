@@ -21,14 +21,14 @@
 //! then tell the pages to reload. Changes that arrive during a build are collected and built
 //! right after, so the served book always catches up with the vault.
 
-pub mod builder;
-pub mod generation;
-pub mod guard;
-pub mod listen;
-pub mod poll;
-pub mod reload;
-pub mod server;
-pub mod watch;
+mod builder;
+mod generation;
+mod guard;
+mod listen;
+mod poll;
+mod reload;
+mod server;
+mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -117,7 +117,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The current build error, if any.
-    pub fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         self.error.read().map(|e| e.clone()).unwrap_or_default()
     }
 }

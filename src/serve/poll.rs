@@ -25,14 +25,14 @@ struct Stamp {
 
 /// A polling watcher: a thread that walks the watched folders and reports differences as
 /// notify events.
-pub struct Poller {
+pub(super) struct Poller {
     watched: Arc<Mutex<Vec<(PathBuf, RecursiveMode)>>>,
     stop: Arc<AtomicBool>,
 }
 
 impl Poller {
     /// Starts the polling thread; `handler` gets one event per changed file.
-    pub fn start(
+    pub(super) fn start(
         interval: Duration,
         mut handler: impl FnMut(notify::Result<Event>) + Send + 'static,
     ) -> std::io::Result<Poller> {
@@ -62,7 +62,7 @@ impl Poller {
 
     /// Sets the folders to walk. A folder new to the list is taken as it is: its files are
     /// reported from the next change on.
-    pub fn set(&self, watched: Vec<(PathBuf, RecursiveMode)>) {
+    pub(super) fn set(&self, watched: Vec<(PathBuf, RecursiveMode)>) {
         if let Ok(mut w) = self.watched.lock() {
             *w = watched;
         }

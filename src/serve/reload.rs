@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::Shared;
 
 /// Where pages connect for reload messages.
-pub const WS_PATH: &str = "/__vaultbook/ws";
+pub(super) const WS_PATH: &str = "/__vaultbook/ws";
 
 /// A message for every open page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +197,7 @@ const SCRIPT: &str = r#"<script>
 </script>"#;
 
 /// The live-reload script for a page built from the generation `token`.
-pub fn script(token: &str) -> String {
+pub(super) fn script(token: &str) -> String {
     SCRIPT
         .replace("__VAULTBOOK_TOKEN__", &js_string(token))
         .replace("__VAULTBOOK_WS__", WS_PATH)
@@ -211,7 +211,7 @@ fn js_string(s: &str) -> String {
 }
 
 /// Inserts the live-reload script into `html`, before the last `</body>` (or at the end).
-pub fn inject(html: &[u8], token: &str) -> Vec<u8> {
+pub(super) fn inject(html: &[u8], token: &str) -> Vec<u8> {
     let script = script(token);
     let at = rfind_ascii_ci(html, b"</body>").unwrap_or(html.len());
     let mut out = Vec::with_capacity(html.len() + script.len());

@@ -52,7 +52,7 @@ async fn check_host(State(shared): State<Arc<Shared>>, request: Request, next: N
 
 /// Why a request path maps to no file.
 #[derive(Debug, PartialEq, Eq)]
-pub enum PathError {
+pub(super) enum PathError {
     /// Not valid percent-encoded UTF-8.
     BadEncoding,
     /// It leaves the served folder (`..`, an absolute or drive path, a backslash, NUL).
@@ -61,7 +61,7 @@ pub enum PathError {
 
 /// Maps a request path (`/a/b%20c.html`) to a path relative to the book: percent-decoded first,
 /// then checked segment by segment, so that `%2e%2e` and `..%2f` are refused like `..`.
-pub fn relative_path(uri_path: &str) -> Result<PathBuf, PathError> {
+pub(super) fn relative_path(uri_path: &str) -> Result<PathBuf, PathError> {
     let decoded = percent_decode_str(uri_path)
         .decode_utf8()
         .map_err(|_| PathError::BadEncoding)?;
@@ -288,7 +288,7 @@ fn page_response(status: StatusCode, html: &[u8], token: &str) -> Response {
 }
 
 /// The Content-Type for a file, with a charset for text.
-pub fn content_type(path: &Path) -> String {
+pub(super) fn content_type(path: &Path) -> String {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let textual = mime.type_() == mime_guess::mime::TEXT
         || matches!(

@@ -19,7 +19,7 @@ use super::poll::{Poller, hidden};
 use crate::config::{CONFIG_FILE, Config};
 
 /// How often `--poll` looks at the files.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+pub(super) const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What changed since the last build.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Changes {
 /// Files an editor writes beside the one being saved, never notes: Vim's swap files and its
 /// `4913` probe, Emacs's `.#lock` and `#autosave#`, backups ending in `~`, gedit's
 /// `.goutputstream-*`, JetBrains' `___jb_tmp___`, and similar.
-pub fn is_editor_temp(name: &str) -> bool {
+pub(super) fn is_editor_temp(name: &str) -> bool {
     name == "4913"
         || name.ends_with('~')
         || name.starts_with(".#")
@@ -87,7 +87,7 @@ pub fn is_editor_temp(name: &str) -> bool {
 
 /// What the watcher looks at, and what an event there means.
 #[derive(Debug, Clone)]
-pub struct Targets {
+pub(super) struct Targets {
     /// The book root (book.toml and `templates/` live here).
     pub root: PathBuf,
     /// The vault, as book.toml last said (None while it cannot be read).
@@ -99,7 +99,7 @@ pub struct Targets {
 
 /// What one changed path means for the build.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Meaning {
+pub(super) enum Meaning {
     /// Rebuild everything (book.toml, a template).
     Full,
     /// A note or attachment in the vault changed.
@@ -110,7 +110,7 @@ pub enum Meaning {
 
 impl Targets {
     /// The targets for the book at `root`, reading book.toml for the vault.
-    pub fn load(root: &Path) -> Targets {
+    pub(super) fn load(root: &Path) -> Targets {
         let config = Config::load(root).ok();
         // mdBook's default theme folder counts even before it exists: creating it changes the book.
         let mut book_files = vec![root.join("theme")];
@@ -127,12 +127,12 @@ impl Targets {
     }
 
     /// The folder of template overrides.
-    pub fn templates(&self) -> PathBuf {
+    pub(super) fn templates(&self) -> PathBuf {
         self.root.join("templates")
     }
 
     /// What a change at `path` means.
-    pub fn classify(&self, path: &Path) -> Meaning {
+    pub(super) fn classify(&self, path: &Path) -> Meaning {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             return Meaning::Ignore;
         };
@@ -169,7 +169,7 @@ impl Targets {
     }
 
     /// The changes one notify event stands for.
-    pub fn changes(&self, event: &Event) -> Changes {
+    pub(super) fn changes(&self, event: &Event) -> Changes {
         let mut changes = Changes::default();
         if event.need_rescan() {
             changes.full = true;
@@ -244,7 +244,7 @@ enum Backend {
 }
 
 /// A running watcher that sends [`Changes`] to the build loop.
-pub struct Watcher {
+pub(super) struct Watcher {
     backend: Mutex<Backend>,
     targets: Arc<RwLock<Targets>>,
     watched: Mutex<Vec<(PathBuf, RecursiveMode)>>,
@@ -252,7 +252,7 @@ pub struct Watcher {
 
 impl Watcher {
     /// Starts watching the book at `root`; `poll` chooses the polling watcher.
-    pub fn start(root: &Path, poll: bool, tx: UnboundedSender<Changes>) -> Result<Watcher> {
+    pub(super) fn start(root: &Path, poll: bool, tx: UnboundedSender<Changes>) -> Result<Watcher> {
         let targets = Arc::new(RwLock::new(Targets::load(root)));
         let seen = targets.clone();
         let handler = move |event: notify::Result<Event>| {
@@ -288,7 +288,7 @@ impl Watcher {
     /// Re-reads book.toml (the vault may have moved, `templates/` may have appeared) and
     /// adjusts what is watched. `rewatch` watches every folder afresh: a folder that was
     /// deleted and created again (a `git checkout`) lost its OS watch.
-    pub fn refresh(&self, rewatch: bool) {
+    pub(super) fn refresh(&self, rewatch: bool) {
         if rewatch
             && let (Ok(mut backend), Ok(mut watched)) = (self.backend.lock(), self.watched.lock())
         {

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// The Rust edition a snippet is compiled with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Edition {
+pub(crate) enum Edition {
     /// `edition2015`.
     E2015,
     /// `edition2018`.
@@ -18,7 +18,7 @@ pub enum Edition {
 
 impl Edition {
     /// The year, as Cargo spells it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Edition::E2015 => "2015",
             Edition::E2018 => "2018",
@@ -36,7 +36,7 @@ impl fmt::Display for Edition {
 
 /// What the attributes after `rust` ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attrs {
+pub(crate) struct Attrs {
     /// `ignore`: neither compiled nor run, no output.
     pub ignore: bool,
     /// `no_run`: compiled (errors are reported) but never run.
@@ -80,7 +80,7 @@ impl Default for Attrs {
 }
 
 /// The most runs a `runs=N` may ask for: each run is a process, and outputs are shown.
-pub const MAX_RUNS: u32 = 100;
+pub(crate) const MAX_RUNS: u32 = 100;
 
 /// Attributes mdBook (or its plugins) understand and that change nothing here.
 const HARMLESS: &[&str] = &[
@@ -94,17 +94,17 @@ const HARMLESS: &[&str] = &[
 
 impl Attrs {
     /// The edition to compile with.
-    pub fn edition(&self) -> Edition {
+    pub(crate) fn edition(&self) -> Edition {
         self.edition.unwrap_or(Edition::E2024)
     }
 
     /// Whether the snippet's program is ever started.
-    pub fn runs_program(&self) -> bool {
+    pub(crate) fn runs_program(&self) -> bool {
         !self.ignore && !self.no_run && !self.compile_fail
     }
 
     /// A canonical spelling of everything that changes the result, for the cache key.
-    pub fn cache_key(&self) -> String {
+    pub(crate) fn cache_key(&self) -> String {
         format!(
             "ignore={} no_run={} should_panic={} compile_fail={} codes={:?} should_timeout={} \
              timeout={:?} runs={} edition={} standalone={}",
@@ -124,7 +124,7 @@ impl Attrs {
 
 /// Parses an info string (`rust,should_panic`, `rust no_run edition2021`): the attributes, and
 /// one message per attribute that was not understood (the rest are still applied).
-pub fn parse(info: &str) -> (Attrs, Vec<String>) {
+pub(crate) fn parse(info: &str) -> (Attrs, Vec<String>) {
     let mut attrs = Attrs::default();
     let mut problems = Vec::new();
     let mut tokens = info

@@ -20,7 +20,7 @@ const FORMAT: &str = "vaultbook-snippets-cache-v4";
 
 /// How a snippet's compilation went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Compiled {
+pub(crate) enum Compiled {
     /// Compiled.
     Ok,
     /// rustc rejected it: the rendered errors (paths normalised) and their error codes.
@@ -40,7 +40,7 @@ pub enum Compiled {
 
 /// Everything recorded about one snippet: how it compiled, and each run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// The compilation result.
     pub compiled: Compiled,
     /// One record per run (none for `no_run`, `compile_fail` or a compile error).
@@ -48,7 +48,7 @@ pub struct Recorded {
 }
 
 /// A hex SHA-256 over the parts, each length-prefixed so that no two part lists collide.
-pub fn key(parts: &[&str]) -> String {
+pub(crate) fn key(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     h.update(FORMAT.as_bytes());
     for p in parts {
@@ -59,7 +59,7 @@ pub fn key(parts: &[&str]) -> String {
 }
 
 /// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -71,13 +71,13 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The cache folder of one book.
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     dir: PathBuf,
 }
 
 impl Cache {
     /// The cache under `snippets_dir` (created lazily, on the first store).
-    pub fn new(snippets_dir: &Path) -> Cache {
+    pub(crate) fn new(snippets_dir: &Path) -> Cache {
         Cache {
             dir: snippets_dir.join("cache"),
         }
@@ -92,7 +92,7 @@ impl Cache {
     /// An entry is its [`Seal`] tag on the first line, then the JSON. The tag covers the key
     /// and the JSON, so an entry planted in the book's tree, or moved from one key to another,
     /// never verifies.
-    pub fn get(&self, key: &str) -> Option<Recorded> {
+    pub(crate) fn get(&self, key: &str) -> Option<Recorded> {
         let text = std::fs::read(self.path(key)).ok()?;
         let newline = text.iter().position(|&b| b == b'\n')?;
         let (tag, json) = (
@@ -105,7 +105,7 @@ impl Cache {
     }
 
     /// Stores a result; written to a temporary file and renamed, so a crash leaves no half entry.
-    pub fn put(&self, key: &str, value: &Recorded) -> std::io::Result<()> {
+    pub(crate) fn put(&self, key: &str, value: &Recorded) -> std::io::Result<()> {
         let path = self.path(key);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;

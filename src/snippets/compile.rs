@@ -22,7 +22,7 @@ use crate::sandbox::{Jail, Spec};
 /// How compilations run: inside the jail, with the user's toolchain, under limits that cover
 /// cargo, rustc, build scripts and proc macros together.
 #[derive(Debug, Clone, Copy)]
-pub struct CompileContext<'a> {
+pub(crate) struct CompileContext<'a> {
     /// The isolation of every cargo run.
     pub jail: &'a Jail,
     /// The toolchain and dependency sources.
@@ -42,7 +42,7 @@ const MAX_ROUNDS: usize = 5;
 
 /// How a unit came out of compilation.
 #[derive(Debug, Clone)]
-pub enum UnitResult {
+pub(crate) enum UnitResult {
     /// It compiled into `exe`; `merged` says whether it is a module of a merged binary.
     Binary {
         /// The executable (a merged binary runs the unit named by `merge::DISPATCH_VAR`).
@@ -65,7 +65,7 @@ pub enum UnitResult {
 
 /// What a compile phase did.
 #[derive(Debug, Default)]
-pub struct CompileReport {
+pub(crate) struct CompileReport {
     /// One result per unit name.
     pub results: BTreeMap<String, UnitResult>,
     /// How many times cargo ran.
@@ -75,7 +75,7 @@ pub struct CompileReport {
 }
 
 /// Compiles `units` in the project at `dir`. `on_step` hears what is happening (progress).
-pub fn compile(
+pub(crate) fn compile(
     dir: &Path,
     dependencies: &toml::Table,
     units: &[Unit],
@@ -218,7 +218,7 @@ fn unit_name_in(file: &str) -> Option<String> {
 
 /// Holds an exclusive lock on the project while it is written and compiled, so that two
 /// vaultbook processes on the same book (`serve` and `build`) do not interleave their writes.
-pub fn lock_project(dir: &Path) -> Option<std::fs::File> {
+pub(crate) fn lock_project(dir: &Path) -> Option<std::fs::File> {
     use std::os::fd::AsRawFd;
     std::fs::create_dir_all(dir).ok()?;
     let f = std::fs::OpenOptions::new()
@@ -483,7 +483,7 @@ fn run_cargo(dir: &Path, ctx: &CompileContext) -> Result<CargoOutput, String> {
 /// Makes compiler text independent of where things are on this machine, as trybuild does: the
 /// snippet's file becomes `src/main.rs`, the project `$DIR`, registry sources `$CARGO`, the
 /// standard library `$RUST`.
-pub fn normalise(text: &str, dir: &Path, unit_file: &str) -> String {
+pub(crate) fn normalise(text: &str, dir: &Path, unit_file: &str) -> String {
     let mut s = text.to_string();
     if !unit_file.is_empty() {
         s = s.replace(unit_file, "src/main.rs");
@@ -499,7 +499,7 @@ pub fn normalise(text: &str, dir: &Path, unit_file: &str) -> String {
 
 /// Replaces `<anything>{marker}<one path component>/` with `with`, for machine-specific roots
 /// (`/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/` → `$CARGO/`).
-pub fn replace_prefixed_dir(text: &str, marker: &str, with: &str) -> String {
+pub(crate) fn replace_prefixed_dir(text: &str, marker: &str, with: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find(marker) {

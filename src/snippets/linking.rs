@@ -129,7 +129,7 @@ enum Token<'a> {
 
 /// Why `code` must be compiled alone, if its code could reach beyond its module when linked.
 /// `dependencies` are the crate names (`-` as `_`) of the snippet dependencies.
-pub fn link_reason(code: &str, dependencies: &[String]) -> Option<&'static str> {
+pub(crate) fn link_reason(code: &str, dependencies: &[String]) -> Option<&'static str> {
     let tokens = tokens(code);
     let defined: Vec<&str> = tokens
         .windows(3)

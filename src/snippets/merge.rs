@@ -14,11 +14,11 @@ use super::source;
 
 /// The environment variable that tells a merged binary which snippet to run. The dispatcher
 /// removes it before the snippet starts, so the snippet sees the same environment as alone.
-pub const DISPATCH_VAR: &str = "VAULTBOOK_SNIPPET";
+pub(crate) const DISPATCH_VAR: &str = "VAULTBOOK_SNIPPET";
 
 /// One compilation unit: a distinct (code, edition) pair. Snippets with the same code share it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unit {
+pub(crate) struct Unit {
     /// `s_` and 16 hex digits of the code's hash: the module or binary name.
     pub name: String,
     /// The edition it is compiled with.
@@ -30,12 +30,12 @@ pub struct Unit {
 }
 
 /// The name of the merged binary of an edition.
-pub fn merged_bin(edition: Edition) -> String {
+pub(crate) fn merged_bin(edition: Edition) -> String {
     format!("merged{edition}")
 }
 
 /// The file of a unit, relative to the project: what rustc names in errors and panics.
-pub fn unit_path(unit: &Unit, merged: bool) -> String {
+pub(crate) fn unit_path(unit: &Unit, merged: bool) -> String {
     if merged {
         format!("src/{}/{}.rs", merged_bin(unit.edition), unit.name)
     } else {
@@ -46,7 +46,7 @@ pub fn unit_path(unit: &Unit, merged: bool) -> String {
 /// Writes the project under `dir`: `merged` units go into their edition's binary, `solo` ones
 /// into binaries of their own. Files are rewritten only when their text changes (cargo and
 /// incremental compilation look at modification times), and stale ones are removed.
-pub fn write_project(
+pub(crate) fn write_project(
     dir: &Path,
     dependencies: &toml::Table,
     merged: &[&Unit],

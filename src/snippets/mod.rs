@@ -15,19 +15,19 @@
 //! stranger's program, and so are the build scripts and proc macros of the dependencies it names.
 //! Where no jail can be made, nothing is compiled or run unless the user says `--trust-snippets`.
 
-pub mod attrs;
-pub mod cache;
-pub mod compile;
-pub mod linking;
-pub mod merge;
-pub mod plan;
-pub mod render;
-pub mod run;
-pub mod runner;
-pub mod seal;
-pub mod settings;
-pub mod source;
-pub mod toolchain;
+pub(crate) mod attrs;
+pub(crate) mod cache;
+pub(crate) mod compile;
+pub(crate) mod linking;
+pub(crate) mod merge;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod run;
+pub(crate) mod runner;
+pub(crate) mod seal;
+pub(crate) mod settings;
+pub(crate) mod source;
+pub(crate) mod toolchain;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,7 +99,7 @@ pub struct SnippetStats {
 }
 
 /// Whether a code block's info string makes it a Rust snippet.
-pub fn is_snippet(info: &str) -> bool {
+pub(crate) fn is_snippet(info: &str) -> bool {
     let first = info
         .split(|c: char| c == ',' || c.is_whitespace())
         .next()

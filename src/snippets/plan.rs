@@ -12,7 +12,7 @@ use crate::diagnostics::{Code, Diagnostic};
 
 /// One request, read and keyed.
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// Its attributes.
     pub attrs: Attrs,
     /// The code with hidden lines restored.
@@ -46,7 +46,7 @@ const TIMING: &[&str] = &["Instant", "elapsed", "SystemTime"];
 /// A merged snippet's key covers the names of every unit merged beside it (one name per distinct
 /// code): its result came from a binary holding all of them, so it is reused only while the same
 /// binary would be built. Deleting or editing any merged snippet reruns the others.
-pub fn prepare(
+pub(crate) fn prepare(
     requests: &[SnippetRequest],
     settings: &Settings,
     rustc: &str,
@@ -125,7 +125,7 @@ pub fn prepare(
 }
 
 /// An `unknown-snippet-attribute` warning per attribute that was not understood.
-pub fn attribute_diagnostics(requests: &[SnippetRequest]) -> Vec<Diagnostic> {
+pub(crate) fn attribute_diagnostics(requests: &[SnippetRequest]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for req in requests {
         for problem in attrs::parse(&req.info).1 {
@@ -145,7 +145,7 @@ pub fn attribute_diagnostics(requests: &[SnippetRequest]) -> Vec<Diagnostic> {
 
 /// The distinct units of the snippets `which`, in name order, each alone or merged as
 /// [`prepare`] decided.
-pub fn units(prepared: &[Prepared], which: &[usize]) -> Vec<Unit> {
+pub(crate) fn units(prepared: &[Prepared], which: &[usize]) -> Vec<Unit> {
     let mut units: BTreeMap<String, Unit> = BTreeMap::new();
     for &i in which {
         let p = &prepared[i];
@@ -161,7 +161,7 @@ pub fn units(prepared: &[Prepared], which: &[usize]) -> Vec<Unit> {
 }
 
 /// The file name of a path, for the installed copy of a binary.
-pub fn file_name(p: &Path) -> String {
+pub(crate) fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "snippet".into())

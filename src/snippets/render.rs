@@ -15,11 +15,11 @@ pub const SNIPPET_CSS: &str = include_str!("snippet.css");
 
 /// The most distinct outputs of a `runs=N` snippet shown on the page (each can be up to
 /// `max-output` long).
-pub const MAX_SHOWN: usize = 5;
+pub(crate) const MAX_SHOWN: usize = 5;
 
 /// How a run (or a compilation) ended, as the reader is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ending {
+pub(crate) enum Ending {
     /// Exited with status 0.
     Ok,
     /// Panicked (exit status 101 and a panic message).
@@ -42,7 +42,7 @@ pub enum Ending {
 
 impl Ending {
     /// The CSS class suffix and template `status`.
-    pub fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         match self {
             Ending::Ok => "ok",
             Ending::Panicked => "panicked",
@@ -71,7 +71,7 @@ impl Ending {
 }
 
 /// Classifies one run.
-pub fn classify(run: &RunRecord, timeout: u64, settings: &Settings) -> Ending {
+pub(crate) fn classify(run: &RunRecord, timeout: u64, settings: &Settings) -> Ending {
     if run.truncated {
         return Ending::Truncated;
     }
@@ -107,7 +107,7 @@ pub fn classify(run: &RunRecord, timeout: u64, settings: &Settings) -> Ending {
 /// A failure the author did not announce: a diagnostic code (which gives the severity) and a
 /// message.
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The diagnostic code.
     pub code: Code,
     /// One sentence.
@@ -117,7 +117,7 @@ pub struct Problem {
 }
 
 /// The verdict on an ending given the attributes: `None` when it is what they announce.
-pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem> {
+pub(crate) fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem> {
     let p = |code, message: String, help: &str| {
         Some(Problem {
             code,
@@ -208,7 +208,7 @@ pub fn judge(ending: &Ending, attrs: &Attrs, codes: &[String]) -> Option<Problem
 
 /// One distinct output block of the page.
 #[derive(Debug, Clone, Serialize)]
-pub struct OutputView {
+pub(crate) struct OutputView {
     /// The text's lines (escaped by the template).
     pub lines: Vec<String>,
     /// Whether there was no output at all.
@@ -221,7 +221,7 @@ pub struct OutputView {
 
 /// The context of `snippet.html`.
 #[derive(Debug, Clone, Serialize)]
-pub struct View {
+pub(crate) struct View {
     /// The overall ending (`ok`, `panicked`, `compile-error`, `timeout`, `killed`,
     /// `truncated`, `failed`, `compiled`, `not-run`): the CSS class is `snippet-<status>`.
     pub status: String,
@@ -239,7 +239,7 @@ pub struct View {
 
 /// Everything decided about one snippet.
 #[derive(Debug, Clone)]
-pub struct Judged {
+pub(crate) struct Judged {
     /// What to render.
     pub view: View,
     /// The first unannounced failure, if any.
@@ -247,7 +247,7 @@ pub struct Judged {
 }
 
 /// Judges a recorded result against the attributes and builds the template view.
-pub fn judge_recorded(
+pub(crate) fn judge_recorded(
     rec: &Recorded,
     attrs: &Attrs,
     threaded: bool,
@@ -406,7 +406,7 @@ pub fn judge_recorded(
 }
 
 /// The view for snippets that could not be compiled or run at all (no cargo, no rustc).
-pub fn not_run_view(why: &str) -> View {
+pub(crate) fn not_run_view(why: &str) -> View {
     View {
         status: "not-run".into(),
         expected: false,
@@ -438,7 +438,7 @@ fn status_words(run: &RunRecord) -> String {
 }
 
 /// `12 ms`, `1.25 s`.
-pub fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
@@ -447,7 +447,7 @@ pub fn duration(ms: u64) -> String {
 }
 
 /// `64 KiB`, `1 GiB`, `100 bytes`.
-pub fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
         if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{} {unit}", bytes >> shift);
@@ -459,7 +459,7 @@ pub fn size(bytes: u64) -> String {
 /// Renders a view with the `snippet.html` template into the markdown inserted after the block:
 /// a blank line, one HTML block with no blank line inside, and a blank line after it so that
 /// the note's next paragraph is not swallowed by the block.
-pub fn to_markdown(tera: &tera::Tera, view: &View) -> Result<String, String> {
+pub(crate) fn to_markdown(tera: &tera::Tera, view: &View) -> Result<String, String> {
     let ctx = tera::Context::from_serialize(view).map_err(|e| e.to_string())?;
     let html = tera.render("snippet.html", &ctx).map_err(|e| {
         let mut msg = e.to_string();

@@ -476,7 +476,7 @@ pub(crate) fn kill_group(pid: libc::pid_t) {
 
 /// The first uid runs take when vaultbook is root. Neither the range nor systemd's dynamic users
 /// (61184–65519) hold regular accounts; uids that have one are skipped anyway.
-pub const RUN_UID_FIRST: u32 = 61000;
+pub(crate) const RUN_UID_FIRST: u32 = 61000;
 /// How many run uids there are: more runs at a time than this wait for a free one.
 const RUN_UIDS: u32 = 184;
 
@@ -884,7 +884,7 @@ fn count_tasks(uid: u32) -> u64 {
 }
 
 /// A short name for a signal number.
-pub fn signal_name(sig: i32) -> String {
+pub(crate) fn signal_name(sig: i32) -> String {
     match sig {
         libc::SIGABRT => "SIGABRT".into(),
         libc::SIGKILL => "SIGKILL".into(),

@@ -13,7 +13,7 @@ use super::settings::Settings;
 use super::{compile, merge};
 
 /// One process to start.
-pub struct Job {
+pub(crate) struct Job {
     /// The request it runs for.
     pub request: usize,
     /// The executable (installed in the run area).
@@ -29,7 +29,7 @@ pub struct Job {
 }
 
 /// Runs the jobs: in parallel (`jobs` at a time), then those that measure time one by one.
-pub fn run_jobs(
+pub(crate) fn run_jobs(
     area: &RunArea,
     jobs: &[Job],
     settings: &Settings,
@@ -103,7 +103,7 @@ pub fn run_jobs(
 /// standard library's and the registry's paths are shortened, and the
 /// thread id that panic messages carry since Rust 1.91 (`thread 'main' (4242) panicked`) is
 /// dropped, so that `runs=N` compares what the program did, not which tid it got.
-pub fn normalise_output(output: &str, unit_file: &str) -> String {
+pub(crate) fn normalise_output(output: &str, unit_file: &str) -> String {
     let mut s = if unit_file.is_empty() {
         output.to_string()
     } else {
@@ -151,7 +151,7 @@ fn strip_ansi(s: &str) -> String {
 }
 
 /// A progress bar on stderr when wanted and stderr is a terminal, else a hidden one.
-pub fn progress_bar(wanted: bool) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(wanted: bool) -> indicatif::ProgressBar {
     if !wanted || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }

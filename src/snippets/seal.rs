@@ -23,13 +23,13 @@ use sha2::Sha256;
 const DIR_TAG: &str = ".vaultbook-seal";
 
 /// The user's sealing key.
-pub struct Seal {
+pub(crate) struct Seal {
     key: [u8; 32],
 }
 
 impl Seal {
     /// The key of this user, loaded or made once per process.
-    pub fn get() -> &'static Seal {
+    pub(crate) fn get() -> &'static Seal {
         static SEAL: OnceLock<Seal> = OnceLock::new();
         SEAL.get_or_init(|| Seal {
             key: stored_key().unwrap_or_else(|_| random_key()),
@@ -38,12 +38,12 @@ impl Seal {
 
     /// The hex tag of `data` in the domain `what` (so that a tag of one kind never verifies as
     /// another).
-    pub fn tag(&self, what: &str, data: &[u8]) -> String {
+    pub(crate) fn tag(&self, what: &str, data: &[u8]) -> String {
         super::cache::hex(&self.mac(what, data).finalize().into_bytes())
     }
 
     /// Whether `tag` is the tag of `data` in the domain `what` (compared in constant time).
-    pub fn verify(&self, what: &str, data: &[u8], tag: &str) -> bool {
+    pub(crate) fn verify(&self, what: &str, data: &[u8], tag: &str) -> bool {
         let Some(bytes) = unhex(tag) else {
             return false;
         };
@@ -61,7 +61,7 @@ impl Seal {
 
     /// Makes sure `dir` is a folder this user's vaultbook made: when its tag is missing or
     /// wrong, whatever is there is removed and the folder is made anew, tagged.
-    pub fn claim_dir(&self, dir: &Path) -> io::Result<()> {
+    pub(crate) fn claim_dir(&self, dir: &Path) -> io::Result<()> {
         let what = "snippet project";
         let id = dir.as_os_str().as_encoded_bytes();
         let tag_file = dir.join(DIR_TAG);

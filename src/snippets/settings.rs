@@ -8,7 +8,7 @@ use crate::diagnostics::{Code, Diagnostic};
 
 /// The snippet settings of one book, validated.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// `enabled = true`: false builds the book without running anything from the vault.
     pub enabled: bool,
     /// `timeout = 10`: wall-clock seconds per run, unless a snippet says `timeout=N`.
@@ -47,7 +47,7 @@ pub struct Settings {
 
 /// The cargo profile of the snippets' build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Profile {
+pub(crate) enum Profile {
     /// cargo's `dev` profile (unoptimised, with debug assertions and overflow checks).
     #[default]
     Dev,
@@ -57,7 +57,7 @@ pub enum Profile {
 
 impl Profile {
     /// The profile's name, as cargo spells it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Profile::Dev => "dev",
             Profile::Release => "release",
@@ -88,7 +88,7 @@ impl Default for Settings {
 
 impl Settings {
     /// Reads the `[vaultbook.snippets]` table; problems become `snippet-config` warnings.
-    pub fn from_table(table: &toml::Table) -> (Settings, Vec<Diagnostic>) {
+    pub(crate) fn from_table(table: &toml::Table) -> (Settings, Vec<Diagnostic>) {
         let mut s = Settings::default();
         let mut diags = Vec::new();
         let mut wrong: Vec<(String, &str)> = Vec::new();
@@ -182,18 +182,18 @@ impl Settings {
     }
 
     /// The wall-clock timeout of a snippet, in seconds.
-    pub fn timeout_for(&self, attr: Option<u64>) -> u64 {
+    pub(crate) fn timeout_for(&self, attr: Option<u64>) -> u64 {
         attr.unwrap_or(self.timeout)
     }
 
     /// RLIMIT_CPU for a run with this wall-clock timeout.
-    pub fn cpu_for(&self, timeout: u64) -> u64 {
+    pub(crate) fn cpu_for(&self, timeout: u64) -> u64 {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
         self.cpu.unwrap_or(timeout * cpus + 1)
     }
 
     /// Everything here that changes what a run does, for the cache key.
-    pub fn cache_key(&self) -> String {
+    pub(crate) fn cache_key(&self) -> String {
         format!(
             "timeout={} max_output={} memory={} cpu={:?} file_size={} processes={} backtrace={} \
              compile_timeout={} compile_memory={} profile={}",
@@ -249,7 +249,7 @@ fn registry_dependencies(table: &toml::Table) -> (toml::Table, Vec<Diagnostic>) 
 }
 
 /// `"64KiB"`, `"1 MB"`, `"512MiB"`, `"1G"` or a plain integer → bytes.
-pub fn parse_size(value: &toml::Value) -> Option<u64> {
+pub(crate) fn parse_size(value: &toml::Value) -> Option<u64> {
     if let Some(n) = value.as_integer() {
         return u64::try_from(n).ok();
     }

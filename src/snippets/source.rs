@@ -5,7 +5,7 @@
 //! (hidden lines included), so rustc's errors and panic locations point at the block's lines.
 
 /// The code with rustdoc's hidden lines restored (`# x` → `x`, `#` → empty, `##x` → `#x`).
-pub fn compiled_code(code: &str) -> String {
+pub(crate) fn compiled_code(code: &str) -> String {
     let mut out = String::with_capacity(code.len());
     for line in code.lines() {
         let trimmed = line.trim();
@@ -24,7 +24,7 @@ pub fn compiled_code(code: &str) -> String {
 /// Why a snippet cannot be a module of the merged crate, if it cannot: code that would mean
 /// something else as a module, or that could reach other modules at link time
 /// ([`super::linking`]). `dependencies` are the snippet dependencies' crate names.
-pub fn unmergeable_reason(code: &str, dependencies: &[String]) -> Option<&'static str> {
+pub(crate) fn unmergeable_reason(code: &str, dependencies: &[String]) -> Option<&'static str> {
     let (attrs_end, _) = crate_attrs(code);
     if attrs_end > 0 {
         return Some("it has crate attributes (`#![...]`)");
@@ -49,7 +49,7 @@ pub fn unmergeable_reason(code: &str, dependencies: &[String]) -> Option<&'stati
 }
 
 /// The source of a standalone `main.rs` for this (restored) code.
-pub fn standalone(code: &str) -> String {
+pub(crate) fn standalone(code: &str) -> String {
     if has_main(code) {
         return code.to_string();
     }
@@ -58,7 +58,7 @@ pub fn standalone(code: &str) -> String {
 
 /// The source of a module of the merged crate: the program plus `__vaultbook_main`, which the
 /// dispatcher calls. `Termination` makes `main() -> Result<..>` behave as in a binary.
-pub fn module(code: &str) -> String {
+pub(crate) fn module(code: &str) -> String {
     let mut out = standalone(code);
     if !out.ends_with('\n') {
         out.push('\n');
@@ -71,7 +71,7 @@ pub fn module(code: &str) -> String {
 }
 
 /// Whether the code defines `fn main` (a word-boundary search, as rustdoc's fallback does).
-pub fn has_main(code: &str) -> bool {
+pub(crate) fn has_main(code: &str) -> bool {
     let bytes = code.as_bytes();
     let mut from = 0;
     while let Some(i) = code[from..].find("fn main") {

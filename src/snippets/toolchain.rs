@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 /// Where the toolchain and the dependency sources are, and how to call them.
 #[derive(Debug, Clone)]
-pub struct Toolchain {
+pub(crate) struct Toolchain {
     /// `rustc --print sysroot`: the toolchain's folder (bound read-only into the jail).
     pub sysroot: PathBuf,
     /// The real cargo binary (not a rustup proxy).
@@ -37,7 +37,7 @@ pub struct Toolchain {
 impl Toolchain {
     /// The toolchain of this process, found once (the user's environment does not change while
     /// `serve` runs, and each rebuild would otherwise start rustc twice), or why there is none.
-    pub fn get() -> Result<&'static Toolchain, String> {
+    pub(crate) fn get() -> Result<&'static Toolchain, String> {
         static FOUND: std::sync::OnceLock<Result<Toolchain, String>> = std::sync::OnceLock::new();
         FOUND
             .get_or_init(Toolchain::detect)
@@ -119,7 +119,7 @@ impl Toolchain {
 
     /// What a compile jail reads: the toolchain, the binaries it is called by, the dependency
     /// sources and the user's cargo configuration.
-    pub fn read_only_paths(&self) -> Vec<PathBuf> {
+    pub(crate) fn read_only_paths(&self) -> Vec<PathBuf> {
         let mut paths = vec![self.sysroot.clone(), self.cargo.clone(), self.rustc.clone()];
         for sub in ["registry", "git", "config.toml", "config"] {
             paths.push(self.cargo_home.join(sub));
@@ -130,7 +130,7 @@ impl Toolchain {
 
     /// The environment of cargo in a compile jail, and nothing more: an `option_env!` in a
     /// snippet sees only these.
-    pub fn compile_env(&self, target_dir: &Path) -> Vec<(String, OsString)> {
+    pub(crate) fn compile_env(&self, target_dir: &Path) -> Vec<(String, OsString)> {
         let mut path = OsString::from(self.sysroot.join("bin"));
         path.push(":/usr/bin:/bin");
         let mut env: Vec<(String, OsString)> = vec![
@@ -155,7 +155,7 @@ fn rustc_command() -> OsString {
 
 /// `rustc -vV` of the user's rustc, once per process. It keys the cache, so a build whose
 /// snippets are all cached asks nothing else of the toolchain (not even where it is).
-pub fn version() -> Result<&'static str, String> {
+pub(crate) fn version() -> Result<&'static str, String> {
     static VERSION: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
     VERSION
         .get_or_init(|| run(&rustc_command(), &["-vV"]))

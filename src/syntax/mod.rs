@@ -5,20 +5,16 @@
 //! callouts. Nothing here resolves anything; spans point into the note's text so that the emitter
 //! can rewrite exactly those bytes and keep the rest as written.
 
-pub mod blocks;
-pub mod callouts;
-pub mod headings;
-pub mod inline;
-pub mod links;
-pub mod options;
-pub mod scan;
-pub mod target;
+pub(crate) mod blocks;
+pub(crate) mod callouts;
+pub(crate) mod headings;
+pub(crate) mod inline;
+pub(crate) mod links;
+pub(crate) mod options;
+pub(crate) mod scan;
+pub(crate) mod target;
 
-pub use blocks::{BlockId, CodeBlock};
-pub use callouts::Callout;
-pub use headings::{Heading, IdElem};
-pub use inline::{Highlight, InlineFootnote, Math, Tag};
-pub use links::{Link, LinkKind};
+pub(crate) use links::{Link, LinkKind};
 pub use options::MdbookMarkdown;
-pub use scan::{Problem, Syntax, parse};
-pub use target::{Fragment, Target};
+pub use scan::{Syntax, parse};
+pub(crate) use target::Fragment;

@@ -144,7 +144,7 @@ impl Note {
 }
 
 /// The file name of a vault path, without a `.md` extension.
-pub fn file_stem(rel: &str) -> &str {
+pub(crate) fn file_stem(rel: &str) -> &str {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     if name.len() > 3 && name.as_bytes()[name.len() - 3..].eq_ignore_ascii_case(b".md") {
         &name[..name.len() - 3]

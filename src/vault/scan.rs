@@ -20,7 +20,7 @@ pub struct VaultFile {
 
 /// The files of a vault, sorted by path.
 #[derive(Debug, Clone, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// Markdown notes (`.md`).
     pub notes: Vec<VaultFile>,
     /// Everything else: images, PDFs, canvases…
@@ -38,7 +38,7 @@ pub fn is_note(rel: &str) -> bool {
 /// Walks the vault: dot-folders (`.obsidian`, `.trash`, `.git`) and dot-files are skipped, and
 /// so is whatever the `ignore` globs match. A symlink is followed only when its target is a file
 /// inside the vault.
-pub fn scan(config: &Config) -> Result<Scan> {
+pub(crate) fn scan(config: &Config) -> Result<Scan> {
     let root = &config.vault;
     if !root.is_dir() {
         bail!("the vault {} is not a folder", root.display());
@@ -143,7 +143,7 @@ fn not_a_file(file: PathBuf) -> Diagnostic {
 }
 
 /// The vault's path as diagnostics show it: relative to the book root when inside it.
-pub fn display_root(config: &Config) -> PathBuf {
+pub(crate) fn display_root(config: &Config) -> PathBuf {
     config
         .vault
         .strip_prefix(&config.root)
@@ -162,7 +162,7 @@ fn rel_path(root: &Path, path: &Path) -> String {
 
 /// The folders Obsidian's Templates core plugin and the Templater plugin take templates from
 /// (in `.obsidian/`): template notes are scaffolding (`<% tp.file.title %>`), not chapters.
-pub fn template_folders(vault: &Path) -> Vec<String> {
+pub(crate) fn template_folders(vault: &Path) -> Vec<String> {
     let read = |rel: &str, key: &str| -> Option<String> {
         let text = std::fs::read_to_string(vault.join(".obsidian").join(rel)).ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;

@@ -14,10 +14,10 @@ use std::process::{Command, Output};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use vaultbook::Config;
-use vaultbook::diagnostics::{Diagnostic, Severity, Span};
+use vaultbook::{Diagnostic, Severity, Span};
 
 // The types of the pipeline API, named here alone.
-pub use vaultbook::driver::{Analysis, Scope};
+pub use vaultbook::{Analysis, Scope};
 pub use vaultbook::{Driver, Options, Report};
 
 /// The `vaultbook` binary cargo built for these tests.
@@ -164,7 +164,7 @@ pub fn span() -> Span {
 /// Asserts that every internal link of the rendered book in `book_dir` reaches an existing page
 /// and id (`check --html` finds nothing).
 pub fn assert_links_reach_ids(book_dir: &Path) {
-    let problems = vaultbook::htmlcheck::check_rendered(book_dir);
+    let problems = vaultbook::internals::check_rendered(book_dir);
     assert!(problems.is_empty(), "{problems:#?}");
 }
 

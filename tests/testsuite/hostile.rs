@@ -610,7 +610,7 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
 /// outcome's markdown, the diagnostics, how long `run_all` took, and how many of the escaped
 /// sleepers were still alive afterwards (they are killed here either way).
 fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration, usize)> {
-    use vaultbook::snippets::{SnippetOptions, SnippetRequest, run_all};
+    use vaultbook::internals::snippets::{SnippetOptions, SnippetRequest, run_all};
     if !Path::new("/usr/bin/setsid").exists() {
         println!("note: no /usr/bin/setsid; skipping");
         return None;
@@ -623,7 +623,7 @@ fn run_escaping_snippet(arg: &str) -> Option<(String, Vec<Diagnostic>, Duration,
         "[book]\ntitle = 't'\n[vaultbook.snippets]\ntimeout = 1\n",
     )
     .unwrap();
-    let tera = vaultbook::templates::load(root.path()).unwrap();
+    let tera = vaultbook::internals::load_templates(root.path()).unwrap();
     let requests = vec![SnippetRequest {
         file: PathBuf::from("vault/escape.md"),
         span: harness::span(),

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use vaultbook::diagnostics::Diagnostic;
-use vaultbook::htmlcheck::check_rendered;
+use vaultbook::Diagnostic;
+use vaultbook::internals::check_rendered;
 
 use crate::harness::{self, BookTest, code};
 

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
-use vaultbook::links::anchors::page_ids;
-use vaultbook::syntax::MdbookMarkdown;
+use vaultbook::internals::links::page_ids;
+use vaultbook::internals::syntax::MdbookMarkdown;
 
 use crate::harness::{self, BookTest, has_code, no_run};
 

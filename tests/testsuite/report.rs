@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vaultbook::diagnostics::{Code, Diagnostic, LineIndex, Severity, Sources};
+use vaultbook::internals::diagnostics::LineIndex;
 use vaultbook::report::{self, Format};
+use vaultbook::{Code, Diagnostic, Severity, Sources};
 
 use crate::harness::code;
 

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use vaultbook::sandbox::Jail;
-use vaultbook::snippets::run::{Limits, RunArea};
+use vaultbook::internals::Jail;
+use vaultbook::internals::snippets::{Limits, RunArea};
 
 use crate::harness::{self, BookTest, jailed_snippets};
 

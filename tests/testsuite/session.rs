@@ -68,7 +68,7 @@ fn one_changed_note_renders_only_the_pages_it_touches() {
     // And the new one is a consistent book: every page's links land. The search index is
     // the last full render's (a rebuild renders only the changed pages): its hits to a renamed
     // heading reach the page, not the heading, until the next full render.
-    let problems: Vec<_> = vaultbook::htmlcheck::check_rendered(&gen2)
+    let problems: Vec<_> = vaultbook::internals::check_rendered(&gen2)
         .into_iter()
         .filter(|d| {
             let index = d

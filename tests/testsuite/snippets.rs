@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use vaultbook::Config;
-use vaultbook::diagnostics::{Diagnostic, Severity};
-use vaultbook::snippets::{
+use vaultbook::internals::snippets::{
     self, SnippetOptions, SnippetOutcome, SnippetRequest, SnippetStats, run_all_with_stats,
 };
+use vaultbook::{Diagnostic, Severity};
 
 use crate::harness::{self, code, span};
 
@@ -47,7 +47,7 @@ fn book_at(root: &Path, snippets_toml: &str) -> Book {
         &format!("[book]\ntitle = 't'\n[vaultbook.snippets]\n{snippets_toml}\n"),
     )
     .unwrap();
-    let tera = vaultbook::templates::load(root).unwrap();
+    let tera = vaultbook::internals::load_templates(root).unwrap();
     Book {
         _root: None,
         config,
@@ -609,8 +609,8 @@ fn a_second_build_compiles_and_runs_nothing() {
     }
     let mut d1 = diags;
     let mut d2 = b.diags.clone();
-    vaultbook::diagnostics::sort(&mut d1);
-    vaultbook::diagnostics::sort(&mut d2);
+    vaultbook::internals::diagnostics::sort(&mut d1);
+    vaultbook::internals::diagnostics::sort(&mut d2);
     assert_eq!(d1, d2);
 }
 

@@ -156,7 +156,7 @@ fn embed_note(
 }
 
 /// A heading's section: from the heading to the next one of the same or a higher level.
-pub fn section(note: &Note, h: usize) -> Range<usize> {
+pub(crate) fn section(note: &Note, h: usize) -> Range<usize> {
     let hs = &note.syntax.headings;
     let level = hs[h].level;
     let end = hs[h + 1..]

@@ -2,7 +2,7 @@
 //! inside the containers (quotes, list items) an insertion sits in.
 
 /// Escapes text for markdown inline content: no markup, no HTML.
-pub fn escape_text(s: &str) -> String {
+pub(crate) fn escape_text(s: &str) -> String {
     if !s.contains(['<', '>', '&', '[', ']', '\\', '`', '|', '\n', '\r']) {
         return s.to_string();
     }
@@ -63,7 +63,7 @@ pub(super) fn at_line_start(text: &str, pos: usize) -> bool {
 
 /// The prefix that continues the containers (quotes, list items) open at `pos` on a new line:
 /// `>` kept, list markers turned into spaces.
-pub fn continuation_prefix(text: &str, pos: usize) -> String {
+pub(crate) fn continuation_prefix(text: &str, pos: usize) -> String {
     let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     let lead = &text[line_start..pos];
     let mut out = String::new();

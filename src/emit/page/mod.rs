@@ -17,25 +17,24 @@ use crate::links::{Anchor, AttId, NoteId, Resolved};
 use crate::templates::html_escape;
 use crate::vault::Note;
 use edits::emit_range;
-pub use embeds::section;
 use markup::end_line;
-pub use markup::{continuation_prefix, escape_text};
+pub(crate) use markup::escape_text;
 
 /// Embeds nested deeper than this stop with a marker.
-pub const MAX_EMBED_DEPTH: usize = 8;
+pub(crate) const MAX_EMBED_DEPTH: usize = 8;
 
 /// Embeds one page may hold in all (nested ones included): notes that each embed the next many
 /// times would otherwise grow a page exponentially within the depth limit.
-pub const MAX_EMBEDS_PER_PAGE: usize = 1000;
+pub(crate) const MAX_EMBEDS_PER_PAGE: usize = 1000;
 
 /// Embedded text one page may hold in all.
-pub const MAX_EMBEDDED_BYTES: usize = 8 << 20;
+pub(crate) const MAX_EMBEDDED_BYTES: usize = 8 << 20;
 
 /// The scheme of link placeholders.
-pub const REF_SCHEME: &str = "vaultbook-ref:";
+pub(crate) const REF_SCHEME: &str = "vaultbook-ref:";
 
 /// What page assembly reads.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// All notes.
     pub notes: &'a [Note],
     /// Per note, per link: where it leads.
@@ -52,7 +51,7 @@ pub struct Context<'a> {
 
 /// An assembled chapter, before heading ids are known.
 #[derive(Debug, Clone, Default)]
-pub struct Page {
+pub(crate) struct Page {
     /// The note.
     pub note: NoteId,
     /// Its output path.
@@ -86,7 +85,7 @@ pub struct Page {
 
 /// What a `vaultbook-ref:N` placeholder points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ref {
+pub(crate) enum Ref {
     /// A place in a note's chapter.
     Note(NoteId, Anchor),
     /// A tag's entry on the tag index page (the tag lowercased).
@@ -103,7 +102,7 @@ struct Footnote {
 }
 
 /// Assembles the chapter of `note`.
-pub fn assemble(ctx: &Context, note: NoteId) -> Page {
+pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
     let n = &ctx.notes[note];
     let mut page = Page {
         note,
