@@ -33,7 +33,7 @@ pub(crate) struct Mojibake {
 /// Texts without any char from `Â` to `ô` are rejected after one fast byte scan, so calling this
 /// on every note costs little.
 ///
-/// ```
+/// ```text
 /// let found = vaultbook::mojibake::find("It isnâ€™t â€” ðŸ’¡ a cafÃ©, but a café.");
 /// let repaired: Vec<&str> = found.iter().map(|m| m.repaired.as_str()).collect();
 /// assert_eq!(repaired, ["’", "—", "💡", "é"]);
@@ -51,7 +51,7 @@ pub(crate) fn find(text: &str) -> Vec<Mojibake> {
 /// root), with the repaired text as help. Invisible repairs (a no-break space, a byte order mark)
 /// are shown escaped.
 ///
-/// ```
+/// ```text
 /// let diags = vaultbook::mojibake::diagnostics("vault/A.md".as_ref(), "x â€” y");
 /// assert_eq!(diags[0].message, "`â€”` looks like mojibake (UTF-8 text read as Windows-1252)");
 /// assert_eq!(diags[0].help.as_deref(), Some("replace it with `—`"));
@@ -351,5 +351,33 @@ mod tests {
             let b = cp1252_byte(c).unwrap();
             assert!((0x80..=0x9F).contains(&b), "{c}");
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's doc comments (a private module's doctests cannot name
+    //! it), run as unit tests.
+    use super::*;
+
+    #[test]
+    fn doc_example_1() {
+        let found = find("It isnâ€™t â€” ðŸ’¡ a cafÃ©, but a café.");
+        let repaired: Vec<&str> = found.iter().map(|m| m.repaired.as_str()).collect();
+        assert_eq!(repaired, ["’", "—", "💡", "é"]);
+    }
+
+    #[test]
+    fn doc_example_2() {
+        let diags = diagnostics("vault/A.md".as_ref(), "x â€” y");
+        assert_eq!(
+            diags[0].message,
+            "`â€”` looks like mojibake (UTF-8 text read as Windows-1252)"
+        );
+        assert_eq!(diags[0].help.as_deref(), Some("replace it with `—`"));
+        assert_eq!(
+            (diags[0].span.unwrap().line, diags[0].span.unwrap().column),
+            (1, 3)
+        );
     }
 }

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 /// lengths first), then alphabetically. When some candidates equal the needle up to case and
 /// separators, only they are returned. Duplicate candidates are reported once.
 ///
-/// ```
+/// ```text
 /// let notes = ["Introduction", "Ownership", "Borrowing", "Lifetimes"];
 /// assert_eq!(vaultbook::suggest::closest("Ownershp", notes, 3), ["Ownership"]);
 /// assert_eq!(vaultbook::suggest::closest("Intro", notes, 3), ["Introduction"]);
@@ -60,7 +60,7 @@ pub(crate) fn closest<'a, I: IntoIterator<Item = &'a str>>(
 
 /// Many "did you mean" queries against one list of names (a vault's note names).
 ///
-/// ```
+/// ```text
 /// let notes = ["Introduction", "Ownership", "Borrowing", "Lifetimes"];
 /// let suggester = vaultbook::suggest::Suggester::new(notes);
 /// assert_eq!(suggester.closest("Ownershp", 3), ["Ownership"]);
@@ -635,5 +635,29 @@ mod tests {
             let (a, b) = (c(a), c(b));
             assert!(Bag::of(&a).distance(&Bag::of(&b)) <= osa(&a, &b));
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's doc comments (a private module's doctests cannot name
+    //! it), run as unit tests.
+    use super::*;
+
+    #[test]
+    fn doc_example_1() {
+        let notes = ["Introduction", "Ownership", "Borrowing", "Lifetimes"];
+        assert_eq!(closest("Ownershp", notes, 3), ["Ownership"]);
+        assert_eq!(closest("Intro", notes, 3), ["Introduction"]);
+        assert!(closest("Tokio", notes, 3).is_empty());
+    }
+
+    #[test]
+    fn doc_example_2() {
+        let notes = ["Introduction", "Ownership", "Borrowing", "Lifetimes"];
+        let suggester = Suggester::new(notes);
+        assert_eq!(suggester.closest("Ownershp", 3), ["Ownership"]);
+        assert_eq!(suggester.closest("Intro", 3), ["Introduction"]);
+        assert!(suggester.closest("Tokio", 3).is_empty());
     }
 }

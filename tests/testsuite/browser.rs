@@ -57,7 +57,8 @@ impl Chromium {
                 // Containers often have a tiny /dev/shm.
                 "disable-dev-shm-usage",
             ])
-            .launch_timeout(WAIT)
+            // Starting Chromium on a busy 2-core machine can take longer than any page wait.
+            .launch_timeout(Duration::from_secs(90))
             .build()
             .unwrap();
         let (browser, mut handler) = Browser::launch(config)
