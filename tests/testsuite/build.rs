@@ -336,3 +336,24 @@ fn a_link_to_a_canvas_reaches_the_file() {
     );
     dir.assert_links_reach_ids();
 }
+
+/// A note may embed another section of itself (`![[#Details]]`, `![[README#Details]]`), as
+/// Obsidian renders it; only an embed whose target holds the embed itself is a cycle.
+#[test]
+fn a_note_embeds_its_own_sections_and_only_a_real_cycle_is_one() {
+    let dir = BookTest::from_fixture("selfembed");
+    let report = dir.build();
+    let cycles: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| code(d) == "embed-cycle")
+        .map(|d| d.one_line())
+        .collect();
+    assert_eq!(cycles.len(), 1, "{cycles:#?}");
+    assert!(cycles[0].contains("README.md:15:"), "{cycles:#?}");
+    let start = dir.main_of("index.html");
+    assert_eq!(start.matches("Some details.").count(), 3, "{start}");
+    // The whole note embedded elsewhere brings its own section embeds along.
+    let other = dir.main_of("other.html");
+    assert_eq!(other.matches("Some details.").count(), 3, "{other}");
+}

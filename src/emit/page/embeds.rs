@@ -102,9 +102,13 @@ fn embed_note(
         return;
     }
     page.embeds += 1;
+    // A cycle is an embed of text that is being embedded already (the same range of the same
+    // note): embedding it would meet this very embed again. Another section of a note on the
+    // stack, the page's own note included, is not one: Obsidian renders it.
+    let range = anchor_range(t, anchor);
     let cycle = stack
         .iter()
-        .any(|&(s, a)| s == target && (a == anchor || a == Anchor::None));
+        .any(|&(s, a)| s == target && anchor_range(&ctx.notes[s], a) == range);
     if cycle || stack.len() > MAX_EMBED_DEPTH {
         let (code, msg) = if cycle {
             // Name the cycle itself, not the page it was found from.
@@ -134,11 +138,6 @@ fn embed_note(
         ));
         return;
     }
-    let range = match anchor {
-        Anchor::None => t.body..t.text.len(),
-        Anchor::Heading(h) => section(t, h),
-        Anchor::Block(b) => t.syntax.blocks[b].block.clone(),
-    };
     let prefix = continuation_prefix(&n.text, link.span.start);
     let mut inner = String::new();
     // Embedded text brings headings of its own: ids must come from the page as emitted.
@@ -156,6 +155,16 @@ fn embed_note(
 }
 
 /// A heading's section: from the heading to the next one of the same or a higher level.
+/// The text of `note` an embed with `anchor` shows: the whole body, a heading's section, or a
+/// block.
+fn anchor_range(note: &Note, anchor: Anchor) -> Range<usize> {
+    match anchor {
+        Anchor::None => note.body..note.text.len(),
+        Anchor::Heading(h) => section(note, h),
+        Anchor::Block(b) => note.syntax.blocks[b].block.clone(),
+    }
+}
+
 pub(crate) fn section(note: &Note, h: usize) -> Range<usize> {
     let hs = &note.syntax.headings;
     let level = hs[h].level;
