@@ -357,3 +357,26 @@ fn a_note_embeds_its_own_sections_and_only_a_real_cycle_is_one() {
     let other = dir.main_of("other.html");
     assert_eq!(other.matches("Some details.").count(), 3, "{other}");
 }
+
+/// Wikilinks in a callout's title are links, as Obsidian shows them, folded or not.
+#[test]
+fn wikilinks_in_callout_titles_are_links() {
+    let dir = BookTest::from_fixture("callout_titles");
+    let report = dir.build();
+    assert!(!report.failed(false), "{:#?}", report.diagnostics);
+    let start = dir.main_of("index.html");
+    assert!(!start.contains("[["), "{start}");
+    assert!(
+        start.contains(r#"<div class="callout-title">Read <a href="other.html#some-heading">this</a> first</div>"#),
+        "{start}"
+    );
+    assert!(
+        start.contains(r#"<summary class="callout-title">Folded, with <a href="other.html">Other</a> and <strong>bold</strong></summary>"#),
+        "{start}"
+    );
+    assert!(
+        start.contains(r#"<div class="callout-title">Note</div>"#),
+        "{start}"
+    );
+    harness::assert_links_reach_ids(&dir.root().join("book"));
+}

@@ -54,6 +54,21 @@ enum EditKind {
     Tag(String),
     /// An inline footnote (index into `syntax.inline_footnotes`).
     Footnote(usize),
+    /// A callout's opening: the tags before and after its title, and the title's markdown in
+    /// parts, the links among them written when the edit is made (they need the page's refs).
+    CalloutOpen {
+        before: String,
+        title: Vec<TitlePart>,
+        after: String,
+    },
+}
+
+/// A piece of a callout's title.
+enum TitlePart {
+    /// Markdown as written.
+    Text(String),
+    /// A link (index into `syntax.links`), written as a markdown link to its target.
+    Link(usize),
 }
 
 /// The range being written and the edits found in it so far.
@@ -181,31 +196,66 @@ impl Edits<'_> {
                 continue;
             }
             let prefix = continuation_prefix(self.text, c.range.start);
-            let title_md = c.title.clone().unwrap_or_else(|| capitalize(&c.kind));
-            let title = inline_html(&title_md);
+            let title = self.title_parts(c);
             let kind = html_escape(&c.kind);
-            let (open, close) = match c.fold {
+            let (before, after, close) = match c.fold {
                 Some(f) => (
                     format!(
-                        "<details class=\"callout\" data-callout=\"{kind}\"{}>\n{prefix}<summary class=\"callout-title\">{title}</summary>\n{prefix}\n",
+                        "<details class=\"callout\" data-callout=\"{kind}\"{}>\n{prefix}<summary class=\"callout-title\">",
                         if f == '+' { " open" } else { "" }
                     ),
+                    format!("</summary>\n{prefix}\n"),
                     "</details>",
                 ),
                 None => (
                     format!(
-                        "<div class=\"callout\" data-callout=\"{kind}\">\n{prefix}<div class=\"callout-title\">{title}</div>\n{prefix}\n"
+                        "<div class=\"callout\" data-callout=\"{kind}\">\n{prefix}<div class=\"callout-title\">"
                     ),
+                    format!("</div>\n{prefix}\n"),
                     "</div>",
                 ),
             };
-            self.replace(c.header.clone(), open);
+            self.push(
+                c.header.clone(),
+                Order::Replace,
+                EditKind::CalloutOpen {
+                    before,
+                    title,
+                    after,
+                },
+            );
             self.push(
                 c.range.end..c.range.end,
                 Order::CalloutEnd(Reverse(c.range.start)),
                 EditKind::CalloutEnd(close, prefix),
             );
         }
+    }
+
+    /// A callout's title in parts: its text, and the links written in it (which the title's
+    /// HTML must carry as links, as Obsidian shows them), or the kind when it has no title.
+    fn title_parts(&self, c: &crate::syntax::callouts::Callout) -> Vec<TitlePart> {
+        let Some(title) = &c.title else {
+            return vec![TitlePart::Text(capitalize(&c.kind))];
+        };
+        let header = &self.text[c.header.clone()];
+        let Some(offset) = header.find(title.as_str()) else {
+            return vec![TitlePart::Text(title.clone())];
+        };
+        let start = c.header.start + offset;
+        let end = start + title.len();
+        let mut parts = Vec::new();
+        let mut pos = start;
+        for (i, l) in self.syn.links.iter().enumerate() {
+            if l.span.start < pos || l.span.end > end || l.kind.is_embed() {
+                continue;
+            }
+            parts.push(TitlePart::Text(self.text[pos..l.span.start].to_string()));
+            parts.push(TitlePart::Link(i));
+            pos = l.span.end;
+        }
+        parts.push(TitlePart::Text(self.text[pos..end].to_string()));
+        parts
     }
 
     fn math(&mut self, page: &mut Page) {
@@ -310,6 +360,22 @@ impl Edits<'_> {
             pos = at.end;
             match kind {
                 EditKind::Text(t) => out.push_str(&t),
+                EditKind::CalloutOpen {
+                    before,
+                    title,
+                    after,
+                } => {
+                    let mut md = String::new();
+                    for part in title {
+                        match part {
+                            TitlePart::Text(t) => md.push_str(&t),
+                            TitlePart::Link(i) => emit_link(ctx, page, &mut md, note, i, stack),
+                        }
+                    }
+                    out.push_str(&before);
+                    out.push_str(&inline_html(&md));
+                    out.push_str(&after);
+                }
                 EditKind::HeadingMark(i) => page.own_headings[i] = out.len(),
                 EditKind::Link(i) => emit_link(ctx, page, out, note, i, stack),
                 EditKind::Footnote(i) => {
