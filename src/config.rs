@@ -124,7 +124,9 @@ impl Config {
             .and_then(toml::Value::as_table_mut)
             .and_then(|t| t.remove("check"));
         let mut vaultbook = match vaultbook {
-            Some(v) => VaultbookConfig::deserialize(v).context("in the [vaultbook] table")?,
+            Some(v) => VaultbookConfig::deserialize(v)
+                .map_err(|e| anyhow::anyhow!(with_suggestion(&e.to_string())))
+                .context("in the [vaultbook] table")?,
             None => VaultbookConfig::default(),
         };
         vaultbook.check = check_levels(check)?;
@@ -292,9 +294,35 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
+/// serde's "unknown field `valut`, expected one of `vault`, …" with "did you mean `vault`?"
+/// added: the expected keys are serde's own list, so there is one list of keys, the struct's.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.split_once("unknown field `").map(|(_, r)| r) else {
+        return message.to_string();
+    };
+    let Some((field, rest)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    match crate::suggest::closest(field, expected.iter().copied(), 1).first() {
+        Some(near) => format!("{message} (did you mean `{near}`?)"),
+        None => message.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_vaultbook_key_gets_a_suggestion() {
+        let err = Config::from_str(Path::new("/book"), "[vaultbook]\nvalut = \"notes\"\n")
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("unknown field `valut`"), "{err}");
+        assert!(err.contains("(did you mean `vault`?)"), "{err}");
+    }
 
     #[test]
     fn inside_takes_dot_dot_and_symlinks_into_account() {

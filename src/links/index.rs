@@ -117,6 +117,13 @@ impl Index {
         .unwrap_or(Lookup::Missing)
     }
 
+    /// The file names of the attachments (`pic.png`), for suggestions.
+    pub(crate) fn attachment_names(&self) -> impl Iterator<Item = &str> {
+        self.att_exact
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap_or(p))
+    }
+
     /// An attachment's path in the vault, as on disk.
     pub fn attachment_path(&self, att: AttId) -> &str {
         &self.att_exact[att]

@@ -50,6 +50,8 @@ pub enum Anchor {
 pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Diagnostic>) {
     // Near note names for broken links: indexed once, and only if a link is broken.
     let names = OnceLock::new();
+    // Near file names, for a missing attachment: a file is not a note.
+    let files = OnceLock::new();
     let per_note: Vec<(Vec<Resolved>, Vec<Diagnostic>)> = notes
         .par_iter()
         .enumerate()
@@ -59,7 +61,7 @@ pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Di
                 .syntax
                 .links
                 .iter()
-                .map(|l| resolve_one(notes, index, id, l, &names, &mut diags))
+                .map(|l| resolve_one(notes, index, id, l, (&names, &files), &mut diags))
                 .collect();
             (resolved, diags)
         })
@@ -73,14 +75,14 @@ pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Di
     (all, diags)
 }
 
-/// Resolves one link of note `from`. `names` holds the suggestion index of note names, built
-/// by the first broken link that needs it.
+/// Resolves one link of note `from`. `names` and `files` hold the suggestion indexes of note
+/// and attachment names, built by the first broken link that needs each.
 pub fn resolve_one<'n>(
     notes: &'n [Note],
-    index: &Index,
+    index: &'n Index,
     from: NoteId,
     link: &Link,
-    names: &OnceLock<Suggester<'n>>,
+    (names, files): (&OnceLock<Suggester<'n>>, &OnceLock<Suggester<'n>>),
     diags: &mut Vec<Diagnostic>,
 ) -> Resolved {
     let note = &notes[from];
@@ -130,11 +132,16 @@ pub fn resolve_one<'n>(
         } else {
             (Code::BrokenLink, "note")
         };
-        let stem = path.rsplit('/').next().unwrap_or(path);
-        let stem = super::keys::strip_md(stem);
-        let near = names
-            .get_or_init(|| Suggester::new(notes.iter().map(|n| n.stem())))
-            .closest(stem, 3);
+        let file = path.rsplit('/').next().unwrap_or(path);
+        let near = if has_file_extension(path) {
+            files
+                .get_or_init(|| Suggester::new(index.attachment_names()))
+                .closest(file, 3)
+        } else {
+            names
+                .get_or_init(|| Suggester::new(notes.iter().map(|n| n.stem())))
+                .closest(super::keys::strip_md(file), 3)
+        };
         diags.push(suggesting(
             at(Diagnostic::new(
                 code,

@@ -40,6 +40,12 @@ pub fn is_note(rel: &str) -> bool {
 /// inside the vault.
 pub(crate) fn scan(config: &Config) -> Result<Scan> {
     let root = &config.vault;
+    if !root.exists() {
+        bail!(
+            "the vault {} does not exist: make it, or set `vault` in [vaultbook] of book.toml",
+            root.display()
+        );
+    }
     if !root.is_dir() {
         bail!("the vault {} is not a folder", root.display());
     }

@@ -380,3 +380,28 @@ fn wikilinks_in_callout_titles_are_links() {
     );
     harness::assert_links_reach_ids(&dir.root().join("book"));
 }
+
+/// A missing attachment is suggested a file of the vault, never a note.
+#[test]
+fn a_missing_attachment_is_suggested_a_file() {
+    let book = BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"T\"\n")
+        .file(
+            "vault/README.md",
+            "# Start\n\n![[obsidan-cli.mp4]] [[Obsidian CLI]]\n",
+        )
+        .file("vault/Obsidian CLI.md", "# Obsidian CLI\n")
+        .file("vault/media/obsidian-cli.mp4", "not really a video");
+    let report = book.build();
+    let missing: Vec<&vaultbook::Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| code(d) == "missing-attachment")
+        .collect();
+    assert_eq!(missing.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(
+        missing[0].help.as_deref(),
+        Some("did you mean `obsidian-cli.mp4`?"),
+        "{missing:#?}"
+    );
+}

@@ -425,3 +425,17 @@ fn list_codes_needs_no_book_and_lists_every_code() {
         "{text}"
     );
 }
+
+/// A vault folder that does not exist is named as missing, not as "not a folder".
+#[test]
+fn a_missing_vault_is_named_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"nowhere\"\n",
+    )
+    .unwrap();
+    let out = Run::of(vaultbook().args(["check", "--no-run"]).arg(dir.path()));
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr().contains("does not exist"), "{}", out.stderr());
+}
