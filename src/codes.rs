@@ -225,11 +225,24 @@ the vault.
 with no `arc-diagram.png` anywhere in the vault. Add the file to the vault (any folder: names \
 are looked up vault-wide, as Obsidian does), or fix the name.";
 
+    /// An embedded file the book cannot show.
+    UnrenderedEmbed = "unrendered-embed", Info, Embeds,
+        "an embedded file the book cannot show; it becomes a link to the file",
+        "The embed names a file that exists but that vaultbook cannot render into a page, such \
+as an Obsidian Base (`.base`, a database view Obsidian computes from the vault's properties). \
+The page shows a link to the file instead, and the book still builds.
+
+    ![[Reading list.base]]
+
+Export what the view shows into a note, or link to the file knowingly: `[[Reading list.base]]`.";
+
     /// Notes that embed each other in a cycle.
     EmbedCycle = "embed-cycle", Error, Embeds,
         "notes that embed each other in a cycle",
-        "A note embeds itself, directly or through other notes, so embedding cannot end. The \
-embed that closes the cycle is shown as a marker; the message names the chain.
+        "An embed shows text that is already being embedded around it (a note embedding itself, \
+directly or through other notes, or a section that embeds itself), so embedding cannot end. \
+Another section of the same note is not a cycle: `![[#Details]]` under another heading renders. \
+The embed that closes the cycle is shown as a marker; the message names the chain.
 
     A.md:  ![[B]]
     B.md:  ![[A]]

@@ -115,6 +115,16 @@ pub fn resolve_one<'n>(
                 Fragment::Headings(h) => Some(h.join("#")),
                 Fragment::Block(b) => Some(format!("^{b}")),
             };
+            let ext = path.rsplit('.').next().unwrap_or("");
+            if link.kind.is_embed() && ext.eq_ignore_ascii_case("base") {
+                diags.push(
+                    at(Diagnostic::new(
+                        Code::UnrenderedEmbed,
+                        format!("`{path}` is an Obsidian Base, which the book cannot show"),
+                    ))
+                    .with_help("the embed is a link to the file"),
+                );
+            }
             return Resolved::Attachment { att, fragment };
         }
         first_found(&candidates, |p| index.note(p, note.folder())).map(|(_, l)| l)

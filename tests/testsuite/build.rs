@@ -405,3 +405,21 @@ fn a_missing_attachment_is_suggested_a_file() {
         "{missing:#?}"
     );
 }
+
+/// An embedded Obsidian Base is a link to the file, said in an info diagnostic.
+#[test]
+fn an_embedded_base_is_a_link_and_says_so() {
+    let book = BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"T\"\n")
+        .file("vault/README.md", "# Start\n\n![[Table.base]]\n")
+        .file("vault/Table.base", "views: []\n");
+    let report = book.build();
+    let info: Vec<&vaultbook::Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| code(d) == "unrendered-embed")
+        .collect();
+    assert_eq!(info.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(info[0].severity, Severity::Info);
+    assert!(!report.failed(true), "{:#?}", report.diagnostics);
+}
