@@ -114,10 +114,11 @@ impl Builder for PipelineBuilder {
         let Some(driver) = self.driver.as_mut() else {
             return Err("no driver".into());
         };
+        // A served book that is gone from disk cannot be reused: render everything.
         let previous = if request.changes.full {
             None
         } else {
-            request.previous
+            request.previous.filter(|p| p.is_dir())
         };
         let result = driver.rebuild(request.out, previous);
         let (report, scope) = match result {

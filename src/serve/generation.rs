@@ -103,6 +103,10 @@ impl Generations {
     pub fn stage(&self) -> Result<Staging> {
         let number = self.next.fetch_add(1, Ordering::Relaxed);
         let folder = self.area.path().join(number.to_string());
+        // The area may have been deleted under serve (a tmp cleaner): make it again, so that
+        // the next build recovers instead of failing for ever. It stays registered for removal.
+        std::fs::create_dir_all(self.area.path())
+            .with_context(|| format!("cannot create {}", self.area.path().display()))?;
         std::fs::create_dir(&folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
         Ok(Staging {

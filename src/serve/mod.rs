@@ -375,7 +375,17 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 /// Records a failed build: the last good book stays served, the error goes to the terminal and
 /// to every open page.
 fn fail(shared: &Shared, status: &tokio_watch::Sender<Status>, text: String) {
-    eprintln!("vaultbook serve: the build failed; still serving the last good book\n{text}");
+    let served = shared
+        .generations
+        .current()
+        .is_some_and(|g| g.dir().is_dir());
+    if served {
+        eprintln!("vaultbook serve: the build failed; still serving the last good book\n{text}");
+    } else {
+        eprintln!(
+            "vaultbook serve: the build failed, and there is no good book on disk to serve; the next change builds it again\n{text}"
+        );
+    }
     if let Ok(mut e) = shared.error.write() {
         *e = Some(text.clone());
     }

@@ -1255,3 +1255,43 @@ fn no_staging_dir_survives_a_stop_signal() {
         drop((ws, half, download));
     }
 }
+
+/// serve recovers when its staging area is deleted under it (a tmp cleaner, a user): the next
+/// change builds the whole book again instead of 404 forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_staging_area_is_rebuilt_on_the_next_change() {
+    let dir = book();
+    let server = Server::start(
+        ServeOptions::new(dir.path(), 0),
+        harness::pipeline_builder(harness::no_run()),
+    )
+    .await
+    .unwrap();
+    tokio::time::timeout(WAIT, server.wait_for_builds(1))
+        .await
+        .expect("the first build did not finish");
+    assert_eq!(get(&server, "/").await.status, 200);
+    let served = server.served_dir().unwrap();
+    let area = served
+        .ancestors()
+        .find(|a| {
+            a.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("vaultbook-serve-"))
+        })
+        .unwrap()
+        .to_path_buf();
+    std::fs::remove_dir_all(&area).unwrap();
+    assert_eq!(get(&server, "/").await.status, 404);
+
+    editor_save(
+        &dir.path().join("vault/Start.md"),
+        "# Start\n\nback again\n",
+    );
+    tokio::time::timeout(WAIT, server.wait_for_builds(2))
+        .await
+        .expect("no rebuild after the save");
+    let page = get(&server, "/start.html").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("back again"), "{}", page.body);
+    server.stop().await;
+}
