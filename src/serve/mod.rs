@@ -326,12 +326,14 @@ async fn build_loop(
                         "vaultbook serve: built in {:.2}s ({token})",
                         elapsed.as_secs_f64()
                     );
+                    // The push first: whoever sees the new status and then connects is greeted
+                    // with this token, and must not be sent its reload as well.
+                    let _ = shared.pushes.send(Push::Reload(token.clone()));
                     status.send_modify(|s| {
                         s.builds += 1;
-                        s.token = Some(token.clone());
+                        s.token = Some(token);
                         s.error = None;
                     });
-                    let _ = shared.pushes.send(Push::Reload(token));
                 }
                 Err(e) => {
                     carried = Changes::everything();
@@ -389,11 +391,12 @@ fn fail(shared: &Shared, status: &tokio_watch::Sender<Status>, text: String) {
     if let Ok(mut e) = shared.error.write() {
         *e = Some(text.clone());
     }
+    // The push before the status, as for a good build.
+    let _ = shared.pushes.send(Push::Error(text.clone()));
     status.send_modify(|s| {
         s.builds += 1;
-        s.error = Some(text.clone());
+        s.error = Some(text);
     });
-    let _ = shared.pushes.send(Push::Error(text));
 }
 
 /// `vaultbook serve`: serves until SIGINT (Ctrl-C), SIGTERM or SIGHUP, which end the process
