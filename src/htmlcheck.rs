@@ -104,7 +104,7 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
     }
 
     // The search index's hits are links too: each must land on a page and an id.
-    for name in files.iter().filter(|f| is_search_index(f)) {
+    for name in files.iter().filter(|f| crate::search_index::is_index(f)) {
         match search_hits(&dir.join(name)) {
             Ok(links) => {
                 pages.insert(
@@ -359,36 +359,11 @@ impl Book<'_> {
 }
 
 /// Pages that mdBook fills with copies of chapters.
-/// mdBook's search index, `searchindex.js` (or `searchindex-HASH.js` with hash-files) at the
-/// book's root.
-fn is_search_index(name: &str) -> bool {
-    name.strip_prefix("searchindex")
-        .and_then(|rest| rest.strip_suffix(".js"))
-        .is_some_and(|hash| hash.is_empty() || hash.starts_with('-'))
-}
-
-/// The hit URLs (`doc_urls`, relative to the book's root) of a search index as mdBook writes
-/// it: `window.search = Object.assign(window.search, JSON.parse('…'));`, the JSON with `\` and
-/// `'` escaped by a backslash.
+/// The hit URLs (`doc_urls`, relative to the book's root) of a search index.
 fn search_hits(path: &Path) -> Result<Vec<Link>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let start = text
-        .find("JSON.parse('")
-        .ok_or("no JSON.parse('…') in it")?
-        + "JSON.parse('".len();
-    let end = text
-        .rfind("')")
-        .filter(|&e| e >= start)
-        .ok_or("unterminated")?;
-    let mut json = String::with_capacity(end - start);
-    let mut chars = text[start..end].chars();
-    while let Some(c) = chars.next() {
-        json.push(if c == '\\' {
-            chars.next().unwrap_or(c)
-        } else {
-            c
-        });
-    }
+    let (_, json) =
+        crate::search_index::json_of(&text).ok_or("not a search index mdBook writes")?;
     #[derive(serde::Deserialize)]
     struct Index {
         doc_urls: Vec<String>,

@@ -334,19 +334,10 @@ fn summary(verbosity: Verbosity, verb: &str, report: &Report) {
         .unwrap_or_default();
     eprintln!(
         "vaultbook: {verb} {}, {}, {}, {} in {:.2}s → {output}",
-        counted(report.stats.notes, "note"),
-        counted(report.stats.links, "link"),
-        counted(report.count(Severity::Error), "error"),
-        counted(report.count(Severity::Warning), "warning"),
+        report::counted(report.stats.notes, "note"),
+        report::counted(report.stats.links, "link"),
+        report::counted(report.count(Severity::Error), "error"),
+        report::counted(report.count(Severity::Warning), "warning"),
         report.stats.elapsed.as_secs_f64(),
     )
-}
-
-/// `1 error`, `2 errors`.
-fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }

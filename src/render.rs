@@ -78,30 +78,18 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
 /// `<img src=x onerror=…>` would run script in the search results of every reader. Escaped in
 /// the index, they show as the text they are.
 fn escape_search_titles(dest: &Path) -> Result<()> {
-    const START: &str = "JSON.parse('";
     let Ok(entries) = std::fs::read_dir(dest) else {
         return Ok(());
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.starts_with("searchindex") && name.ends_with(".js")) {
+        if !crate::search_index::is_index(&entry.file_name().to_string_lossy()) {
             continue;
         }
         let path = entry.path();
         let text = std::fs::read_to_string(&path)?;
-        let (Some(start), Some(end)) = (text.find(START), text.rfind("')")) else {
+        let Some((range, json)) = crate::search_index::json_of(&text) else {
             anyhow::bail!("{}: not a search index mdBook writes", path.display());
         };
-        let start = start + START.len();
-        let mut json = String::with_capacity(end.saturating_sub(start));
-        let mut chars = text[start..end].chars();
-        while let Some(c) = chars.next() {
-            json.push(if c == '\\' {
-                chars.next().unwrap_or(c)
-            } else {
-                c
-            });
-        }
         let mut index: serde_json::Value = serde_json::from_str(&json)
             .with_context(|| format!("{}: the search index is not JSON", path.display()))?;
         let docs = index
@@ -114,11 +102,10 @@ fn escape_search_titles(dest: &Path) -> Result<()> {
                 }
             }
         }
-        let json = serde_json::to_string(&index)?;
-        let escaped = json.replace('\\', "\\\\").replace('\'', "\\'");
+        let json = crate::search_index::escaped(&serde_json::to_string(&index)?);
         std::fs::write(
             &path,
-            format!("{}{escaped}{}", &text[..start], &text[end..]),
+            format!("{}{json}{}", &text[..range.start], &text[range.end..]),
         )?;
     }
     Ok(())

@@ -211,15 +211,18 @@ pub fn summary(diags: &[Diagnostic]) -> String {
     summary_of(diags.iter())
 }
 
+/// `1 error`, `2 errors`: a count with its noun, for every summary line.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn summary_of<'a>(diags: impl Iterator<Item = &'a Diagnostic> + Clone) -> String {
     let count = |s| diags.clone().filter(|d| d.severity == s).count();
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("1 {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
+    let plural = counted;
     let mut line = format!(
         "check: {}, {}",
         plural(count(Severity::Error), "error"),

@@ -99,7 +99,11 @@ impl PipelineBuilder {
             count(crate::Severity::Warning),
         );
         if errors + warnings > 0 {
-            eprintln!("vaultbook serve: the book has {errors} errors, {warnings} warnings");
+            eprintln!(
+                "vaultbook serve: the book has {}, {}",
+                crate::report::counted(errors, "error"),
+                crate::report::counted(warnings, "warning")
+            );
         }
         self.printed = now;
     }

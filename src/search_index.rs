@@ -1,0 +1,56 @@
+//! mdBook's search index as it writes it: `searchindex.js` (`searchindex-HASH.js` with
+//! hash-files) at the book's root, holding
+//! `window.search = Object.assign(window.search, JSON.parse('…'));`, the JSON with `\` and `'`
+//! escaped by a backslash. Read by `check --html` (its hits are links) and rewritten after a
+//! render (its titles are escaped).
+
+use std::ops::Range;
+
+const START: &str = "JSON.parse('";
+
+/// Whether a file at the book's root is the search index.
+pub(crate) fn is_index(name: &str) -> bool {
+    name.strip_prefix("searchindex")
+        .and_then(|rest| rest.strip_suffix(".js"))
+        .is_some_and(|hash| hash.is_empty() || hash.starts_with('-'))
+}
+
+/// The JSON of an index file's text, and where its escaped form lies in the text.
+pub(crate) fn json_of(text: &str) -> Option<(Range<usize>, String)> {
+    let start = text.find(START)? + START.len();
+    let end = text.rfind("')").filter(|&e| e >= start)?;
+    let mut json = String::with_capacity(end - start);
+    let mut chars = text[start..end].chars();
+    while let Some(c) = chars.next() {
+        json.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    Some((start..end, json))
+}
+
+/// JSON escaped as mdBook puts it between `JSON.parse('` and `')`.
+pub(crate) fn escaped(json: &str) -> String {
+    json.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_reads_back_what_is_written() {
+        let json = r#"{"a":"it's \"x\" \\ y"}"#;
+        let text = format!(
+            "window.search = Object.assign(window.search, JSON.parse('{}'));",
+            escaped(json)
+        );
+        let (range, read) = json_of(&text).unwrap();
+        assert_eq!(read, json);
+        assert_eq!(&text[range], escaped(json));
+        assert!(is_index("searchindex.js") && is_index("searchindex-0a1b.js"));
+        assert!(!is_index("searchindexer.js") && !is_index("searcher.js"));
+    }
+}
