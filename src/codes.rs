@@ -236,6 +236,19 @@ The page shows a link to the file instead, and the book still builds.
 
 Export what the view shows into a note, or link to the file knowingly: `[[Reading list.base]]`.";
 
+    /// Raw HTML of a note that the book leaves out.
+    UnsafeHtml = "unsafe-html", Warning, Notes,
+        "raw HTML in a note that could run code in the reader's browser; it is left out",
+        "A note's raw HTML is sanitised as Obsidian's reading view sanitises it: scripts, \
+event handlers (`onclick`, `onerror`, …), elements such as `<object>`, and `javascript:` or \
+`data:` URLs are removed; safe markup (`<details>`, `<span style>`, `<kbd>`, `<iframe>` embeds, \
+tables, media) stays. Markdown links to `javascript:` URLs become their text.
+
+    <img src=\"pic.png\" onerror=\"alert(1)\">   (the page shows <img src=\"pic.png\">)
+
+A vault read only by people who trust its authors can keep its HTML as written with \
+`[vaultbook] raw-html = true` in book.toml.";
+
     /// Notes that embed each other in a cycle.
     EmbedCycle = "embed-cycle", Error, Embeds,
         "notes that embed each other in a cycle",

@@ -51,6 +51,9 @@ pub struct VaultbookConfig {
     pub tag_index: bool,
     /// Where the emitted source and caches live, relative to the book root.
     pub work_dir: PathBuf,
+    /// Whether notes' raw HTML goes into the book as written (scripts included) rather than
+    /// sanitised: for vaults whose readers trust their authors.
+    pub raw_html: bool,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
     pub snippets: toml::Table,
     /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`),
@@ -69,6 +72,7 @@ impl Default for VaultbookConfig {
             backlinks: true,
             tag_index: true,
             work_dir: PathBuf::from("target/vaultbook"),
+            raw_html: false,
             snippets: toml::Table::new(),
             check: crate::report::Levels::default(),
         }

@@ -24,6 +24,7 @@ mod relpath;
 mod render;
 pub mod report;
 mod sandbox;
+mod sanitize;
 mod search_index;
 pub mod serve;
 mod snippets;

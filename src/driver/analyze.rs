@@ -79,6 +79,9 @@ pub(super) fn analyze(
     diagnostics.extend(link_diags);
     for n in &notes {
         diagnostics.extend(n.diagnostics.iter().cloned());
+        if !config.vaultbook.raw_html {
+            diagnostics.extend(n.unsafe_html.iter().cloned());
+        }
     }
     diagnostics.extend(orphans(
         &notes,

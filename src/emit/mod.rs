@@ -94,6 +94,7 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         snippets: input.snippets,
         tag_links: has_tags,
         footers: &footers,
+        sanitize: (!vb.raw_html).then(|| input.markdown.options()),
     };
     let mut pages: Vec<Page> = plan
         .order
@@ -240,6 +241,7 @@ pub(crate) fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
         snippets: input.snippets,
         tag_links: false,
         footers: &footers,
+        sanitize: None,
     };
     Ok(wanted
         .par_iter()

@@ -41,6 +41,8 @@ pub struct Syntax {
     pub id_elems: Vec<IdElem>,
     /// Malformed syntax (unclosed or empty wikilinks).
     pub problems: Vec<Problem>,
+    /// What sanitising the note's raw HTML and link URLs removes (found in this same parse).
+    pub(crate) unsafe_html: Vec<crate::sanitize::Finding>,
 }
 
 /// Syntax that Obsidian would not turn into a link.
@@ -68,6 +70,8 @@ pub fn parse(text: &str, start: usize, md: MdbookMarkdown) -> Syntax {
 struct Walker<'a> {
     text: &'a str,
     out: Syntax,
+    /// The sanitiser's audit, reading the same events.
+    html: crate::sanitize::Pass<'a>,
     /// Contiguous text events being merged (pulldown-cmark splits text at `[`, `^`, `*`…).
     run: Option<Range<usize>>,
     /// The last text run of the current block, if nothing but text followed it.
@@ -93,6 +97,7 @@ impl<'a> Walker<'a> {
         Walker {
             text,
             out: Syntax::default(),
+            html: crate::sanitize::Pass::new(text),
             run: None,
             tail: None,
             blocks: Vec::new(),
@@ -126,6 +131,7 @@ impl<'a> Walker<'a> {
     }
 
     fn event(&mut self, event: Event<'a>, range: Range<usize>) {
+        self.html.event(&event, range.clone());
         if let Some(e) = &mut self.id_elem {
             e.event(&event);
         }
@@ -381,6 +387,8 @@ impl<'a> Walker<'a> {
 
     fn finish(mut self) -> Syntax {
         self.flush();
+        let html = std::mem::replace(&mut self.html, crate::sanitize::Pass::new(""));
+        self.out.unsafe_html = html.finish().1;
         let comments = inline::pair_comments(&self.marks.comments, self.text.len());
         // Comments are in order and do not overlap: the one that could hold `r` is the last to
         // start at or before it (a binary search, so a note of many comments stays linear).
@@ -391,6 +399,8 @@ impl<'a> Walker<'a> {
         let out = &mut self.out;
         out.links.retain(|l| !hidden(&l.span));
         out.tags.retain(|t| !hidden(&t.range));
+        // `%%…%%` comments are left out of the book, their HTML too.
+        out.unsafe_html.retain(|f| !hidden(&f.range));
         if !comments.is_empty() {
             // Headings in comments go, and the id elements' heading indices follow.
             let mut kept = 0;

@@ -28,6 +28,9 @@ pub struct Note {
     pub syntax: Syntax,
     /// Problems found while reading and parsing.
     pub diagnostics: Vec<Diagnostic>,
+    /// What sanitising the note's HTML removes, one `unsafe-html` diagnostic each: reported
+    /// unless book.toml trusts the vault's HTML (`raw-html`), which a note cannot know.
+    pub unsafe_html: Vec<Diagnostic>,
     lines: LineIndex,
 }
 
@@ -95,6 +98,19 @@ impl Note {
                 );
             }
         }
+        let unsafe_html = syntax
+            .unsafe_html
+            .iter()
+            .map(|f| {
+                Diagnostic::new(Code::UnsafeHtml, f.removed.describe())
+                    .in_file(file.clone())
+                    .at(lines.span(&text, f.range.clone()))
+                    .with_help(
+                        "notes' HTML is sanitised as in Obsidian's reading view; `[vaultbook] \
+                     raw-html = true` keeps it as written",
+                    )
+            })
+            .collect();
         let stem = file_stem(&rel).to_string();
         let title = fm
             .title
@@ -118,6 +134,7 @@ impl Note {
             title,
             syntax,
             diagnostics,
+            unsafe_html,
             lines,
         }
     }

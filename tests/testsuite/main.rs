@@ -20,6 +20,7 @@ mod props;
 mod repo_vault;
 mod report;
 mod sandbox;
+mod sanitize;
 mod serve;
 mod session;
 mod snippets;

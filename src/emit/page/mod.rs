@@ -47,6 +47,9 @@ pub(crate) struct Context<'a> {
     pub tag_links: bool,
     /// Per note: the HTML appended at the end of its page (backlinks), if any.
     pub footers: &'a [String],
+    /// mdBook's markdown options, to sanitise the page's HTML with; `None` keeps it as written
+    /// (`[vaultbook] raw-html`, or a page that is not written).
+    pub sanitize: Option<pulldown_cmark::Options>,
 }
 
 /// An assembled chapter, before heading ids are known.
@@ -144,6 +147,15 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
         emit_range(ctx, &mut page, &mut body, from, text, false, &mut stack);
         end_line(&mut out);
         out.push_str(&format!("\n[^vb-fn-{done}]: {}\n", body.replace('\n', " ")));
+    }
+    // The backlinks footer is vaultbook's own HTML (titles escaped): it needs no pass, and
+    // is most of a much-linked page's tags.
+    if let Some(options) = ctx.sanitize {
+        let (clean, changed) = crate::sanitize::clean(out, options);
+        out = clean;
+        if changed {
+            page.exact_headings = false;
+        }
     }
     let footer = &ctx.footers[note];
     if !footer.is_empty() {
