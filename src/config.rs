@@ -54,6 +54,8 @@ pub struct VaultbookConfig {
     /// Whether notes' raw HTML goes into the book as written (scripts included) rather than
     /// sanitised: for vaults whose readers trust their authors.
     pub raw_html: bool,
+    /// Which search index the book gets: `auto`, `mdbook` or `pagefind`.
+    pub(crate) search: crate::search::SearchSetting,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
     pub snippets: toml::Table,
     /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`),
@@ -73,6 +75,7 @@ impl Default for VaultbookConfig {
             tag_index: true,
             work_dir: PathBuf::from("target/vaultbook"),
             raw_html: false,
+            search: crate::search::SearchSetting::Auto,
             snippets: toml::Table::new(),
             check: crate::report::Levels::default(),
         }

@@ -125,6 +125,34 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
         }
     }
 
+    // So are the chunked index's: a pseudo-page at the root (its URLs are from the root).
+    if dir.join(crate::search_index::PAGEFIND_DIR).is_dir() {
+        let name = format!("{}/", crate::search_index::PAGEFIND_DIR);
+        match crate::search_index::pagefind_hits(&dir.join(crate::search_index::PAGEFIND_DIR)) {
+            Ok(hits) => {
+                let links = hits
+                    .into_iter()
+                    .map(|value| Link { value, line: 1 })
+                    .collect();
+                pages.insert(
+                    // Named at the root, where its URLs start.
+                    "pagefind search hits".to_string(),
+                    Page {
+                        links,
+                        ..Page::default()
+                    },
+                );
+            }
+            Err(e) => diags.push(
+                Diagnostic::new(
+                    Code::ReadError,
+                    format!("cannot read the search index: {e}"),
+                )
+                .in_file(&name),
+            ),
+        }
+    }
+
     let mount = pages
         .get("404.html")
         .and_then(|p| p.base.as_deref())

@@ -25,6 +25,7 @@ mod render;
 pub mod report;
 mod sandbox;
 mod sanitize;
+mod search;
 mod search_index;
 pub mod serve;
 mod snippets;

@@ -9,6 +9,8 @@ use mdbook_driver::book::Book;
 use mdbook_driver::builtin_preprocessors::CmdPreprocessor;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
+use crate::search::Search;
+
 /// How to render.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RenderOptions {
@@ -21,6 +23,8 @@ pub(crate) struct RenderOptions {
     /// The book root, when the external preprocessors book.toml names may run
     /// (`--allow-commands`): they run there, as in mdBook. `None` runs none of them.
     pub commands: Option<PathBuf>,
+    /// Which search index the book gets (see [`crate::search`]).
+    pub search: Search,
 }
 
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
@@ -40,6 +44,26 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
         .parse()
         .context("the emitted book.toml is not a valid mdBook configuration")?;
     config.build.build_dir = dest.to_path_buf();
+    let search_on = config
+        .get::<bool>("output.html.search.enable")
+        .ok()
+        .flatten()
+        .unwrap_or(true);
+    let pagefind = search_on && options.search == Search::Pagefind;
+    if pagefind {
+        // mdBook's index of this book would be too large to download: Pagefind's instead,
+        // with vaultbook's button in place of mdBook's.
+        let mut js: Vec<String> = config
+            .get::<Vec<String>>("output.html.additional-js")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        js.push(crate::search::SEARCH_JS_FILE.to_string());
+        config
+            .set("output.html.search.enable", false)
+            .and_then(|_| config.set("output.html.additional-js", js))
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    }
     if let Some(hash) = options.hash_files {
         config
             .set("output.html.hash-files", hash)
@@ -68,6 +92,9 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not render the book")?;
     escape_search_titles(dest)?;
+    if pagefind && options.only.is_none() {
+        crate::search::build_pagefind(dest)?;
+    }
     Ok(())
 }
 

@@ -36,6 +36,44 @@ pub(crate) fn escaped(json: &str) -> String {
     json.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
+/// The folder of Pagefind's chunked index (see [`crate::search`]), at the book's root.
+pub(crate) const PAGEFIND_DIR: &str = "pagefind";
+
+/// The hits of Pagefind's index in `dir` (its `fragment/` files: gzip of `pagefind_dcd` and a
+/// page's JSON): each page's URL, and the URL of each of its anchors, from the book's root.
+pub(crate) fn pagefind_hits(dir: &std::path::Path) -> Result<Vec<String>, String> {
+    use std::io::Read;
+    #[derive(serde::Deserialize)]
+    struct Fragment {
+        url: String,
+        #[serde(default)]
+        anchors: Vec<Anchor>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Anchor {
+        id: String,
+    }
+    let mut hits = Vec::new();
+    let entries = std::fs::read_dir(dir.join("fragment")).map_err(|e| e.to_string())?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).map_err(|e| e.to_string())?)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let json = bytes
+            .strip_prefix(b"pagefind_dcd")
+            .ok_or_else(|| format!("{}: not a Pagefind fragment", path.display()))?;
+        let f: Fragment =
+            serde_json::from_slice(json).map_err(|e| format!("{}: {e}", path.display()))?;
+        let url = f.url.trim_start_matches('/').to_string();
+        hits.extend(f.anchors.iter().map(|a| format!("{url}#{}", a.id)));
+        hits.push(url);
+    }
+    hits.sort();
+    Ok(hits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

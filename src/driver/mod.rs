@@ -343,7 +343,7 @@ impl Driver {
         let mut phases = self.phases();
         let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
         let src = self.config.work_dir.join("book-src");
-        let render = self.render_options(None);
+        let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
         if unchanged::still_rendered(&src, &self.config.build_dir, &fingerprint) {
             // The book in the build dir is the one this build would render.
@@ -385,7 +385,7 @@ impl Driver {
         phases.mark("write");
         // Without hashed names, a page rendered alone refers to the same `toc.js` as the rest
         // of the book it joins.
-        let render = self.render_options(Some(false));
+        let render = self.render_options(Some(false), &tree);
         let scope = match (changed, previous) {
             (Some(changes), Some(prev)) => {
                 output::link_tree(prev, out).with_context(|| {
@@ -422,12 +422,20 @@ impl Driver {
         Ok((analysis, tree))
     }
 
-    fn render_options(&self, hash_files: Option<bool>) -> RenderOptions {
+    fn render_options(&self, hash_files: Option<bool>, tree: &emit::Tree) -> RenderOptions {
+        let chapters = tree
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("src/") && p.ends_with(".md") && *p != "src/SUMMARY.md");
+        let (count, bytes) = chapters.fold((0, 0u64), |(n, b), (_, text)| {
+            (n + 1, b + text.len() as u64)
+        });
         RenderOptions {
             hash_files,
             only: None,
             commands: crate::book_commands::allowed(&self.options)
                 .then(|| self.config.root.clone()),
+            search: crate::search::choose(self.config.vaultbook.search, count, bytes),
         }
     }
 

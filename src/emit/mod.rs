@@ -136,6 +136,12 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     tree.files.insert("vaultbook.css".into(), css.into_bytes());
     tree.files
         .insert("vaultbook.js".into(), JS.as_bytes().to_vec());
+    // Named by the rendered book's config only when it gets Pagefind's search (see
+    // crate::search); a stock `mdbook build` of the tree keeps mdBook's own search.
+    tree.files.insert(
+        crate::search::SEARCH_JS_FILE.into(),
+        crate::search::SEARCH_JS.as_bytes().to_vec(),
+    );
     let mut js = vec!["vaultbook.js"];
     if mermaid {
         tree.files

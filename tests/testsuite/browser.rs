@@ -417,3 +417,61 @@ async fn search_from_file_urls_finds_and_lands() {
     }
     chromium.close().await;
 }
+
+/// A book with Pagefind's chunked index (`[vaultbook] search = "pagefind"`, what `auto` picks
+/// for a large book): served, the search button finds a word and its first hit opens a page of
+/// the book; opened from disk, the search says how to serve the book instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_search_finds_and_lands_when_served() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let book = BookTest::from_fixture_nested("links", "book");
+    let root = book.root();
+    book.append("book.toml", "search = \"pagefind\"\n");
+    let serve = ServeProcess::start(root);
+    let url = format!("{}index.html", serve.url);
+    let page = chromium.browser.new_page(url.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        "!!document.getElementById('vb-search-toggle') && !document.getElementById('mdbook-search-toggle')",
+        "vaultbook's search button in place of mdBook's",
+    )
+    .await;
+    let hits = format!("{}index.html?search=running", serve.url);
+    page.goto(hits.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        "document.querySelectorAll('#vb-search .pagefind-ui__result-link').length > 0",
+        "search hits for `running`",
+    )
+    .await;
+    let href: String = eval(
+        &page,
+        "document.querySelector('#vb-search .pagefind-ui__result-link').href",
+    )
+    .await
+    .unwrap();
+    assert!(href.starts_with(&serve.url), "{href}");
+    page.goto(href.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        &page_says("A running program."),
+        &format!("the hit's page {href}"),
+    )
+    .await;
+
+    // From disk: a message, not a broken search.
+    book.build();
+    assert!(root.join("book/pagefind/pagefind-entry.json").is_file());
+    let file = format!("file://{}/book/index.html?search=running", root.display());
+    page.goto(file.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        &page_says("Serve the book to search it"),
+        "the file:// explanation",
+    )
+    .await;
+    chromium.close().await;
+    serve.terminate();
+}

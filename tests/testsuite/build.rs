@@ -423,3 +423,41 @@ fn an_embedded_base_is_a_link_and_says_so() {
     assert_eq!(info[0].severity, Severity::Info);
     assert!(!report.failed(true), "{:#?}", report.diagnostics);
 }
+
+/// A book past mdBook's one-file index gets Pagefind's chunked one (forced here with
+/// `search = "pagefind"`; `auto` picks it for large books): every file small, every hit a page
+/// of the book (`check --html` follows them), and vaultbook's search button on every page.
+#[test]
+fn chunked_search_index_is_small_files_whose_hits_land() {
+    let book = BookTest::from_fixture("links");
+    book.append("book.toml", "search = \"pagefind\"\n");
+    book.build();
+    let out = book.join("book");
+    assert!(out.join("pagefind/pagefind-entry.json").is_file());
+    assert!(out.join("pagefind/pagefind-ui.js").is_file());
+    assert!(
+        !out.read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("searchindex")),
+        "no mdBook index beside it"
+    );
+    for (path, bytes) in harness::files(&out.join("pagefind")) {
+        assert!(
+            bytes.len() < 5 << 20,
+            "{} is {} bytes",
+            path.display(),
+            bytes.len()
+        );
+    }
+    let page = book.page("links.html");
+    assert!(page.contains("src=\"vaultbook-search"), "the search script");
+    assert!(!page.contains("mdbook-search-toggle"));
+    let check = book.run(&["check", "--html", "--no-run"]);
+    assert!(
+        !check.stderr().contains("pagefind"),
+        "search hits land: {}",
+        check.stderr()
+    );
+}

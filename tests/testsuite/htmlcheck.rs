@@ -347,3 +347,36 @@ fn search_hits_that_lead_nowhere_are_reported() {
         "{found:#?}"
     );
 }
+
+/// Pagefind's hits are links too: each fragment's page URL and anchors must reach a page and an
+/// id (the fragments are written as Pagefind writes them: gzip of `pagefind_dcd` and JSON).
+#[test]
+fn chunked_search_hits_that_lead_nowhere_are_reported() {
+    use std::io::Write;
+    let tmp = site(&[("a.html", r#"<h1 id="here">A</h1>"#)]);
+    let frag = tmp.path().join("pagefind/fragment");
+    std::fs::create_dir_all(&frag).unwrap();
+    for (name, json) in [
+        (
+            "en_1.pf_fragment",
+            r#"{"url":"/a.html","anchors":[{"id":"here"},{"id":"gone"}]}"#,
+        ),
+        ("en_2.pf_fragment", r#"{"url":"/nope.html","content":"x"}"#),
+    ] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"pagefind_dcd").unwrap();
+        gz.write_all(json.as_bytes()).unwrap();
+        std::fs::write(frag.join(name), gz.finish().unwrap()).unwrap();
+    }
+    let diags = check_rendered(tmp.path());
+    let found: Vec<String> = summary(&diags).into_iter().map(|(_, _, m, _)| m).collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found.iter().any(|m| m.contains("`a.html#gone`")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|m| m.contains("`nope.html`")),
+        "{found:#?}"
+    );
+}
