@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::plan::{Plan, TAGS_PAGE, escape_title};
+use super::plan::{Plan, escape_title, natural_cmp};
 use super::slug::relative;
 use crate::links::anchors::page_ids;
 use crate::links::{NoteId, Resolved};
@@ -40,9 +40,15 @@ pub(crate) fn collect_tags(notes: &[Note], plan: &Plan) -> Tags {
     tags
 }
 
+/// One section of the tag index, as the template sees it.
 #[derive(Serialize)]
 struct TagEntry {
+    /// The full name (`project/active`), escaped for markdown.
     name: String,
+    /// How deep in the tree: 0 for `project`, 1 for `project/active`.
+    depth: usize,
+    /// The markdown heading marks for that depth (`##` for a top-level tag, at most `######`).
+    level: String,
     notes: Vec<NoteEntry>,
 }
 
@@ -50,6 +56,36 @@ struct TagEntry {
 struct NoteEntry {
     title: String,
     path: String,
+}
+
+/// The sections of the tag index in page order, as Obsidian's tag pane nests them: each tag
+/// followed by its children (`project`, `project/active`, `project/done`, `project-x`), with a
+/// section for a parent that no note carries itself. Each is its key and display name, with the
+/// notes tagged with exactly it.
+fn tag_tree(tags: &Tags) -> Vec<(String, String, &[NoteId])> {
+    let mut all: BTreeMap<String, (String, &[NoteId])> = BTreeMap::new();
+    for (key, (name, ids)) in tags {
+        // Ancestors from the name as written, so that their display keeps its case.
+        let mut prefix = String::new();
+        for part in name.split('/') {
+            prefix.push_str(part);
+            all.entry(prefix.to_lowercase())
+                .or_insert_with(|| (prefix.clone(), &[]));
+            prefix.push('/');
+        }
+        all.insert(key.clone(), (name.clone(), ids.as_slice()));
+    }
+    let mut out: Vec<(String, String, &[NoteId])> =
+        all.into_iter().map(|(k, (n, ids))| (k, n, ids)).collect();
+    // Segment by segment, so that a parent comes right before its children.
+    out.sort_by(|a, b| {
+        let (x, y) = (a.0.split('/'), b.0.split('/'));
+        x.zip(y)
+            .map(|(p, q)| natural_cmp(p, q))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| a.0.split('/').count().cmp(&b.0.split('/').count()))
+    });
+    out
 }
 
 /// The tag index page, and the id mdBook gives each tag's heading on it.
@@ -60,34 +96,41 @@ pub(crate) fn tag_page(
     tera: &tera::Tera,
     md: MdbookMarkdown,
 ) -> Result<(String, HashMap<String, String>)> {
-    let entries: Vec<TagEntry> = tags
-        .values()
-        .map(|(name, ids)| TagEntry {
-            name: escape_title(name),
-            notes: ids
-                .iter()
-                .filter_map(|&id| {
-                    let path = plan.chapter[id].as_deref()?;
-                    Some(NoteEntry {
-                        title: escape_title(&notes[id].title),
-                        path: relative(TAGS_PAGE, path),
+    let tree = tag_tree(tags);
+    let entries: Vec<TagEntry> = tree
+        .iter()
+        .map(|(key, name, ids)| {
+            let depth = key.matches('/').count();
+            TagEntry {
+                name: escape_title(name),
+                depth,
+                level: "#".repeat((depth + 2).min(6)),
+                notes: ids
+                    .iter()
+                    .filter_map(|&id| {
+                        let path = plan.chapter[id].as_deref()?;
+                        Some(NoteEntry {
+                            title: escape_title(&notes[id].title),
+                            path: relative(&plan.tags_page, path),
+                        })
                     })
-                })
-                .collect(),
+                    .collect(),
+            }
         })
         .collect();
     let mut ctx = tera::Context::new();
+    ctx.insert("title", plan.tags_title);
     ctx.insert("tags", &entries);
     let text = tera
         .render("tags.md", &ctx)
         .context("rendering the tags.md template")?;
     // The template gives each tag one heading, in order, after the page title.
     let ids = page_ids(&text, md);
-    let skip = ids.len().saturating_sub(tags.len());
-    let map = tags
-        .keys()
+    let skip = ids.len().saturating_sub(tree.len());
+    let map = tree
+        .into_iter()
         .zip(ids.into_iter().skip(skip))
-        .map(|(k, (_, id))| (k.clone(), id))
+        .map(|((k, _, _), (_, id))| (k, id))
         .collect();
     Ok((text, map))
 }

@@ -128,7 +128,7 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     }
     if has_tags {
         tree.files
-            .insert(format!("src/{}", plan::TAGS_PAGE), tag_text.into_bytes());
+            .insert(format!("src/{}", plan.tags_page), tag_text.into_bytes());
     }
     tree.files
         .insert("src/SUMMARY.md".into(), plan.summary.clone().into_bytes());
@@ -340,7 +340,7 @@ fn fill_refs(
             .and_then(|n| page.refs.get(n))
         {
             Some(Ref::Tag(tag)) => {
-                out.push_str(&relative(&page.path, plan::TAGS_PAGE));
+                out.push_str(&relative(&page.path, &plan.tags_page));
                 if let Some(id) = tag_ids.get(tag) {
                     out.push('#');
                     out.push_str(id);

@@ -1,6 +1,7 @@
 //! The shape of the book: which notes are chapters, where each goes, in what order, and the
 //! SUMMARY.md that says so.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
 use anyhow::{Context, Result};
@@ -27,13 +28,18 @@ pub(crate) struct Plan {
     pub order: Vec<NoteId>,
     /// SUMMARY.md.
     pub summary: String,
+    /// The tag index page in the emitted `src/`: [`TAGS_PAGE`] unless a note took that path.
+    pub tags_page: String,
+    /// The tag index's title: "Tags", or "Tag index" beside a note titled Tags.
+    pub tags_title: &'static str,
 }
 
-/// The tag index page, in the emitted `src/`.
+/// Where the tag index goes when no note is there already.
 pub(crate) const TAGS_PAGE: &str = "tags.md";
 
-/// Paths the emitter writes itself; notes and attachments must not take them.
-pub(crate) const RESERVED: &[&str] = &["SUMMARY.md", TAGS_PAGE, "vaultbook.css", "vaultbook.js"];
+/// Paths the emitter writes itself; notes and attachments must not take them. The tag index is
+/// not one: a note named Tags keeps its URL and the index moves (see [`free_path`]).
+pub(crate) const RESERVED: &[&str] = &["SUMMARY.md", "vaultbook.css", "vaultbook.js"];
 
 #[derive(Serialize)]
 struct Item {
@@ -76,6 +82,8 @@ pub(crate) fn plan(
         .iter()
         .map(|a| dedup(output_path(&a.rel, false), &mut taken))
         .collect();
+    let tags_page = free_path(TAGS_PAGE, &taken);
+    let tags_title = tags_title(notes);
     let generated_index = start.is_none().then(|| {
         let title = config.title().unwrap_or("Contents");
         format!("# {}\n", escape_title(title))
@@ -133,8 +141,8 @@ pub(crate) fn plan(
     let suffix: Vec<Item> = tag_page
         .then(|| Item {
             indent: String::new(),
-            title: "Tags".into(),
-            path: TAGS_PAGE.into(),
+            title: tags_title.into(),
+            path: tags_page.clone(),
         })
         .into_iter()
         .collect();
@@ -149,7 +157,31 @@ pub(crate) fn plan(
         generated_index,
         order,
         summary,
+        tags_page,
+        tags_title,
     })
+}
+
+/// `want`, or `want` with `-1`, `-2`… before its extension: the first that is neither a path
+/// in `taken` nor a folder of one or inside one (a folder named `tags.md` counts).
+fn free_path(want: &str, taken: &HashSet<String>) -> String {
+    let free = |p: &str| !taken.iter().any(|t| super::clashes(t, p));
+    if free(want) {
+        return want.to_string();
+    }
+    let (stem, ext) = want.rsplit_once('.').unwrap_or((want, ""));
+    (1..)
+        .map(|n| format!("{stem}-{n}.{ext}"))
+        .find(|p| free(p))
+        .unwrap_or_default()
+}
+
+/// The tag index's title: a note already titled Tags keeps the name in the sidebar.
+fn tags_title(notes: &[Note]) -> &'static str {
+    let taken = notes
+        .iter()
+        .any(|n| n.frontmatter.publish && n.title.trim().eq_ignore_ascii_case("tags"));
+    if taken { "Tag index" } else { "Tags" }
 }
 
 fn walk(
@@ -160,31 +192,27 @@ fn walk(
     items: &mut Vec<Item>,
     order: &mut Vec<NoteId>,
 ) {
-    // Notes and sub-folders mix, ordered by the ordering key (a folder takes its folder note's),
-    // then by name.
+    // As Obsidian's file explorer: folders before notes, each by name; the ordering key (a
+    // folder takes its folder note's) first of all.
     enum Entry<'a> {
         Note(NoteId),
         Folder(&'a Folder),
     }
-    let mut entries: Vec<(f64, String, Entry)> = Vec::new();
+    let mut entries: Vec<(Rank, Entry)> = Vec::new();
     for &id in &folder.notes {
         let n = &notes[id];
         entries.push((
-            n.frontmatter.order.unwrap_or(f64::INFINITY),
-            natural_key(n.stem()),
+            Rank::new(n.frontmatter.order, false, n.stem()),
             Entry::Note(id),
         ));
     }
     for f in folder.folders.values() {
-        let key = f
-            .page
-            .and_then(|p| notes[p].frontmatter.order)
-            .unwrap_or(f64::INFINITY);
-        entries.push((key, natural_key(&f.name), Entry::Folder(f)));
+        let key = f.page.and_then(|p| notes[p].frontmatter.order);
+        entries.push((Rank::new(key, true, &f.name), Entry::Folder(f)));
     }
-    entries.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
     let indent = "  ".repeat(depth);
-    for (_, _, e) in entries {
+    for (_, e) in entries {
         match e {
             Entry::Note(id) => {
                 items.push(Item {
@@ -217,25 +245,61 @@ fn walk(
     }
 }
 
-/// Orders names the way people expect: case-insensitive, numbers by value (`2` before `10`).
-fn natural_key(s: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            if !digits.is_empty() {
-                out.push_str(&format!("{:0>12}", digits));
-                digits.clear();
-            }
-            out.push(c);
+/// Where an entry of a folder goes in the sidebar.
+struct Rank<'a> {
+    order: f64,
+    note: bool,
+    name: &'a str,
+}
+
+impl<'a> Rank<'a> {
+    /// The rank of an entry: its ordering key (none sorts last), whether it is a note (notes
+    /// after folders) and its name.
+    fn new(order: Option<f64>, folder: bool, name: &'a str) -> Self {
+        Rank {
+            order: order.unwrap_or(f64::INFINITY),
+            note: !folder,
+            name,
         }
     }
-    if !digits.is_empty() {
-        out.push_str(&format!("{:0>12}", digits));
+
+    /// Ordering key, then folders first, then the name as Obsidian sorts it.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.order
+            .total_cmp(&other.order)
+            .then(self.note.cmp(&other.note))
+            .then_with(|| natural_cmp(self.name, other.name))
     }
-    out
+}
+
+/// Orders names the way Obsidian's file explorer does: case-insensitive, runs of digits by
+/// value (`Note 2` before `Note 10`, however long the number); names equal that way fall back
+/// to their bytes, so the order never depends on the input's.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a, b);
+    loop {
+        let (Some(cx), Some(cy)) = (x.chars().next(), y.chars().next()) else {
+            return x.is_empty().cmp(&y.is_empty()).reverse().then(a.cmp(b));
+        };
+        let step = if cx.is_ascii_digit() && cy.is_ascii_digit() {
+            let (nx, rx) = split_digits(x);
+            let (ny, ry) = split_digits(y);
+            (x, y) = (rx, ry);
+            let (vx, vy) = (nx.trim_start_matches('0'), ny.trim_start_matches('0'));
+            vx.len().cmp(&vy.len()).then_with(|| vx.cmp(vy))
+        } else {
+            (x, y) = (&x[cx.len_utf8()..], &y[cy.len_utf8()..]);
+            cx.to_lowercase().cmp(cy.to_lowercase())
+        };
+        if step != Ordering::Equal {
+            return step;
+        }
+    }
+}
+
+/// The leading run of ASCII digits of `s`, and the rest.
+fn split_digits(s: &str) -> (&str, &str) {
+    s.split_at(s.bytes().take_while(u8::is_ascii_digit).count())
 }
 
 /// The note the book opens with: the configured or conventional start note, else the first
@@ -269,15 +333,11 @@ fn first_root_note(notes: &[Note]) -> Option<NoteId> {
         .enumerate()
         .filter(|(_, n)| n.frontmatter.publish && !n.rel.contains('/'))
         .min_by(|(_, a), (_, b)| {
-            let ka = (
-                a.frontmatter.order.unwrap_or(f64::INFINITY),
-                natural_key(a.stem()),
-            );
-            let kb = (
-                b.frontmatter.order.unwrap_or(f64::INFINITY),
-                natural_key(b.stem()),
-            );
-            ka.0.total_cmp(&kb.0).then_with(|| ka.1.cmp(&kb.1))
+            Rank::new(a.frontmatter.order, false, a.stem()).cmp(&Rank::new(
+                b.frontmatter.order,
+                false,
+                b.stem(),
+            ))
         })
         .map(|(i, _)| i)
 }
@@ -298,4 +358,69 @@ pub(crate) fn escape_title(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_naturally() {
+        let mut names = vec![
+            "Note 10",
+            "note 2",
+            "Note 1",
+            "b",
+            "A",
+            "a",
+            "x99999999999999999",
+            "x100",
+            "x010",
+            "x10",
+            "Note",
+            "",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "",
+                "A",
+                "a",
+                "b",
+                "Note",
+                "Note 1",
+                "note 2",
+                "Note 10",
+                "x010",
+                "x10",
+                "x100",
+                "x99999999999999999",
+            ]
+        );
+    }
+
+    #[test]
+    fn folders_come_before_notes_unless_ordered() {
+        let folder = Rank::new(None, true, "Zeta");
+        let note = Rank::new(None, false, "Alpha");
+        let ordered = Rank::new(Some(5.0), false, "Zulu");
+        assert_eq!(folder.cmp(&note), Ordering::Less);
+        assert_eq!(ordered.cmp(&folder), Ordering::Less);
+        assert_eq!(
+            Rank::new(Some(1.0), true, "b").cmp(&Rank::new(Some(1.0), false, "a")),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn the_tag_index_moves_out_of_a_notes_way() {
+        let taken = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<HashSet<_>>();
+        assert_eq!(free_path("tags.md", &taken(&["tags/inbox.md"])), "tags.md");
+        assert_eq!(free_path("tags.md", &taken(&["tags.md"])), "tags-1.md");
+        assert_eq!(
+            free_path("tags.md", &taken(&["tags.md", "tags-1.md/x.md"])),
+            "tags-2.md"
+        );
+    }
 }

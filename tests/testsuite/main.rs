@@ -8,6 +8,7 @@
 
 mod harness;
 
+mod book_index;
 mod book_options;
 mod browser;
 mod build;
