@@ -520,3 +520,18 @@ pub fn snippets_running() -> RwLockReadGuard<'static, ()> {
 pub fn snippets_alone() -> RwLockWriteGuard<'static, ()> {
     SNIPPETS.write().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The memory of the test process: a test that measures it (the process's RSS, shared by
+/// every test) holds [`memory_measured`]; a test that needs hundreds of MiB holds
+/// [`memory_heavy`], so that it never runs during such a measurement.
+static MEMORY: RwLock<()> = RwLock::new(());
+
+/// Held while a test may use hundreds of MiB.
+pub fn memory_heavy() -> RwLockReadGuard<'static, ()> {
+    MEMORY.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Held while a test measures the process's memory: no heavy test runs meanwhile.
+pub fn memory_measured() -> RwLockWriteGuard<'static, ()> {
+    MEMORY.write().unwrap_or_else(|e| e.into_inner())
+}

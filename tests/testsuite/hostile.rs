@@ -127,6 +127,7 @@ fn bad_encodings_are_reported_and_the_good_part_is_kept() {
 
 #[test]
 fn huge_and_deeply_nested_notes_finish() {
+    let _memory = harness::memory_heavy();
     // 20 MB of prose with a heading every 1,000 lines and a few links, comments and tags.
     let mut big = String::from("# Big\n\n");
     let mut i = 0;
