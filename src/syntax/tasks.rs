@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn markers() {
-        let states = |s: &str| marker(s, 0).map(|t| (t.state, &s[t.marker]));
+        /// The state and marker text `marker` finds in `s`.
+        fn states(s: &str) -> Option<(char, &str)> {
+            marker(s, 0).map(|t| (t.state, &s[t.marker]))
+        }
         assert_eq!(states("- [/] doing"), Some(('/', "[/]")));
         assert_eq!(states("12) [?] q\n"), Some(('?', "[?]")));
         assert_eq!(states("* [é]"), Some(('é', "[é]")));
