@@ -81,7 +81,7 @@ const CONTENT_TAGS: &[&str] = &[
 /// frames (video players, maps) and the older presentational tags people paste from the web.
 const EXTRA_TAGS: &[&str] = &[
     "iframe", "video", "audio", "source", "track", "picture", "section", "font", "big", "label",
-    "fieldset", "legend", "progress", "meter", "address", "main",
+    "fieldset", "legend", "progress", "meter", "address", "main", "input",
 ];
 
 /// Attributes any element may have: Obsidian keeps styling, ids and classes.
@@ -91,6 +91,8 @@ const GENERIC_ATTRIBUTES: &[&str] = &[
 
 /// Attributes of particular elements, beyond ammonia's defaults.
 const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
+    // Task checkboxes, Obsidian's `- [/]` among them.
+    ("input", &["type", "checked", "disabled"]),
     ("a", &["href", "hreflang", "target", "name", "download"]),
     (
         "img",

@@ -43,6 +43,44 @@ pub struct Link {
     pub in_heading: bool,
 }
 
+/// An image outside the vault (`![alt|250](https://…)`) whose alt text sets its size, which
+/// mdBook would show as alt text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizedImage {
+    /// The whole image, `![`…`)`.
+    pub span: Range<usize>,
+    /// Its URL.
+    pub url: String,
+    /// Its title, perhaps empty.
+    pub title: String,
+    /// The alt text as written, the size left out.
+    pub alt: String,
+    /// The width and height the alt text gives.
+    pub size: Size,
+}
+
+/// An image's width, and height if given, in pixels.
+pub(crate) type Size = (u32, Option<u32>);
+
+/// Obsidian's rule for an image's alt text (or a file embed's label): `alt|WIDTH`,
+/// `alt|WIDTHxHEIGHT` or just `WIDTH` set the size; anything else is all alt text.
+pub(crate) fn split_size(label: &str) -> (&str, Option<Size>) {
+    let (alt, size) = label.rsplit_once('|').unwrap_or(("", label));
+    match parse_size(size) {
+        Some(size) => (alt, Some(size)),
+        None => (label, None),
+    }
+}
+
+/// `100` or `100x200`.
+fn parse_size(s: &str) -> Option<Size> {
+    let s = s.trim();
+    match s.split_once('x') {
+        Some((w, h)) => Some((w.trim().parse().ok()?, Some(h.trim().parse().ok()?))),
+        None => Some((s.parse().ok()?, None)),
+    }
+}
+
 /// A link being read: its label's extent is known at its end.
 pub(super) struct PendingLink {
     kind: LinkKind,
@@ -52,6 +90,8 @@ pub(super) struct PendingLink {
     label: Option<Range<usize>>,
     /// A wikilink with a `|`.
     wiki_pothole: bool,
+    /// For an image outside the vault: its URL and title (the `target` is then empty).
+    external: Option<(String, String)>,
 }
 
 impl PendingLink {
@@ -90,7 +130,54 @@ impl PendingLink {
             target,
             label: None,
             wiki_pothole,
+            external: None,
         })
+    }
+
+    /// The markdown image outside the vault that starts at `span`.
+    pub(super) fn external_image(span: Range<usize>, url: &str, title: &str) -> PendingLink {
+        PendingLink {
+            kind: LinkKind::MarkdownImage,
+            span,
+            target: Target::markdown(""),
+            label: None,
+            wiki_pothole: false,
+            external: Some((url.to_string(), title.to_string())),
+        }
+    }
+
+    /// Whether this is an image outside the vault (finished with [`PendingLink::finish_sized`]).
+    pub(super) fn is_external(&self) -> bool {
+        self.external.is_some()
+    }
+
+    /// The image outside the vault, if its alt text sets a size: otherwise mdBook shows it as
+    /// written.
+    pub(super) fn finish_sized(self, text: &str) -> Option<SizedImage> {
+        let alt = self.markdown_label(text);
+        let (url, title) = self.external?;
+        let (alt, size) = split_size(&alt);
+        Some(SizedImage {
+            alt: alt.to_string(),
+            size: size?,
+            span: self.span,
+            url,
+            title,
+        })
+    }
+
+    /// A markdown link's label: the source between the opening bracket and `](`.
+    fn markdown_label(&self, text: &str) -> String {
+        let s = &text[self.span.clone()];
+        let open = if s.starts_with('!') { 2 } else { 1 };
+        let end = self
+            .label
+            .as_ref()
+            .map_or(open, |r| r.end - self.span.start);
+        let end = text[self.span.start + end..self.span.end]
+            .find("](")
+            .map_or(end, |i| end + i);
+        s.get(open..end).unwrap_or("").to_string()
     }
 
     /// Inline content at `range` is part of the label.
@@ -115,16 +202,7 @@ impl PendingLink {
                     None
                 }
             }
-            LinkKind::Markdown | LinkKind::MarkdownImage => {
-                // The label is the source between the opening bracket and `](`.
-                let s = &text[l.span.clone()];
-                let open = if s.starts_with('!') { 2 } else { 1 };
-                let end = l.label.map_or(open, |r| r.end - l.span.start);
-                let end = text[l.span.start + end..l.span.end]
-                    .find("](")
-                    .map_or(end, |i| end + i);
-                Some(s.get(open..end).unwrap_or("").to_string())
-            }
+            LinkKind::Markdown | LinkKind::MarkdownImage => Some(l.markdown_label(text)),
         };
         // `[[#]]`, `[[ # ]]`: no note, no heading, no alias. It would become a link without text.
         if matches!(l.kind, LinkKind::Wiki | LinkKind::WikiEmbed)
@@ -164,5 +242,20 @@ fn is_local(dest: &str) -> bool {
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "+-.".contains(ch)),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_alt_text() {
+        assert_eq!(split_size("100x200"), ("", Some((100, Some(200)))));
+        assert_eq!(split_size("250"), ("", Some((250, None))));
+        assert_eq!(split_size("a|b|64 x 32"), ("a|b", Some((64, Some(32)))));
+        assert_eq!(split_size("alt"), ("alt", None));
+        assert_eq!(split_size("alt|wide"), ("alt|wide", None));
+        assert_eq!(split_size("2x"), ("2x", None));
     }
 }

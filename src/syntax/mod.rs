@@ -13,6 +13,7 @@ pub(crate) mod links;
 pub(crate) mod options;
 pub(crate) mod scan;
 pub(crate) mod target;
+pub(crate) mod tasks;
 
 pub(crate) use links::{Link, LinkKind};
 pub use options::MdbookMarkdown;

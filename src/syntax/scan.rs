@@ -3,14 +3,15 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag as MdTag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
 
 use super::blocks::{self, BlockId, CodeBlock, Open};
 use super::callouts::{self, Callout};
 use super::headings::{Heading, IdElem, OpenHeading, OpenIdElem};
 use super::inline::{self, Highlight, InlineFootnote, Marks, Math, Tag};
-use super::links::{Link, PendingLink};
+use super::links::{Link, PendingLink, SizedImage};
 use super::options::MdbookMarkdown;
+use super::tasks::{self, Task};
 use crate::codes::Code;
 
 /// Everything Obsidian-specific found in one note. All ranges are byte ranges of the note's text.
@@ -36,6 +37,10 @@ pub struct Syntax {
     pub math: Vec<Math>,
     /// Inline footnotes `^[text]`.
     pub inline_footnotes: Vec<InlineFootnote>,
+    /// List items with a task state of Obsidian's (`- [/]`) that pulldown-cmark shows as text.
+    pub tasks: Vec<Task>,
+    /// Images outside the vault whose alt text sets their size.
+    pub sized_images: Vec<SizedImage>,
     /// The elements mdBook gives ids to (headings and definition terms), in order, with the
     /// text they render to as far as this parse can tell.
     pub id_elems: Vec<IdElem>,
@@ -90,6 +95,8 @@ struct Walker<'a> {
     id_elem: Option<OpenIdElem>,
     /// `%%` markers and `==` markers seen in text, in order.
     marks: Marks,
+    /// The task marker the list item just opened seems to start with, until its first event.
+    task: Option<Task>,
 }
 
 impl<'a> Walker<'a> {
@@ -107,6 +114,7 @@ impl<'a> Walker<'a> {
             id_elem: None,
             code: None,
             marks: Marks::default(),
+            task: None,
         }
     }
 
@@ -132,6 +140,9 @@ impl<'a> Walker<'a> {
 
     fn event(&mut self, event: Event<'a>, range: Range<usize>) {
         self.html.event(&event, range.clone());
+        if self.task.is_some() {
+            self.confirm_task(&event, &range);
+        }
         if let Some(e) = &mut self.id_elem {
             e.event(&event);
         }
@@ -195,16 +206,22 @@ impl<'a> Walker<'a> {
             MdTag::Link {
                 link_type,
                 dest_url,
+                title,
                 ..
             }
             | MdTag::Image {
                 link_type,
                 dest_url,
+                title,
                 ..
             } => {
+                let image = self.text[range.clone()].starts_with('!');
                 self.inline_content(&range);
                 if self.link.is_none() {
-                    self.link = PendingLink::open(self.text, range, link_type, &dest_url);
+                    self.link = PendingLink::open(self.text, range.clone(), link_type, &dest_url);
+                }
+                if self.link.is_none() && link_type == LinkType::Inline && image {
+                    self.link = Some(PendingLink::external_image(range, &dest_url, &title));
                 }
                 self.tail = None;
             }
@@ -232,7 +249,10 @@ impl<'a> Walker<'a> {
                     .callouts
                     .extend(callouts::callout(self.text, range));
             }
-            MdTag::Item => self.open_block(true),
+            MdTag::Item => {
+                self.open_block(true);
+                self.task = tasks::marker(self.text, range.start);
+            }
             MdTag::List(_) => {
                 // Text of an item followed by a nested list ends the item's own text.
                 self.check_block_id();
@@ -271,6 +291,11 @@ impl<'a> Walker<'a> {
             TagEnd::Link | TagEnd::Image => {
                 self.flush();
                 if let Some(l) = self.link.take() {
+                    if l.is_external() {
+                        self.out.sized_images.extend(l.finish_sized(self.text));
+                        self.tail = None;
+                        return;
+                    }
                     match l.finish(self.text, self.heading.is_some()) {
                         Ok(link) => self.out.links.push(link),
                         Err(problem) => self.out.problems.push(problem),
@@ -357,6 +382,17 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The first event of a list item that seemed to open with a task marker: the marker is one
+    /// if the item's text starts there (a loose item's paragraph comes first).
+    fn confirm_task(&mut self, event: &Event<'a>, range: &Range<usize>) {
+        let Some(task) = self.task.take() else { return };
+        match event {
+            Event::Start(MdTag::Paragraph) => self.task = Some(task),
+            Event::Text(_) if range.start == task.marker.start => self.out.tasks.push(task),
+            _ => {}
+        }
+    }
+
     /// Called where a paragraph or an item's own text ends: is the last text `^id`?
     fn check_block_id(&mut self) {
         self.flush();
@@ -423,6 +459,8 @@ impl<'a> Walker<'a> {
         out.code_blocks.retain(|c| !hidden(&c.range));
         out.math.retain(|m| !hidden(&m.span));
         out.inline_footnotes.retain(|f| !hidden(&f.span));
+        out.tasks.retain(|t| !hidden(&t.marker));
+        out.sized_images.retain(|i| !hidden(&i.span));
         out.comments = comments;
         self.out
     }

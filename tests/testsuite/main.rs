@@ -18,6 +18,7 @@ mod htmlcheck;
 mod interrupt;
 mod obsidian;
 mod props;
+mod reading_view;
 mod repo_vault;
 mod report;
 mod sandbox;

@@ -4,7 +4,7 @@
 use std::cmp::Reverse;
 use std::ops::Range;
 
-use super::embeds::emit_link;
+use super::embeds::{emit_link, image_tag};
 use super::markup::{
     at_line_start, capitalize, continuation_prefix, end_line, escape_math, escape_text,
     inline_html, with_prefix,
@@ -109,6 +109,8 @@ pub(super) fn emit_range(
     edits.math(page);
     edits.footnotes();
     edits.mermaid(page);
+    edits.tasks();
+    edits.sized_images();
     if ctx.tag_links {
         edits.tags();
     }
@@ -291,6 +293,31 @@ impl Edits<'_> {
                 );
                 self.replace(c.range.clone(), with_prefix(&html, &prefix));
                 page.uses_mermaid = true;
+            }
+        }
+    }
+
+    /// Task states pulldown-cmark does not know become the checkbox Obsidian shows (checked
+    /// for anything but a space), the state kept in `data-task` for themes to style.
+    fn tasks(&mut self) {
+        for t in &self.syn.tasks {
+            if self.inside(&t.marker) {
+                let state = html_escape(&t.state.to_string());
+                let input = format!(
+                    "<input type=\"checkbox\" class=\"task-list-item-checkbox\" disabled checked data-task=\"{state}\">"
+                );
+                self.replace(t.marker.clone(), input);
+            }
+        }
+    }
+
+    /// Images outside the vault whose alt text sets a size (`![alt|250](https://…)`), which
+    /// mdBook would show at their own size with the size as alt text.
+    fn sized_images(&mut self) {
+        for i in &self.syn.sized_images {
+            if self.inside(&i.span) {
+                let html = image_tag(&html_escape(&i.url), &i.alt, &i.title, Some(i.size));
+                self.replace(i.span.clone(), html);
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::edits::emit_range;
-use super::markup::{continuation_prefix, escape_text, with_prefix};
+use super::markup::{continuation_prefix, escape_text_with_code, with_prefix};
 use super::{
     Context, MAX_EMBED_DEPTH, MAX_EMBEDDED_BYTES, MAX_EMBEDS_PER_PAGE, Page, REF_SCHEME, Ref,
 };
@@ -12,6 +12,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::emit::slug::relative;
 use crate::links::{Anchor, NoteId, Resolved};
 use crate::syntax::Link;
+use crate::syntax::links::{Size, split_size};
 use crate::templates::html_escape;
 use crate::vault::Note;
 
@@ -48,14 +49,18 @@ pub(super) fn emit_link(
         }
         Resolved::Attachment { att, fragment } => {
             page.attachments.push(*att);
-            let mut url = relative(&page.path, &ctx.plan.attachment[*att]);
-            if let Some(f) = fragment {
-                url.push('#');
-                url.push_str(&f.replace(' ', "%20"));
-            }
+            let url = relative(&page.path, &ctx.plan.attachment[*att]);
+            let fragment = fragment.as_ref().map(|f| f.replace(' ', "%20"));
             if link.kind.is_embed() {
-                out.push_str(&media(link, &url, &ctx.plan.attachment[*att]));
+                let html = media(link, &url, fragment.as_deref(), &ctx.plan.attachment[*att]);
+                out.push_str(&html);
+                if html.starts_with("<img") && !link.in_heading && image_below(&n.text, link) {
+                    // Obsidian breaks the line there: the images stack instead of sitting
+                    // side by side, as mdBook's soft line break would have them.
+                    out.push_str("<br>");
+                }
             } else {
+                let url = with_fragment(url, fragment.as_deref());
                 out.push_str(&format!("[{}]({url})", label()));
             }
         }
@@ -175,50 +180,110 @@ pub(crate) fn section(note: &Note, h: usize) -> Range<usize> {
     hs[h].range.start..end
 }
 
-/// HTML for an embedded file: image, audio, video, PDF, or a plain link.
-fn media(link: &Link, url: &str, out_path: &str) -> String {
+/// HTML for an embedded file: image, audio, video, PDF, or a plain link. `fragment` is the
+/// embed's `#…`, for the URL but for a PDF's `height=N`.
+fn media(link: &Link, url: &str, fragment: Option<&str>, out_path: &str) -> String {
     let ext = out_path
         .rsplit('.')
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
     let label = link.label.as_deref().unwrap_or("");
-    // `|100` or `|100x200` sets the size; any other label is the alt text.
-    let (alt, size) = match label.rsplit_once('|').map_or(("", label), |(a, s)| (a, s)) {
-        (a, s) if parse_size(s).is_some() => (a, parse_size(s)),
-        _ => (label, None),
-    };
+    let (alt, size) = split_size(label);
     let name = link.target.path.rsplit('/').next().unwrap_or("");
     let alt = if alt.is_empty() { name } else { alt };
-    let url = html_escape(url);
-    let alt = html_escape(alt);
-    let size_attrs = match size {
-        Some((w, Some(h))) => format!(" width=\"{w}\" height=\"{h}\""),
-        Some((w, None)) => format!(" width=\"{w}\""),
-        None => String::new(),
-    };
+    if ext == "pdf" {
+        return pdf(url, fragment, alt, size);
+    }
+    let url = html_escape(&with_fragment(url.to_string(), fragment));
+    let size_attrs = size_attrs(size);
     match ext.as_str() {
         "png" | "jpg" | "jpeg" | "gif" | "bmp" | "svg" | "webp" | "avif" | "ico" | "tif"
-        | "tiff" => format!("<img src=\"{url}\" alt=\"{alt}\"{size_attrs}>"),
+        | "tiff" => image_tag(&url, alt, "", size),
         "mp3" | "wav" | "m4a" | "ogg" | "3gp" | "flac" | "aac" => {
             format!("<audio controls src=\"{url}\"></audio>")
         }
         "mp4" | "webm" | "ogv" | "mov" | "mkv" => {
             format!("<video controls src=\"{url}\"{size_attrs}></video>")
         }
-        "pdf" => {
-            format!("<iframe class=\"vb-pdf\" src=\"{url}\" title=\"{alt}\"{size_attrs}></iframe>")
-        }
-        _ => format!("<a href=\"{url}\">{alt}</a>"),
+        _ => format!("<a href=\"{url}\">{}</a>", html_escape(alt)),
     }
 }
 
-fn parse_size(s: &str) -> Option<(u32, Option<u32>)> {
-    let s = s.trim();
-    match s.split_once('x') {
-        Some((w, h)) => Some((w.trim().parse().ok()?, Some(h.trim().parse().ok()?))),
-        None => Some((s.parse().ok()?, None)),
+/// An embedded PDF: Obsidian reads `#height=N` as the viewer's height, and leaves the rest of
+/// the fragment (`page=N`) to the PDF viewer.
+fn pdf(url: &str, fragment: Option<&str>, alt: &str, size: Option<Size>) -> String {
+    let mut height = None;
+    let mut kept = Vec::new();
+    for part in fragment.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match part.strip_prefix("height=").map(str::parse::<u32>) {
+            Some(Ok(h)) => height = Some(h),
+            _ => kept.push(part),
+        }
     }
+    let kept = kept.join("&");
+    let fragment = (!kept.is_empty()).then_some(kept.as_str());
+    let url = html_escape(&with_fragment(url.to_string(), fragment));
+    let size = size.or(height.map(|h| (0, Some(h))));
+    format!(
+        "<iframe class=\"vb-pdf\" src=\"{url}\" title=\"{}\"{}></iframe>",
+        html_escape(alt),
+        size_attrs(size)
+    )
+}
+
+/// `<img>` with the size Obsidian's alt text or label gives. `url` is escaped already.
+pub(super) fn image_tag(url: &str, alt: &str, title: &str, size: Option<Size>) -> String {
+    let title = if title.is_empty() {
+        String::new()
+    } else {
+        format!(" title=\"{}\"", html_escape(title))
+    };
+    format!(
+        "<img src=\"{url}\" alt=\"{}\"{title}{}>",
+        html_escape(alt),
+        size_attrs(size)
+    )
+}
+
+/// ` width="W" height="H"`; a width of 0 is none (a PDF's height alone).
+fn size_attrs(size: Option<Size>) -> String {
+    match size {
+        Some((w, h)) => {
+            let width = if w > 0 {
+                format!(" width=\"{w}\"")
+            } else {
+                String::new()
+            };
+            let height = h.map_or(String::new(), |h| format!(" height=\"{h}\""));
+            width + &height
+        }
+        None => String::new(),
+    }
+}
+
+/// `url#fragment`.
+fn with_fragment(mut url: String, fragment: Option<&str>) -> String {
+    if let Some(f) = fragment {
+        url.push('#');
+        url.push_str(f);
+    }
+    url
+}
+
+/// Whether the line after the embed `link` starts with another image: the two are lines of one
+/// paragraph, which Obsidian shows one above the other.
+fn image_below(text: &str, link: &Link) -> bool {
+    let rest = &text[link.span.end..];
+    let Some(eol) = rest.find('\n') else {
+        return false;
+    };
+    if !rest[..eol].trim().is_empty() {
+        return false;
+    }
+    // The next line's containers (quotes, item indentation) come first.
+    let next = rest[eol + 1..].trim_start_matches([' ', '\t', '>']);
+    next.starts_with("![")
 }
 
 /// The text a link shows: its alias or label, else the target the way Obsidian shows it
@@ -228,19 +293,19 @@ fn link_label(link: &Link) -> String {
         // A wikilink's alias is plain text in Obsidian (and `<script>` in it must stay text); a
         // markdown link's label is markdown the author wrote.
         Some(l) if !l.trim().is_empty() && link.kind == crate::syntax::LinkKind::Wiki => {
-            escape_text(l)
+            escape_text_with_code(l)
         }
         Some(l) if !l.trim().is_empty() => l.clone(),
         _ => {
             // `Note > Heading > Sub`, or `Heading` for a link into the same note.
             use crate::syntax::Fragment;
             let path = crate::links::keys::strip_md(&link.target.path);
-            let mut out = escape_text(path);
+            let mut out = escape_text_with_code(path);
             let mut part = |p: &str| {
                 if !out.is_empty() {
                     out.push_str(" &gt; ");
                 }
-                out.push_str(&escape_text(p));
+                out.push_str(&escape_text_with_code(p));
             };
             match &link.target.fragment {
                 Fragment::None => {}
@@ -269,9 +334,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("100x200"), Some((100, Some(200))));
-        assert_eq!(parse_size("100"), Some((100, None)));
-        assert_eq!(parse_size("alt"), None);
+    fn pdf_height_leaves_the_url() {
+        let html = pdf("doc.pdf", Some("page=2&height=400"), "doc", None);
+        assert_eq!(
+            html,
+            r#"<iframe class="vb-pdf" src="doc.pdf#page=2" title="doc" height="400"></iframe>"#
+        );
+        let html = pdf("doc.pdf", Some("height=tall"), "doc", None);
+        assert!(html.contains(r#"src="doc.pdf#height=tall""#), "{html}");
     }
 }

@@ -23,6 +23,74 @@ pub(crate) fn escape_text(s: &str) -> String {
     out
 }
 
+/// Escapes text as [`escape_text`] does, but for its code spans (`` `Arc` ``), which become
+/// `<code>` as in Obsidian's link text.
+pub(super) fn escape_text_with_code(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut rest = s;
+    while let Some(open) = rest.find('`') {
+        let run = rest[open..].bytes().take_while(|b| *b == b'`').count();
+        let after = &rest[open + run..];
+        match closing_run(after, run) {
+            Some(close) => {
+                out.push_str(&escape_text(&rest[..open]));
+                out.push_str("<code>");
+                out.push_str(&escape_code(code_content(&after[..close])));
+                out.push_str("</code>");
+                rest = &after[close + run..];
+            }
+            // An unmatched run is literal backticks.
+            None => {
+                out.push_str(&escape_text(&rest[..open + run]));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&escape_text(rest));
+    out
+}
+
+/// Where the first run of exactly `len` backticks in `s` starts (CommonMark's closing rule).
+fn closing_run(s: &str, len: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'`' {
+            let n = b[i..].iter().take_while(|c| **c == b'`').count();
+            if n == len {
+                return Some(i);
+            }
+            i += n;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// A code span's content as CommonMark reads it: one space on each side dropped when both are
+/// there (so that `` ` `a` ` `` can hold backticks), unless it is all spaces.
+fn code_content(s: &str) -> &str {
+    match s.strip_prefix(' ').and_then(|t| t.strip_suffix(' ')) {
+        Some(inner) if !s.trim_matches(' ').is_empty() => inner,
+        _ => s,
+    }
+}
+
+/// Code for inside `<code>` in markdown: every ASCII punctuation character as a character
+/// reference, so that nothing in it is markup (emphasis, links, a table's `|`) or HTML.
+fn escape_code(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if c.is_ascii_punctuation() => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Math content escaped so that markdown leaves every character to MathJax: all ASCII
 /// punctuation is backslash-escaped (CommonMark turns `\\x` back into `x`).
 pub(super) fn escape_math(s: &str) -> String {
@@ -130,5 +198,17 @@ mod tests {
         assert_eq!(continuation_prefix("1. ![[x]]", 3), "   ");
         assert_eq!(continuation_prefix("text ![[x]]", 5), "");
         assert_eq!(with_prefix("a\nb\n", "> "), "a\n> b\n");
+    }
+
+    #[test]
+    fn code_in_link_text() {
+        assert_eq!(escape_text_with_code("`Arc`"), "<code>Arc</code>");
+        assert_eq!(
+            escape_text_with_code("a `*x*|<y>` b"),
+            "a <code>&#42;x&#42;&#124;&#60;y&#62;</code> b"
+        );
+        assert_eq!(escape_text_with_code("`` a`b ``"), "<code>a&#96;b</code>");
+        assert_eq!(escape_text_with_code("one ` tick"), "one \\` tick");
+        assert_eq!(escape_text_with_code("``a` x"), "\\`\\`a\\` x");
     }
 }
