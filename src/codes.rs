@@ -236,6 +236,17 @@ The page shows a link to the file instead, and the book still builds.
 
 Export what the view shows into a note, or link to the file knowingly: `[[Reading list.base]]`.";
 
+    /// A formula that cannot be typeset.
+    MathError = "math-error", Warning, Notes,
+        "a `$formula$` that cannot be typeset; the page shows its source",
+        "Math between `$…$` or `$$…$$` is typeset to MathML when the book is built (no script, \
+nothing loaded from the network). A formula the TeX parser cannot read, such as an unclosed \
+group or an unknown command, is shown as its source in the page, marked, and reported here.
+
+    $\\frac{1}{$      (the group after \\frac is not closed)
+
+Fix the formula; if the dollars were not meant as math, escape them: `\\$5`.";
+
     /// Raw HTML of a note that the book leaves out.
     UnsafeHtml = "unsafe-html", Warning, Notes,
         "raw HTML in a note that could run code in the reader's browser; it is left out",

@@ -220,14 +220,13 @@ impl Config {
 
     /// The book.toml to emit: ours removed, `book.src` set to `src`, the options that name files
     /// rewritten to their copies in `files` (`input_404`: the chapter the 404 page comes from), our
-    /// stylesheets and scripts added to `[output.html]`, and MathJax switched on when the book
-    /// has math.
+    /// stylesheets and scripts added to `[output.html]` (math is MathML, which needs no
+    /// MathJax: an author's own `mathjax-support` passes through).
     pub fn emitted_book_toml(
         &self,
         files: &BookFiles,
         extra_css: &[&str],
         extra_js: &[&str],
-        mathjax: bool,
         input_404: Option<&str>,
     ) -> String {
         let mut table = self.mdbook.clone();
@@ -266,10 +265,6 @@ impl Config {
                         }
                     }
                 }
-            }
-            if mathjax {
-                html.entry("mathjax-support")
-                    .or_insert(toml::Value::Boolean(true));
             }
         }
         toml::to_string(&table).unwrap_or_default()
@@ -354,13 +349,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.vault, Path::new("/b/notes"));
         assert_eq!(c.build_dir, Path::new("/b/book"));
-        let emitted = c.emitted_book_toml(
-            &c.book_files,
-            &["vaultbook.css"],
-            &["vaultbook.js"],
-            true,
-            None,
-        );
+        let emitted =
+            c.emitted_book_toml(&c.book_files, &["vaultbook.css"], &["vaultbook.js"], None);
         assert!(!emitted.contains("vaultbook]"), "{emitted}");
         assert!(emitted.contains("src = \"src\""));
         assert!(emitted.contains("mathjax-support = true"));

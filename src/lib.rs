@@ -19,6 +19,7 @@ mod htmlcheck;
 pub mod interrupt;
 mod links;
 mod lock;
+mod math;
 mod mojibake;
 mod relpath;
 mod render;

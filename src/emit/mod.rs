@@ -33,6 +33,12 @@ pub(crate) const JS: &str = include_str!("vaultbook.js");
 const MERMAID_JS: &[u8] = include_bytes!("assets/mermaid.min.js");
 const MERMAID_LICENSE: &[u8] = include_bytes!("assets/mermaid.LICENSE");
 
+/// The MathML stylesheet and math font of pulldown-latex (MIT; the font under the GUST Font
+/// License, both in the licence file), shipped in books that have math.
+const MATH_CSS: &[u8] = include_bytes!("assets/math.css");
+const MATH_FONT: &[u8] = include_bytes!("assets/latinmodern-math.woff2");
+const MATH_LICENSE: &[u8] = include_bytes!("assets/math.LICENSE");
+
 /// The files of an emitted book, relative to its root, with their contents.
 #[derive(Debug, Default)]
 pub struct Tree {
@@ -108,7 +114,7 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
 
     let mut tree = Tree::default();
     let mut used = BTreeSet::new();
-    let mathjax = pages.iter().any(|p| p.uses_math);
+    let math = pages.iter().any(|p| p.uses_math);
     let mermaid = pages.iter().any(|p| p.uses_mermaid);
     for p in pages {
         used.extend(p.attachments.iter().copied());
@@ -143,6 +149,19 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         crate::search::SEARCH_JS.as_bytes().to_vec(),
     );
     let mut js = vec!["vaultbook.js"];
+    let mut css = vec!["vaultbook.css"];
+    if math {
+        // The font under src/, which mdBook copies to the book's root beside the stylesheet.
+        tree.files
+            .insert("vaultbook-math.css".into(), MATH_CSS.to_vec());
+        tree.files.insert(
+            "src/vaultbook-math/latinmodern-math.woff2".into(),
+            MATH_FONT.to_vec(),
+        );
+        tree.files
+            .insert("src/vaultbook-math/LICENSE".into(), MATH_LICENSE.to_vec());
+        css.push("vaultbook-math.css");
+    }
     if mermaid {
         tree.files
             .insert("mermaid.min.js".into(), MERMAID_JS.to_vec());
@@ -161,7 +180,7 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         "book.toml".into(),
         input
             .config
-            .emitted_book_toml(&book_files, &["vaultbook.css"], &js, mathjax, input_404)
+            .emitted_book_toml(&book_files, &css, &js, input_404)
             .into_bytes(),
     );
     for f in &book_files.copies {

@@ -57,7 +57,7 @@ impl MdbookMarkdown {
     }
 
     /// mdBook's options plus wikilinks and `$math$`: how vaultbook reads a note. Math is
-    /// rewritten into MathJax delimiters before mdBook sees the chapter.
+    /// typeset to MathML before mdBook sees the chapter.
     pub fn note_options(self) -> Options {
         self.options() | Options::ENABLE_WIKILINKS | Options::ENABLE_MATH
     }

@@ -82,6 +82,19 @@ impl Note {
                     .at(lines.span(&text, p.range.clone())),
             );
         }
+        for m in &syntax.math {
+            if let Err(why) = crate::math::to_mathml(&m.content, m.display) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::MathError,
+                        format!("cannot typeset this formula: {why}"),
+                    )
+                    .in_file(file.clone())
+                    .at(lines.span(&text, m.span.clone()))
+                    .with_help("the page shows the formula's source"),
+                );
+            }
+        }
         // A block id names one block: a second one is unreachable (and mdBook's print page
         // slows down badly on many equal ids).
         let mut seen = std::collections::HashSet::new();

@@ -16,6 +16,7 @@ mod check;
 mod hostile;
 mod htmlcheck;
 mod interrupt;
+mod math;
 mod obsidian;
 mod props;
 mod reading_view;

@@ -9,7 +9,7 @@ use super::markup::{
     at_line_start, capitalize, continuation_prefix, end_line, escape_math, escape_text,
     inline_html, with_prefix,
 };
-use super::{Context, Footnote, Page, REF_SCHEME, Ref};
+use super::{Context, Footnote, MATH_MARK, Page, REF_SCHEME, Ref};
 use crate::links::{Anchor, NoteId};
 use crate::syntax::Syntax;
 use crate::templates::html_escape;
@@ -260,18 +260,27 @@ impl Edits<'_> {
         parts
     }
 
+    /// Math typeset to MathML now; the page holds a mark where it goes (see
+    /// [`super::MATH_MARK`]), so that the sanitiser, which knows no MathML, never sees it. A
+    /// formula that cannot be typeset shows its source (the note's diagnostics say why).
     fn math(&mut self, page: &mut Page) {
         for m in &self.syn.math {
-            if self.inside(&m.span) {
-                let (open, close) = if m.display {
-                    ("\\\\[", "\\\\]")
-                } else {
-                    ("\\\\(", "\\\\)")
-                };
-                let tex = format!("{open}{}{close}", escape_math(&m.content));
-                self.replace(m.span.clone(), tex);
-                page.uses_math = true;
+            if !self.inside(&m.span) {
+                continue;
             }
+            let text = match crate::math::to_mathml(&m.content, m.display) {
+                Ok(mathml) => {
+                    page.math.push(mathml);
+                    format!("{MATH_MARK}{}{MATH_MARK}", page.math.len() - 1)
+                }
+                Err(why) => format!(
+                    "<code class=\"vb-math-error\" title=\"{}\">{}</code>",
+                    html_escape(&why),
+                    escape_math(&self.text[m.span.clone()])
+                ),
+            };
+            self.replace(m.span.clone(), text);
+            page.uses_math = true;
         }
     }
 

@@ -91,7 +91,7 @@ fn escape_code(s: &str) -> String {
     out
 }
 
-/// Math content escaped so that markdown leaves every character to MathJax: all ASCII
+/// Text escaped so that markdown leaves every character as written (a formula shown as source): all ASCII
 /// punctuation is backslash-escaped (CommonMark turns `\\x` back into `x`).
 pub(super) fn escape_math(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);

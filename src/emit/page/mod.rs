@@ -30,6 +30,10 @@ pub(crate) const MAX_EMBEDS_PER_PAGE: usize = 1000;
 /// Embedded text one page may hold in all.
 pub(crate) const MAX_EMBEDDED_BYTES: usize = 8 << 20;
 
+/// Around the number of a formula in an assembled page, until its MathML replaces it: a
+/// private-use character, which markdown and the sanitiser leave alone.
+pub(crate) const MATH_MARK: char = '\u{E000}';
+
 /// The scheme of link placeholders.
 pub(crate) const REF_SCHEME: &str = "vaultbook-ref:";
 
@@ -69,8 +73,10 @@ pub(crate) struct Page {
     pub attachments: Vec<AttId>,
     /// Embed cycles and depth overruns.
     pub diagnostics: Vec<Diagnostic>,
-    /// Whether the page has `$math$` (MathJax is switched on for the book).
+    /// Whether the page has `$math$` (the math stylesheet and font are shipped).
     pub uses_math: bool,
+    /// The MathML of the page's formulas, in the order of their marks.
+    math: Vec<String>,
     /// Whether the page has mermaid diagrams (the script is shipped).
     pub uses_mermaid: bool,
     /// Inline footnotes met so far, numbered from 1 in this order.
@@ -157,6 +163,9 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
             page.exact_headings = false;
         }
     }
+    if !page.math.is_empty() {
+        out = put_math(&out, &page.math);
+    }
     let footer = &ctx.footers[note];
     if !footer.is_empty() {
         end_line(&mut out);
@@ -170,4 +179,32 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
         out
     };
     page
+}
+
+/// `text` with each formula mark replaced by its MathML (a mark with no formula stays as text).
+fn put_math(text: &str, math: &[String]) -> String {
+    let mut out = String::with_capacity(text.len() + math.iter().map(String::len).sum::<usize>());
+    let mut rest = text;
+    while let Some(i) = rest.find(MATH_MARK) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + MATH_MARK.len_utf8()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let formula = after[digits..]
+            .starts_with(MATH_MARK)
+            .then(|| after[..digits].parse::<usize>().ok())
+            .flatten()
+            .and_then(|n| math.get(n));
+        match formula {
+            Some(m) => {
+                out.push_str(m);
+                rest = &after[digits + MATH_MARK.len_utf8()..];
+            }
+            None => {
+                out.push(MATH_MARK);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
