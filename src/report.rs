@@ -183,7 +183,8 @@ fn did_you_mean(near: Option<&str>) -> String {
 /// - [`Format::Sarif`]: one SARIF 2.1.0 log (pretty-printed JSON) of one run: a rule per code
 ///   the results use, with the code's summary and explanation; a result per diagnostic with its
 ///   level, message (and help), path relative to the book root (`%SRCROOT%`, percent-encoded)
-///   and region (columns in code points, as the run's `columnKind` declares).
+///   and region (columns in code points, as the run's `columnKind` declares); a diagnostic
+///   without a file is placed on `book.toml`, since GitHub refuses results without a location.
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by(|a, b| {

@@ -4,7 +4,7 @@
 //! One run, whose driver is vaultbook with a rule per code that the results use (from the
 //! registry of [`crate::codes`]); one result per diagnostic, at the level it has after
 //! `[vaultbook.check]`. Paths are URI references relative to the book root (`%SRCROOT%`),
-//! percent-encoded; columns count Unicode code points, as [`crate::Span`]'s do, and the run
+//! percent-encoded (a book-wide diagnostic is placed on book.toml, with no region); columns count Unicode code points, as [`crate::Span`]'s do, and the run
 //! says so (`columnKind`), so that no column has to be converted.
 
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde::Serialize;
 
 use crate::codes::Code;
+use crate::config::CONFIG_FILE;
 use crate::diagnostics::{Diagnostic, Severity};
 
 /// The schema a SARIF 2.1.0 log names: OASIS's, at the address the schema gives itself (`$id`).
@@ -34,22 +35,22 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The whole log.
 #[derive(Serialize)]
-struct Log<'a> {
+struct Log {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: [Run<'a>; 1],
+    runs: [Run; 1],
 }
 
 /// The one run of a `check`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Run<'a> {
+struct Run {
     tool: Tool,
     original_uri_base_ids: BTreeMap<&'static str, BaseId>,
     /// Declared because our columns count code points, not SARIF's default UTF-16 units.
     column_kind: &'static str,
-    results: Vec<SarifResult<'a>>,
+    results: Vec<SarifResult>,
 }
 
 /// `tool`, holding only the driver: vaultbook has no extensions.
@@ -110,27 +111,26 @@ struct RuleProperties {
 /// One diagnostic.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult<'a> {
+struct SarifResult {
     rule_id: &'static str,
     rule_index: usize,
     level: &'static str,
     message: Text,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    locations: Vec<Location<'a>>,
+    locations: [Location; 1],
 }
 
 /// Where a diagnostic is.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Location<'a> {
-    physical_location: PhysicalLocation<'a>,
+struct Location {
+    physical_location: PhysicalLocation,
 }
 
 /// A file, and where in it when the diagnostic has a span.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PhysicalLocation<'a> {
-    artifact_location: ArtifactLocation<'a>,
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<Region>,
 }
@@ -138,10 +138,10 @@ struct PhysicalLocation<'a> {
 /// A file's URI reference, relative to `uri_base_id` when it has one.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ArtifactLocation<'a> {
+struct ArtifactLocation {
     uri: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    uri_base_id: Option<&'a str>,
+    uri_base_id: Option<&'static str>,
 }
 
 /// 1-based lines and columns; `end_column` is the column after the last character, as in
@@ -187,12 +187,13 @@ pub(crate) fn render(diags: &[&Diagnostic]) -> String {
                     None => d.message.clone(),
                 },
             },
-            locations: d
-                .file
-                .as_deref()
-                .map(|file| location(file, d))
-                .into_iter()
-                .collect(),
+            // A book-wide diagnostic (no file) is placed on book.toml, the book's own file:
+            // GitHub code scanning refuses a result without a location (the SARIF Multitool's
+            // GitHub rules GH1015 and GH1017 say so), and with it the whole upload.
+            locations: [location(
+                d.file.as_deref().unwrap_or(Path::new(CONFIG_FILE)),
+                d,
+            )],
         })
         .collect();
     let repository = env!("CARGO_PKG_REPOSITORY");
@@ -251,7 +252,7 @@ fn rule(code: Code) -> Rule {
 
 /// `file` (relative to the book root, or absolute for a `--dest-dir` outside it), with the
 /// diagnostic's region when it has a span.
-fn location<'a>(file: &Path, d: &Diagnostic) -> Location<'a> {
+fn location(file: &Path, d: &Diagnostic) -> Location {
     let (uri, uri_base_id) = uri(file);
     Location {
         physical_location: PhysicalLocation {

@@ -224,7 +224,7 @@ fn help_follows_the_message_and_book_toml_levels_are_the_results_levels() {
 }
 
 #[test]
-fn a_clean_book_is_a_log_without_results_and_book_wide_problems_have_no_location() {
+fn a_clean_book_has_no_results_and_a_file_finding_without_a_span_no_region() {
     let book = BookTest::new()
         .file("book.toml", "[book]\ntitle = \"T\"\n")
         .vault_files([("README.md", "# Start\n")]);
@@ -292,4 +292,32 @@ fn html_findings_are_results_in_the_build_dir_with_their_line() {
             .collect::<Vec<_>>(),
         human
     );
+}
+
+#[test]
+fn a_book_wide_problem_is_placed_on_book_toml() {
+    // GitHub refuses a result without a location, and with it the whole upload.
+    let book = BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"T\"\n")
+        .vault_files([("README.md", "# Start\n\n```rust\nprintln!(\"hi\");\n```\n")]);
+    // No sandbox can be made: one `snippet-sandbox` error, about no file, and nothing runs.
+    let run = Run::of(
+        vaultbook()
+            .args(["check", "--format", "sarif"])
+            .arg(book.root())
+            .env("VAULTBOOK_BWRAP", book.join("no-such-bwrap")),
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    let log: Value = serde_json::from_str(&run.stdout()).unwrap();
+    let results = results_with_consistent_rules(the_run(&log));
+    let sandbox = results
+        .iter()
+        .find(|r| r["ruleId"] == "snippet-sandbox")
+        .unwrap_or_else(|| panic!("{log:#}"));
+    let locations = sandbox["locations"].as_array().unwrap();
+    assert_eq!(locations.len(), 1);
+    let loc = &locations[0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "book.toml");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert!(loc.get("region").is_none(), "{loc}");
 }
