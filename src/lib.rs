@@ -4,7 +4,7 @@
 //! itself: load a book ([`Config::load`]), run it through the [`Driver`] (check, emit, build,
 //! rebuild), read the [`Report`] (its [`Diagnostic`]s and their [`Code`]s, printed by
 //! [`report::render`]), serve it with live reload ([`serve`]), and let a stop signal clean up
-//! ([`interrupt`]). Everything else is internal; docs/architecture.md maps it.
+//! ([`interrupt`]); [`init::init`] makes a new book. Everything else is internal; docs/architecture.md maps it.
 
 #![warn(unreachable_pub, missing_docs)]
 
@@ -16,6 +16,7 @@ mod diagnostics;
 mod driver;
 mod emit;
 mod htmlcheck;
+pub mod init;
 pub mod interrupt;
 mod links;
 mod lock;
@@ -26,6 +27,7 @@ mod render;
 pub mod report;
 mod sandbox;
 mod sanitize;
+mod sarif;
 mod search;
 mod search_index;
 pub mod serve;

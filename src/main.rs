@@ -24,6 +24,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Make a new book in DIR: book.toml, vault/README.md and .gitignore. Existing files are
+    /// kept as they are.
+    Init {
+        /// The book root to make (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The book's title (default: the folder's name).
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Build the book's HTML into its build-dir (default `book/`); exit 1 on errors (the book is
     /// still written).
     Build {
@@ -176,6 +186,25 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     let verbosity = Verbosity::from_flags(cli.quiet, cli.verbose);
     match &cli.command {
+        Command::Init { dir, title } => {
+            for step in vaultbook::init::init(dir, title.as_deref())? {
+                if verbosity == Verbosity::Quiet {
+                    continue;
+                }
+                let what = match step.outcome {
+                    vaultbook::init::Outcome::Created => "created",
+                    vaultbook::init::Outcome::Kept => "kept existing",
+                };
+                eprintln!("vaultbook: {what} {}", step.path.display());
+            }
+            if verbosity != Verbosity::Quiet {
+                eprintln!(
+                    "vaultbook: `vaultbook serve {}` builds and shows the book",
+                    dir.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve {
             dir,
             port,

@@ -1,4 +1,4 @@
-//! Printing diagnostics: human (rustc style), JSON and GitHub Actions formats, plus the per-code
+//! Printing diagnostics: human (rustc style), JSON, GitHub Actions and SARIF formats, plus the per-code
 //! levels of `[vaultbook.check]` ([`Levels`]). The codes themselves are in [`crate::codes`].
 //!
 //! Every format prints the diagnostics in the stable order of [`crate::diagnostics::sort`] (file,
@@ -29,6 +29,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands.
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other CI dashboards.
+    Sarif,
 }
 
 /// A level `[vaultbook.check]` can give a code.
@@ -178,6 +180,11 @@ fn did_you_mean(near: Option<&str>) -> String {
 /// - [`Format::Github`]: one GitHub Actions workflow command per diagnostic (`::error`,
 ///   `::warning` or `::notice`) with `file`, `line`, `col`, `endLine`, `endColumn` and
 ///   `title` (the code); the help follows the message on a second line.
+/// - [`Format::Sarif`]: one SARIF 2.1.0 log (pretty-printed JSON) of one run: a rule per code
+///   the results use, with the code's summary and explanation; a result per diagnostic with its
+///   level, message (and help), path relative to the book root (`%SRCROOT%`, percent-encoded)
+///   and region (columns in code points, as the run's `columnKind` declares); a diagnostic
+///   without a file is placed on `book.toml`, since GitHub refuses results without a location.
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by(|a, b| {
@@ -202,6 +209,7 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bo
         }
         Format::Json => json(&sorted),
         Format::Github => github(&sorted),
+        Format::Sarif => crate::sarif::render(&sorted),
     }
 }
 

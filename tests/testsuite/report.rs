@@ -131,7 +131,7 @@ fn colour_only_when_asked_and_only_colour() {
     assert!(!plain.contains('\x1b'));
     assert!(coloured.contains("\x1b["));
     assert_eq!(strip_ansi(&coloured), plain);
-    for format in [Format::Json, Format::Github] {
+    for format in [Format::Json, Format::Github, Format::Sarif] {
         assert_eq!(
             report::render(&diags, &sources, format, true),
             report::render(&diags, &sources, format, false)
@@ -213,6 +213,56 @@ fn no_diagnostics() {
     );
     assert_eq!(report::render(&[], &sources, Format::Json, false), "[]\n");
     assert_eq!(report::render(&[], &sources, Format::Github, false), "");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&report::render(&[], &sources, Format::Sarif, false)).unwrap();
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+}
+
+#[test]
+fn sarif_results_come_in_the_report_order_with_one_rule_per_code() {
+    let out = render(Format::Sarif);
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run = &log["runs"][0];
+    let json: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    let order = |v: &serde_json::Value, key: &str| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[key].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(order(&run["results"], "ruleId"), order(&json, "code"));
+    // Rules in the registry's order, each once; every ruleIndex names its rule.
+    let rules = order(&run["tool"]["driver"]["rules"], "id");
+    let mut registry: Vec<String> = rules.clone();
+    registry.sort_by_key(|id| Code::ALL.iter().position(|c| c.name() == id));
+    registry.dedup();
+    assert_eq!(rules, registry);
+    for r in run["results"].as_array().unwrap() {
+        assert_eq!(
+            rules[r["ruleIndex"].as_u64().unwrap() as usize],
+            r["ruleId"]
+        );
+    }
+    // The levels as the diagnostics have them; information is SARIF's `note`.
+    let levels: Vec<String> = order(&run["results"], "level");
+    assert_eq!(
+        levels,
+        ["error", "note", "error", "error", "warning", "warning"]
+    );
+    // `Ünïcode` in the message stays as written; the region is in code points.
+    let ambiguous = &run["results"][4];
+    let region = &ambiguous["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(7), Some(8))
+    );
+    assert_eq!(region["endColumn"], 24);
+    // A diagnostic about no file is placed on book.toml, with no region.
+    let sandbox = &run["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(sandbox["artifactLocation"]["uri"], "book.toml");
+    assert!(sandbox.get("region").is_none());
+    assert!(out.ends_with("}\n"));
 }
 
 #[test]
