@@ -122,9 +122,11 @@ pub(super) fn scan_run(
                 let prev_ok = if i > 0 {
                     bytes[i - 1].is_ascii_whitespace()
                 } else {
+                    // A run also starts after inline HTML: Obsidian reads
+                    // `<span>#index-pages</span>` as a tag (the Tasks docs rely on it).
                     abs == 0 || {
                         let b = text.as_bytes()[abs - 1];
-                        b.is_ascii_whitespace() || b == b'('
+                        b.is_ascii_whitespace() || b == b'(' || b == b'>'
                     }
                 };
                 if prev_ok {

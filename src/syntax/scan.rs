@@ -525,6 +525,13 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_right_after_inline_html_is_a_tag() {
+        let syn = p("<span class=\"related\">#index-pages #feature/statuses</span> a>#not\n");
+        let tags: Vec<&str> = syn.tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(tags, ["index-pages", "feature/statuses"]);
+    }
+
+    #[test]
     fn tags_comments_highlights_problems() {
         let s = "A #tag and #nested/t and #123 ==hi== %%hidden [[X]]%% [[open\n\n[[]] x\n";
         let syn = p(s);
