@@ -566,6 +566,17 @@ without them and pages they would change may differ.
 Pass `--allow-commands` to `build` or `serve` if you trust the book's book.toml, or remove the \
 table.";
 
+    /// The print page of a book too large to print, left out.
+    PrintPageOmitted = "print-page-omitted", Info, Book,
+        "the book is too large for a print page; print.html is left out",
+        "mdBook's print page holds every chapter in one HTML file: past about 10 MB of \
+chapters (65 MB of HTML at 10,000 notes) no browser opens it to print, and rendering it costs \
+the build. vaultbook then leaves it out, with its print button. A book that wants it anyway \
+says so:
+
+    [output.html.print]
+    enable = true";
+
     /// A template that failed to render.
     TemplateError = "template-error", Error, Book,
         "a template in templates/ that does not render",

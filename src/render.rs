@@ -25,6 +25,24 @@ pub(crate) struct RenderOptions {
     pub commands: Option<PathBuf>,
     /// Which search index the book gets (see [`crate::search`]).
     pub search: Search,
+    /// Leave out `print.html` (a book past [`PRINT_LIMIT`] that did not ask for it).
+    pub no_print: bool,
+}
+
+/// Chapters (markdown bytes) past which a book gets no print page unless book.toml asks for
+/// one: mdBook's print page holds them all, 65 MB of HTML for the 10,000-note benchmark.
+pub(crate) const PRINT_LIMIT: u64 = 10 << 20;
+
+/// Whether a book of `markdown` bytes of chapters, configured by book.toml's `table`, goes
+/// without a print page: it is past the limit and `[output.html.print] enable` is not set.
+pub(crate) fn print_left_out(table: &toml::Table, markdown: u64) -> bool {
+    let asked = table
+        .get("output")
+        .and_then(|o| o.get("html"))
+        .and_then(|h| h.get("print"))
+        .and_then(|p| p.get("enable"))
+        .is_some();
+    markdown > PRINT_LIMIT && !asked
 }
 
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
@@ -62,6 +80,11 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
         config
             .set("output.html.search.enable", false)
             .and_then(|_| config.set("output.html.additional-js", js))
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    }
+    if options.no_print {
+        config
+            .set("output.html.print.enable", false)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     }
     if let Some(hash) = options.hash_files {
@@ -171,5 +194,22 @@ impl Preprocessor for OnlyThese {
             }
         });
         Ok(book)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_books_go_without_a_print_page_unless_they_ask() {
+        let none: toml::Table = toml::from_str("[book]\ntitle = 'x'\n").unwrap();
+        let asked: toml::Table = toml::from_str("[output.html.print]\nenable = true\n").unwrap();
+        let refused: toml::Table = toml::from_str("[output.html.print]\nenable = false\n").unwrap();
+        assert!(!print_left_out(&none, PRINT_LIMIT));
+        assert!(print_left_out(&none, PRINT_LIMIT + 1));
+        assert!(!print_left_out(&asked, PRINT_LIMIT * 10));
+        // Off already: mdBook leaves it out, nothing to say.
+        assert!(!print_left_out(&refused, PRINT_LIMIT * 10));
     }
 }

@@ -23,6 +23,7 @@ use anyhow::{Context, Result};
 pub use analyze::Analysis;
 pub use incremental::Scope;
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::diagnostics::{self, Diagnostic, Severity, Sources};
 use crate::emit::{self, Tree, output};
@@ -362,6 +363,7 @@ impl Driver {
             unchanged::record(&src, &self.config.build_dir, &fingerprint);
         }
         let mut extra = tree.diagnostics;
+        extra.extend(Self::print_note(&render));
         let skipped = crate::book_commands::skipped(&self.config, &self.options);
         phases.stream(&self.config, &skipped);
         extra.extend(skipped);
@@ -405,6 +407,7 @@ impl Driver {
         };
         phases.mark("render");
         let mut extra = std::mem::take(&mut tree.diagnostics);
+        extra.extend(Self::print_note(&render));
         let skipped = crate::book_commands::skipped(&self.config, &self.options);
         phases.stream(&self.config, &skipped);
         extra.extend(skipped);
@@ -436,7 +439,23 @@ impl Driver {
             commands: crate::book_commands::allowed(&self.options)
                 .then(|| self.config.root.clone()),
             search: crate::search::choose(self.config.vaultbook.search, count, bytes),
+            no_print: crate::render::print_left_out(&self.config.mdbook, bytes),
         }
+    }
+
+    /// The info line that says the print page was left out, if it was.
+    fn print_note(render: &RenderOptions) -> Option<Diagnostic> {
+        render.no_print.then(|| {
+            Diagnostic::new(
+                Code::PrintPageOmitted,
+                format!(
+                    "print.html is left out: the chapters are over {} MB, more than a browser \
+                     prints",
+                    crate::render::PRINT_LIMIT >> 20
+                ),
+            )
+            .with_help("`[output.html.print] enable = true` in book.toml keeps it")
+        })
     }
 
     /// The rendered pages' problems, their paths named from the book root like every other

@@ -461,3 +461,46 @@ fn chunked_search_index_is_small_files_whose_hits_land() {
         check.stderr()
     );
 }
+
+/// A book past the print limit (10 MB of chapters) gets no print page, and one info line says
+/// so; `[output.html.print] enable = true` keeps it.
+#[test]
+fn a_book_too_large_to_print_has_no_print_page_unless_it_asks() {
+    let _memory = harness::memory_heavy();
+    let para = "Threads share memory; a lock guards it. ".repeat(25);
+    let note: String = (0..60)
+        .map(|i| format!("## Part {i}\n\n{para}\n\n"))
+        .collect();
+    let files: Vec<(String, String)> = (0..190)
+        .map(|i| (format!("n{i}.md"), format!("# Note {i}\n\n{note}")))
+        .collect();
+    let book = BookTest::new()
+        .file(
+            "book.toml",
+            "[book]\ntitle = \"Big\"\n[output.html.search]\nenable = false\n",
+        )
+        .vault_files(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let report = book.build();
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| code(d) == "print-page-omitted"),
+        "{:?}",
+        report.diagnostics.iter().map(code).collect::<Vec<_>>()
+    );
+    assert!(!book.join("book/print.html").exists());
+    assert!(
+        !book.page("n1.html").contains("print.html"),
+        "no print button"
+    );
+    book.append("book.toml", "[output.html.print]\nenable = true\n");
+    let report = book.build();
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .all(|d| code(d) != "print-page-omitted")
+    );
+    assert!(book.join("book/print.html").is_file());
+}
