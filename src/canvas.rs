@@ -274,7 +274,10 @@ impl Canvas {
     /// same character of the `text` string; elsewhere in a node, the node's start.
     pub(crate) fn remap(&self, span: &Span) -> Span {
         let map = |g: usize| -> usize {
-            if let Some((r, offs)) = self.texts.iter().find(|(r, _)| r.contains(&g) || r.end == g)
+            if let Some((r, offs)) = self
+                .texts
+                .iter()
+                .find(|(r, _)| r.contains(&g) || r.end == g)
             {
                 return offs.get(g - r.start).copied().unwrap_or(0);
             }
@@ -459,10 +462,7 @@ fn edges_svg(nodes: &[Node], edges: &[Value], ox: f64, oy: f64, w: f64, h: f64) 
         .add(b'>')
         .add(b'&');
     Edges {
-        svg_url: format!(
-            "data:image/svg+xml,{}",
-            utf8_percent_encode(&svg, SVG_URL)
-        ),
+        svg_url: format!("data:image/svg+xml,{}", utf8_percent_encode(&svg, SVG_URL)),
         labels,
         problems,
     }

@@ -70,7 +70,13 @@ pub(super) fn analyze(
     let mut notes = load_notes(config, &scan.notes, markdown, cache, &mut diagnostics);
     // After the notes: a canvas's file nodes show the notes' titles. Appended, so the notes'
     // ids (and the cache) do not move.
-    let canvases = load_canvases(config, &scan.canvases, markdown, &mut notes, &mut diagnostics);
+    let canvases = load_canvases(
+        config,
+        &scan.canvases,
+        markdown,
+        &mut notes,
+        &mut diagnostics,
+    );
     phases.mark("parse");
     phases.stage(format!(
         "resolving {} links",
@@ -197,8 +203,9 @@ fn load_canvases(
             let bytes = match std::fs::read(&f.path) {
                 Ok(b) => b,
                 Err(e) => {
-                    let d = Diagnostic::new(Code::ReadError, format!("cannot read the canvas: {e}"))
-                        .in_file(&file);
+                    let d =
+                        Diagnostic::new(Code::ReadError, format!("cannot read the canvas: {e}"))
+                            .in_file(&file);
                     return (None, vec![d]);
                 }
             };

@@ -170,8 +170,10 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         .iter()
         .any(|n| n.frontmatter.publish && crate::canvas::is_canvas(&n.rel))
     {
-        tree.files
-            .insert("vaultbook-canvas.css".into(), CANVAS_CSS.as_bytes().to_vec());
+        tree.files.insert(
+            "vaultbook-canvas.css".into(),
+            CANVAS_CSS.as_bytes().to_vec(),
+        );
         css.push("vaultbook-canvas.css");
     }
     if mermaid {
