@@ -182,6 +182,9 @@ fn load_notes(
     notes
 }
 
+/// A canvas read: its note and what it holds (none when it could not be read), and problems.
+type CanvasRead = (Option<(Note, Canvas)>, Vec<Diagnostic>);
+
 /// Reads each canvas and adds the note that stands for it to `notes`; the canvases, by the
 /// file diagnostics name, to take spans back to their JSON.
 fn load_canvases(
@@ -196,7 +199,7 @@ fn load_canvases(
         .iter()
         .map(|n| (n.rel.clone(), n.title.clone()))
         .collect();
-    let read: Vec<(Option<(Note, Canvas)>, Vec<Diagnostic>)> = files
+    let read: Vec<CanvasRead> = files
         .par_iter()
         .map(|f| {
             let file = shown.join(&f.rel);
