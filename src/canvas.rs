@@ -214,6 +214,7 @@ impl Canvas {
                     if let Some(q) = positions.text(n.index) {
                         texts.push((t0..md.len(), decoded_offsets(&raw, q, text.len())));
                     }
+                    md.push_str(&closers(text));
                     md.push_str("\n\n</div>\n");
                 }
                 "file" => {
@@ -290,6 +291,85 @@ impl Canvas {
         let end = map(span.end).max(start);
         self.lines.span(&self.raw, start..end)
     }
+}
+
+/// What closes the blocks a text node leaves open at its end: an unclosed code fence, or an
+/// HTML block that only its closing tag ends (`<pre>`, `<script>`, a comment), would run on
+/// through the `</div>`s after it and swallow the rest of the drawing; so would an unclosed
+/// `%%` comment (markers in text pair up across the whole page), and an unclosed `<div>` would
+/// take the nodes after it inside it.
+fn closers(text: &str) -> String {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
+    let mut out = String::new();
+    let mut comment_marks = 0usize;
+    let mut divs = 0isize;
+    let end = text.trim_end().len();
+    for (event, range) in Parser::new(text).into_offset_iter() {
+        match &event {
+            Event::Text(t) => comment_marks += t.matches("%%").count(),
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let h = h.to_ascii_lowercase();
+                let opens = h
+                    .match_indices("<div")
+                    .filter(|(i, _)| {
+                        h[i + 4..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| c == '>' || c == '/' || c.is_whitespace())
+                    })
+                    .count();
+                divs += opens as isize - h.matches("</div").count() as isize;
+            }
+            _ => {}
+        }
+        if range.end < end {
+            continue;
+        }
+        let block = &text[range.start..range.end.min(text.len())];
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => {
+                let first = block.trim_start();
+                let Some(c) = first.chars().next().filter(|c| matches!(c, '`' | '~')) else {
+                    continue;
+                };
+                let fence: String = first.chars().take_while(|&x| x == c).collect();
+                let last = block.trim_end().rsplit('\n').next().unwrap_or("").trim();
+                let closed = block.trim_end().contains('\n')
+                    && last.len() >= fence.len()
+                    && last.chars().all(|x| x == c);
+                if !closed {
+                    out = format!("\n{fence}\n");
+                }
+            }
+            Event::Start(Tag::HtmlBlock) => {
+                let lower = block.trim_start().to_ascii_lowercase();
+                for (open, close) in [
+                    ("<!--", "-->"),
+                    ("<pre", "</pre>"),
+                    ("<script", "</script>"),
+                    ("<style", "</style>"),
+                    ("<textarea", "</textarea>"),
+                ] {
+                    if lower.starts_with(open) && !lower.contains(close) {
+                        out = format!("\n{close}\n");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if comment_marks % 2 == 1 {
+        out.push_str("\n%%\n");
+    }
+    if divs > 0 {
+        // Bounded: at most one per byte of the text that opened them.
+        out.push('\n');
+        for _ in 0..divs {
+            out.push_str("</div>");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The byte offset of serde_json's 1-based line and column.
@@ -711,6 +791,19 @@ mod tests {
         let s = c.remap(&span);
         assert_eq!(&json[s.start..s.end], "[[Gone]]");
         assert_eq!(s.line, 3);
+    }
+
+    #[test]
+    fn blocks_left_open_are_closed() {
+        assert_eq!(closers("text\n\n```rust\nfn x"), "\n```\n");
+        assert_eq!(closers("~~~~\na\n~~~~"), "");
+        assert_eq!(closers("<pre>\nx"), "\n</pre>\n");
+        assert_eq!(closers("<!-- x"), "\n-->\n");
+        assert_eq!(closers("plain *text*"), "");
+        assert_eq!(closers("a %% b"), "\n%%\n");
+        assert_eq!(closers("<div>\n<div class=x>a</div>"), "\n</div>\n");
+        assert_eq!(closers("a %% b %% `%%`"), "");
+        assert_eq!(closers("````\n```\n"), "\n````\n");
     }
 
     #[test]

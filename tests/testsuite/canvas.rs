@@ -183,3 +183,53 @@ fn a_hostile_canvas_builds_safely() {
     }
     assert!(main.contains("vb-canvas-group-label"), "{main}");
 }
+
+/// A text node that leaves a code fence, a `%%` comment, a `<pre>` or a `<div>` open does not
+/// take the nodes after it: every node is still drawn, each a box of its own.
+#[test]
+fn a_text_node_left_open_does_not_swallow_the_rest() {
+    let node = |id: &str, x: u32, text: &str| {
+        format!(
+            r#"{{"id":"{id}","type":"text","x":{x},"y":0,"width":100,"height":100,"text":{}}}"#,
+            serde_json::to_string(text).unwrap()
+        )
+    };
+    let nodes = [
+        node("a", 0, "one %% open comment"),
+        node("b", 200, "```\nfenced open"),
+        node("c", 400, "<div>unclosed div"),
+        node("d", 600, "<pre>\nopen pre"),
+        node("e", 800, "last node"),
+    ];
+    let json = format!(r#"{{"nodes":[{}]}}"#, nodes.join(","));
+    let book = BookTest::new()
+        .file("book.toml", "[book]\ntitle = \"O\"\n")
+        .file("vault/README.md", "# Start\n\n[[Open.canvas]]\n")
+        .file("vault/Open.canvas", json);
+    book.build();
+    let main = book.main_of("open.canvas.html");
+    assert!(main.contains("<p>last node</p>"), "{main}");
+    // Every node is a child of the drawing, not of the node before it.
+    let drawing = main.split("class=\"vb-canvas\"").nth(1).unwrap();
+    let mut depth = 0i32;
+    let mut at_top = Vec::new();
+    let mut rest = drawing;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        if rest.starts_with("</div") {
+            depth -= 1;
+        } else if rest.starts_with("<div") {
+            if depth == 0
+                && let Some(id) = rest.split("data-node=\"").nth(1)
+            {
+                at_top.push(id[..id.find('"').unwrap()].to_string());
+            }
+            depth += 1;
+        }
+        rest = &rest[1..];
+        if depth < 0 {
+            break;
+        }
+    }
+    assert_eq!(at_top, ["a", "b", "c", "d", "e"], "{main}");
+}
