@@ -246,7 +246,12 @@ impl Canvas {
                     md.push_str("</div>\n");
                 }
             }
-            objects.push((start..md.len(), positions.node(n.index)));
+            let at = if n.kind == "file" {
+                positions.file(n.index)
+            } else {
+                positions.node(n.index)
+            };
+            objects.push((start..md.len(), at));
         }
         for (x, y, label) in &edges.labels {
             let _ = writeln!(
@@ -637,7 +642,8 @@ fn decoded_offsets(raw: &str, q: usize, len: usize) -> Vec<usize> {
 /// walked once more.
 #[derive(Default)]
 struct Positions {
-    nodes: Vec<(usize, Option<usize>)>,
+    /// Per node: where it starts, where its `text` string opens, where its `file` value is.
+    nodes: Vec<(usize, Option<usize>, Option<usize>)>,
     edges: Vec<usize>,
 }
 
@@ -655,15 +661,17 @@ impl Positions {
                 let nodes = key == b"nodes";
                 elements(b, v, &mut |e| {
                     if nodes {
-                        let mut text = None;
+                        let (mut text, mut file) = (None, None);
                         if b.get(e) == Some(&b'{') {
                             members(b, e, &mut |k, tv| {
                                 if k == b"text" && b.get(tv) == Some(&b'"') {
                                     text = Some(tv);
+                                } else if k == b"file" {
+                                    file = Some(tv);
                                 }
                             });
                         }
-                        p.nodes.push((e, text));
+                        p.nodes.push((e, text, file));
                     } else {
                         p.edges.push(e);
                     }
@@ -677,6 +685,11 @@ impl Positions {
     /// Where node `i` starts (0 when unknown).
     fn node(&self, i: usize) -> usize {
         self.nodes.get(i).map_or(0, |n| n.0)
+    }
+
+    /// Where node `i`'s `file` value is, else where the node starts.
+    fn file(&self, i: usize) -> usize {
+        self.nodes.get(i).map_or(0, |n| n.2.unwrap_or(n.0))
     }
 
     /// Where node `i`'s text string opens.

@@ -98,9 +98,9 @@ fn check_reports_broken_links_in_a_canvas_at_their_json_position() {
         at.contains(&(7, 22, "no note named `Nowhere` in the vault")),
         "{at:#?}"
     );
-    // A file node's link is generated: it points at the node.
+    // A file node's link is generated: it points at the node's `file` value.
     assert!(
-        at.iter().any(|&(l, _, m)| l == 9 && m.contains("Gone.md")),
+        at.contains(&(9, 77, "no note named `Gone.md` in the vault")),
         "{at:#?}"
     );
     let edge = diags_with(&report.diagnostics, "canvas-error", "vault/Board.canvas");
