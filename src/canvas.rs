@@ -23,6 +23,8 @@ use crate::templates::html_escape;
 const MAX_NODES: usize = 5_000;
 /// Edges drawn at most.
 const MAX_EDGES: usize = 10_000;
+/// Edges reported one by one for naming a missing node; the rest are counted in one more.
+const MAX_EDGE_PROBLEMS: usize = 20;
 /// Coordinates are clamped to ±this many pixels, sizes to [`MIN_SIZE`, `MAX_SIZE`].
 const MAX_COORD: f64 = 100_000.0;
 const MIN_SIZE: f64 = 1.0;
@@ -166,7 +168,13 @@ impl Canvas {
         let (ox, oy) = (x0 - PAD, y0 - PAD);
         let (width, height) = (x1 - x0 + 2.0 * PAD, y1 - y0 + 2.0 * PAD);
 
-        let edges = edges_svg(&nodes, edges_json, ox, oy, width, height);
+        // Ids of every node, drawn or not: an edge to a node past the limit is not a problem
+        // of its own (the limit is reported once).
+        let known: std::collections::HashSet<&str> = nodes_json
+            .iter()
+            .filter_map(|n| n.get("id").and_then(Value::as_str))
+            .collect();
+        let edges = edges_svg(&nodes, &known, edges_json, ox, oy, width, height);
         let md = &mut c.markdown;
         let _ = writeln!(
             md,
@@ -261,13 +269,27 @@ impl Canvas {
             );
         }
         md.push_str("</div></div>\n");
-        for (i, why) in edges.problems {
+        let dangling = edges.problems.len();
+        for (i, why) in edges.problems.into_iter().take(MAX_EDGE_PROBLEMS) {
             let at = positions.edge(i);
             c.diagnostics.push(
                 Diagnostic::new(Code::CanvasError, why)
                     .in_file(file)
                     .at(c.lines.span(&raw, at..at))
                     .with_help("the edge is not drawn"),
+            );
+        }
+        if dangling > MAX_EDGE_PROBLEMS {
+            c.diagnostics.push(
+                Diagnostic::new(
+                    Code::CanvasError,
+                    format!(
+                        "{} more edges join nodes the canvas does not have",
+                        dangling - MAX_EDGE_PROBLEMS
+                    ),
+                )
+                .in_file(file)
+                .with_help("they are not drawn"),
             );
         }
         c.objects = objects;
@@ -481,7 +503,15 @@ struct Edges {
 }
 
 /// Draws the edges between the nodes' sides as cubic curves, with arrowheads.
-fn edges_svg(nodes: &[Node], edges: &[Value], ox: f64, oy: f64, w: f64, h: f64) -> Edges {
+fn edges_svg(
+    nodes: &[Node],
+    known: &std::collections::HashSet<&str>,
+    edges: &[Value],
+    ox: f64,
+    oy: f64,
+    w: f64,
+    h: f64,
+) -> Edges {
     let by_id: HashMap<&str, &Node> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut svg = format!(
         "<svg xmlns='http://www.w3.org/2000/svg' width='{w:.0}' height='{h:.0}' viewBox='0 0 {w:.0} {h:.0}'>"
@@ -495,6 +525,12 @@ fn edges_svg(nodes: &[Node], edges: &[Value], ox: f64, oy: f64, w: f64, h: f64) 
             s("fromNode").and_then(|id| by_id.get(id)),
             s("toNode").and_then(|id| by_id.get(id)),
         ) else {
+            let dangling = [s("fromNode"), s("toNode")]
+                .iter()
+                .any(|id| !id.is_some_and(|id| known.contains(id)));
+            if !dangling {
+                continue;
+            }
             problems.push((
                 i,
                 format!(
