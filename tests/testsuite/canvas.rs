@@ -164,7 +164,8 @@ fn a_hostile_canvas_builds_safely() {
        "url":"javascript:alert(1)","color":"red;background:url(x)"},
       {"id":"g","type":"group","label":"<img src=x onerror=alert(2)>","x":"no","y":null},
       {"id":"f","type":"file","file":"]] [[x","subpath":"|y"},
-      {"type":"text","text":null}, 7, null
+      {"type":"text","text":null}, 7, null,
+      {"id":"inc","type":"text","text":"{{#include ../book.toml}}"}
     ],"edges":[{"fromNode":"g","toNode":"g","label":"<b onclick=x>e</b>","color":"#12345678"}, 3]}"##;
     let book = BookTest::new()
         .file("book.toml", "[book]\ntitle = \"H\"\n")
@@ -182,6 +183,11 @@ fn a_hostile_canvas_builds_safely() {
         assert!(!main.contains(bad), "{bad} survived: {main}");
     }
     assert!(main.contains("vb-canvas-group-label"), "{main}");
+    // mdBook's include directive is text, as in a note: no file of the book is read into it.
+    assert!(
+        main.contains("{{#include ../book.toml}}") && !main.contains("title = "),
+        "{main}"
+    );
 }
 
 /// A text node that leaves a code fence, a `%%` comment, a `<pre>` or a `<div>` open does not
