@@ -247,6 +247,18 @@ group or an unknown command, is shown as its source in the page, marked, and rep
 
 Fix the formula; if the dollars were not meant as math, escape them: `\\$5`.";
 
+    /// A `.canvas` file that is not valid JSON Canvas.
+    CanvasError = "canvas-error", Warning, Notes,
+        "a `.canvas` file that cannot be read or drawn in full",
+        "A JSON Canvas file (`.canvas`, as Obsidian writes it) becomes a page of the book that draws \
+its nodes and edges. A file that is not valid JSON is reported at the line and column where \
+the JSON breaks, and its page shows a notice; an edge whose `fromNode` or `toNode` names no \
+node is left out; past 5,000 nodes or 10,000 edges the rest is not drawn.
+
+    {\"nodes\": [{\"id\": \"a\", }]}      (a comma before `}`)
+
+Fix the JSON, or open and save the canvas in Obsidian.";
+
     /// Raw HTML of a note that the book leaves out.
     UnsafeHtml = "unsafe-html", Warning, Notes,
         "raw HTML in a note that could run code in the reader's browser; it is left out",

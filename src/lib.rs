@@ -10,6 +10,7 @@
 
 mod book_commands;
 mod book_files;
+mod canvas;
 pub mod codes;
 mod config;
 mod diagnostics;

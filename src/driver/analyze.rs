@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::incremental::{Stamp, stamp};
 use super::{Options, Phases};
+use crate::canvas::Canvas;
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Sources};
 use crate::links::{self, Index, NoteId, Resolved};
@@ -66,7 +67,16 @@ pub(super) fn analyze(
     phases.mark("scan");
 
     phases.stage(format!("parsing {} notes", scan.notes.len()));
-    let notes = load_notes(config, &scan.notes, markdown, cache, &mut diagnostics);
+    let mut notes = load_notes(config, &scan.notes, markdown, cache, &mut diagnostics);
+    // After the notes: a canvas's file nodes show the notes' titles. Appended, so the notes'
+    // ids (and the cache) do not move.
+    let canvases = load_canvases(
+        config,
+        &scan.canvases,
+        markdown,
+        &mut notes,
+        &mut diagnostics,
+    );
     phases.mark("parse");
     phases.stage(format!(
         "resolving {} links",
@@ -83,6 +93,7 @@ pub(super) fn analyze(
             diagnostics.extend(n.unsafe_html.iter().cloned());
         }
     }
+    remap_canvas_spans(&canvases, &mut diagnostics);
     diagnostics.extend(orphans(
         &notes,
         &resolved,
@@ -99,7 +110,12 @@ pub(super) fn analyze(
 
     let mut sources = Sources::default();
     for n in &notes {
-        sources.insert(n.file.clone(), Arc::clone(&n.text));
+        // A canvas's diagnostics are in its JSON, which is what they quote.
+        let text = match canvases.get(&n.file) {
+            Some(c) => Arc::from(c.raw.as_str()),
+            None => Arc::clone(&n.text),
+        };
+        sources.insert(n.file.clone(), text);
     }
     Ok(Analysis {
         diagnostics,
@@ -164,6 +180,97 @@ fn load_notes(
     }
     cache.notes = fresh;
     notes
+}
+
+/// A canvas read: its note and what it holds (none when it could not be read), and problems.
+type CanvasRead = (Option<(Note, Canvas)>, Vec<Diagnostic>);
+
+/// Reads each canvas and adds the note that stands for it to `notes`; the canvases, by the
+/// file diagnostics name, to take spans back to their JSON.
+fn load_canvases(
+    config: &Config,
+    files: &[VaultFile],
+    markdown: MdbookMarkdown,
+    notes: &mut Vec<Note>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> HashMap<PathBuf, Canvas> {
+    let shown = vault::scan::display_root(config);
+    let titles: HashMap<String, String> = notes
+        .iter()
+        .map(|n| (n.rel.clone(), n.title.clone()))
+        .collect();
+    let read: Vec<CanvasRead> = files
+        .par_iter()
+        .map(|f| {
+            let file = shown.join(&f.rel);
+            let bytes = match std::fs::read(&f.path) {
+                Ok(b) => b,
+                Err(e) => {
+                    let d =
+                        Diagnostic::new(Code::ReadError, format!("cannot read the canvas: {e}"))
+                            .in_file(&file);
+                    return (None, vec![d]);
+                }
+            };
+            let raw = String::from_utf8_lossy(&bytes).into_owned();
+            let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let canvas = Canvas::read(&f.rel, &file, raw, &titles);
+                let note = Note::from_bytes(
+                    f.rel.clone(),
+                    file.clone(),
+                    canvas.markdown.as_bytes(),
+                    &markdown,
+                    &config.vaultbook.order_key,
+                );
+                (note, canvas)
+            }));
+            match parsed {
+                Ok((note, canvas)) => {
+                    let diags = canvas.diagnostics.clone();
+                    (Some((note, canvas)), diags)
+                }
+                Err(_) => (
+                    None,
+                    vec![
+                        Diagnostic::new(
+                            Code::InternalError,
+                            "vaultbook failed on this canvas (a bug); it is left out",
+                        )
+                        .in_file(&file)
+                        .with_help("please report it with the canvas attached"),
+                    ],
+                ),
+            }
+        })
+        .collect();
+    let mut out = HashMap::new();
+    for (pair, diags) in read {
+        diagnostics.extend(diags);
+        if let Some((note, canvas)) = pair {
+            out.insert(note.file.clone(), canvas);
+            notes.push(note);
+        }
+    }
+    out
+}
+
+/// Diagnostics found in a canvas's generated text (links, syntax) get spans in its JSON.
+fn remap_canvas_spans(canvases: &HashMap<PathBuf, Canvas>, diagnostics: &mut [Diagnostic]) {
+    if canvases.is_empty() {
+        return;
+    }
+    for d in diagnostics {
+        let Some(c) = d.file.as_ref().and_then(|f| canvases.get(f)) else {
+            continue;
+        };
+        // The JSON's own problems already point into it.
+        if d.code == Code::CanvasError {
+            continue;
+        }
+        if let Some(span) = &d.span {
+            d.span = Some(c.remap(span));
+        }
+    }
 }
 
 /// Reads and parses one note; a read error or a panic becomes a diagnostic for that note only.

@@ -29,6 +29,9 @@ pub(crate) const CSS: &str = include_str!("vaultbook.css");
 /// vaultbook's script: `cssclasses` onto the page, mermaid diagrams rendered.
 pub(crate) const JS: &str = include_str!("vaultbook.js");
 
+/// The stylesheet of canvas pages, shipped in books that have a canvas.
+const CANVAS_CSS: &str = include_str!("canvas.css");
+
 /// Mermaid 11 (MIT licence, beside it), shipped in books that have diagrams.
 const MERMAID_JS: &[u8] = include_bytes!("assets/mermaid.min.js");
 const MERMAID_LICENSE: &[u8] = include_bytes!("assets/mermaid.LICENSE");
@@ -161,6 +164,17 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         tree.files
             .insert("src/vaultbook-math/LICENSE".into(), MATH_LICENSE.to_vec());
         css.push("vaultbook-math.css");
+    }
+    if input
+        .notes
+        .iter()
+        .any(|n| n.frontmatter.publish && crate::canvas::is_canvas(&n.rel))
+    {
+        tree.files.insert(
+            "vaultbook-canvas.css".into(),
+            CANVAS_CSS.as_bytes().to_vec(),
+        );
+        css.push("vaultbook-canvas.css");
     }
     if mermaid {
         tree.files

@@ -39,7 +39,12 @@ pub(crate) const TAGS_PAGE: &str = "tags.md";
 
 /// Paths the emitter writes itself; notes and attachments must not take them. The tag index is
 /// not one: a note named Tags keeps its URL and the index moves (see [`free_path`]).
-pub(crate) const RESERVED: &[&str] = &["SUMMARY.md", "vaultbook.css", "vaultbook.js"];
+pub(crate) const RESERVED: &[&str] = &[
+    "SUMMARY.md",
+    "vaultbook.css",
+    "vaultbook.js",
+    "vaultbook-canvas.css",
+];
 
 #[derive(Serialize)]
 struct Item {

@@ -23,7 +23,9 @@ pub struct VaultFile {
 pub(crate) struct Scan {
     /// Markdown notes (`.md`).
     pub notes: Vec<VaultFile>,
-    /// Everything else: images, PDFs, canvases…
+    /// JSON Canvas files (`.canvas`), which become pages as notes do.
+    pub canvases: Vec<VaultFile>,
+    /// Everything else: images, PDFs…
     pub attachments: Vec<VaultFile>,
     /// Skipped symlinks and unreadable entries.
     pub diagnostics: Vec<Diagnostic>,
@@ -132,6 +134,8 @@ pub(crate) fn scan(config: &Config) -> Result<Scan> {
         let file = VaultFile { rel, path };
         if is_note(&file.rel) {
             out.notes.push(file);
+        } else if crate::canvas::is_canvas(&file.rel) {
+            out.canvases.push(file);
         } else {
             out.attachments.push(file);
         }

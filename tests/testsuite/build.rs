@@ -316,27 +316,6 @@ fn names_that_differ_only_in_case_are_reported_and_both_published() {
     );
 }
 
-/// A link to an Obsidian canvas (`Board.canvas`, an extension longer than most) reaches the
-/// file instead of being a broken link to a note of that name.
-#[test]
-fn a_link_to_a_canvas_reaches_the_file() {
-    let dir = BookTest::from_fixture("canvas");
-    let report = dir.build();
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.one_line())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    let page = read(dir.path().join("book/index.html"));
-    assert!(
-        page.contains(r#"href="Board.canvas""#) || page.contains(r#"href="board.canvas""#),
-        "{page}"
-    );
-    dir.assert_links_reach_ids();
-}
-
 /// A note may embed another section of itself (`![[#Details]]`, `![[README#Details]]`), as
 /// Obsidian renders it; only an embed whose target holds the embed itself is a cycle.
 #[test]

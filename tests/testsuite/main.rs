@@ -12,6 +12,7 @@ mod book_index;
 mod book_options;
 mod browser;
 mod build;
+mod canvas;
 mod check;
 mod hostile;
 mod htmlcheck;
