@@ -377,8 +377,35 @@ fn collect(
                 out.push((id.to_string(), serialize(&block, rel)));
             }
         }
+        if let Some(id) = lone_anchor(child)
+            && !seen.contains(id)
+        {
+            // A block anchor alone in a paragraph, just before the block (a table) it names.
+            let next = children[i + 1..]
+                .iter()
+                .find(|n| matches!(n, Node::Element { .. }));
+            seen.insert(id.to_string());
+            out.push((id.to_string(), serialize(&next.into_iter().collect::<Vec<_>>(), rel)));
+            continue;
+        }
         collect(child, rel, out, seen);
     }
+}
+
+/// The block id of a paragraph that holds nothing but a block anchor.
+fn lone_anchor(node: &Node) -> Option<&str> {
+    if node.name() != "p" {
+        return None;
+    }
+    let mut elements = node.children().iter().filter(|n| match n {
+        Node::Text(t) => !t.trim().is_empty(),
+        Node::Element { .. } => true,
+    });
+    let anchor = elements.next()?;
+    if elements.next().is_some() || anchor.name() != "a" || !anchor.children().is_empty() {
+        return None;
+    }
+    anchor.attr("id").filter(|id| id.starts_with('^'))
 }
 
 /// How much a preview may still hold while it is written.
@@ -397,6 +424,10 @@ fn serialize(nodes: &[&Node], rel: &str) -> String {
         cut: false,
     };
     for n in nodes {
+        if matches!(n, Node::Text(t) if t.trim().is_empty()) {
+            // The template's indentation around <main>'s content.
+            continue;
+        }
         write_node(n, rel, &mut out, &mut budget);
     }
     if budget.cut {
@@ -560,7 +591,7 @@ mod tests {
         <h3 id=\"deeper\">Deeper</h3><p>Deep text <img src=\"../images/a.png\"></p>\
         <script>alert(1)</script>\
         <h2 id=\"gil\">GIL</h2><p onclick=\"x()\">Python's lock.</p>\
-        <a id=\"^table-id\"></a>\n<table><tr><td>cell</td></tr></table>\
+        <p><a id=\"^table-id\"></a></p>\n<table><tr><td>cell</td></tr></table>\
         <div class=\"vb-backlinks\"><a href=\"o.html\">Other</a></div>\
         </main><nav class=\"nav-wrapper\"><a href=\"next.html\">next</a></nav></body></html>";
 

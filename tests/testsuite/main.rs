@@ -18,6 +18,7 @@ mod htmlcheck;
 mod interrupt;
 mod math;
 mod obsidian;
+mod previews;
 mod props;
 mod reading_view;
 mod repo_vault;
