@@ -16,7 +16,8 @@
   // mdBook's page script defines path_to_root; the book's root URL is where every preview's
   // URLs (written from the root at build time) and every data script are found.
   var rootPath = typeof path_to_root === "string" ? path_to_root : "";
-  var root = new URL(rootPath, location.href);
+  // "" on a page at the root: that page's folder, not the page.
+  var root = new URL(rootPath || "./", location.href);
   root.hash = "";
   root.search = "";
   var rootHref = root.href;
