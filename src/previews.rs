@@ -112,8 +112,12 @@ fn previewed(rel: &str) -> bool {
 fn page_script(rel: &str, html: &str) -> Option<String> {
     let main = parse_main(html)?;
     let previews = previews_of(&main, rel);
-    let mut out = format!("window.vbPreviews&&window.vbPreviews.add({},{{", js_string(rel));
+    let mut out = format!(
+        "window.vbPreviews&&window.vbPreviews.add({},{{",
+        js_string(rel)
+    );
     let mut first = true;
+    let page = previews.first().map(|(_, h)| h.clone()).unwrap_or_default();
     for (id, html) in previews {
         if out.len() > MAX_FILE {
             break;
@@ -124,18 +128,25 @@ fn page_script(rel: &str, html: &str) -> Option<String> {
         first = false;
         out.push_str(&js_string(&id));
         out.push(':');
-        out.push_str(&js_string(&html));
+        if !id.is_empty() && html == page {
+            // The page's title heading: its section is the page, written once (`1` says so).
+            out.push('1');
+        } else {
+            out.push_str(&js_string(&html));
+        }
     }
     out.push_str("});\n");
     Some(out)
 }
 
-/// A JavaScript string literal: JSON's, with `<` escaped so that no `</script` or `<!--` can
-/// appear in the file whatever reads it.
+/// A JavaScript string literal: JSON's, with `</` and `<!--` escaped so that no `</script` or
+/// comment opener appears in the file even if something inlines it. Only those: every `<`
+/// escaped would make the files a third larger.
 fn js_string(s: &str) -> String {
     serde_json::to_string(s)
         .unwrap_or_else(|_| "\"\"".to_string())
-        .replace('<', "\\u003c")
+        .replace("</", "<\\/")
+        .replace("<!--", "\\u003c!--")
 }
 
 /// A node of the small tree a page's `<main>` is read into.
@@ -385,7 +396,10 @@ fn collect(
                 .iter()
                 .find(|n| matches!(n, Node::Element { .. }));
             seen.insert(id.to_string());
-            out.push((id.to_string(), serialize(&next.into_iter().collect::<Vec<_>>(), rel)));
+            out.push((
+                id.to_string(),
+                serialize(&next.into_iter().collect::<Vec<_>>(), rel),
+            ));
             continue;
         }
         collect(child, rel, out, seen);
@@ -467,6 +481,17 @@ fn write_node(node: &Node, rel: &str, out: &mut String, budget: &mut Budget) {
             children,
         } => {
             if DROPPED.contains(&name.as_str()) || node.is_chrome() {
+                return;
+            }
+            if name == "a"
+                && node
+                    .attr("class")
+                    .is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "header"))
+            {
+                // mdBook's link of a heading to itself: the heading's text is enough.
+                for c in children {
+                    write_node(c, rel, out, budget);
+                }
                 return;
             }
             if name == "a" && children.is_empty() && node.attr("href").is_none() {
@@ -604,11 +629,14 @@ mod tests {
     fn a_section_runs_to_the_next_heading_of_its_level() {
         let p = previews();
         let exec = &p["execution"];
-        assert!(exec.contains("Running code.") && exec.contains("Deep text"), "{exec}");
+        assert!(
+            exec.contains("Running code.") && exec.contains("Deep text"),
+            "{exec}"
+        );
         assert!(!exec.contains("Python"), "{exec}");
         assert!(!exec.contains("alert"), "{exec}");
         assert!(!exec.contains("id="), "{exec}");
-        assert!(exec.contains("href=\"dir/utils.html#execution\""), "{exec}");
+        assert!(exec.starts_with("<h2>Execution</h2>"), "{exec}");
         assert!(exec.contains("src=\"images/a.png\""), "{exec}");
         assert!(p["deeper"].contains("Deep text") && !p["deeper"].contains("Running"));
         assert!(!p["gil"].contains("onclick") && p["gil"].contains("lock"));
@@ -626,7 +654,10 @@ mod tests {
 
     #[test]
     fn long_sections_are_cut() {
-        let long = format!("<main><h2 id=\"a\">A</h2><p>{}</p></main>", "word ".repeat(2000));
+        let long = format!(
+            "<main><h2 id=\"a\">A</h2><p>{}</p></main>",
+            "word ".repeat(2000)
+        );
         let main = parse_main(&long).unwrap();
         let p: std::collections::HashMap<_, _> = previews_of(&main, "a.html").into_iter().collect();
         assert!(p["a"].len() < MAX_HTML + 200, "{}", p["a"].len());
@@ -646,8 +677,11 @@ mod tests {
     #[test]
     fn data_script_is_a_call() {
         let s = page_script("dir/utils.html", PAGE).unwrap();
-        assert!(s.starts_with("window.vbPreviews&&window.vbPreviews.add(\"dir/utils.html\",{\"\":"));
-        assert!(!s.contains('<'), "{s}");
+        assert!(
+            s.starts_with("window.vbPreviews&&window.vbPreviews.add(\"dir/utils.html\",{\"\":")
+        );
+        assert!(!s.contains("</"), "{s}");
+        assert!(s.contains("\"utils\":1"), "{s}");
         assert!(page_script("x.html", "<p>no main</p>").is_none());
     }
 }

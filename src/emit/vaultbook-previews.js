@@ -188,12 +188,13 @@
   var style = document.createElement("style");
   style.textContent =
     ".vb-preview{position:fixed;z-index:1000;box-sizing:border-box;" +
-    "max-width:min(32rem,calc(100vw - 16px));max-height:min(22rem,calc(100vh - 16px));" +
+    "min-width:min(16rem,calc(100vw - 16px));max-width:min(32rem,calc(100vw - 16px));max-height:min(22rem,calc(100vh - 16px));" +
     "overflow:auto;padding:0.4rem 1rem;font-size:0.9em;line-height:1.45;" +
     "background:var(--bg);color:var(--fg);border:1px solid var(--quote-border,var(--fg));" +
     "border-radius:6px;box-shadow:0 4px 18px rgba(0,0,0,0.25);}" +
     ".vb-preview[hidden]{display:none;}" +
     ".vb-preview a{color:var(--links);}" +
+    ".vb-preview a.header{color:inherit;text-decoration:none;}" +
     ".vb-preview h1,.vb-preview h2,.vb-preview h3,.vb-preview h4,.vb-preview h5,.vb-preview h6" +
     "{margin:0.5em 0 0.3em;}" +
     ".vb-preview h1{font-size:1.4em;}.vb-preview h2{font-size:1.25em;}" +
@@ -230,6 +231,10 @@
         return;
       }
       var html = previews[l.target.id];
+      if (html === 1) {
+        // The page's title heading, whose section is the page.
+        html = previews[""];
+      }
       if (html === undefined && l.target.id) {
         // A fragment with no preview (a footnote, say): no popover rather than the wrong text.
         return;

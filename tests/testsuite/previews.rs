@@ -13,7 +13,21 @@ fn previews(book: &BookTest, data: &str) -> (String, BTreeMap<String, String>) {
         .strip_prefix("window.vbPreviews&&window.vbPreviews.add(")
         .and_then(|t| t.strip_suffix(");\n"))
         .unwrap_or_else(|| panic!("not a previews call: {text}"));
-    serde_json::from_str(&format!("[{call}]")).unwrap_or_else(|e| panic!("{e}: {call}"))
+    let (page, raw): (String, BTreeMap<String, serde_json::Value>) =
+        serde_json::from_str(&format!("[{call}]")).unwrap_or_else(|e| panic!("{e}: {call}"));
+    let whole = raw[""].as_str().unwrap().to_string();
+    let map = raw
+        .into_iter()
+        .map(|(id, v)| match v {
+            serde_json::Value::String(s) => (id, s),
+            // `1`: the title heading, whose section is the page.
+            v => {
+                assert_eq!(v, serde_json::json!(1), "#{id}");
+                (id, whole.clone())
+            }
+        })
+        .collect();
+    (page, map)
 }
 
 #[test]
@@ -32,8 +46,16 @@ fn linked_sections_have_previews_of_their_own_text() {
     assert!(utils["child-1"].contains("Under the other parent"));
     // Block ids: the block's element.
     assert_eq!(utils["^exec-para"], "<p>Running code.</p>");
-    assert!(utils["^item-id"].starts_with("<li>"), "{}", utils["^item-id"]);
-    assert!(utils["^table-id"].contains("<table>"), "{}", utils["^table-id"]);
+    assert!(
+        utils["^item-id"].starts_with("<li>"),
+        "{}",
+        utils["^item-id"]
+    );
+    assert!(
+        utils["^table-id"].contains("<table>"),
+        "{}",
+        utils["^table-id"]
+    );
     // A link to the page: its beginning.
     assert!(utils[""].contains("Utils") && utils[""].contains("Running code."));
     for (id, html) in &utils {
@@ -43,7 +65,11 @@ fn linked_sections_have_previews_of_their_own_text() {
     // A same-note link's target, and URLs written from the book's root.
     let (_, links) = previews(&book, "links.js");
     assert_eq!(links["^own-block"], "<p>Own paragraph.</p>");
-    assert!(links[""].contains("href=\"utils.html#execution\""), "{}", links[""]);
+    assert!(
+        links[""].contains("href=\"utils.html#execution\""),
+        "{}",
+        links[""]
+    );
     // Nested pages keep their folder in every URL.
     let (page, note) = previews(&book, "folder/note.js");
     assert_eq!(page, "folder/note.html");
@@ -62,19 +88,34 @@ fn every_data_file_is_small_and_only_chapters_have_one() {
     book.write("vault/Long.md", long);
     book.build();
     let data = files(&book.join("book/vaultbook-previews"));
-    assert!(data.contains_key(std::path::Path::new("long.js")), "{:?}", data.keys());
+    assert!(
+        data.contains_key(std::path::Path::new("long.js")),
+        "{:?}",
+        data.keys()
+    );
     for (path, bytes) in &data {
-        assert!(bytes.len() < 32 * 1024, "{}: {} bytes", path.display(), bytes.len());
+        assert!(
+            bytes.len() < 32 * 1024,
+            "{}: {} bytes",
+            path.display(),
+            bytes.len()
+        );
     }
     let (_, long) = previews(&book, "long.js");
     assert!(long["one"].ends_with("<p class=\"vb-preview-more\">…</p>"));
     assert!(!long["one"].contains("After."));
     assert!(long["two"].contains("After."));
     for skipped in ["print.js", "toc.js", "404.js"] {
-        assert!(!data.contains_key(std::path::Path::new(skipped)), "{skipped}");
+        assert!(
+            !data.contains_key(std::path::Path::new(skipped)),
+            "{skipped}"
+        );
     }
     let page = book.page("utils.html");
-    assert!(page.contains("vaultbook-previews"), "the page loads the previews script");
+    assert!(
+        page.contains("vaultbook-previews"),
+        "the page loads the previews script"
+    );
 }
 
 #[test]
@@ -83,6 +124,9 @@ fn previews_false_ships_nothing() {
     book.append("book.toml", "previews = false\n");
     book.build();
     assert!(!book.join("book/vaultbook-previews").exists());
-    assert!(book.files_holding(&["book"], "vaultbook-previews").is_empty());
+    assert!(
+        book.files_holding(&["book"], "vaultbook-previews")
+            .is_empty()
+    );
     assert!(!book.emitted_src().join("../vaultbook-previews.js").exists());
 }
