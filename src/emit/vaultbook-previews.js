@@ -346,10 +346,12 @@
       return;
     }
     var l = linkAt(e.target);
-    if (l) {
+    // Focus from the keyboard only: a click or a tap focuses the link it opens, too.
+    var keyboard = Date.now() - lastTouch > 1000 && e.target.matches(":focus-visible");
+    if (l && keyboard) {
       clearTimers();
       show(l);
-    } else if (current) {
+    } else if (current && !l) {
       hide();
     }
   });
