@@ -273,16 +273,12 @@ impl TokenSink for Builder {
         let tag = match token {
             Token::TagToken(tag) => tag,
             Token::CharacterTokens(text) => {
-                if !st.stack.is_empty() {
-                    match st.stack.last_mut() {
-                        Some(Node::Element { children, .. }) => {
-                            if let Some(Node::Text(t)) = children.last_mut() {
-                                t.push_str(&text);
-                            } else {
-                                children.push(Node::Text(text.to_string()));
-                            }
-                        }
-                        _ => {}
+                // Text outside <main> (the stack is empty there) is not kept.
+                if let Some(Node::Element { children, .. }) = st.stack.last_mut() {
+                    if let Some(Node::Text(t)) = children.last_mut() {
+                        t.push_str(&text);
+                    } else {
+                        children.push(Node::Text(text.to_string()));
                     }
                 }
                 return TokenSinkResult::Continue;
