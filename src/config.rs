@@ -54,6 +54,8 @@ pub struct VaultbookConfig {
     /// Whether notes' raw HTML goes into the book as written (scripts included) rather than
     /// sanitised: for vaults whose readers trust their authors.
     pub raw_html: bool,
+    /// Whether hovering (or long-pressing) an internal link shows its target in a popover.
+    pub previews: bool,
     /// Which search index the book gets: `auto`, `mdbook` or `pagefind`.
     pub(crate) search: crate::search::SearchSetting,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
@@ -75,6 +77,7 @@ impl Default for VaultbookConfig {
             tag_index: true,
             work_dir: PathBuf::from("target/vaultbook"),
             raw_html: false,
+            previews: true,
             search: crate::search::SearchSetting::Auto,
             snippets: toml::Table::new(),
             check: crate::report::Levels::default(),

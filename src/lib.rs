@@ -23,6 +23,7 @@ mod links;
 mod lock;
 mod math;
 mod mojibake;
+mod previews;
 mod relpath;
 mod render;
 pub mod report;

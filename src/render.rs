@@ -68,6 +68,12 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
         .flatten()
         .unwrap_or(true);
     let pagefind = search_on && options.search == Search::Pagefind;
+    // The emitted book.toml names the previews' script exactly when `[vaultbook] previews` is on.
+    let previews = config
+        .get::<Vec<String>>("output.html.additional-js")
+        .ok()
+        .flatten()
+        .is_some_and(|js| js.iter().any(|f| f == crate::previews::PREVIEWS_JS_FILE));
     if pagefind {
         // mdBook's index of this book would be too large to download: Pagefind's instead,
         // with vaultbook's button in place of mdBook's.
@@ -117,6 +123,11 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
     escape_search_titles(dest)?;
     if pagefind && options.only.is_none() {
         crate::search::build_pagefind(dest)?;
+    }
+    // A partial render (serve) copies only its pages' HTML out of its scratch folder: the
+    // previews stay those of the last full render.
+    if previews && options.only.is_none() {
+        crate::previews::build(dest)?;
     }
     Ok(())
 }

@@ -152,6 +152,14 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         crate::search::SEARCH_JS.as_bytes().to_vec(),
     );
     let mut js = vec!["vaultbook.js"];
+    if vb.previews {
+        // Named in book.toml, so that the render knows to build the data it reads.
+        tree.files.insert(
+            crate::previews::PREVIEWS_JS_FILE.into(),
+            crate::previews::PREVIEWS_JS.as_bytes().to_vec(),
+        );
+        js.push(crate::previews::PREVIEWS_JS_FILE);
+    }
     let mut css = vec!["vaultbook.css"];
     if math {
         // The font under src/, which mdBook copies to the book's root beside the stylesheet.

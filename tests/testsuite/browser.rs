@@ -475,3 +475,88 @@ async fn chunked_search_finds_and_lands_when_served() {
     chromium.close().await;
     serve.terminate();
 }
+
+/// Page previews from `file://`: hovering a link to another page's heading shows that section
+/// (and not the next one) in a popover that moves nothing in the page; Escape closes it;
+/// focusing a link with the keyboard shows its preview too, described by the popover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_show_the_section_from_file_urls() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let book = BookTest::from_fixture_nested("links", "book");
+    let root = book.root();
+    book.build();
+    let url = format!("file://{}/book/links.html", root.display());
+    let page = chromium.browser.new_page(url.as_str()).await.unwrap();
+    wait_until(&page, "!!window.vbPreviews", "the previews script").await;
+    // Where the page's content is, relative to the document (not the viewport, which the
+    // hover may scroll).
+    let layout = "JSON.stringify([document.scrollingElement.scrollHeight, \
+        document.querySelector('main p').getBoundingClientRect().top + window.scrollY, \
+        document.querySelector('main p').getBoundingClientRect().width])";
+    let before: String = eval(&page, layout).await.unwrap();
+    let shows = |text: &str, not: &str| {
+        format!(
+            "(() => {{ const p = document.getElementById('vb-preview'); \
+             return !!p && !p.hidden && p.getAttribute('role') === 'tooltip' \
+             && getComputedStyle(p).position === 'fixed' \
+             && p.innerText.includes({text:?}) && !p.innerText.includes({not:?}); }})()"
+        )
+    };
+    let hidden = "(() => { const p = document.getElementById('vb-preview'); \
+        return !p || p.hidden; })()";
+
+    page.find_element("main a[href='utils.html#execution']")
+        .await
+        .unwrap()
+        .hover()
+        .await
+        .unwrap();
+    wait_until(
+        &page,
+        &shows("Running code.", "A running program"),
+        "the preview of Utils#Execution",
+    )
+    .await;
+    let after: String = eval(&page, layout).await.unwrap();
+    assert_eq!(before, after, "the popover moved the page");
+    let described: Option<String> = eval(
+        &page,
+        "document.querySelector(\"main a[href='utils.html#execution']\")\
+         .getAttribute('aria-describedby')",
+    )
+    .await;
+    assert_eq!(described.as_deref(), Some("vb-preview"));
+    eval::<bool>(
+        &page,
+        "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})), true",
+    )
+    .await;
+    wait_until(&page, hidden, "Escape to close the preview").await;
+
+    // The keyboard: focusing a link shows its preview at once.
+    page.move_mouse(chromiumoxide::layout::Point { x: 1.0, y: 1.0 })
+        .await
+        .unwrap();
+    eval::<bool>(
+        &page,
+        "document.querySelector(\"main a[href='utils.html#gil']\").focus(), true",
+    )
+    .await;
+    wait_until(
+        &page,
+        &shows("Python", "Duplicate"),
+        "the preview of the focused Utils#GIL",
+    )
+    .await;
+    eval::<bool>(
+        &page,
+        "document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})), true",
+    )
+    .await;
+    wait_until(&page, hidden, "Escape to close the focused preview").await;
+    let after: String = eval(&page, layout).await.unwrap();
+    assert_eq!(before, after, "the popover moved the page");
+    chromium.close().await;
+}
