@@ -225,8 +225,13 @@ fn parse_main(html: &str) -> Option<Node> {
     );
     let _ = tokenizer.feed(&input);
     tokenizer.end();
-    tokenizer.sink.state.into_inner().main
+    let state = tokenizer.sink.state.into_inner();
+    if state.too_deep { None } else { state.main }
 }
+
+/// Elements nested deeper than this in a page's `<main>` (a note of 3,000 nested quotes) give
+/// the page no previews: the tree is walked by recursion, which such a page would overflow.
+const MAX_DEPTH: usize = 200;
 
 /// What [`Builder`] has read so far.
 #[derive(Default)]
@@ -235,6 +240,8 @@ struct BuildState {
     stack: Vec<Node>,
     /// The finished `<main>`.
     main: Option<Node>,
+    /// `<main>` nests deeper than [`MAX_DEPTH`]: reading stopped.
+    too_deep: bool,
 }
 
 /// The token sink that builds the tree of `<main>`.
@@ -267,7 +274,7 @@ impl TokenSink for Builder {
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
         let mut st = self.state.borrow_mut();
-        if st.main.is_some() {
+        if st.main.is_some() || st.too_deep {
             return TokenSinkResult::Continue;
         }
         let tag = match token {
@@ -308,6 +315,13 @@ impl TokenSink for Builder {
             };
             if tag.self_closing || VOID.contains(&name.as_str()) {
                 st.push_child(node);
+            } else if st.stack.len() >= MAX_DEPTH {
+                st.too_deep = true;
+                // Dropped one level at a time, never as one deep tree.
+                while st.stack.len() > 1 {
+                    st.stack.pop();
+                }
+                return TokenSinkResult::Continue;
             } else {
                 st.stack.push(node);
             }
@@ -668,6 +682,22 @@ mod tests {
         assert_eq!(from_root("b.html", "../../x.png"), "../../x.png");
         assert_eq!(from_root("b.html", "https://x.org/a"), "https://x.org/a");
         assert_eq!(from_root("b.html", "/abs"), "/abs");
+    }
+
+    #[test]
+    fn a_page_nested_too_deep_has_no_previews_and_no_overflow() {
+        let deep = format!(
+            "<main><h1 id=\"t\">T</h1>{}x{}</main>",
+            "<blockquote>".repeat(5000),
+            "</blockquote>".repeat(5000)
+        );
+        assert!(parse_main(&deep).is_none());
+        let fine = format!(
+            "<main>{}x{}</main>",
+            "<div>".repeat(50),
+            "</div>".repeat(50)
+        );
+        assert!(parse_main(&fine).is_some());
     }
 
     #[test]
