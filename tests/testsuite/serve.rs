@@ -971,7 +971,11 @@ async fn slow_readers_of_a_large_file_do_not_fill_the_memory() {
         before >> 20,
         peak >> 20
     );
-    assert!(peak < 600 << 20, "RSS reached {} MiB", peak >> 20);
+    // Growth, not the level: the process keeps memory that earlier tests freed (745 MiB
+    // before this test in a full run), while buffering the file for each reader would add
+    // 40 × 50 MiB.
+    let growth = peak.saturating_sub(before);
+    assert!(growth < 300 << 20, "RSS grew by {} MiB", growth >> 20);
     server.stop().await;
 }
 
