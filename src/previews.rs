@@ -99,6 +99,37 @@ pub(crate) fn build(dest: &Path) -> Result<u64> {
     Ok(written.iter().sum())
 }
 
+/// Makes the preview data of the pages `pages` (paths of the book, `a/b.html`) of `out` again,
+/// after a partial render replaced them: `serve`'s rebuilds, whose other files are hard links
+/// to the served book, so each data file is written new and renamed over the old link. A book
+/// without preview data (`previews = false`) is left as it is.
+pub(crate) fn refresh(out: &Path, pages: &[String]) -> Result<()> {
+    let data = out.join(DATA_DIR);
+    if !data.is_dir() {
+        return Ok(());
+    }
+    for rel in pages.iter().filter(|r| previewed(r)) {
+        let page = out.join(rel);
+        let Ok(bytes) = std::fs::read(&page) else {
+            continue;
+        };
+        let file = data.join(format!("{}.js", rel.trim_end_matches(".html")));
+        let Some(script) = page_script(rel, &String::from_utf8_lossy(&bytes)) else {
+            let _ = std::fs::remove_file(&file);
+            continue;
+        };
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let staged = file.with_extension("js.vaultbook-new");
+        std::fs::write(&staged, &script)
+            .with_context(|| format!("cannot write {}", staged.display()))?;
+        std::fs::rename(&staged, &file)?;
+    }
+    Ok(())
+}
+
 /// Whether a file of the rendered book is a chapter to preview: not the print page (every
 /// chapter again), the sidebar or the 404 page, nor the data itself.
 fn previewed(rel: &str) -> bool {

@@ -124,8 +124,8 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
     if pagefind && options.only.is_none() {
         crate::search::build_pagefind(dest)?;
     }
-    // A partial render (serve) copies only its pages' HTML out of its scratch folder: the
-    // previews stay those of the last full render.
+    // A partial render (serve) copies only its pages' HTML out of its scratch folder; their
+    // previews are made again there, by `driver::incremental::render_pages`.
     if previews && options.only.is_none() {
         crate::previews::build(dest)?;
     }

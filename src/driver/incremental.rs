@@ -181,13 +181,20 @@ pub(super) fn render_pages(
     if first.is_some_and(|f| pages.contains(&f)) {
         html.push(PathBuf::from("index.html"));
     }
-    for rel in html {
-        let from = scratch.join(&rel);
-        let to = out.join(&rel);
+    for rel in &html {
+        let from = scratch.join(rel);
+        let to = out.join(rel);
         let staged = to.with_extension("html.vaultbook-new");
         std::fs::copy(&from, &staged).with_context(|| format!("cannot copy {}", from.display()))?;
         std::fs::rename(&staged, &to)?;
     }
+    // The previews of the pages rendered again follow them (the search index stays the last
+    // full render's).
+    let rels: Vec<String> = html
+        .iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    crate::previews::refresh(out, &rels)?;
     drop(guard);
     Ok(())
 }

@@ -185,3 +185,37 @@ fn a_build_of_an_unchanged_book_renders_nothing() {
     );
     assert!(index.is_file());
 }
+
+/// A rebuild that renders one page again makes that page's previews again: a link to its
+/// section shows the edited text, and the served generation's data is left as it was.
+#[test]
+fn a_rebuilt_page_has_its_previews_made_again() {
+    let dir = book();
+    let r = dir.path();
+    let mut s = session(r);
+    let gen1 = r.join("gen1");
+    rebuild(&mut s, &gen1, None).unwrap();
+    let data = |g: &Path| std::fs::read_to_string(g.join("vaultbook-previews/a.js")).unwrap();
+    assert!(data(&gen1).contains("Text of A."));
+    dir.write(
+        "vault/A.md",
+        "# A\n\n## Old heading\n\nText of A, edited.\n",
+    );
+    let gen2 = r.join("gen2");
+    let (_, scope) = rebuild(&mut s, &gen2, Some(&gen1)).unwrap();
+    assert_eq!(scope, Scope::Pages(1));
+    assert!(
+        data(&gen2).contains("Text of A, edited."),
+        "{}",
+        data(&gen2)
+    );
+    assert!(
+        !data(&gen1).contains("edited"),
+        "the served generation is untouched"
+    );
+    // Pages not rendered again keep the served book's data (hard links).
+    assert_eq!(
+        ino(&gen1.join("vaultbook-previews/b.js")),
+        ino(&gen2.join("vaultbook-previews/b.js"))
+    );
+}
