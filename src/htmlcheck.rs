@@ -33,11 +33,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{TagKind, Token, TokenSink, TokenSinkResult};
 use percent_encoding::percent_decode_str;
 use rayon::prelude::*;
 
@@ -494,17 +490,10 @@ fn read_page(path: &Path) -> Result<Page, String> {
 
 /// Collects the ids, links and base of an HTML text.
 fn parse_page(text: String) -> Page {
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from(text));
-    let tokenizer = Tokenizer::new(
-        Collector {
-            page: RefCell::new(Page::default()),
-        },
-        TokenizerOpts::default(),
-    );
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    tokenizer.sink.page.into_inner()
+    let sink = Collector {
+        page: RefCell::new(Page::default()),
+    };
+    crate::html_tokens::tokenize(text, sink).page.into_inner()
 }
 
 /// The token sink that fills a [`Page`].
@@ -559,16 +548,7 @@ impl TokenSink for Collector {
         if tag.self_closing {
             return TokenSinkResult::Continue;
         }
-        // What the tree builder would tell the tokenizer: these elements hold text, not tags.
-        match name {
-            "script" => TokenSinkResult::RawData(RawKind::ScriptData),
-            "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
-                TokenSinkResult::RawData(RawKind::Rawtext)
-            }
-            "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
-            "plaintext" => TokenSinkResult::Plaintext,
-            _ => TokenSinkResult::Continue,
-        }
+        crate::html_tokens::after_start_tag(name, false)
     }
 }
 

@@ -16,6 +16,7 @@ mod config;
 mod diagnostics;
 mod driver;
 mod emit;
+mod html_tokens;
 mod htmlcheck;
 pub mod init;
 pub mod interrupt;

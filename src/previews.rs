@@ -17,11 +17,7 @@ use std::cell::RefCell;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{TagKind, Token, TokenSink, TokenSinkResult};
 use rayon::prelude::*;
 
 /// The previews' script, written into the emitted tree when `[vaultbook] previews` is on.
@@ -60,21 +56,7 @@ const VOID: &[&str] = &[
 /// Builds the preview data of every chapter of the rendered book in `dest` into
 /// `dest/vaultbook-previews/`; returns the bytes written.
 pub(crate) fn build(dest: &Path) -> Result<u64> {
-    let mut pages = Vec::new();
-    for entry in walkdir::WalkDir::new(dest).sort_by_file_name() {
-        let entry = entry?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dest)?
-            .to_string_lossy()
-            .replace('\\', "/");
-        if previewed(&rel) {
-            pages.push((rel, entry.path().to_path_buf()));
-        }
-    }
+    let pages = crate::render::rendered_files(dest, previewed)?;
     let out = dest.join(DATA_DIR);
     let _ = std::fs::remove_dir_all(&out);
     let written: Vec<u64> = pages
@@ -246,17 +228,10 @@ fn heading_level(name: &str) -> Option<u8> {
 /// well-formed rendered HTML needs (a stray end tag is ignored, an unclosed element is closed
 /// with its parent).
 fn parse_main(html: &str) -> Option<Node> {
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from(html));
-    let tokenizer = Tokenizer::new(
-        Builder {
-            state: RefCell::new(BuildState::default()),
-        },
-        TokenizerOpts::default(),
-    );
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    let state = tokenizer.sink.state.into_inner();
+    let sink = Builder {
+        state: RefCell::new(BuildState::default()),
+    };
+    let state = crate::html_tokens::tokenize(html, sink).state.into_inner();
     if state.too_deep { None } else { state.main }
 }
 
@@ -360,16 +335,7 @@ impl TokenSink for Builder {
         if tag.self_closing {
             return TokenSinkResult::Continue;
         }
-        // What the tree builder would tell the tokenizer: these elements hold text, not tags.
-        match name.as_str() {
-            "script" => TokenSinkResult::RawData(RawKind::ScriptData),
-            "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
-                TokenSinkResult::RawData(RawKind::Rawtext)
-            }
-            "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
-            "plaintext" => TokenSinkResult::Plaintext,
-            _ => TokenSinkResult::Continue,
-        }
+        crate::html_tokens::after_start_tag(&name, false)
     }
 }
 

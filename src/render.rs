@@ -132,6 +132,30 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
     Ok(())
 }
 
+/// The files of a rendered book in `dest` that `keep` (given the `/`-separated path from the
+/// book's root) wants, in name order: the pages the post-render passes (search, previews) read.
+pub(crate) fn rendered_files(
+    dest: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, PathBuf)>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dest).sort_by_file_name() {
+        let entry = entry?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dest)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if keep(&rel) {
+            files.push((rel, entry.path().to_path_buf()));
+        }
+    }
+    Ok(files)
+}
+
 /// HTML-escapes the titles and breadcrumbs kept in the search index.
 ///
 /// mdBook's searcher escapes a hit's text but puts its breadcrumbs (chapter names and headings,

@@ -81,21 +81,7 @@ fn indexed(rel: &str) -> bool {
 
 /// Builds Pagefind's index of the rendered book in `dest` into `dest/pagefind/`.
 pub(crate) fn build_pagefind(dest: &Path) -> Result<usize> {
-    let mut pages = Vec::new();
-    for entry in walkdir::WalkDir::new(dest).sort_by_file_name() {
-        let entry = entry?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dest)?
-            .to_string_lossy()
-            .replace('\\', "/");
-        if indexed(&rel) {
-            pages.push((rel, entry.path().to_path_buf()));
-        }
-    }
+    let pages = crate::render::rendered_files(dest, indexed)?;
     let out = dest.join("pagefind");
     let _ = std::fs::remove_dir_all(&out);
     // Pagefind's API is async; a runtime of its own on a thread of its own, so that a caller

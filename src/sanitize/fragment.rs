@@ -14,11 +14,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
 
 /// What the fragment became.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -413,17 +409,12 @@ fn escape_text(t: &str, out: &mut String) {
 
 /// The fragment's tokens with their lines.
 fn tokenize(fragment: &str) -> Vec<(usize, Token)> {
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from(fragment));
-    let tokenizer = Tokenizer::new(
-        Collector {
-            tokens: RefCell::new(Vec::new()),
-        },
-        TokenizerOpts::default(),
-    );
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    let mut tokens = tokenizer.sink.tokens.into_inner();
+    let sink = Collector {
+        tokens: RefCell::new(Vec::new()),
+    };
+    let mut tokens = crate::html_tokens::tokenize(fragment, sink)
+        .tokens
+        .into_inner();
     // Adjacent character tokens are one text.
     tokens.dedup_by(|b, a| {
         if let (Token::CharacterTokens(x), Token::CharacterTokens(y)) = (&mut a.1, &b.1) {
@@ -451,16 +442,7 @@ impl TokenSink for Collector {
             && tag.kind == TagKind::StartTag
             && !tag.self_closing
         {
-            // What the tree builder would tell the tokenizer: these elements hold text.
-            result = match &*tag.name {
-                "script" => TokenSinkResult::RawData(RawKind::ScriptData),
-                "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {
-                    TokenSinkResult::RawData(RawKind::Rawtext)
-                }
-                "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
-                "plaintext" => TokenSinkResult::Plaintext,
-                _ => TokenSinkResult::Continue,
-            };
+            result = crate::html_tokens::after_start_tag(&tag.name, true);
         }
         if !matches!(token, Token::ParseError(_) | Token::EOFToken) {
             self.tokens.borrow_mut().push((line, token));
