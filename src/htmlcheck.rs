@@ -99,40 +99,28 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
         }
     }
 
-    // The search index's hits are links too: each must land on a page and an id.
-    for name in files.iter().filter(|f| crate::search_index::is_index(f)) {
-        match search_hits(&dir.join(name)) {
-            Ok(links) => {
-                pages.insert(
-                    name.clone(),
-                    Page {
-                        links,
-                        ..Page::default()
-                    },
-                );
-            }
-            Err(e) => diags.push(
-                Diagnostic::new(
-                    Code::ReadError,
-                    format!("cannot read the search index: {e}"),
-                )
-                .in_file(name),
-            ),
-        }
+    // The search index's hits are links too: each must land on a page and an id. Each index
+    // is a pseudo-page at the root, where its URLs start.
+    let mut indexes: Vec<(String, String, Result<Vec<String>, String>)> = files
+        .iter()
+        .filter(|f| crate::search_index::is_index(f))
+        .map(|name| (name.clone(), name.clone(), search_hits(&dir.join(name))))
+        .collect();
+    let chunked = dir.join(crate::search_index::PAGEFIND_DIR);
+    if chunked.is_dir() {
+        let shown = format!("{}/", crate::search_index::PAGEFIND_DIR);
+        let hits = crate::search_index::pagefind_hits(&chunked);
+        indexes.push(("pagefind search hits".to_string(), shown, hits));
     }
-
-    // So are the chunked index's: a pseudo-page at the root (its URLs are from the root).
-    if dir.join(crate::search_index::PAGEFIND_DIR).is_dir() {
-        let name = format!("{}/", crate::search_index::PAGEFIND_DIR);
-        match crate::search_index::pagefind_hits(&dir.join(crate::search_index::PAGEFIND_DIR)) {
+    for (page, shown, hits) in indexes {
+        match hits {
             Ok(hits) => {
                 let links = hits
                     .into_iter()
                     .map(|value| Link { value, line: 1 })
                     .collect();
                 pages.insert(
-                    // Named at the root, where its URLs start.
-                    "pagefind search hits".to_string(),
+                    page,
                     Page {
                         links,
                         ..Page::default()
@@ -144,7 +132,7 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
                     Code::ReadError,
                     format!("cannot read the search index: {e}"),
                 )
-                .in_file(&name),
+                .in_file(&shown),
             ),
         }
     }
@@ -384,7 +372,7 @@ impl Book<'_> {
 
 /// Pages that mdBook fills with copies of chapters.
 /// The hit URLs (`doc_urls`, relative to the book's root) of a search index.
-fn search_hits(path: &Path) -> Result<Vec<Link>, String> {
+fn search_hits(path: &Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let (_, json) =
         crate::search_index::json_of(&text).ok_or("not a search index mdBook writes")?;
@@ -393,11 +381,7 @@ fn search_hits(path: &Path) -> Result<Vec<Link>, String> {
         doc_urls: Vec<String>,
     }
     let index: Index = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-    Ok(index
-        .doc_urls
-        .into_iter()
-        .map(|value| Link { value, line: 1 })
-        .collect())
+    Ok(index.doc_urls)
 }
 
 fn is_copy_page(name: &str) -> bool {
