@@ -413,7 +413,7 @@ fn parent(name: &str) -> &str {
 }
 
 /// Whether a URL starts with a scheme (`http:`, `mailto:`, `data:`, `C:`…).
-fn has_scheme(url: &str) -> bool {
+pub(crate) fn has_scheme(url: &str) -> bool {
     let mut chars = url.char_indices();
     match chars.next() {
         Some((_, c)) if c.is_ascii_alphabetic() => {}

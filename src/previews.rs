@@ -572,7 +572,7 @@ fn escape_into(out: &mut String, s: &str, attribute: bool) {
 /// against the root): `#x` becomes `rel#x`, `../a.png` the path from the root. URLs with a
 /// scheme or an absolute path stay as they are.
 fn from_root(rel: &str, url: &str) -> String {
-    if url.starts_with('/') || has_scheme(url) {
+    if url.starts_with('/') || crate::htmlcheck::has_scheme(url) {
         return url.to_string();
     }
     if url.is_empty() || url.starts_with('#') || url.starts_with('?') {
@@ -598,18 +598,6 @@ fn from_root(rel: &str, url: &str) -> String {
     joined.push_str(&segments.join("/"));
     joined.push_str(rest);
     joined
-}
-
-/// Whether `url` starts with a scheme (`https:`, `data:`, `mailto:`).
-fn has_scheme(url: &str) -> bool {
-    let Some(colon) = url.find(':') else {
-        return false;
-    };
-    let scheme = &url[..colon];
-    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 #[cfg(test)]

@@ -162,29 +162,22 @@ impl<'t> Pass<'t> {
                 }
             }
             Event::InlineHtml(s) => inline(text, r, s, edits, findings),
-            Event::Start(Tag::Link {
-                dest_url,
-                link_type,
-                ..
-            }) => {
+            Event::Start(
+                tag @ (Tag::Link {
+                    dest_url,
+                    link_type,
+                    ..
+                }
+                | Tag::Image {
+                    dest_url,
+                    link_type,
+                    ..
+                }),
+            ) => {
                 // A wikilink names a note, not a URL (`[[data: a note]]`).
                 let wiki = matches!(link_type, LinkType::WikiLink { .. });
-                if let Some(scheme) = unsafe_scheme(dest_url, false).filter(|_| !wiki) {
-                    self.link = Some(UnsafeLink {
-                        range: r,
-                        label: None,
-                        scheme,
-                        depth: 0,
-                    });
-                }
-            }
-            Event::Start(Tag::Image {
-                dest_url,
-                link_type,
-                ..
-            }) => {
-                let wiki = matches!(link_type, LinkType::WikiLink { .. });
-                if let Some(scheme) = unsafe_scheme(dest_url, true).filter(|_| !wiki) {
+                let image = matches!(tag, Tag::Image { .. });
+                if let Some(scheme) = unsafe_scheme(dest_url, image).filter(|_| !wiki) {
                     self.link = Some(UnsafeLink {
                         range: r,
                         label: None,

@@ -31,6 +31,9 @@ pub struct Note {
     /// What sanitising the note's HTML removes, one `unsafe-html` diagnostic each: reported
     /// unless book.toml trusts the vault's HTML (`raw-html`), which a note cannot know.
     pub unsafe_html: Vec<Diagnostic>,
+    /// Per formula of `syntax.math`: its MathML, or why it cannot be typeset. Typeset once,
+    /// here, for both the diagnostics and every page the formula appears on.
+    pub(crate) math: Vec<Result<String, String>>,
     lines: LineIndex,
 }
 
@@ -82,8 +85,13 @@ impl Note {
                     .at(lines.span(&text, p.range.clone())),
             );
         }
-        for m in &syntax.math {
-            if let Err(why) = crate::math::to_mathml(&m.content, m.display) {
+        let math: Vec<Result<String, String>> = syntax
+            .math
+            .iter()
+            .map(|m| crate::math::to_mathml(&m.content, m.display))
+            .collect();
+        for (m, typeset) in syntax.math.iter().zip(&math) {
+            if let Err(why) = typeset {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::MathError,
@@ -148,6 +156,7 @@ impl Note {
             syntax,
             diagnostics,
             unsafe_html,
+            math,
             lines,
         }
     }

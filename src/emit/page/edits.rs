@@ -106,7 +106,7 @@ pub(super) fn emit_range(
     edits.highlights();
     edits.block_ids();
     edits.callouts();
-    edits.math(page);
+    edits.math(page, &n.math);
     edits.footnotes();
     edits.mermaid(page);
     edits.tasks();
@@ -263,19 +263,19 @@ impl Edits<'_> {
     /// Math typeset to MathML now; the page holds a mark where it goes (see
     /// [`super::MATH_MARK`]), so that the sanitiser, which knows no MathML, never sees it. A
     /// formula that cannot be typeset shows its source (the note's diagnostics say why).
-    fn math(&mut self, page: &mut Page) {
-        for m in &self.syn.math {
+    fn math(&mut self, page: &mut Page, typeset: &[Result<String, String>]) {
+        for (m, typeset) in self.syn.math.iter().zip(typeset) {
             if !self.inside(&m.span) {
                 continue;
             }
-            let text = match crate::math::to_mathml(&m.content, m.display) {
+            let text = match typeset {
                 Ok(mathml) => {
-                    page.math.push(mathml);
+                    page.math.push(mathml.clone());
                     format!("{MATH_MARK}{}{MATH_MARK}", page.math.len() - 1)
                 }
                 Err(why) => format!(
                     "<code class=\"vb-math-error\" title=\"{}\">{}</code>",
-                    html_escape(&why),
+                    html_escape(why),
                     escape_math(&self.text[m.span.clone()])
                 ),
             };
