@@ -11,6 +11,11 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::search::Search;
 
+mod shards;
+mod toc;
+
+pub(crate) use shards::{SHARD_CHAPTERS, SHARD_MIN};
+
 /// How to render.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RenderOptions {
@@ -27,6 +32,9 @@ pub(crate) struct RenderOptions {
     pub search: Search,
     /// Leave out `print.html` (a book past [`PRINT_LIMIT`] that did not ask for it).
     pub no_print: bool,
+    /// Chapters per shard, and the fewest chapters a book is rendered in shards at (see
+    /// [`shards`]); `None` for [`SHARD_CHAPTERS`] and [`SHARD_MIN`].
+    pub shards: Option<(usize, usize)>,
 }
 
 /// Chapters (markdown bytes) past which a book gets no print page unless book.toml asks for
@@ -48,7 +56,9 @@ pub(crate) fn print_left_out(table: &toml::Table, markdown: u64) -> bool {
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
 /// Only the HTML backend runs: other `[output.*]` tables are for a stock `mdbook build` of the
 /// emitted tree. No external preprocessor runs unless [`RenderOptions::commands`] says where.
-pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Result<()> {
+///
+/// Returns whether the book was rendered in shards.
+pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Result<bool> {
     let text = std::fs::read_to_string(book_root.join("book.toml"))?;
     let mut table: toml::Table = toml::from_str(&text)?;
     if let Some(out) = table.get_mut("output").and_then(|o| o.as_table_mut()) {
@@ -114,8 +124,17 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
             ));
         }
     }
+    let sharded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(only) = &options.only {
         book.with_preprocessor(OnlyThese(only.clone()));
+    } else {
+        // In place of mdBook's own HTML renderer (the same name replaces it).
+        let (chapters, min) = options.shards.unwrap_or((SHARD_CHAPTERS, SHARD_MIN));
+        book.with_renderer(shards::ShardedHtml {
+            chapters,
+            min,
+            sharded: sharded.clone(),
+        });
     }
     book.build()
         .map_err(|e| anyhow::anyhow!("{e:#}"))
@@ -129,7 +148,18 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
     if previews && options.only.is_none() {
         crate::previews::build(dest)?;
     }
-    Ok(())
+    Ok(sharded.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Renders the mdBook source tree at `book_root` into `dest` as `build` does, in shards of
+/// `shards.0` chapters when it has at least `shards.1`; returns whether it was sharded. For the
+/// tests that compare a sharded render with a one-pass one.
+pub fn render_tree(book_root: &Path, dest: &Path, shards: (usize, usize)) -> Result<bool> {
+    let options = RenderOptions {
+        shards: Some(shards),
+        ..RenderOptions::default()
+    };
+    render_with(book_root, dest, &options)
 }
 
 /// The files of a rendered book in `dest` that `keep` (given the `/`-separated path from the

@@ -440,6 +440,7 @@ impl Driver {
                 .then(|| self.config.root.clone()),
             search: crate::search::choose(self.config.vaultbook.search, count, bytes),
             no_print: crate::render::print_left_out(&self.config.mdbook, bytes),
+            shards: None,
         }
     }
 

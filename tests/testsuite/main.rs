@@ -30,4 +30,5 @@ mod sanitize;
 mod sarif;
 mod serve;
 mod session;
+mod sharded;
 mod snippets;

@@ -1,0 +1,397 @@
+//! A large book rendered in shards, in parallel, through mdBook's own HTML renderer.
+//!
+//! Why not mdBook's loop alone: for every chapter it renders, mdBook's renderer clones the
+//! book-wide template data, which lists every chapter of the book (`data.clone()` in
+//! `hbs_renderer.rs`), and it renders on one thread. A book of `n` chapters costs `n²`: 10,000
+//! notes took two minutes, almost all of it in those clones.
+//!
+//! Here each shard is a book of its own: a run of consecutive chapters plus the one before and
+//! the one after, so that its pages' previous/next links are the book's. mdBook renders each
+//! shard as it renders any book (templates, themes and `theme/` overrides, heading ids, code,
+//! hashed file names), so every page is the page a one-pass render writes. What a shard cannot
+//! know is the book-wide sidebar (`toc.js`, `toc.html`): the book's is written by
+//! [`super::toc`] and put in place of the first shard's, with its hashed name in every page.
+//!
+//! Shards need a book whose render is otherwise page by page: no mdBook search index (one file
+//! for the whole book; vaultbook's large books get Pagefind's, built from the pages after) and
+//! no print page. Any other book, and a small one, is rendered in one pass.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use mdbook_driver::book::{Book, BookItem, Chapter};
+use mdbook_driver::config::HtmlConfig;
+use mdbook_html::HtmlHandlebars;
+use mdbook_renderer::{RenderContext, Renderer};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::toc::{self, TocStyle};
+
+/// Chapters per shard. Within a shard mdBook's cost is still quadratic; each shard also writes
+/// the theme's static files once (about 1 MB). Measured at 10,000 notes (README).
+pub(crate) const SHARD_CHAPTERS: usize = 250;
+
+/// Books of fewer chapters are rendered in one pass: their quadratic part is small.
+pub(crate) const SHARD_MIN: usize = 1_000;
+
+/// mdBook's HTML renderer, rendering a large book in shards.
+pub(crate) struct ShardedHtml {
+    /// Chapters per shard.
+    pub chapters: usize,
+    /// Books with fewer chapters than this are rendered in one pass.
+    pub min: usize,
+    /// Set when the book was rendered in shards (tests ask).
+    pub sharded: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Renderer for ShardedHtml {
+    fn name(&self) -> &str {
+        "html"
+    }
+
+    fn render(&self, ctx: &RenderContext) -> mdbook_driver::errors::Result<()> {
+        let html = ctx.config.html_config().unwrap_or_default();
+        let count = ctx.book.chapters().count();
+        if count < self.min.max(2) || !shardable(&html) {
+            return HtmlHandlebars::new().render(ctx);
+        }
+        match render_shards(ctx, &html, self.chapters.max(1)) {
+            Ok(()) => {
+                self.sharded
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
+            // The shards' sidebar was not the one this module writes (another mdBook release,
+            // a theme that writes its own): the book is rendered as mdBook renders it.
+            Err(e) if e.is::<TocMismatch>() => HtmlHandlebars::new().render(ctx),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A book whose pages can be rendered apart: its render has no book-wide page or index.
+fn shardable(html: &HtmlConfig) -> bool {
+    let search = html.search.as_ref().is_none_or(|s| s.enable);
+    !search && !html.print.enable
+}
+
+/// The shard's sidebar was not found in mdBook's `toc.js` or `toc.html` as [`toc::write`]
+/// writes it.
+#[derive(Debug)]
+struct TocMismatch(&'static str);
+
+impl std::fmt::Display for TocMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the sidebar of {} is not the one expected", self.0)
+    }
+}
+
+impl std::error::Error for TocMismatch {}
+
+/// One shard: the chapters it owns (indices into the book's chapters in reading order) and
+/// its book (those with their neighbours, flat).
+struct Shard {
+    own: std::ops::Range<usize>,
+    book: Book,
+}
+
+fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize) -> Result<()> {
+    let order: Vec<&Chapter> = ctx.book.chapters().collect();
+    let shards: Vec<Shard> = (0..order.len())
+        .step_by(size)
+        .map(|start| {
+            let own = start..(start + size).min(order.len());
+            let keep = own.start.saturating_sub(1)..(own.end + 1).min(order.len());
+            let mut seen = 0;
+            let items = shard_items(&ctx.book.items, &keep, &mut seen);
+            Shard {
+                own,
+                book: Book::new_with_items(items),
+            }
+        })
+        .collect();
+
+    let scratch = ctx.root.join(".vaultbook-shards");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)
+            .with_context(|| format!("could not remove {}", scratch.display()))?;
+    }
+    std::fs::create_dir_all(&scratch)?;
+    let result = render_into(ctx, html, &order, &shards, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+fn render_into(
+    ctx: &RenderContext,
+    html: &HtmlConfig,
+    order: &[&Chapter],
+    shards: &[Shard],
+    scratch: &Path,
+) -> Result<()> {
+    // The first shard renders into the destination with the book's root, so mdBook copies the
+    // book's files (attachments, 404 page, redirects) once. The others render from a root
+    // whose `src/` is empty, or every shard would copy every attachment.
+    let bare = bare_root(&ctx.root, &ctx.config.book.src, html, scratch)?;
+    let mut rest_config = ctx.config.clone();
+    rest_config
+        .set("output.html.input-404", "")
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let dests: Vec<PathBuf> = (0..shards.len())
+        .map(|i| {
+            if i == 0 {
+                ctx.destination.clone()
+            } else {
+                scratch.join(format!("out-{i}"))
+            }
+        })
+        .collect();
+    shards
+        .par_iter()
+        .zip(dests.par_iter())
+        .enumerate()
+        .try_for_each(|(i, (shard, dest))| -> Result<()> {
+            let (root, config) = if i == 0 {
+                (ctx.root.clone(), ctx.config.clone())
+            } else {
+                (bare.clone(), rest_config.clone())
+            };
+            let mut shard_ctx = RenderContext::new(root, shard.book.clone(), config, dest);
+            shard_ctx.chapter_titles = ctx.chapter_titles.clone();
+            HtmlHandlebars::new().render(&shard_ctx)
+        })?;
+
+    let style = TocStyle {
+        fold_enable: html.fold.enable,
+        fold_level: u64::from(html.fold.level),
+        no_section_label: html.no_section_label,
+    };
+    let first = &shards[0].book;
+    let dest = &ctx.destination;
+    // The book's sidebar in place of the first shard's, in `toc.html` and in `toc.js`.
+    let toc_html = dest.join("toc.html");
+    let text = std::fs::read_to_string(&toc_html)?;
+    let text = replace_once(
+        &text,
+        &toc::write(first, style, true),
+        &toc::write(&ctx.book, style, true),
+    )
+    .ok_or(TocMismatch("toc.html"))?;
+    let old_js = toc_js_name(dest)?;
+    let js = std::fs::read_to_string(dest.join(&old_js))?;
+    if html.hash_files && hashed_name("toc", "js", js.as_bytes()) != old_js {
+        return Err(TocMismatch("toc.js (hash)").into());
+    }
+    let js = replace_once(
+        &js,
+        &toc::write(first, style, false),
+        &toc::write(&ctx.book, style, false),
+    )
+    .ok_or(TocMismatch("toc.js"))?;
+    let new_js = if html.hash_files {
+        hashed_name("toc", "js", js.as_bytes())
+    } else {
+        old_js.clone()
+    };
+    std::fs::write(&toc_html, text)?;
+    std::fs::remove_file(dest.join(&old_js))?;
+    std::fs::write(dest.join(&new_js), js)?;
+
+    // Every shard's pages name its own `toc.js`: with hashed names, the book's is put in.
+    let mut moves: Vec<(PathBuf, PathBuf, Option<String>)> = Vec::new();
+    for (i, shard) in shards.iter().enumerate() {
+        let from_dir = &dests[i];
+        let their_js = if i == 0 {
+            old_js.clone()
+        } else {
+            toc_js_name(from_dir)?
+        };
+        let patch = (their_js != new_js).then_some(their_js);
+        let mut pages: Vec<PathBuf> = order[shard.own.clone()]
+            .iter()
+            .filter_map(|ch| ch.path.as_ref().map(|p| p.with_extension("html")))
+            .collect();
+        if i == 0 {
+            pages.push(PathBuf::from("index.html"));
+            let not_found = PathBuf::from(html.get_404_output_file());
+            if dest.join(&not_found).is_file() {
+                pages.push(not_found);
+            }
+        }
+        for page in pages {
+            moves.push((from_dir.join(&page), dest.join(&page), patch.clone()));
+        }
+    }
+    moves
+        .par_iter()
+        .try_for_each(|(from, to, patch)| -> Result<()> {
+            match patch {
+                None if from == to => Ok(()),
+                None => {
+                    if let Some(parent) = to.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::rename(from, to)
+                        .with_context(|| format!("could not move {}", from.display()))
+                }
+                Some(old) => {
+                    let page = std::fs::read_to_string(from)
+                        .with_context(|| format!("could not read {}", from.display()))?;
+                    // The first mention is the `<script>` in the page's head, before any of
+                    // the note's text.
+                    let page = page.replacen(old.as_str(), &new_js, 1);
+                    if let Some(parent) = to.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::write(to, page)
+                        .with_context(|| format!("could not write {}", to.display()))
+                }
+            }
+        })
+}
+
+/// A root for the shards after the first: every entry of the book's root but its source
+/// folder, linked, and an empty source folder. Without symbolic links, or when the theme or
+/// an additional file lives in the source folder, the book's root itself.
+fn bare_root(root: &Path, src: &Path, html: &HtmlConfig, scratch: &Path) -> Result<PathBuf> {
+    let inside = |p: &Path| p.starts_with(src) || root.join(p).starts_with(root.join(src));
+    let in_src = html
+        .additional_css
+        .iter()
+        .chain(&html.additional_js)
+        .chain(html.theme.as_ref())
+        .any(|p| inside(p));
+    if in_src || !cfg!(unix) || src.components().count() != 1 {
+        return Ok(root.to_path_buf());
+    }
+    let bare = scratch.join("root");
+    std::fs::create_dir_all(bare.join(src))?;
+    for entry in std::fs::read_dir(root)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if Path::new(&name) == src || name == ".vaultbook-shards" {
+            continue;
+        }
+        link(&entry.path(), &bare.join(&name))?;
+    }
+    Ok(bare)
+}
+
+#[cfg(unix)]
+fn link(target: &Path, at: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(target, at)
+        .with_context(|| format!("could not link {}", at.display()))
+}
+
+#[cfg(not(unix))]
+fn link(_target: &Path, _at: &Path) -> Result<()> {
+    bail!("no symbolic links here")
+}
+
+/// The items of a shard's book: the chapters whose places in reading order (`seen` counts
+/// them, as [`Book::chapters`] does) are in `keep`, and their ancestors as drafts, which mdBook
+/// does not render. Ancestors are kept because mdBook's sidebar descends one level at a time.
+fn shard_items(
+    items: &[BookItem],
+    keep: &std::ops::Range<usize>,
+    seen: &mut usize,
+) -> Vec<BookItem> {
+    let mut out = Vec::new();
+    for item in items {
+        let BookItem::Chapter(ch) = item else {
+            continue;
+        };
+        if *seen >= keep.end {
+            break;
+        }
+        let place = (!ch.is_draft_chapter()).then(|| {
+            *seen += 1;
+            *seen - 1
+        });
+        let subs = shard_items(&ch.sub_items, keep, seen);
+        let kept = place.is_some_and(|p| keep.contains(&p));
+        if kept || !subs.is_empty() {
+            let mut part = if kept {
+                // Not `clone()`: that would copy the chapters below, which the shard may not own.
+                Chapter {
+                    name: ch.name.clone(),
+                    content: ch.content.clone(),
+                    number: ch.number.clone(),
+                    sub_items: Vec::new(),
+                    path: ch.path.clone(),
+                    source_path: ch.source_path.clone(),
+                    parent_names: ch.parent_names.clone(),
+                }
+            } else {
+                draft_of(ch)
+            };
+            part.sub_items = subs;
+            out.push(BookItem::Chapter(part));
+        }
+    }
+    out
+}
+
+/// A chapter as a draft holding nothing: its name and number for the sidebar.
+fn draft_of(ch: &Chapter) -> Chapter {
+    let mut draft = Chapter::new_draft(&ch.name, ch.parent_names.clone());
+    draft.number = ch.number.clone();
+    draft
+}
+
+/// The name of the `toc.js` mdBook wrote in `dir`: `toc.js`, or `toc-HASH.js` with hashed
+/// file names.
+fn toc_js_name(dir: &Path) -> Result<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let hashed = name
+            .strip_prefix("toc-")
+            .and_then(|r| r.strip_suffix(".js"))
+            .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if name == "toc.js" || hashed {
+            found.push(name);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => bail!(TocMismatch("toc.js (not one file)")),
+    }
+}
+
+/// The name mdBook's `hash-files` gives a file it writes: the first four bytes of its
+/// SHA-256, in hex, after the stem.
+fn hashed_name(stem: &str, ext: &str, data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{stem}-{hex}.{ext}")
+}
+
+/// `text` with its one occurrence of `from` replaced by `to`; `None` unless there is exactly
+/// one.
+fn replace_once(text: &str, from: &str, to: &str) -> Option<String> {
+    let at = text.find(from)?;
+    if text[at + from.len()..].contains(from) {
+        return None;
+    }
+    Some(format!("{}{}{}", &text[..at], to, &text[at + from.len()..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_are_mdbooks() {
+        // sha256("") = e3b0c442…
+        assert_eq!(hashed_name("toc", "js", b""), "toc-e3b0c442.js");
+    }
+
+    #[test]
+    fn only_a_single_occurrence_is_replaced() {
+        assert_eq!(replace_once("a-b-c", "b", "x").as_deref(), Some("a-x-c"));
+        assert_eq!(replace_once("b-b", "b", "x"), None);
+        assert_eq!(replace_once("a", "b", "x"), None);
+    }
+}
