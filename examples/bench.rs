@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example bench -- emit  [NOTES=10000] [LINKS=25] [RUNS=7]
 //! cargo run --release --example bench -- check [NOTES=10000] [LINKS=40] [RUNS=7]
-//! cargo run --release --example bench -- build [NOTES=1000]  [LINKS=25] [RUNS=5]
+//! cargo run --release --example bench -- build [NOTES=1000]  [LINKS=25] [RUNS=5]   (build 10000 too)
+//! cargo run --release --example bench -- shards [NOTES=10000] [LINKS=25] [RUNS=7]
 //! ```
 //!
 //! `emit` times vault → mdBook source tree; `check` times scan, parse, index and resolve, and
@@ -51,6 +52,14 @@ fn heading(rng: &mut Rng, i: usize) -> String {
         2 => format!("{a}, {b} & friends: part {i}"),
         _ => format!("Why {a} -- not {b}"),
     }
+}
+
+/// The largest resident set this process has had, in MiB.
+fn peak_rss_mib() -> i64 {
+    // SAFETY: as above.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss / 1024
 }
 
 /// Writes a vault of `notes` notes in folders of 100, each with `links` links, most of them to
@@ -178,17 +187,48 @@ fn main() {
             });
             println!("check median of {runs}: {:.3} s", t.as_secs_f64());
         }
+        "shards" => {
+            // mdBook's render of the emitted tree in shards of each size (and in one pass when
+            // the book is small enough to wait for): choosing `render::SHARD_CHAPTERS`.
+            let out = root.join("emitted");
+            Driver::new(config.clone(), options).emit(&out).unwrap();
+            let dest = root.join("shard-out");
+            for size in [64, 125, 250, 500, 1000, usize::MAX] {
+                if size == usize::MAX && notes > 3000 {
+                    continue;
+                }
+                let min = if size == usize::MAX { usize::MAX } else { 0 };
+                let mut walls = Vec::new();
+                let mut cpus = Vec::new();
+                for _ in 0..runs {
+                    let _ = std::fs::remove_dir_all(&dest);
+                    let (t, c) = (Instant::now(), cpu());
+                    vaultbook::internals::render_tree(&out, &dest, (size, min)).unwrap();
+                    walls.push(t.elapsed());
+                    cpus.push(cpu() - c);
+                }
+                println!(
+                    "shards of {size}: median of {runs} {:.3} s wall, {:.3} s CPU",
+                    median(walls).as_secs_f64(),
+                    median(cpus).as_secs_f64()
+                );
+            }
+        }
         "build" => {
             // A full build each time: the build dir is removed first (outside the timing), or
             // the unchanged book would not be rendered again.
             let mut samples = Vec::new();
+            let mut cpus = Vec::new();
             for _ in 0..runs {
                 let _ = std::fs::remove_dir_all(&config.build_dir);
-                let t = Instant::now();
+                let (t, c) = (Instant::now(), cpu());
                 Driver::new(config.clone(), options).build().unwrap();
                 samples.push(t.elapsed());
+                cpus.push(cpu() - c);
             }
             let ours = median(samples);
+            let ours_cpu = median(cpus);
+            let ours_rss = peak_rss_mib();
             let unchanged = time(runs, || {
                 Driver::new(config.clone(), options).build().unwrap()
             });
@@ -197,18 +237,52 @@ fn main() {
                 unchanged.as_secs_f64(),
                 100.0 * unchanged.as_secs_f64() / ours.as_secs_f64()
             );
+            println!(
+                "vaultbook build median of {runs}: {:.3} s wall, {:.3} s CPU; peak RSS of this \
+                 process so far {ours_rss} MiB",
+                ours.as_secs_f64(),
+                ours_cpu.as_secs_f64()
+            );
+            // One note edited before each build: only its page (and those of the notes that
+            // link to the edited section, none here: a sentence is added) is rendered again.
+            let mut edited = Vec::new();
+            for i in 0..runs {
+                let note = root.join(format!("vault/Folder {}/Note {}.md", i, i * 100 + 7));
+                let mut text = std::fs::read_to_string(&note).unwrap();
+                text.push_str("\nOne more sentence about a lock.\n");
+                std::fs::write(&note, text).unwrap();
+                let t = Instant::now();
+                Driver::new(config.clone(), options).build().unwrap();
+                edited.push(t.elapsed());
+            }
+            let edited = median(edited);
+            println!(
+                "vaultbook build after one note is edited median of {runs}: {:.3} s ({:.1}% of a full build)",
+                edited.as_secs_f64(),
+                100.0 * edited.as_secs_f64() / ours.as_secs_f64()
+            );
+            // mdBook alone on the same tree: once for large books (11 minutes at 10,000 notes).
+            let stock_runs = if notes > 2000 { 1 } else { runs };
             let src = config.work_dir.join("book-src");
             let out = root.join("stock-out");
-            let stock = time(runs, || {
+            let mut samples = Vec::new();
+            let mut cpus = Vec::new();
+            for _ in 0..stock_runs {
                 let _ = std::fs::remove_dir_all(&out);
+                let (t, c) = (Instant::now(), cpu());
                 let mut book = mdbook_driver::MDBook::load(&src).unwrap();
                 book.config.build.build_dir = out.clone();
                 book.build().unwrap();
-            });
+                samples.push(t.elapsed());
+                cpus.push(cpu() - c);
+            }
+            let stock = median(samples);
             println!(
-                "vaultbook build median of {runs}: {:.3} s; mdBook render of the same tree: {:.3} s; ratio {:.2}",
-                ours.as_secs_f64(),
+                "mdBook render of the same tree median of {stock_runs}: {:.3} s wall, {:.3} s CPU, \
+                 peak RSS of this process so far {} MiB; vaultbook/mdBook wall ratio {:.3}",
                 stock.as_secs_f64(),
+                median(cpus).as_secs_f64(),
+                peak_rss_mib(),
                 ours.as_secs_f64() / stock.as_secs_f64()
             );
         }

@@ -12,7 +12,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use crate::search::Search;
 
 mod shards;
-mod toc;
+pub(crate) mod toc;
 
 pub(crate) use shards::{SHARD_CHAPTERS, SHARD_MIN};
 
@@ -56,9 +56,12 @@ pub(crate) fn print_left_out(table: &toml::Table, markdown: u64) -> bool {
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
 /// Only the HTML backend runs: other `[output.*]` tables are for a stock `mdbook build` of the
 /// emitted tree. No external preprocessor runs unless [`RenderOptions::commands`] says where.
-///
-/// Returns whether the book was rendered in shards.
-pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions) -> Result<bool> {
+pub(crate) fn render_with(
+    book_root: &Path,
+    dest: &Path,
+    options: &RenderOptions,
+) -> Result<Rendered> {
+    let started = std::time::Instant::now();
     let text = std::fs::read_to_string(book_root.join("book.toml"))?;
     let mut table: toml::Table = toml::from_str(&text)?;
     if let Some(out) = table.get_mut("output").and_then(|o| o.as_table_mut()) {
@@ -140,15 +143,63 @@ pub(crate) fn render_with(book_root: &Path, dest: &Path, options: &RenderOptions
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not render the book")?;
     escape_search_titles(dest)?;
+    let mut rendered = Rendered {
+        sharded: sharded.load(std::sync::atomic::Ordering::Relaxed),
+        parts: vec![("render", started.elapsed())],
+    };
     if pagefind && options.only.is_none() {
+        let started = std::time::Instant::now();
         crate::search::build_pagefind(dest)?;
+        rendered.parts.push(("search index", started.elapsed()));
     }
     // A partial render (serve) copies only its pages' HTML out of its scratch folder; their
     // previews are made again there, by `driver::incremental::render_pages`.
     if previews && options.only.is_none() {
+        let started = std::time::Instant::now();
         crate::previews::build(dest)?;
+        rendered.parts.push(("previews", started.elapsed()));
     }
-    Ok(sharded.load(std::sync::atomic::Ordering::Relaxed))
+    Ok(rendered)
+}
+
+/// What a render did.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered {
+    /// The book was rendered in shards.
+    pub sharded: bool,
+    /// The time of each part, in order: mdBook's render, then the passes over its pages.
+    pub parts: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Whether a render of the book that book.toml's `table` configures, with `options`, is page
+/// by page: no page or file holds every chapter (mdBook's search index, the print page), so
+/// that the pages can be rendered apart (in shards) or a few of them again (a `build` after an
+/// edit). Pagefind's index, built from the pages afterwards, does not count.
+pub(crate) fn page_by_page(table: &toml::Table, options: &RenderOptions) -> bool {
+    let html = |key: &str| {
+        table
+            .get("output")
+            .and_then(|o| o.get("html"))
+            .and_then(|h| h.get(key))
+            .and_then(|t| t.get("enable"))
+            .and_then(toml::Value::as_bool)
+    };
+    let search = options.search != Search::Pagefind && html("search").unwrap_or(true);
+    let print = !options.no_print && html("print").unwrap_or(true);
+    !search && !print
+}
+
+/// Whether a render of the book that book.toml's `table` configures, with `options`, builds
+/// Pagefind's index.
+pub(crate) fn pagefind_on(table: &toml::Table, options: &RenderOptions) -> bool {
+    let enabled = table
+        .get("output")
+        .and_then(|o| o.get("html"))
+        .and_then(|h| h.get("search"))
+        .and_then(|t| t.get("enable"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(true);
+    enabled && options.search == Search::Pagefind
 }
 
 /// Renders the mdBook source tree at `book_root` into `dest` as `build` does, in shards of
@@ -159,7 +210,7 @@ pub fn render_tree(book_root: &Path, dest: &Path, shards: (usize, usize)) -> Res
         shards: Some(shards),
         ..RenderOptions::default()
     };
-    render_with(book_root, dest, &options)
+    Ok(render_with(book_root, dest, &options)?.sharded)
 }
 
 /// The files of a rendered book in `dest` that `keep` (given the `/`-separated path from the

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::emit::{self, Tree, output};
+use crate::render::toc::{js_name, retarget};
 use crate::render::{RenderOptions, render_with};
 
 /// How much a rebuild rendered.
@@ -65,6 +66,72 @@ impl Emitted {
             .get(path)
             .is_some_and(|(old, st)| old == source && st.is_some() && *st == stamp(source))
     }
+}
+
+/// What a `build` keeps beside the emitted source tree so that the next one can render only the
+/// chapters that changed: what the tree's files are is the tree itself (on disk); what it
+/// cannot tell is where its copied files came from, and with which render options and which
+/// vaultbook executable it was rendered.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BuildRecord {
+    render: String,
+    exe: Option<Stamp>,
+    copies: BTreeMap<String, (PathBuf, Option<Stamp>)>,
+}
+
+/// Where the [`BuildRecord`] of the tree at `src` is kept.
+fn build_record_path(src: &Path) -> PathBuf {
+    src.with_extension("emitted.json")
+}
+
+fn exe_stamp() -> Option<Stamp> {
+    std::env::current_exe().ok().as_deref().and_then(stamp)
+}
+
+/// Records, after a build rendered the emitted tree at `src` (holding `tree`) with `render`,
+/// what the next build needs to find what changed. Not kept, it costs the next build only its
+/// shortcut.
+pub(super) fn record_build(src: &Path, tree: &Tree, render: &RenderOptions) {
+    let record = BuildRecord {
+        render: format!("{render:?}"),
+        exe: exe_stamp(),
+        copies: tree
+            .copies
+            .iter()
+            .map(|(path, source)| (path.clone(), (source.clone(), stamp(source))))
+            .collect(),
+    };
+    let path = build_record_path(src);
+    match serde_json::to_vec(&record) {
+        Ok(bytes) if std::fs::write(&path, &bytes).is_ok() => {}
+        _ => forget_build(src),
+    }
+}
+
+/// Forgets the [`BuildRecord`]: the tree at `src` is about to change.
+pub(super) fn forget_build(src: &Path) {
+    let _ = std::fs::remove_file(build_record_path(src));
+}
+
+/// The emitted tree at `src` as the last build left it, when that build rendered it with
+/// `render` and this executable; read back from the files its manifest names.
+pub(super) fn last_build(src: &Path, render: &RenderOptions) -> Option<Emitted> {
+    let record: BuildRecord =
+        serde_json::from_slice(&std::fs::read(build_record_path(src)).ok()?).ok()?;
+    if record.render != format!("{render:?}") || record.exe.is_none() || record.exe != exe_stamp() {
+        return None;
+    }
+    let manifest = std::fs::read_to_string(src.join(output::MANIFEST)).ok()?;
+    let mut files = BTreeMap::new();
+    for path in manifest.lines().filter(|l| !l.is_empty()) {
+        if !record.copies.contains_key(path) {
+            files.insert(path.to_string(), std::fs::read(src.join(path)).ok()?);
+        }
+    }
+    Some(Emitted {
+        files,
+        copies: record.copies,
+    })
 }
 
 /// What a rebuild must redo, when the book's shape is unchanged.
@@ -181,11 +248,27 @@ pub(super) fn render_pages(
     if first.is_some_and(|f| pages.contains(&f)) {
         html.push(PathBuf::from("index.html"));
     }
+    // With hashed file names, the pages rendered alone name their render's `toc.js`, whose
+    // sidebar has the other chapters as drafts: they are made to name the book's.
+    let toc = match (js_name(scratch), js_name(out)) {
+        (Some(theirs), Some(ours)) if theirs != ours => Some((theirs, ours)),
+        _ => None,
+    };
     for rel in &html {
         let from = scratch.join(rel);
         let to = out.join(rel);
         let staged = to.with_extension("html.vaultbook-new");
-        std::fs::copy(&from, &staged).with_context(|| format!("cannot copy {}", from.display()))?;
+        match &toc {
+            None => {
+                std::fs::copy(&from, &staged)
+                    .with_context(|| format!("cannot copy {}", from.display()))?;
+            }
+            Some((theirs, ours)) => {
+                let page = std::fs::read_to_string(&from)
+                    .with_context(|| format!("cannot read {}", from.display()))?;
+                std::fs::write(&staged, retarget(&page, theirs, ours))?;
+            }
+        }
         std::fs::rename(&staged, &to)?;
     }
     // The previews of the pages rendered again follow them (the search index stays the last

@@ -168,6 +168,23 @@ impl Phases {
         self.last = now;
     }
 
+    /// Ends a stage made of `parts`, timed by whoever ran them; what else ran since the
+    /// previous mark is counted in the last part.
+    pub(crate) fn mark_parts(&mut self, parts: &[(&'static str, Duration)]) {
+        let now = Instant::now();
+        let total = now - self.last;
+        let known: Duration = parts.iter().map(|(_, d)| *d).sum();
+        for (i, (name, d)) in parts.iter().enumerate() {
+            let extra = if i + 1 == parts.len() {
+                total.saturating_sub(known)
+            } else {
+                Duration::ZERO
+            };
+            self.done.push((name, *d + extra));
+        }
+        self.last = now;
+    }
+
     /// Says on the terminal what is being done now, as cargo does: the stage and its count.
     pub(crate) fn stage(&mut self, what: impl Into<String>) {
         if !self.show {
@@ -350,17 +367,65 @@ impl Driver {
             // The book in the build dir is the one this build would render.
             phases.mark("unchanged");
         } else {
+            // A book rendered page by page whose shape did not change since the last build
+            // gets only its changed chapters rendered again, into a hard-linked copy of the
+            // build dir that then replaces it, as serve does.
+            let last = (unchanged::same_folders(&src, &self.config.build_dir)
+                && crate::render::page_by_page(&self.config.mdbook, &render))
+            .then(|| incremental::last_build(&src, &render))
+            .flatten();
+            let changes = incremental::changes(last.as_ref(), &tree);
             unchanged::forget(&src);
+            incremental::forget_build(&src);
             phases.stage("writing the source tree");
-            emit::write_tree(&tree, &src, &self.config.vault)?;
-            phases.mark("write");
-            phases.stage(format!("rendering {} pages", analysis.published));
-            output::replace_dir(&self.config.build_dir, &self.config.vault, |staging| {
-                crate::render::render_with(&src, staging, &render)?;
-                output::list_files(staging)
-            })?;
-            phases.mark("render");
+            match changes {
+                Some(changes) => {
+                    incremental::write_source(last.as_ref(), &tree, &src, &self.config.vault)?;
+                    phases.mark("write");
+                    phases.stage(format!("rendering {} changed pages", changes.pages.len()));
+                    let build_dir = std::path::absolute(&self.config.build_dir)?;
+                    let scratch = self.config.work_dir.join("build-pages");
+                    let pagefind = crate::render::pagefind_on(&self.config.mdbook, &render);
+                    let mut parts = Vec::new();
+                    output::replace_dir(&build_dir, &self.config.vault, |staging| {
+                        std::fs::remove_dir(staging)?;
+                        output::link_tree(&build_dir, staging)?;
+                        let _ = std::fs::remove_file(staging.join(output::MANIFEST));
+                        let started = Instant::now();
+                        if !changes.pages.is_empty() {
+                            incremental::render_pages(
+                                &src,
+                                &changes.pages,
+                                staging,
+                                &scratch,
+                                &render,
+                            )?;
+                        }
+                        incremental::replace_assets(&src, &changes.assets, staging)?;
+                        parts.push(("render changed pages", started.elapsed()));
+                        if pagefind {
+                            let started = Instant::now();
+                            crate::search::build_pagefind(staging)?;
+                            parts.push(("search index", started.elapsed()));
+                        }
+                        output::list_files(staging)
+                    })?;
+                    phases.mark_parts(&parts);
+                }
+                None => {
+                    emit::write_tree(&tree, &src, &self.config.vault)?;
+                    phases.mark("write");
+                    phases.stage(format!("rendering {} pages", analysis.published));
+                    let mut parts = Vec::new();
+                    output::replace_dir(&self.config.build_dir, &self.config.vault, |staging| {
+                        parts = crate::render::render_with(&src, staging, &render)?.parts;
+                        output::list_files(staging)
+                    })?;
+                    phases.mark_parts(&parts);
+                }
+            }
             unchanged::record(&src, &self.config.build_dir, &fingerprint);
+            incremental::record_build(&src, &tree, &render);
         }
         let mut extra = tree.diagnostics;
         extra.extend(Self::print_note(&render));

@@ -65,6 +65,20 @@ pub(super) fn still_rendered(src: &Path, build_dir: &Path, fingerprint: &str) ->
     record == format!("{fingerprint}\n{src_id}\n{out_id}\n")
 }
 
+/// Whether `src` and `build_dir` are still the folders the last recorded build left, whatever
+/// it rendered: a build may then start from them.
+pub(super) fn same_folders(src: &Path, build_dir: &Path) -> bool {
+    let Ok(record) = std::fs::read_to_string(record_path(src)) else {
+        return false;
+    };
+    let (Some(src_id), Some(out_id)) = (identity(src), identity(build_dir)) else {
+        return false;
+    };
+    record
+        .split_once('\n')
+        .is_some_and(|(_, ids)| ids == format!("{src_id}\n{out_id}\n"))
+}
+
 /// Records that `src` was rendered into `build_dir` from what `fingerprint` hashes. A record
 /// that cannot be written only costs the next build its shortcut.
 pub(super) fn record(src: &Path, build_dir: &Path, fingerprint: &str) {

@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use mdbook_driver::book::{Book, BookItem, Chapter};
 use mdbook_driver::config::HtmlConfig;
 use mdbook_html::HtmlHandlebars;
@@ -178,7 +178,7 @@ fn render_into(
         &toc::write(&ctx.book, style, true),
     )
     .ok_or(TocMismatch("toc.html"))?;
-    let old_js = toc_js_name(dest)?;
+    let old_js = toc::js_name(dest).ok_or(TocMismatch("toc.js (not one file)"))?;
     let js = std::fs::read_to_string(dest.join(&old_js))?;
     if html.hash_files && hashed_name("toc", "js", js.as_bytes()) != old_js {
         return Err(TocMismatch("toc.js (hash)").into());
@@ -205,7 +205,7 @@ fn render_into(
         let their_js = if i == 0 {
             old_js.clone()
         } else {
-            toc_js_name(from_dir)?
+            toc::js_name(from_dir).ok_or(TocMismatch("toc.js (not one file)"))?
         };
         let patch = (their_js != new_js).then_some(their_js);
         let mut pages: Vec<PathBuf> = order[shard.own.clone()]
@@ -238,9 +238,7 @@ fn render_into(
                 Some(old) => {
                     let page = std::fs::read_to_string(from)
                         .with_context(|| format!("could not read {}", from.display()))?;
-                    // The first mention is the `<script>` in the page's head, before any of
-                    // the note's text.
-                    let page = page.replacen(old.as_str(), &new_js, 1);
+                    let page = toc::retarget(&page, old, &new_js);
                     if let Some(parent) = to.parent() {
                         std::fs::create_dir_all(parent)?;
                     }
@@ -286,7 +284,7 @@ fn link(target: &Path, at: &Path) -> Result<()> {
 
 #[cfg(not(unix))]
 fn link(_target: &Path, _at: &Path) -> Result<()> {
-    bail!("no symbolic links here")
+    anyhow::bail!("no symbolic links here")
 }
 
 /// The items of a shard's book: the chapters whose places in reading order (`seen` counts
@@ -338,26 +336,6 @@ fn draft_of(ch: &Chapter) -> Chapter {
     let mut draft = Chapter::new_draft(&ch.name, ch.parent_names.clone());
     draft.number = ch.number.clone();
     draft
-}
-
-/// The name of the `toc.js` mdBook wrote in `dir`: `toc.js`, or `toc-HASH.js` with hashed
-/// file names.
-fn toc_js_name(dir: &Path) -> Result<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        let hashed = name
-            .strip_prefix("toc-")
-            .and_then(|r| r.strip_suffix(".js"))
-            .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-        if name == "toc.js" || hashed {
-            found.push(name);
-        }
-    }
-    match found.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => bail!(TocMismatch("toc.js (not one file)")),
-    }
 }
 
 /// The name mdBook's `hash-files` gives a file it writes: the first four bytes of its

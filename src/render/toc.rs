@@ -132,6 +132,30 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// The name of the `toc.js` mdBook wrote in `dir`: `toc.js`, or `toc-HASH.js` with hashed
+/// file names; `None` unless there is exactly one.
+pub(crate) fn js_name(dir: &std::path::Path) -> Option<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).ok()? {
+        let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+        let hashed = name
+            .strip_prefix("toc-")
+            .and_then(|r| r.strip_suffix(".js"))
+            .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if name == "toc.js" || hashed {
+            found.push(name);
+        }
+    }
+    (found.len() == 1).then(|| found.remove(0))
+}
+
+/// A page rendered with the sidebar file `old` (a shard's, a partial render's), naming the
+/// book's `new` instead. The first mention is the `<script>` in the page's head, before any
+/// of the note's text, which is left as it is.
+pub(crate) fn retarget(page: &str, old: &str, new: &str) -> String {
+    page.replacen(old, new, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,3 +219,77 @@ fn a_rebuilt_page_has_its_previews_made_again() {
         ino(&gen2.join("vaultbook-previews/b.js"))
     );
 }
+
+/// A book rendered page by page (no mdBook search index, no print page) whose shape is
+/// unchanged gets only its edited chapters rendered again by the next `build`, and the build
+/// dir is then, byte for byte, what a full build of the same vault writes. A change of shape
+/// (a new title in the sidebar) and a build dir touched by someone else render everything.
+#[test]
+fn a_build_after_an_edit_renders_the_changed_pages_and_is_the_full_build() {
+    let page_by_page = |dir: &BookTest| {
+        dir.write(
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n\
+             [output.html.search]\nenable = false\n[output.html.print]\nenable = false\n",
+        );
+    };
+    let dir = book();
+    page_by_page(&dir);
+    let r = dir.path();
+    let options = no_run();
+    let build = |root: &Path| {
+        let report = harness::build(&harness::load(root), &options).unwrap();
+        assert_eq!(report.count(vaultbook::Severity::Error), 0);
+        let phases: Vec<&str> = report.stats.phases.iter().map(|(n, _)| *n).collect();
+        if phases.contains(&"render changed pages") {
+            "pages"
+        } else if phases.contains(&"render") {
+            "full"
+        } else {
+            "nothing"
+        }
+    };
+    assert_eq!(build(r), "full");
+    // A's section text is what the start page links to; B is read by no one.
+    dir.write(
+        "vault/A.md",
+        "# A\n\n## Old heading\n\nText of A, edited.\n",
+    );
+    dir.write("vault/B.md", "# B\n\nEdited too.\n");
+    assert_eq!(build(r), "pages");
+    assert!(dir.page("a.html").contains("Text of A, edited."));
+
+    let fresh = book();
+    page_by_page(&fresh);
+    fresh.write(
+        "vault/A.md",
+        "# A\n\n## Old heading\n\nText of A, edited.\n",
+    );
+    fresh.write("vault/B.md", "# B\n\nEdited too.\n");
+    assert_eq!(build(fresh.path()), "full");
+    let (ours, full) = (
+        harness::files(&r.join("book")),
+        harness::files(&fresh.path().join("book")),
+    );
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        full.keys().collect::<Vec<_>>()
+    );
+    let differ: Vec<_> = ours.keys().filter(|k| ours[*k] != full[*k]).collect();
+    assert!(
+        differ.is_empty(),
+        "files that differ from a full build: {differ:?}"
+    );
+
+    assert_eq!(build(r), "nothing");
+    dir.write("vault/C.md", "---\ntitle: Sea\n---\n# C\n");
+    assert_eq!(build(r), "full", "the sidebar changed");
+    dir.write("vault/B.md", "# B\n\nEdited again.\n");
+    std::fs::remove_file(r.join("book/index.html")).unwrap();
+    assert_eq!(
+        build(r),
+        "full",
+        "the build dir was touched by someone else"
+    );
+    assert!(r.join("book/index.html").is_file());
+}
