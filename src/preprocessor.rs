@@ -50,7 +50,12 @@ pub fn supports(renderer: &str) -> bool {
 /// Reads `[context, book]` from `input`, writes the processed book to `output`, prints the
 /// diagnostics on stderr. An `Err` is the environment's or the configuration's (mdBook then
 /// fails the build); a bad chapter is a diagnostic and the book is still written.
-pub fn run(input: impl Read, output: impl Write, options: Options, printing: Printing) -> Result<()> {
+pub fn run(
+    input: impl Read,
+    output: impl Write,
+    options: Options,
+    printing: Printing,
+) -> Result<()> {
     let mut bytes = Vec::new();
     std::io::BufReader::new(input)
         .read_to_end(&mut bytes)
@@ -126,13 +131,11 @@ pub fn run(input: impl Read, output: impl Write, options: Options, printing: Pri
         .collect();
     if !shown.is_empty() {
         let color = printing.format == Format::Human && std::io::stderr().is_terminal();
+        // The human format ends in its own count line, as `check` prints it.
         eprint!(
             "{}",
             report::render(&shown, &report.sources, printing.format, color)
         );
-        if printing.format == Format::Human {
-            eprintln!("vaultbook: {}", report::summary(&shown));
-        }
     }
     let mut output = std::io::BufWriter::new(output);
     serde_json::to_writer(&mut output, &book).context("cannot write the book to mdBook")?;
@@ -233,13 +236,21 @@ mod tests {
 
     #[test]
     fn options_read_the_keys_that_apply_and_refuse_the_rest() {
-        let vb = options_of(table("command = \"vaultbook preprocessor\"\nraw-html = true")).unwrap();
+        let vb = options_of(table(
+            "command = \"vaultbook preprocessor\"\nraw-html = true",
+        ))
+        .unwrap();
         assert!(vb.raw_html);
         assert!(!vb.backlinks, "backlinks are opt-in in an mdBook");
-        let vb = options_of(table("backlinks = true\n[check]\nbroken-link = \"warning\"")).unwrap();
+        let vb = options_of(table(
+            "backlinks = true\n[check]\nbroken-link = \"warning\"",
+        ))
+        .unwrap();
         assert!(vb.backlinks);
         assert!(!vb.check.is_empty());
-        let err = options_of(table("vault = \"notes\"")).unwrap_err().to_string();
+        let err = options_of(table("vault = \"notes\""))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown key `vault`"), "{err}");
         let err = options_of(table("raw-htm = true")).unwrap_err().to_string();
         assert!(err.contains("did you mean `raw-html`"), "{err}");

@@ -86,7 +86,9 @@ pub(super) fn analyze(
         diagnostics,
         start,
     };
-    Ok(resolve_and_run(config, options, read, markdown, tera, phases))
+    Ok(resolve_and_run(
+        config, options, read, markdown, tera, phases,
+    ))
 }
 
 /// What the rest of analysis starts from: the notes read (a vault's, or the chapters of an

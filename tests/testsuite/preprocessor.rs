@@ -32,7 +32,7 @@ fn mdbook(extra: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
 /// The book of the tests: wikilinks to headings with markup, to a block, to a chapter in a
 /// folder with a space in its name, an embedded section, a callout, an image, a broken link.
 fn sample() -> tempfile::TempDir {
-    let dir = mdbook(
+    mdbook(
         "",
         &[
             (
@@ -57,7 +57,10 @@ fn sample() -> tempfile::TempDir {
                 "# Getting started\n\nBack to [[README|the start]], down to [[#Local]].\n\n\
                  ## Local\n\nHere.\n",
             ),
-            ("src/guide/Note.md", "# Note\n\nA paragraph to reach. ^block\n"),
+            (
+                "src/guide/Note.md",
+                "# Note\n\nA paragraph to reach. ^block\n",
+            ),
             (
                 "src/broken.md",
                 "# Broken\n\nThis links [[Nowhere]] and [[Utils#No such heading]].\n\n\
@@ -65,8 +68,7 @@ fn sample() -> tempfile::TempDir {
             ),
             ("src/images/pic one.png", "not really a png"),
         ],
-    );
-    dir
+    )
 }
 
 /// Renders the book with mdBook (through mdbook-driver), into `book/`.
@@ -124,10 +126,16 @@ fn preprocessor_resolves_links_to_the_ids_mdbook_gives() {
     ] {
         assert!(intro.contains(want), "{want} in\n{intro}");
     }
-    assert!(!intro.contains("Not embedded."), "only the section is embedded");
+    assert!(
+        !intro.contains("Not embedded."),
+        "only the section is embedded"
+    );
     assert!(!intro.contains("[["), "no wikilink left:\n{intro}");
     let guide = read(out.join("guide/Getting Started.html"));
-    assert!(guide.contains("href=\"../index.html\">the start</a>"), "{guide}");
+    assert!(
+        guide.contains("href=\"../index.html\">the start</a>"),
+        "{guide}"
+    );
     assert!(guide.contains("href=\"#local\""), "{guide}");
     let note = read(out.join("guide/Note.html"));
     assert!(note.contains("id=\"^block\""), "{note}");
@@ -147,11 +155,13 @@ fn preprocessor_reports_on_stderr_with_the_chapter_and_its_line() {
     run.assert_ok();
     let err = run.stderr();
     assert!(
-        err.contains("src/broken.md:3:11: error[broken-link]"),
+        err.contains(
+            "error[broken-link]: no note named `Nowhere` in the vault\n  --> src/broken.md:3:12\n"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("src/broken.md:3:27: error[missing-heading]"),
+        err.contains("error[missing-heading]: `Utils.md` has no heading `No such heading`\n  --> src/broken.md:3:28\n"),
         "{err}"
     );
     // The format of `vaultbook check`: the source line, underlined.
@@ -160,10 +170,18 @@ fn preprocessor_reports_on_stderr_with_the_chapter_and_its_line() {
     let texts: Vec<&str> = chapters(&book).iter().map(|c| c.content.as_str()).collect();
     assert_eq!(texts.len(), 5);
     assert!(texts[4].contains("The rest of the page is here."));
-    assert!(texts[0].contains("[the guide](guide/Getting%20Started.md)"), "{}", texts[0]);
+    assert!(
+        texts[0].contains("[the guide](guide/Getting%20Started.md)"),
+        "{}",
+        texts[0]
+    );
 
     // GitHub's format for CI, and `-q` keeps errors alone.
-    let run = preprocess(dir.path(), &["--format", "github"], &input(dir.path(), "html"));
+    let run = preprocess(
+        dir.path(),
+        &["--format", "github"],
+        &input(dir.path(), "html"),
+    );
     assert!(
         run.stderr().contains("::error file=src/broken.md,line=3,"),
         "{}",
@@ -184,7 +202,11 @@ fn preprocessor_answers_supports() {
             .current_dir(dir.path()),
     );
     assert_eq!(epub.code(), Some(1));
-    assert!(epub.stderr().contains("renderers = [\"html\", \"epub\"]"), "{}", epub.stderr());
+    assert!(
+        epub.stderr().contains("renderers = [\"html\", \"epub\"]"),
+        "{}",
+        epub.stderr()
+    );
 }
 
 #[test]
@@ -202,12 +224,23 @@ fn preprocessor_fails_only_on_what_it_cannot_read() {
     let dir = sample();
     let run = preprocess(dir.path(), &[], b"not json");
     assert_eq!(run.code(), Some(2));
-    assert!(run.stderr().contains("cannot read the book"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("cannot read the book"),
+        "{}",
+        run.stderr()
+    );
     // A key that means nothing here is a configuration error, named.
-    let dir = mdbook("vault = \"notes\"", &[("src/SUMMARY.md", "- [A](a.md)\n"), ("src/a.md", "# A\n")]);
+    let dir = mdbook(
+        "vault = \"notes\"",
+        &[("src/SUMMARY.md", "- [A](a.md)\n"), ("src/a.md", "# A\n")],
+    );
     let run = preprocess(dir.path(), &[], &input(dir.path(), "html"));
     assert_eq!(run.code(), Some(2));
-    assert!(run.stderr().contains("unknown key `vault`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("unknown key `vault`"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
@@ -232,15 +265,25 @@ fn preprocessor_keeps_chapters_inside_src_and_their_html_safe() {
     let run = preprocess(dir.path(), &[], &input(dir.path(), "html"));
     run.assert_ok();
     let err = run.stderr();
-    assert!(err.contains("src/../outside.md: warning[skipped-chapter]"), "{err}");
+    assert!(
+        err.contains("warning[skipped-chapter]: this chapter's file is outside src/"),
+        "{err}"
+    );
+    assert!(err.contains("--> src/../outside.md"), "{err}");
     assert!(err.contains("warning[unsafe-html]"), "{err}");
     let book: Book = serde_json::from_str(&run.stdout()).unwrap();
     let outside = chapters(&book)[1];
-    assert_eq!(outside.content, "# Outside\n\n[[a]]\n", "left as mdBook gave it");
+    assert_eq!(
+        outside.content, "# Outside\n\n[[a]]\n",
+        "left as mdBook gave it"
+    );
 
     let out = render(dir.path());
     let a = harness::main_of(&read(out.join("a.html"))).to_string();
-    assert!(!a.contains("alert(1)") && !a.contains("onerror") && !a.contains("javascript:"), "{a}");
+    assert!(
+        !a.contains("alert(1)") && !a.contains("onerror") && !a.contains("javascript:"),
+        "{a}"
+    );
     assert!(!a.contains("TOP SECRET"), "{a}");
     // The author's escaped include is shown as written, without a backslash of ours.
     assert!(a.contains("{{#include ../secret.txt}}"), "{a}");
@@ -276,6 +319,40 @@ fn preprocessor_takes_hostile_chapter_paths_from_the_protocol() {
     assert_eq!(err.matches("warning[skipped-chapter]").count(), 3, "{err}");
     let back: Book = serde_json::from_str(&run.stdout()).unwrap();
     let texts: Vec<&str> = chapters(&back).iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(&texts[1..], ["# X\n", "root:x:0:0\n", "# Twice\n\n[[ok]]\n"]);
+    assert_eq!(
+        &texts[1..],
+        ["# X\n", "root:x:0:0\n", "# Twice\n\n[[ok]]\n"]
+    );
     assert!(texts[0].contains("vb-broken-link"), "{}", texts[0]);
+}
+
+#[test]
+fn preprocessor_runs_snippets_in_the_jail_and_their_output_includes_nothing() {
+    let _running = harness::snippets_running();
+    // vaultbook before mdBook's `links`, so that `{{#include}}` in a snippet's output would be
+    // expanded if it reached mdBook as such.
+    let dir = mdbook(
+        "before = [\"links\"]",
+        &[
+            ("src/SUMMARY.md", "- [Run](run.md)\n"),
+            (
+                "src/run.md",
+                "# Run\n\n```rust\nfn main() {\n    println!(\"live {}\", concat!(\"{\", \
+                 \"{#include ../secret.txt}\", \"}\"));\n}\n```\n",
+            ),
+            ("secret.txt", "TOP SECRET"),
+        ],
+    );
+    // The book's own command, without --no-run.
+    let toml = read(dir.path().join("book.toml")).replace(" --no-run", "");
+    write(dir.path().join("book.toml"), toml);
+    let out = render(dir.path());
+    let page = harness::main_of(&read(out.join("run.html"))).to_string();
+    assert!(page.contains("snippet-output"), "{page}");
+    assert!(page.contains("live {{#include ../secret.txt}}"), "{page}");
+    assert!(!page.contains("TOP SECRET"), "{page}");
+    assert!(
+        dir.path().join("target/vaultbook").is_dir(),
+        "the cache is in the work dir"
+    );
 }
