@@ -589,6 +589,18 @@ says so:
     [output.html.print]
     enable = true";
 
+    /// A chapter of an mdBook that `vaultbook preprocessor` leaves as mdBook gave it.
+    SkippedChapter = "skipped-chapter", Warning, Book,
+        "a chapter the preprocessor cannot take as a note, left as mdBook gave it",
+        "Under `vaultbook preprocessor` every chapter of the book's SUMMARY.md is a note, named \
+by its file under `src/`. A chapter whose file lies outside `src/` (or is absolute), or that \
+another chapter already lists, has no single place in the vault: it is handed back to mdBook \
+unchanged, its wikilinks unresolved, and links from other chapters cannot reach it.
+
+    - [Shared](../shared/notes.md)
+
+Move the file into `src/` (or give the second chapter a file of its own).";
+
     /// A template that failed to render.
     TemplateError = "template-error", Error, Book,
         "a template in templates/ that does not render",

@@ -87,7 +87,7 @@ impl Default for VaultbookConfig {
 
 /// `[vaultbook.check]` as typed levels: every key a code of [`crate::codes::Code`], every value
 /// a level; anything else is a configuration error.
-fn check_levels(value: Option<toml::Value>) -> Result<crate::report::Levels> {
+pub(crate) fn check_levels(value: Option<toml::Value>) -> Result<crate::report::Levels> {
     let Some(value) = value else {
         return Ok(crate::report::Levels::default());
     };
@@ -159,6 +159,50 @@ impl Config {
         };
         config.validate()?;
         config.book_files = crate::book_files::collect(&config)?;
+        Ok(config)
+    }
+
+    /// The configuration of `vaultbook preprocessor`: an mdBook's book.toml as mdBook hands it
+    /// over (`mdbook`), its source folder `src` as the vault, and the keys of
+    /// `[preprocessor.vaultbook]` (`vaultbook`). mdBook reads and writes the book itself, so
+    /// only the work dir, where snippets are cached, is checked: inside the root, off the vault.
+    pub(crate) fn for_mdbook(
+        root: &Path,
+        src: &Path,
+        mdbook: toml::Table,
+        vaultbook: VaultbookConfig,
+    ) -> Result<Config> {
+        let work_dir = root.join(&vaultbook.work_dir);
+        if !inside(root, &work_dir) {
+            bail!(
+                "[preprocessor.vaultbook] work-dir {} is outside the book root {}",
+                work_dir.display(),
+                root.display()
+            );
+        }
+        let build_dir = mdbook
+            .get("build")
+            .and_then(|b| b.get("build-dir"))
+            .and_then(|d| d.as_str())
+            .unwrap_or("book");
+        let config = Config {
+            root: root.to_path_buf(),
+            vault: src.to_path_buf(),
+            build_dir: root.join(build_dir),
+            work_dir,
+            vaultbook,
+            mdbook,
+            book_files: BookFiles::default(),
+        };
+        if config.vault.starts_with(&config.work_dir) || config.work_dir.starts_with(&config.vault)
+        {
+            bail!(
+                "[preprocessor.vaultbook] work-dir {} overlaps the book's source {}: vaultbook \
+                 never writes into it",
+                config.work_dir.display(),
+                config.vault.display()
+            );
+        }
         Ok(config)
     }
 

@@ -4,7 +4,8 @@
 //! itself: load a book ([`Config::load`]), run it through the [`Driver`] (check, emit, build,
 //! rebuild), read the [`Report`] (its [`Diagnostic`]s and their [`Code`]s, printed by
 //! [`report::render`]), serve it with live reload ([`serve`]), and let a stop signal clean up
-//! ([`interrupt`]); [`init::init`] makes a new book. Everything else is internal; docs/architecture.md maps it.
+//! ([`interrupt`]); [`init::init`] makes a new book, and [`preprocessor`] runs vaultbook inside an
+//! mdBook. Everything else is internal; docs/architecture.md maps it.
 
 #![warn(unreachable_pub, missing_docs)]
 
@@ -24,6 +25,7 @@ mod links;
 mod lock;
 mod math;
 mod mojibake;
+pub mod preprocessor;
 mod previews;
 mod relpath;
 mod render;

@@ -116,6 +116,29 @@ enum Command {
         #[command(flatten)]
         commands: CommandFlags,
     },
+    /// Run as a preprocessor of an ordinary mdBook (`[preprocessor.vaultbook] command =
+    /// "vaultbook preprocessor"` in its book.toml): mdBook's book on stdin, back on stdout.
+    Preprocessor {
+        /// `supports RENDERER`: exit 0 when vaultbook runs for that mdBook renderer.
+        #[command(subcommand)]
+        supports: Option<Supports>,
+        /// Do not compile or run any snippet of the book.
+        #[arg(long)]
+        no_run: bool,
+        /// Format of the diagnostics on stderr.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+/// mdBook's question to a preprocessor.
+#[derive(Subcommand)]
+enum Supports {
+    /// Exit 0 when vaultbook runs for RENDERER (html, markdown), 1 otherwise.
+    Supports {
+        /// The renderer mdBook asks about.
+        renderer: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -287,6 +310,37 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 print!("{text}");
             }
             Ok(exit_code(&report, *deny_warnings))
+        }
+        Command::Preprocessor {
+            supports: Some(Supports::Supports { renderer }),
+            ..
+        } => {
+            if vaultbook::preprocessor::supports(renderer) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            // mdBook skips a preprocessor without a word: say why the pages keep `[[links]]`.
+            eprintln!(
+                "vaultbook: the {renderer:?} renderer is left without vaultbook (it writes HTML \
+                 into chapters); `renderers = [\"html\", {renderer:?}]` in \
+                 [preprocessor.vaultbook] runs it there too"
+            );
+            Ok(ExitCode::from(1))
+        }
+        Command::Preprocessor {
+            supports: None,
+            no_run,
+            format,
+        } => {
+            let options = Options {
+                run_snippets: !no_run,
+                ..Options::default()
+            };
+            let printing = vaultbook::preprocessor::Printing {
+                verbosity,
+                format: *format,
+            };
+            vaultbook::preprocessor::run(std::io::stdin(), std::io::stdout(), options, printing)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Explain { .. } => unreachable!("answered by codes_command"),
     }

@@ -78,11 +78,56 @@ pub(super) fn analyze(
         &mut diagnostics,
     );
     phases.mark("parse");
+    let start = crate::emit::plan::start_note(config, &notes);
+    let read = Read {
+        notes,
+        attachments: scan.attachments,
+        canvases,
+        diagnostics,
+        start,
+    };
+    Ok(resolve_and_run(
+        config, options, read, markdown, tera, phases,
+    ))
+}
+
+/// What the rest of analysis starts from: the notes read (a vault's, or the chapters of an
+/// mdBook that `vaultbook preprocessor` was given) and the attachments beside them.
+pub(super) struct Read {
+    /// The notes (canvases included), parsed.
+    pub notes: Vec<Note>,
+    /// The attachments, sorted by path.
+    pub attachments: Vec<VaultFile>,
+    /// The canvases among the notes, by the file diagnostics name.
+    pub canvases: HashMap<PathBuf, Canvas>,
+    /// What reading found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The note the book opens with, which no link needs to reach.
+    pub start: Option<NoteId>,
+}
+
+/// Indexes and resolves every link of `read`, runs the snippets: the same for every source of
+/// notes, so a preprocessed mdBook resolves exactly as a built vault.
+pub(super) fn resolve_and_run(
+    config: &Config,
+    options: &Options,
+    read: Read,
+    markdown: MdbookMarkdown,
+    tera: tera::Tera,
+    phases: &mut Phases,
+) -> Analysis {
+    let Read {
+        notes,
+        attachments,
+        canvases,
+        mut diagnostics,
+        start,
+    } = read;
     phases.stage(format!(
         "resolving {} links",
         notes.iter().map(|n| n.syntax.links.len()).sum::<usize>()
     ));
-    let index = Index::build(&notes, &scan.attachments);
+    let index = Index::build(&notes, &attachments);
     phases.mark("index");
     let (resolved, link_diags) = links::resolve::resolve_all(&notes, &index);
     phases.mark("resolve");
@@ -94,11 +139,7 @@ pub(super) fn analyze(
         }
     }
     remap_canvas_spans(&canvases, &mut diagnostics);
-    diagnostics.extend(orphans(
-        &notes,
-        &resolved,
-        crate::emit::plan::start_note(config, &notes),
-    ));
+    diagnostics.extend(orphans(&notes, &resolved, start));
     // Known before any snippet compiles: shown now, not after minutes of compiling.
     phases.stream(config, &diagnostics);
 
@@ -117,18 +158,18 @@ pub(super) fn analyze(
         };
         sources.insert(n.file.clone(), text);
     }
-    Ok(Analysis {
+    Analysis {
         diagnostics,
         sources,
         published: notes.iter().filter(|n| n.frontmatter.publish).count(),
         links: notes.iter().map(|n| n.syntax.links.len()).sum(),
         notes,
-        attachments: scan.attachments,
+        attachments,
         resolved,
         snippets: snippet_out,
         markdown,
         tera,
-    })
+    }
 }
 
 /// Parses the notes in parallel, taking unchanged ones from `cache` and refreshing it.
@@ -292,14 +333,19 @@ fn load_note(
             );
         }
     };
+    parse_note(f.rel.clone(), shown, &bytes, markdown, order_key)
+}
+
+/// Parses one note's bytes; a panic becomes a diagnostic for that note only.
+pub(super) fn parse_note(
+    rel: String,
+    shown: &Path,
+    bytes: &[u8],
+    markdown: &MdbookMarkdown,
+    order_key: &str,
+) -> (Option<Note>, Vec<Diagnostic>) {
     let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        Note::from_bytes(
-            f.rel.clone(),
-            shown.to_path_buf(),
-            &bytes,
-            markdown,
-            order_key,
-        )
+        Note::from_bytes(rel, shown.to_path_buf(), bytes, markdown, order_key)
     }));
     match parsed {
         Ok(n) => (Some(n), Vec::new()),

@@ -11,6 +11,7 @@
 //! levels applied once, sorted, deduplicated. [`Report::failed`] is the one exit rule.
 
 mod analyze;
+mod chapters;
 mod incremental;
 mod unchanged;
 
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 pub use analyze::Analysis;
+pub(crate) use chapters::Chapter;
 pub use incremental::Scope;
 
 use crate::codes::Code;

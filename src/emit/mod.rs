@@ -91,29 +91,7 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     } else {
         (String::new(), HashMap::new())
     };
-    let footers = if vb.backlinks {
-        extras::backlinks(input.notes, input.resolved, &plan, input.tera)?
-    } else {
-        vec![String::new(); input.notes.len()]
-    };
-    let ctx = page::Context {
-        notes: input.notes,
-        resolved: input.resolved,
-        plan: &plan,
-        snippets: input.snippets,
-        tag_links: has_tags,
-        footers: &footers,
-        sanitize: (!vb.raw_html).then(|| input.markdown.options()),
-    };
-    let mut pages: Vec<Page> = plan
-        .order
-        .par_iter()
-        .map(|&id| page::assemble(&ctx, id))
-        .collect();
-    let ids = heading_ids(&pages, input.notes, input.markdown);
-    pages
-        .par_iter_mut()
-        .for_each(|p| fill_refs(p, &plan, input.notes, &ids, &tag_ids));
+    let pages = assemble_pages(input, &plan, has_tags.then_some(&tag_ids))?;
 
     let mut tree = Tree::default();
     let mut used = BTreeSet::new();
@@ -227,6 +205,43 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         tree.copies.insert(f.dest.clone(), f.source.clone());
     }
     Ok(tree)
+}
+
+/// The page of every note in `plan.order`, links filled in with the ids mdBook gives: what
+/// [`build_tree`] writes as chapters, and what `vaultbook preprocessor` hands back to mdBook
+/// (a [`plan::given`] plan). `tag_ids`: inline tags link to the tag index, at these entries.
+pub(crate) fn assemble_pages(
+    input: &Input,
+    plan: &Plan,
+    tag_ids: Option<&HashMap<String, String>>,
+) -> Result<Vec<Page>> {
+    let vb = &input.config.vaultbook;
+    let footers = if vb.backlinks {
+        extras::backlinks(input.notes, input.resolved, plan, input.tera)?
+    } else {
+        vec![String::new(); input.notes.len()]
+    };
+    let ctx = page::Context {
+        notes: input.notes,
+        resolved: input.resolved,
+        plan,
+        snippets: input.snippets,
+        tag_links: tag_ids.is_some(),
+        footers: &footers,
+        sanitize: (!vb.raw_html).then(|| input.markdown.options()),
+    };
+    let mut pages: Vec<Page> = plan
+        .order
+        .par_iter()
+        .map(|&id| page::assemble(&ctx, id))
+        .collect();
+    let ids = heading_ids(&pages, input.notes, input.markdown);
+    let no_tags = HashMap::new();
+    let tag_ids = tag_ids.unwrap_or(&no_tags);
+    pages
+        .par_iter_mut()
+        .for_each(|p| fill_refs(p, plan, input.notes, &ids, tag_ids));
+    Ok(pages)
 }
 
 /// The chapter that `input-404` (a path in the vault, mdBook's source folder) names.

@@ -32,6 +32,9 @@ pub(crate) struct Plan {
     pub tags_page: String,
     /// The tag index's title: "Tags", or "Tag index" beside a note titled Tags.
     pub tags_title: &'static str,
+    /// The chapters are an mdBook's own, placed by its SUMMARY (`vaultbook preprocessor`, see
+    /// [`given`]): a page gets no title heading of ours, and mdBook's `{{#include}}` has run.
+    pub from_mdbook: bool,
 }
 
 /// Where the tag index goes when no note is there already.
@@ -164,7 +167,29 @@ pub(crate) fn plan(
         summary,
         tags_page,
         tags_title,
+        from_mdbook: false,
     })
+}
+
+/// The plan of an mdBook that vaultbook runs inside as a preprocessor: the book's SUMMARY
+/// placed every chapter already, so each note's path is its chapter's `path` (None: not a
+/// chapter), each attachment's its path in `src/`, and `order` the SUMMARY's. Nothing is
+/// added: no SUMMARY, opening page or tag index of ours.
+pub(crate) fn given(
+    chapter: Vec<Option<String>>,
+    attachment: Vec<String>,
+    order: Vec<NoteId>,
+) -> Plan {
+    Plan {
+        chapter,
+        attachment,
+        generated_index: None,
+        order,
+        summary: String::new(),
+        tags_page: String::new(),
+        tags_title: "Tags",
+        from_mdbook: true,
+    }
 }
 
 /// `want`, or `want` with `-1`, `-2`… before its extension: the first that is neither a path

@@ -20,6 +20,7 @@ mod init;
 mod interrupt;
 mod math;
 mod obsidian;
+mod preprocessor;
 mod previews;
 mod props;
 mod reading_view;

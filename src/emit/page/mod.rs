@@ -120,8 +120,9 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
         exact_headings: true,
         ..Page::default()
     };
-    // Obsidian shows the title above every note; a page without an H1 gets one.
-    if !n.syntax.headings.iter().any(|h| h.level == 1) {
+    // Obsidian shows the title above every note; a page without an H1 gets one. An mdBook's
+    // chapter is shown as its author wrote it.
+    if !ctx.plan.from_mdbook && !n.syntax.headings.iter().any(|h| h.level == 1) {
         let title = format!("# {}\n", escape_text(&n.title));
         page.text.push_str(&title);
         page.text.push('\n');
@@ -173,7 +174,9 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
         out.push_str(footer);
     }
     // mdBook's own `{{#include}}` would read files named in a note: written literally instead.
-    page.text = if out.contains("{{#") {
+    // In an mdBook's own chapters it has run already (mdBook's `links` preprocessor comes
+    // first), and what is left is text its author escaped; another backslash would show in code.
+    page.text = if !ctx.plan.from_mdbook && out.contains("{{#") {
         out.replace("{{#", "\\{{#")
     } else {
         out
