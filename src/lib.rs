@@ -16,6 +16,7 @@ mod config;
 mod diagnostics;
 mod driver;
 mod emit;
+mod graph;
 mod html_tokens;
 mod htmlcheck;
 pub mod init;
@@ -67,6 +68,8 @@ pub mod internals {
     pub mod diagnostics {
         pub use crate::diagnostics::{LineIndex, sort};
     }
+    /// The link graph's build and layout times (the benchmark's `graph` mode).
+    pub use crate::graph::measure as graph_measure;
     /// The rendered-HTML link check.
     pub use crate::htmlcheck::check_rendered;
     /// The templates of a book.

@@ -15,6 +15,7 @@ mod build;
 mod canvas;
 mod check;
 mod hostile;
+mod graph;
 mod htmlcheck;
 mod init;
 mod interrupt;
