@@ -206,11 +206,10 @@ impl Node {
     /// Whether this element is one of vaultbook's or mdBook's additions about other pages (the
     /// backlinks footer, the graph box), which no preview shows.
     fn is_chrome(&self) -> bool {
-        self.attr("class")
-            .is_some_and(|c| {
-                c.split_ascii_whitespace()
-                    .any(|c| c == "vb-backlinks" || c == "vb-graph")
-            })
+        self.attr("class").is_some_and(|c| {
+            c.split_ascii_whitespace()
+                .any(|c| c == "vb-backlinks" || c == "vb-graph")
+        })
     }
 }
 

@@ -176,10 +176,8 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     }
     let mut css = vec!["vaultbook.css"];
     if let Some(graph) = graph {
-        tree.files.insert(
-            format!("src/{}", plan.graph_page),
-            graph.page.into_bytes(),
-        );
+        tree.files
+            .insert(format!("src/{}", plan.graph_page), graph.page.into_bytes());
         tree.files.extend(graph.files);
         tree.files.insert(
             crate::graph::GRAPH_CSS_FILE.into(),

@@ -43,9 +43,10 @@ pub(crate) const DATA_ATTR: &str = "data-vb-graph";
 const LOCAL_FIRST: usize = 24;
 /// Notes shown at most in a local graph, the page's own included.
 const LOCAL_MAX: usize = 48;
-/// Up to this many notes, the vault graph labels every note; past it only the hubs.
-const LABEL_ALL: usize = 120;
-/// Hubs labelled in a larger vault graph.
+/// Up to this many notes, the vault graph labels every note; past it only the hubs (a sixth of
+/// the notes, 15 to [`LABEL_HUBS`]), whose labels would otherwise hide each other in the core.
+const LABEL_ALL: usize = 40;
+/// Hubs labelled at most in a larger vault graph.
 const LABEL_HUBS: usize = 60;
 
 /// The book's published notes and the links between them.
@@ -108,7 +109,11 @@ pub(crate) fn build(notes: &[Note], resolved: &[Vec<Resolved>], plan: &Plan) -> 
         .iter()
         .map(|&n| plan.chapter[n].as_deref().unwrap_or(""))
         .collect();
-    let titles: Vec<&str> = links.nodes.iter().map(|&n| notes[n].title.as_str()).collect();
+    let titles: Vec<&str> = links
+        .nodes
+        .iter()
+        .map(|&n| notes[n].title.as_str())
+        .collect();
 
     let positions = vault_layout(&links, &pages);
     let vault = vault_picture(&links, &positions, &pages, &titles);
@@ -202,7 +207,12 @@ fn href(page: &str) -> String {
 fn data_script(key: &str, markup: &str) -> Vec<u8> {
     // Two JSON strings are two JavaScript string literals.
     let json = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
-    format!("window.vbGraph&&vbGraph.add({},{});\n", json(key), json(markup)).into_bytes()
+    format!(
+        "window.vbGraph&&vbGraph.add({},{});\n",
+        json(key),
+        json(markup)
+    )
+    .into_bytes()
 }
 
 /// The markup inside a data script, for `check --html` (`None` when it is not one).
@@ -236,7 +246,7 @@ fn radius(degree: usize, base: f64) -> f64 {
     base + (degree as f64).sqrt().min(8.0) * 0.7
 }
 
-/// The whole vault: the force layout scaled to a picture with about 16 px of room a note
+/// The whole vault: the force layout scaled to a picture with about 24 px of room a note
 /// (at least the page's width), labels on every note of a small vault, on the hubs of a big one.
 fn vault_picture(links: &Links, pos: &[Point], pages: &[&str], titles: &[&str]) -> String {
     let n = links.nodes.len();
@@ -250,7 +260,7 @@ fn vault_picture(links: &Links, pos: &[Point], pages: &[&str], titles: &[&str]) 
         x1 = x1.max(p[0]);
         y1 = y1.max(p[1]);
     }
-    let side = (16.0 * (n as f64).sqrt()).max(640.0);
+    let side = (24.0 * (n as f64).sqrt()).max(720.0);
     // Room for half a centred label at the sides, a label's line below.
     let (mx, my) = (90.0, 30.0);
     let span = (x1 - x0).max(y1 - y0).max(1e-9);
@@ -260,20 +270,21 @@ fn vault_picture(links: &Links, pos: &[Point], pages: &[&str], titles: &[&str]) 
     hubs.sort_by_key(|&i| (std::cmp::Reverse(links.adj[i].len()), i));
     let mut labelled = vec![n <= LABEL_ALL; n];
     if n > LABEL_ALL {
-        for &i in hubs.iter().take(LABEL_HUBS) {
+        for &i in hubs.iter().take((n / 6).clamp(15, LABEL_HUBS)) {
             labelled[i] = true;
         }
     }
     let dots = (0..n)
         .map(|i| Dot {
-            at: [
-                (pos[i][0] - x0) * scale + mx,
-                (pos[i][1] - y0) * scale + my,
-            ],
+            at: [(pos[i][0] - x0) * scale + mx, (pos[i][1] - y0) * scale + my],
             r: radius(links.adj[i].len(), 2.5),
             href: href(pages[i]),
             title: titles[i],
-            label: if labelled[i] { Label::Below } else { Label::None },
+            label: if labelled[i] {
+                Label::Below
+            } else {
+                Label::None
+            },
             here: false,
         })
         .collect();
@@ -378,7 +389,13 @@ fn local_picture(
             }
         }
     }
-    second.sort_by_key(|&j| (std::cmp::Reverse(s.count[j as usize]), std::cmp::Reverse(deg(j)), j));
+    second.sort_by_key(|&j| {
+        (
+            std::cmp::Reverse(s.count[j as usize]),
+            std::cmp::Reverse(deg(j)),
+            j,
+        )
+    });
     second.truncate(LOCAL_MAX.saturating_sub(1 + first.len()));
     // Beside its first shown neighbour in the inner ring.
     let parent = |j: u32| {
@@ -466,10 +483,7 @@ fn local_picture(
         near,
         font: 11.0,
         decimals: 1,
-        label: format!(
-            "Notes within two links of {}",
-            titles[c].trim()
-        ),
+        label: format!("Notes within two links of {}", titles[c].trim()),
     };
     let mut markup = svg::svg(&picture);
     if hidden > 0 {

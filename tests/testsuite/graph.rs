@@ -9,7 +9,11 @@ use crate::harness::{BookTest, code, problems, read};
 fn built() -> BookTest {
     let book = BookTest::from_fixture("graph");
     let report = book.build();
-    assert!(problems(&report.diagnostics).is_empty(), "{:#?}", report.diagnostics);
+    assert!(
+        problems(&report.diagnostics).is_empty(),
+        "{:#?}",
+        report.diagnostics
+    );
     book
 }
 
@@ -55,18 +59,36 @@ fn each_page_shows_its_notes_two_links_away() {
     // Draft unpublished.
     assert_eq!(
         hrefs(&alpha),
-        ["alpha.html", "beta.html", "deep/delta.html", "evil.html", "gamma.html", "index.html"]
+        [
+            "alpha.html",
+            "beta.html",
+            "deep/delta.html",
+            "evil.html",
+            "gamma.html",
+            "index.html"
+        ]
     );
-    assert!(alpha.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{alpha}");
-    assert!(alpha.contains("<a class=\"vb-graph-node vb-graph-here\" href=\"alpha.html\"><title>Alpha</title>"));
+    assert!(
+        alpha.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{alpha}"
+    );
+    assert!(alpha.contains(
+        "<a class=\"vb-graph-here\" href=\"alpha.html\"><title>Alpha</title>"
+    ));
     // Every link of Alpha's is one stroke from the middle; Beta–Delta is not Alpha's.
     assert_eq!(alpha.matches("<path class=").count(), 2, "{alpha}");
     assert!(!alpha.contains("vb-graph-more"), "{alpha}");
     // Delta's graph goes the other way: Beta, then Alpha, not Gamma's neighbours' neighbours.
     let delta = picture(&book, "vaultbook-graph/pages/deep/delta.js");
-    assert_eq!(hrefs(&delta), ["alpha.html", "beta.html", "deep/delta.html", "epsilon.html"]);
+    assert_eq!(
+        hrefs(&delta),
+        ["alpha.html", "beta.html", "deep/delta.html", "epsilon.html"]
+    );
     // The page names the script from the root: a page in a folder too.
-    assert!(book.page("deep/delta.html").contains("data-vb-graph=\"/vaultbook-graph/pages/deep/delta.js\""));
+    assert!(
+        book.page("deep/delta.html")
+            .contains("data-vb-graph=\"/vaultbook-graph/pages/deep/delta.js\"")
+    );
     // The page loads the graph's script and style (names hashed by mdBook).
     let page = book.page("alpha.html");
     assert!(page.contains("src=\"vaultbook-graph-") && page.contains("href=\"vaultbook-graph-"));
@@ -87,7 +109,12 @@ fn the_book_has_a_whole_vault_graph_page() {
     let main = book.main_of("graph.html");
     assert!(main.contains("<h1 id=\"graph\">"), "{main}");
     assert!(main.contains("8 notes, 6 links."), "{main}");
-    assert!(main.contains("<div class=\"vb-graph-vault\" data-vb-graph=\"/vaultbook-graph/vault.js\"></div>"), "{main}");
+    assert!(
+        main.contains(
+            "<div class=\"vb-graph-vault\" data-vb-graph=\"/vaultbook-graph/vault.js\"></div>"
+        ),
+        "{main}"
+    );
     // In the sidebar, after the notes.
     let toc = read(book.join("book/toc.html"));
     assert!(toc.contains("graph.html"), "{toc}");
@@ -114,7 +141,11 @@ fn the_book_has_a_whole_vault_graph_page() {
 #[test]
 fn hostile_titles_are_text_in_every_graph() {
     let book = built();
-    for rel in ["vaultbook-graph/vault.js", "vaultbook-graph/pages/alpha.js", "vaultbook-graph/pages/evil.js"] {
+    for rel in [
+        "vaultbook-graph/vault.js",
+        "vaultbook-graph/pages/alpha.js",
+        "vaultbook-graph/pages/evil.js",
+    ] {
         let markup = picture(&book, rel);
         assert!(!markup.contains("<img"), "{rel}: {markup}");
         assert!(
@@ -135,7 +166,10 @@ fn the_same_vault_gives_the_same_graph_bytes() {
     let files = |book: &BookTest| crate::harness::files(&book.join("book/vaultbook-graph"));
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(fa.len(), 8, "{:?}", fa.keys());
-    assert!(fa == fb, "the graph data differs between two builds of one vault");
+    assert!(
+        fa == fb,
+        "the graph data differs between two builds of one vault"
+    );
 }
 
 #[test]
@@ -150,7 +184,10 @@ fn graph_false_leaves_it_all_out() {
     assert!(!book.join("book/vaultbook-graph").exists());
     assert!(!book.join("book/vaultbook-graph.js").exists());
     for (path, html) in book.pages() {
-        assert!(!html.contains("vb-graph") && !html.contains("vaultbook-graph"), "{path:?}");
+        assert!(
+            !html.contains("vb-graph") && !html.contains("vaultbook-graph"),
+            "{path:?}"
+        );
     }
 }
 
@@ -175,7 +212,9 @@ fn check_html_follows_the_graphs_links() {
     let found = vaultbook::internals::check_rendered(&rendered);
     let files: Vec<_> = found.iter().map(|d| d.file.clone().unwrap()).collect();
     assert!(
-        files.iter().any(|f| f == std::path::Path::new("alpha.html")),
+        files
+            .iter()
+            .any(|f| f == std::path::Path::new("alpha.html")),
         "{found:#?}"
     );
 }
