@@ -72,9 +72,7 @@ fn each_page_shows_its_notes_two_links_away() {
         alpha.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
         "{alpha}"
     );
-    assert!(alpha.contains(
-        "<a class=\"vb-graph-here\" href=\"alpha.html\"><title>Alpha</title>"
-    ));
+    assert!(alpha.contains("<a class=\"vb-graph-here\" href=\"alpha.html\"><title>Alpha</title>"));
     // Every link of Alpha's is one stroke from the middle; Beta–Delta is not Alpha's.
     assert_eq!(alpha.matches("<path class=").count(), 2, "{alpha}");
     assert!(!alpha.contains("vb-graph-more"), "{alpha}");
