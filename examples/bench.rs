@@ -5,7 +5,11 @@
 //! cargo run --release --example bench -- check [NOTES=10000] [LINKS=40] [RUNS=7]
 //! cargo run --release --example bench -- build [NOTES=1000]  [LINKS=25] [RUNS=5]   (build 10000 too)
 //! cargo run --release --example bench -- shards [NOTES=10000] [LINKS=25] [RUNS=7]
+//! cargo run --release --example bench -- graph [NOTES=10000] [LINKS=25] [RUNS=5]
 //! ```
+//!
+//! `graph` times the link graph alone on the analysed vault: the whole-vault layout, and all of
+//! it (layout, every page's local graph, the SVG markup), with the bytes of its data scripts.
 //!
 //! `emit` times vault → mdBook source tree; `check` times scan, parse, index and resolve, and
 //! the assembly of the pages that embed notes (what `vaultbook check --no-run` does); `build` times a full `vaultbook build` (and a second build of
@@ -154,6 +158,7 @@ fn main() {
     let (notes, links, runs) = match what {
         "build" => (num(1, 1000), num(2, 25), num(3, 5)),
         "check" => (num(1, 10_000), num(2, 40), num(3, 7)),
+        "graph" => (num(1, 10_000), num(2, 25), num(3, 5)),
         _ => (num(1, 10_000), num(2, 25), num(3, 7)),
     };
     let root = std::env::temp_dir().join(format!("vaultbook-bench-{what}-{notes}"));
@@ -180,6 +185,33 @@ fn main() {
                 driver.assemble(&a).unwrap()
             });
             println!("emit in memory median of {runs}: {:.3} s", t.as_secs_f64());
+        }
+        "graph" => {
+            let analysis = Driver::new(config.clone(), options).analyze().unwrap();
+            let mut layouts = Vec::new();
+            let mut alls = Vec::new();
+            let mut bytes = 0;
+            let cpu_before = cpu();
+            for _ in 0..runs {
+                let (layout, all, b) =
+                    vaultbook::internals::graph_measure(&config, &analysis).unwrap();
+                layouts.push(layout);
+                alls.push(all);
+                bytes = b;
+            }
+            let per_run = (cpu() - cpu_before) / runs as u32;
+            println!(
+                "  (samples: layout {:?}; all {:?}; cpu per run {:.3} s)",
+                layouts.iter().map(|d| d.as_secs_f64()).collect::<Vec<_>>(),
+                alls.iter().map(|d| d.as_secs_f64()).collect::<Vec<_>>(),
+                per_run.as_secs_f64()
+            );
+            println!(
+                "graph median of {runs}: vault layout {:.3} s; whole graph (layout, local graphs, SVG) {:.3} s; data {:.1} MB",
+                median(layouts).as_secs_f64(),
+                median(alls).as_secs_f64(),
+                bytes as f64 / 1e6
+            );
         }
         "check" => {
             let t = time(runs, || {

@@ -56,6 +56,8 @@ pub struct VaultbookConfig {
     pub raw_html: bool,
     /// Whether hovering (or long-pressing) an internal link shows its target in a popover.
     pub previews: bool,
+    /// Whether each page gets its local link graph and the book a whole-vault graph page.
+    pub graph: bool,
     /// Which search index the book gets: `auto`, `mdbook` or `pagefind`.
     pub(crate) search: crate::search::SearchSetting,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
@@ -78,6 +80,7 @@ impl Default for VaultbookConfig {
             work_dir: PathBuf::from("target/vaultbook"),
             raw_html: false,
             previews: true,
+            graph: true,
             search: crate::search::SearchSetting::Auto,
             snippets: toml::Table::new(),
             check: crate::report::Levels::default(),

@@ -19,6 +19,9 @@
 //! mdBook's own theme files (CSS, JavaScript, fonts, `toc.html`) are linked from every page and
 //! checked like any other link; they always exist.
 //!
+//! The link graphs' data scripts (`data-vb-graph`, see `crate::graph`) are followed: the script
+//! must exist, and every link of its picture must reach a page, read from the book's root.
+//!
 //! The same link twice on one line is reported once: mdBook 0.5 writes every image twice (the
 //! picture and its zoomed copy).
 //!
@@ -137,6 +140,43 @@ pub fn check_rendered(dir: &Path) -> Vec<Diagnostic> {
         }
     }
 
+    // The link graphs' pictures are links too, as the page script puts them into the pages:
+    // each data script a page names is a pseudo-page whose URLs start at the root.
+    let mut graphs: Vec<String> = pages
+        .values()
+        .flat_map(|p| p.graphs.iter())
+        .map(|g| g.trim_start_matches('/').to_string())
+        .collect();
+    graphs.sort();
+    graphs.dedup();
+    let read: Vec<(String, Result<Page, String>)> = graphs
+        .into_par_iter()
+        .filter(|g| files.contains(g))
+        .map(|g| {
+            let page = std::fs::read_to_string(dir.join(&g))
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    crate::graph::markup_of(&text).ok_or_else(|| "not a graph data script".into())
+                })
+                .map(|markup| Page {
+                    base: Some("/".into()),
+                    ..parse_page(markup)
+                });
+            (g, page)
+        })
+        .collect();
+    for (name, page) in read {
+        match page {
+            Ok(page) => {
+                pages.insert(name, page);
+            }
+            Err(e) => diags.push(
+                Diagnostic::new(Code::ReadError, format!("cannot read the graph: {e}"))
+                    .in_file(&name),
+            ),
+        }
+    }
+
     let mount = pages
         .get("404.html")
         .and_then(|p| p.base.as_deref())
@@ -207,6 +247,8 @@ struct Page {
     ids: HashSet<String>,
     links: Vec<Link>,
     base: Option<String>,
+    /// The link graph data scripts the page names (`data-vb-graph`).
+    graphs: Vec<String>,
 }
 
 /// One link of a page.
@@ -513,6 +555,13 @@ impl TokenSink for Collector {
                     }
                     // A later <base> does not count; it is not a link either.
                     "href" if name == "base" => {}
+                    crate::graph::DATA_ATTR => {
+                        page.graphs.push(value.to_string());
+                        page.links.push(Link {
+                            value: value.to_string(),
+                            line,
+                        });
+                    }
                     "href" | "src" | "poster" | "data" | "xlink:href" => page.links.push(Link {
                         value: value.to_string(),
                         line,

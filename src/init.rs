@@ -45,6 +45,7 @@ title = {title}
 # tag-index = true               # a Tags page; inline #tags link to it
 # work-dir = "target/vaultbook"  # emitted source and caches; never inside the vault
 # raw-html = false               # true: notes' HTML as written, scripts included (a vault you trust)
+# graph = true                   # each page's local link graph, and a whole-vault graph page
 # search = "auto"                # "mdbook" (one-file index, works from file://), "pagefind"
 #                                # (chunked, needs HTTP) or "auto" (by the book's size)
 
@@ -203,6 +204,7 @@ mod tests {
         assert_eq!(got.work_dir, want.work_dir);
         assert_eq!(got.raw_html, want.raw_html);
         assert_eq!(got.search, want.search);
+        assert_eq!(got.graph, want.graph);
         assert_eq!(got.start.as_deref(), Some("README"));
         let (settings, diags) = crate::snippets::settings::Settings::from_table(&got.snippets);
         assert!(diags.is_empty(), "{diags:?}");

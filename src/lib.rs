@@ -17,6 +17,7 @@ mod config;
 mod diagnostics;
 mod driver;
 mod emit;
+mod graph;
 mod html_tokens;
 mod htmlcheck;
 pub mod init;
@@ -69,6 +70,8 @@ pub mod internals {
     pub mod diagnostics {
         pub use crate::diagnostics::{LineIndex, sort};
     }
+    /// The link graph's build and layout times (the benchmark's `graph` mode).
+    pub use crate::graph::measure as graph_measure;
     /// The rendered-HTML link check.
     pub use crate::htmlcheck::check_rendered;
     /// mdBook's HTML render of a source tree, sharded or in one pass.

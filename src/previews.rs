@@ -204,10 +204,12 @@ impl Node {
     }
 
     /// Whether this element is one of vaultbook's or mdBook's additions about other pages (the
-    /// backlinks footer), which no preview shows.
+    /// backlinks footer, the graph box), which no preview shows.
     fn is_chrome(&self) -> bool {
-        self.attr("class")
-            .is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "vb-backlinks"))
+        self.attr("class").is_some_and(|c| {
+            c.split_ascii_whitespace()
+                .any(|c| c == "vb-backlinks" || c == "vb-graph")
+        })
     }
 }
 

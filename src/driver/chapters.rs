@@ -126,7 +126,7 @@ impl Driver {
 
         let rels: Vec<String> = analysis.attachments.iter().map(|a| a.rel.clone()).collect();
         let plan = emit::plan::given(paths, rels, order);
-        let pages = emit::assemble_pages(&self.input(&analysis), &plan, None)?;
+        let pages = emit::assemble_pages(&self.input(&analysis), &plan, None, None)?;
         phases.mark("assemble");
         let mut by_note: Vec<Option<String>> = vec![None; analysis.notes.len()];
         let mut extra = Vec::new();

@@ -138,8 +138,9 @@ pub(super) fn last_build(src: &Path, render: &RenderOptions) -> Option<Emitted> 
 pub(super) struct Changes {
     /// Chapters (paths under `src/`) whose emitted text changed.
     pub(super) pages: BTreeSet<PathBuf>,
-    /// Attachments (paths of the emitted tree, under `src/`) whose file changed: copied into
-    /// the new book as they are, since mdBook copies them unchanged.
+    /// Files under `src/` that are no chapter and changed (attachments, generated data such
+    /// as the link graph's): copied into the new book as they are, since mdBook copies them
+    /// unchanged.
     pub(super) assets: Vec<String>,
 }
 
@@ -151,6 +152,7 @@ pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
         return None;
     }
     let mut pages = BTreeSet::new();
+    let mut assets = Vec::new();
     for (path, bytes) in &tree.files {
         if last.files.get(path) == Some(bytes) {
             continue;
@@ -159,10 +161,12 @@ pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
             Some(chapter) if chapter.ends_with(".md") && chapter != "SUMMARY.md" => {
                 pages.insert(PathBuf::from(chapter));
             }
+            // A generated file under src/ that is no chapter (a link graph's data script)
+            // is copied by mdBook unchanged: put into the book like an attachment.
+            Some(other) if !other.ends_with(".md") => assets.push(path.clone()),
             _ => return None,
         }
     }
-    let mut assets = Vec::new();
     for (path, source) in &tree.copies {
         if last.same_copy(path, source) {
             continue;

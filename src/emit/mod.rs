@@ -78,12 +78,14 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         && input.notes.iter().any(|n| {
             n.frontmatter.publish && (!n.syntax.tags.is_empty() || !n.frontmatter.tags.is_empty())
         });
+    let has_graph = vb.graph && input.notes.iter().any(|n| n.frontmatter.publish);
     let plan = plan::plan(
         input.config,
         input.notes,
         input.attachments,
         input.tera,
         has_tags,
+        has_graph,
     )?;
     let (tag_text, tag_ids) = if has_tags {
         let tags = extras::collect_tags(input.notes, &plan);
@@ -91,7 +93,8 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     } else {
         (String::new(), HashMap::new())
     };
-    let pages = assemble_pages(input, &plan, has_tags.then_some(&tag_ids))?;
+    let graph = has_graph.then(|| crate::graph::build(input.notes, input.resolved, &plan));
+    let pages = assemble_pages(input, &plan, has_tags.then_some(&tag_ids), graph.as_ref())?;
 
     let mut tree = Tree::default();
     let mut used = BTreeSet::new();
@@ -139,6 +142,21 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         js.push(crate::previews::PREVIEWS_JS_FILE);
     }
     let mut css = vec!["vaultbook.css"];
+    if let Some(graph) = graph {
+        tree.files
+            .insert(format!("src/{}", plan.graph_page), graph.page.into_bytes());
+        tree.files.extend(graph.files);
+        tree.files.insert(
+            crate::graph::GRAPH_CSS_FILE.into(),
+            crate::graph::GRAPH_CSS.as_bytes().to_vec(),
+        );
+        tree.files.insert(
+            crate::graph::GRAPH_JS_FILE.into(),
+            crate::graph::GRAPH_JS.as_bytes().to_vec(),
+        );
+        css.push(crate::graph::GRAPH_CSS_FILE);
+        js.push(crate::graph::GRAPH_JS_FILE);
+    }
     if math {
         // The font under src/, which mdBook copies to the book's root beside the stylesheet.
         tree.files
@@ -214,13 +232,25 @@ pub(crate) fn assemble_pages(
     input: &Input,
     plan: &Plan,
     tag_ids: Option<&HashMap<String, String>>,
+    graph: Option<&crate::graph::Output>,
 ) -> Result<Vec<Page>> {
     let vb = &input.config.vaultbook;
-    let footers = if vb.backlinks {
+    let mut footers = if vb.backlinks {
         extras::backlinks(input.notes, input.resolved, plan, input.tera)?
     } else {
         vec![String::new(); input.notes.len()]
     };
+    if let Some(graph) = graph {
+        // The graph box follows the backlinks, as the last of vaultbook's own HTML.
+        for (footer, local) in footers.iter_mut().zip(&graph.footers) {
+            if !local.is_empty() {
+                if !footer.is_empty() {
+                    footer.push('\n');
+                }
+                footer.push_str(local);
+            }
+        }
+    }
     let ctx = page::Context {
         notes: input.notes,
         resolved: input.resolved,
@@ -293,6 +323,7 @@ pub(crate) fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
         input.notes,
         input.attachments,
         input.tera,
+        false,
         false,
     )?;
     let footers = vec![String::new(); input.notes.len()];

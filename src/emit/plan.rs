@@ -35,10 +35,23 @@ pub(crate) struct Plan {
     /// The chapters are an mdBook's own, placed by its SUMMARY (`vaultbook preprocessor`, see
     /// [`given`]): a page gets no title heading of ours, and mdBook's `{{#include}}` has run.
     pub from_mdbook: bool,
+    /// The whole-vault graph page in the emitted `src/`: [`GRAPH_PAGE`] unless a note took it.
+    pub graph_page: String,
+    /// The graph page's title: "Graph", or "Graph view" beside a note titled Graph.
+    pub graph_title: &'static str,
+    /// The folder of the graphs' data scripts in `src/` (mdBook copies it to the book's root):
+    /// [`GRAPH_DIR`] unless the vault has a folder or file of that name.
+    pub graph_dir: String,
 }
 
 /// Where the tag index goes when no note is there already.
 pub(crate) const TAGS_PAGE: &str = "tags.md";
+
+/// Where the whole-vault graph page goes when no note is there already.
+pub(crate) const GRAPH_PAGE: &str = "graph.md";
+
+/// Where the graphs' data scripts go when the vault has nothing there.
+pub(crate) const GRAPH_DIR: &str = "vaultbook-graph";
 
 /// Paths the emitter writes itself; notes and attachments must not take them. The tag index is
 /// not one: a note named Tags keeps its URL and the index moves (see [`free_path`]).
@@ -47,6 +60,8 @@ pub(crate) const RESERVED: &[&str] = &[
     "vaultbook.css",
     "vaultbook.js",
     "vaultbook-canvas.css",
+    "vaultbook-graph.css",
+    "vaultbook-graph.js",
 ];
 
 #[derive(Serialize)]
@@ -72,6 +87,7 @@ pub(crate) fn plan(
     attachments: &[VaultFile],
     tera: &tera::Tera,
     tag_page: bool,
+    graph_page: bool,
 ) -> Result<Plan> {
     let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
     let start = start_note(config, notes);
@@ -92,6 +108,9 @@ pub(crate) fn plan(
         .collect();
     let tags_page = free_path(TAGS_PAGE, &taken);
     let tags_title = tags_title(notes);
+    let graph_page_path = free_path(GRAPH_PAGE, &taken);
+    let graph_title = graph_title(notes);
+    let graph_dir = free_path(GRAPH_DIR, &taken);
     let generated_index = start.is_none().then(|| {
         let title = config.title().unwrap_or("Contents");
         format!("# {}\n", escape_title(title))
@@ -153,6 +172,11 @@ pub(crate) fn plan(
             path: tags_page.clone(),
         })
         .into_iter()
+        .chain(graph_page.then(|| Item {
+            indent: String::new(),
+            title: graph_title.into(),
+            path: graph_page_path.clone(),
+        }))
         .collect();
     ctx.insert("suffix", &suffix);
     ctx.insert("title", &config.title().unwrap_or(""));
@@ -168,6 +192,9 @@ pub(crate) fn plan(
         tags_page,
         tags_title,
         from_mdbook: false,
+        graph_page: graph_page_path,
+        graph_title,
+        graph_dir,
     })
 }
 
@@ -189,6 +216,9 @@ pub(crate) fn given(
         tags_page: String::new(),
         tags_title: "Tags",
         from_mdbook: true,
+        graph_page: String::new(),
+        graph_title: "Graph",
+        graph_dir: GRAPH_DIR.to_string(),
     }
 }
 
@@ -212,6 +242,14 @@ fn tags_title(notes: &[Note]) -> &'static str {
         .iter()
         .any(|n| n.frontmatter.publish && n.title.trim().eq_ignore_ascii_case("tags"));
     if taken { "Tag index" } else { "Tags" }
+}
+
+/// The graph page's title, kept apart from a note titled Graph in the sidebar.
+fn graph_title(notes: &[Note]) -> &'static str {
+    let taken = notes
+        .iter()
+        .any(|n| n.frontmatter.publish && n.title.trim().eq_ignore_ascii_case("graph"));
+    if taken { "Graph view" } else { "Graph" }
 }
 
 fn walk(

@@ -14,6 +14,7 @@ mod browser;
 mod build;
 mod canvas;
 mod check;
+mod graph;
 mod hostile;
 mod htmlcheck;
 mod init;

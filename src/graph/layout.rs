@@ -1,0 +1,361 @@
+//! Where each note of a graph is drawn, decided when the book is built so that a reader's
+//! browser only paints a picture (no simulation runs in the page).
+//!
+//! [`force`] is Fruchterman–Reingold's force-directed layout: every pair of notes pushes apart
+//! (k²/d), every link pulls its ends together (d²/k), a weak pull toward the middle keeps notes
+//! without links near the rest, and each note moves at most a "temperature" that cools to zero
+//! over a fixed number of rounds. The all-pairs push is approximated with a Barnes–Hut quadtree
+//! (a far-away cell of notes acts as one heavy note), so a round costs O(n log n + links)
+//! instead of O(n²), and the notes of a round are moved in parallel (rayon). Nothing depends on
+//! the thread count or a clock: starting positions come from a hash of each note's path and
+//! every sum is taken in a fixed order, so the same vault gives the same picture, byte for byte.
+//!
+//! [`ring`] places the notes of a local graph on circles around the page's own note.
+//!
+//! Written here, not taken from a crate: what vaultbook needs is byte-for-byte the same output
+//! whatever the thread count, and a bounded cost, in about 200 lines. Candidates such as
+//! `forceatlas2` or `fdg-sim` were not evaluated against that (no dependency was added); one
+//! that is maintained and deterministic could replace this.
+
+use rayon::prelude::*;
+
+/// A point of the layout plane.
+pub(crate) type Point = [f64; 2];
+
+/// The ideal distance between linked notes, the plane's unit.
+const K: f64 = 1.0;
+/// Barnes–Hut opening criterion: a cell whose size is under THETA × its distance counts as one
+/// body. 1.0 is the usual trade for layouts (the error only blurs a push that is small anyway).
+const THETA: f64 = 1.0;
+/// The pull toward the middle, per unit of distance.
+const GRAVITY: f64 = 0.3;
+/// Rounds of the simulation: bounded, so a 10,000-note vault costs a known time. Past
+/// [`BIG`] notes fewer rounds: a round costs O(n log n), and a vault that large is drawn at a
+/// scale where the finer settling of more rounds is not seen.
+const ROUNDS: usize = 300;
+/// Rounds past [`BIG`] notes.
+const ROUNDS_BIG: usize = 100;
+/// See [`ROUNDS`].
+const BIG: usize = 2000;
+/// Quadtree cells stop splitting here: notes at (almost) the same point share a cell instead
+/// of recursing without end.
+const MAX_DEPTH: u32 = 48;
+
+/// Positions for the nodes of an undirected graph (`adj[i]`: the neighbours of node `i`, each
+/// edge listed at both ends) that start from `seeds` (one per node, any stable hash).
+pub(crate) fn force(adj: &[Vec<u32>], seeds: &[u64]) -> Vec<Point> {
+    let n = adj.len();
+    if n <= 1 {
+        return vec![[0.0, 0.0]; n];
+    }
+    // Spread over a square where each note has about K² of room, as the result will.
+    let side = (n as f64).sqrt() * K;
+    let mut pos: Vec<Point> = seeds
+        .iter()
+        .map(|&s| {
+            let a = splitmix(s);
+            let b = splitmix(a);
+            [(unit(a) - 0.5) * side, (unit(b) - 0.5) * side]
+        })
+        .collect();
+    let t0 = side / 10.0 + K;
+    let mut tree = Quadtree::default();
+    let rounds = if n > BIG { ROUNDS_BIG } else { ROUNDS };
+    for round in 0..rounds {
+        let t = t0 * (1.0 - round as f64 / rounds as f64) + 0.01 * K;
+        tree.build(&pos);
+        let moved: Vec<Point> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let p = pos[i];
+                let [mut fx, mut fy] = tree.push_on(i, p, &pos);
+                for &j in &adj[i] {
+                    let q = pos[j as usize];
+                    let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+                    let d = (dx * dx + dy * dy).sqrt();
+                    fx += dx * d / K;
+                    fy += dy * d / K;
+                }
+                fx -= p[0] * GRAVITY;
+                fy -= p[1] * GRAVITY;
+                let len = (fx * fx + fy * fy).sqrt();
+                if !len.is_finite() || len < 1e-12 {
+                    return p;
+                }
+                let step = len.min(t) / len;
+                [p[0] + fx * step, p[1] + fy * step]
+            })
+            .collect();
+        pos = moved;
+    }
+    pos
+}
+
+/// `count` points evenly spaced on a circle of `radius` around the origin, the first at angle
+/// `phase` (radians, clockwise from the right as SVG's y axis points down).
+pub(crate) fn ring(count: usize, radius: f64, phase: f64) -> Vec<Point> {
+    (0..count)
+        .map(|i| {
+            let a = phase + std::f64::consts::TAU * i as f64 / count as f64;
+            [radius * a.cos(), radius * a.sin()]
+        })
+        .collect()
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit value from any seed.
+fn splitmix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A value in [0, 1) from the top 53 bits.
+fn unit(v: u64) -> f64 {
+    (v >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// One cell of the quadtree: its square, the centre of mass and count of its notes, and either
+/// its four quarters or (a leaf) the one note it holds.
+#[derive(Clone, Copy)]
+struct Cell {
+    x: f64,
+    y: f64,
+    size: f64,
+    mx: f64,
+    my: f64,
+    mass: f64,
+    /// Index of the first of four children in the arena, or 0 for a leaf.
+    children: u32,
+    /// The note of a leaf holding exactly one (`u32::MAX`: none, or several at one point).
+    body: u32,
+}
+
+/// A Barnes–Hut quadtree in one arena, rebuilt each round without reallocating.
+#[derive(Default)]
+struct Quadtree {
+    cells: Vec<Cell>,
+}
+
+const NO_BODY: u32 = u32::MAX;
+
+impl Quadtree {
+    fn build(&mut self, pos: &[Point]) {
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for p in pos {
+            x0 = x0.min(p[0]);
+            y0 = y0.min(p[1]);
+            x1 = x1.max(p[0]);
+            y1 = y1.max(p[1]);
+        }
+        let size = (x1 - x0).max(y1 - y0).max(1e-9) * 1.000_001;
+        self.cells.clear();
+        self.cells.push(Cell::empty(x0, y0, size));
+        for (i, p) in pos.iter().enumerate() {
+            self.insert(i as u32, *p, pos);
+        }
+        // Centres of mass were kept as sums while inserting.
+        for c in &mut self.cells {
+            if c.mass > 0.0 {
+                c.mx /= c.mass;
+                c.my /= c.mass;
+            }
+        }
+    }
+
+    fn insert(&mut self, i: u32, p: Point, pos: &[Point]) {
+        let mut cell = 0usize;
+        let mut depth = 0;
+        loop {
+            let c = self.cells[cell];
+            self.cells[cell].mass += 1.0;
+            self.cells[cell].mx += p[0];
+            self.cells[cell].my += p[1];
+            if c.children != 0 {
+                cell = c.children as usize + c.quarter(p);
+                depth += 1;
+                continue;
+            }
+            if c.mass == 0.0 {
+                self.cells[cell].body = i;
+                return;
+            }
+            if depth >= MAX_DEPTH {
+                // Notes at one point: the cell keeps their mass, and no single body.
+                self.cells[cell].body = NO_BODY;
+                return;
+            }
+            // Split the leaf: its one note moves down into a quarter, then this one follows.
+            let first = self.cells.len();
+            let half = c.size / 2.0;
+            for q in 0..4 {
+                let (qx, qy) = (q & 1, q >> 1);
+                self.cells.push(Cell::empty(
+                    c.x + half * qx as f64,
+                    c.y + half * qy as f64,
+                    half,
+                ));
+            }
+            self.cells[cell].children = first as u32;
+            self.cells[cell].body = NO_BODY;
+            if c.body != NO_BODY {
+                let o = pos[c.body as usize];
+                let q = first + c.quarter(o);
+                self.cells[q].body = c.body;
+                self.cells[q].mass = 1.0;
+                self.cells[q].mx = o[0];
+                self.cells[q].my = o[1];
+            } else {
+                // A cell at the depth limit that held several notes never splits (see above),
+                // so a leaf with mass and no body only happens there.
+                return;
+            }
+            cell = first + c.quarter(p);
+            depth += 1;
+        }
+    }
+
+    /// The repulsion on note `i` at `p` from every other note (approximated cell by cell).
+    fn push_on(&self, i: usize, p: Point, pos: &[Point]) -> Point {
+        let mut f = [0.0, 0.0];
+        let mut stack: Vec<u32> = Vec::with_capacity(64);
+        stack.push(0);
+        while let Some(ci) = stack.pop() {
+            let c = &self.cells[ci as usize];
+            if c.mass == 0.0 || c.body == i as u32 {
+                continue;
+            }
+            let (dx, dy) = (p[0] - c.mx, p[1] - c.my);
+            let d2 = dx * dx + dy * dy;
+            // A cell holding this note is opened whatever its distance, or the note would
+            // push itself away from its own cell's centre.
+            let inside = p[0] >= c.x && p[0] < c.x + c.size && p[1] >= c.y && p[1] < c.y + c.size;
+            if c.children == 0 || (!inside && c.size * c.size < THETA * THETA * d2) {
+                let mut mass = c.mass;
+                if c.children == 0 && c.body == NO_BODY {
+                    // A crowded leaf holds this note too when it sits at that point.
+                    let here = pos[i];
+                    if (here[0] - c.mx).abs() < 1e-9 && (here[1] - c.my).abs() < 1e-9 {
+                        mass -= 1.0;
+                    }
+                }
+                if d2 < 1e-18 {
+                    // On top of each other: part them in a direction of this note's own.
+                    let a = unit(splitmix(i as u64)) * std::f64::consts::TAU;
+                    f[0] += a.cos() * K * mass;
+                    f[1] += a.sin() * K * mass;
+                    continue;
+                }
+                let s = K * K * mass / d2;
+                f[0] += dx * s;
+                f[1] += dy * s;
+            } else {
+                for q in 0..4 {
+                    stack.push(c.children + q);
+                }
+            }
+        }
+        f
+    }
+}
+
+impl Cell {
+    fn empty(x: f64, y: f64, size: f64) -> Cell {
+        Cell {
+            x,
+            y,
+            size,
+            mx: 0.0,
+            my: 0.0,
+            mass: 0.0,
+            children: 0,
+            body: NO_BODY,
+        }
+    }
+
+    /// Which quarter of this cell `p` is in: bit 0 the right half, bit 1 the lower half.
+    fn quarter(&self, p: Point) -> usize {
+        let half = self.size / 2.0;
+        let right = usize::from(p[0] >= self.x + half);
+        let lower = usize::from(p[1] >= self.y + half);
+        right | (lower << 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring of `n` nodes, each linked to the next.
+    fn cycle(n: usize) -> Vec<Vec<u32>> {
+        (0..n)
+            .map(|i| {
+                let mut v = vec![((i + 1) % n) as u32, ((i + n - 1) % n) as u32];
+                v.sort();
+                v.dedup();
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_same_graph_gives_the_same_positions() {
+        let adj = cycle(200);
+        let seeds: Vec<u64> = (0..200).collect();
+        let a = force(&adj, &seeds);
+        let b = force(&adj, &seeds);
+        assert_eq!(a, b);
+        assert!(a.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
+    }
+
+    #[test]
+    fn linked_notes_end_closer_than_unlinked_ones() {
+        // Two cliques of ten, one link between them.
+        let mut adj: Vec<Vec<u32>> = vec![Vec::new(); 20];
+        for g in [0u32, 10] {
+            for i in g..g + 10 {
+                for j in g..g + 10 {
+                    if i != j {
+                        adj[i as usize].push(j);
+                    }
+                }
+            }
+        }
+        adj[0].push(10);
+        adj[10].insert(0, 0);
+        let pos = force(&adj, &(0..20).map(|i| i * 7919).collect::<Vec<_>>());
+        let d = |a: usize, b: usize| {
+            ((pos[a][0] - pos[b][0]).powi(2) + (pos[a][1] - pos[b][1]).powi(2)).sqrt()
+        };
+        let within = (1..10)
+            .map(|j| d(1, j + 1).min(d(1, j)))
+            .fold(0.0, f64::max);
+        let across = (11..20).map(|j| d(1, j)).fold(f64::MAX, f64::min);
+        assert!(within < across, "within {within}, across {across}");
+        // No two notes share a point.
+        for a in 0..20 {
+            for b in a + 1..20 {
+                assert!(d(a, b) > 0.05, "{a} and {b} overlap");
+            }
+        }
+    }
+
+    #[test]
+    fn notes_at_one_point_are_parted() {
+        let adj = vec![Vec::new(); 5];
+        // Identical seeds: every note starts at the same point.
+        let pos = force(&adj, &[42; 5]);
+        for a in 0..5 {
+            for b in a + 1..5 {
+                assert_ne!(pos[a], pos[b]);
+            }
+        }
+    }
+
+    #[test]
+    fn rings_are_even() {
+        let r = ring(4, 2.0, 0.0);
+        assert!((r[0][0] - 2.0).abs() < 1e-9 && r[0][1].abs() < 1e-9);
+        assert!((r[1][1] - 2.0).abs() < 1e-9);
+    }
+}

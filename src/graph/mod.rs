@@ -1,0 +1,509 @@
+//! The link graph: each page's local graph (the notes it links to and that link to it, two
+//! links deep) and a whole-vault graph page, laid out when the book is built.
+//!
+//! Built from the links the resolver already decided (`Resolved::Note`, embeds included, as
+//! Obsidian's graph counts them), between published notes, without direction. The pictures are
+//! SVG markup made here ([`svg`]) at positions decided here ([`layout`]): the reader's browser
+//! runs no simulation, so a 10,000-note vault costs nothing until the graph is opened.
+//!
+//! Each picture is one small data script (`vaultbook-graph/pages/<page>.js`, the vault's
+//! `vaultbook-graph/vault.js`) that `graph.js` injects when the reader opens the page's
+//! "Graph" box or the graph page: scripts, not JSON, since browsers refuse `fetch()` from
+//! `file://`, and separate files so that no page carries its graph's weight. The markup goes
+//! into the page itself (not an `<img>`, whose links could not be followed; not an `<object>`,
+//! which would not see the theme's colours), with every URL written from the book's root.
+
+pub(crate) mod layout;
+pub(crate) mod svg;
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::emit::plan::Plan;
+use crate::links::{NoteId, Resolved};
+use crate::vault::Note;
+use layout::Point;
+use svg::{Dot, Label, Picture};
+
+/// vaultbook-graph.js: opens the graphs in the page.
+pub(crate) const GRAPH_JS: &str = include_str!("graph.js");
+/// vaultbook-graph.css: the graphs' colours, from the theme.
+pub(crate) const GRAPH_CSS: &str = include_str!("graph.css");
+/// The names the two are emitted under (reserved in [`crate::emit::plan::RESERVED`]).
+pub(crate) const GRAPH_JS_FILE: &str = "vaultbook-graph.js";
+/// See [`GRAPH_JS_FILE`].
+pub(crate) const GRAPH_CSS_FILE: &str = "vaultbook-graph.css";
+
+/// The attribute naming a graph's data script, from the book's root (`/` first); `check
+/// --html` follows it and the links inside.
+pub(crate) const DATA_ATTR: &str = "data-vb-graph";
+
+/// Notes one link away shown at most in a local graph (the most linked first).
+const LOCAL_FIRST: usize = 24;
+/// Notes shown at most in a local graph, the page's own included.
+const LOCAL_MAX: usize = 48;
+/// Up to this many notes, the vault graph labels every note; past it only the hubs (a sixth of
+/// the notes, 15 to [`LABEL_HUBS`]), whose labels would otherwise hide each other in the core.
+const LABEL_ALL: usize = 40;
+/// Hubs labelled at most in a larger vault graph.
+const LABEL_HUBS: usize = 60;
+
+/// The book's published notes and the links between them.
+pub(crate) struct Links {
+    /// The notes, in reading order.
+    pub nodes: Vec<NoteId>,
+    /// Per node: its neighbours (linking or linked), sorted, each once.
+    pub adj: Vec<Vec<u32>>,
+}
+
+impl Links {
+    /// The graph of the notes in `plan.order`.
+    pub(crate) fn new(resolved: &[Vec<Resolved>], plan: &Plan) -> Links {
+        let nodes = plan.order.clone();
+        let mut index = vec![u32::MAX; resolved.len()];
+        for (i, &n) in nodes.iter().enumerate() {
+            index[n] = i as u32;
+        }
+        let mut adj: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+        for (i, &src) in nodes.iter().enumerate() {
+            for r in &resolved[src] {
+                if let Resolved::Note { note, .. } = r {
+                    let j = index[*note];
+                    if j != u32::MAX && j as usize != i {
+                        adj[i].push(j);
+                        adj[j as usize].push(i as u32);
+                    }
+                }
+            }
+        }
+        adj.par_iter_mut().for_each(|v| {
+            v.sort_unstable();
+            v.dedup();
+        });
+        Links { nodes, adj }
+    }
+
+    /// How many links (each pair of notes once).
+    pub(crate) fn edges(&self) -> usize {
+        self.adj.iter().map(Vec::len).sum::<usize>() / 2
+    }
+}
+
+/// What the graph adds to the book.
+pub(crate) struct Output {
+    /// Per note: the "Graph" box ending its page (empty for a note without links).
+    pub footers: Vec<String>,
+    /// Data scripts: path in the emitted tree (under `src/`) → bytes.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The markdown of the whole-vault graph page.
+    pub page: String,
+}
+
+/// The local graphs, the vault graph and its page.
+pub(crate) fn build(notes: &[Note], resolved: &[Vec<Resolved>], plan: &Plan) -> Output {
+    let links = Links::new(resolved, plan);
+    let dir = &plan.graph_dir;
+    let pages: Vec<&str> = links
+        .nodes
+        .iter()
+        .map(|&n| plan.chapter[n].as_deref().unwrap_or(""))
+        .collect();
+    let titles: Vec<&str> = links
+        .nodes
+        .iter()
+        .map(|&n| notes[n].title.as_str())
+        .collect();
+
+    let positions = vault_layout(&links, &pages);
+    let vault = vault_picture(&links, &positions, &pages, &titles);
+    let vault_key = format!("{dir}/vault.js");
+    let mut files = vec![(format!("src/{vault_key}"), data_script(&vault_key, &vault))];
+
+    let mut footers = vec![String::new(); notes.len()];
+    let locals: Vec<Option<(String, Vec<u8>, String)>> = (0..links.nodes.len())
+        .into_par_iter()
+        .map_init(
+            || Scratch::new(links.nodes.len()),
+            |scratch, i| {
+                if links.adj[i].is_empty() {
+                    return None;
+                }
+                let key = format!("{dir}/pages/{}.js", stem(pages[i]));
+                let markup = local_picture(&links, i, &pages, &titles, scratch);
+                let footer = format!(
+                    "<details class=\"vb-graph\" {DATA_ATTR}=\"/{}\">\n<summary>Graph</summary>\n</details>\n",
+                    crate::templates::html_escape(&key)
+                );
+                Some((format!("src/{key}"), data_script(&key, &markup), footer))
+            },
+        )
+        .collect();
+    for (i, local) in locals.into_iter().enumerate() {
+        if let Some((path, bytes, footer)) = local {
+            files.push((path, bytes));
+            footers[links.nodes[i]] = footer;
+        }
+    }
+    let page = format!(
+        "# {}\n\n<p class=\"vb-graph-info\">{} notes, {} links. A note's title shows when the \
+         pointer rests on it; a click opens it.</p>\n\n<div class=\"vb-graph-vault\" \
+         {DATA_ATTR}=\"/{}\"></div>\n",
+        plan.graph_title,
+        links.nodes.len(),
+        links.edges(),
+        crate::templates::html_escape(&vault_key),
+    );
+    Output {
+        footers,
+        files,
+        page,
+    }
+}
+
+/// How long the vault graph takes to build and lay out, for the benchmark: the graph of the
+/// analysed book, its layout, and the whole of [`build`] (every local graph too), with the
+/// bytes of the data it writes.
+pub fn measure(
+    config: &crate::Config,
+    analysis: &crate::Analysis,
+) -> anyhow::Result<(Duration, Duration, usize)> {
+    let plan = crate::emit::plan::plan(
+        config,
+        &analysis.notes,
+        &analysis.attachments,
+        &analysis.tera,
+        false,
+        true,
+    )?;
+    let t = Instant::now();
+    let links = Links::new(&analysis.resolved, &plan);
+    let pages: Vec<&str> = links
+        .nodes
+        .iter()
+        .map(|&n| plan.chapter[n].as_deref().unwrap_or(""))
+        .collect();
+    std::hint::black_box(vault_layout(&links, &pages));
+    let layout = t.elapsed();
+    let t = Instant::now();
+    let out = build(&analysis.notes, &analysis.resolved, &plan);
+    let all = t.elapsed();
+    let bytes = out.files.iter().map(|(_, b)| b.len()).sum();
+    Ok((layout, all, bytes))
+}
+
+/// The chapter path without `.md`.
+fn stem(page: &str) -> &str {
+    page.strip_suffix(".md").unwrap_or(page)
+}
+
+/// The URL of a chapter from the book's root, as mdBook renders it.
+fn href(page: &str) -> String {
+    format!("{}.html", stem(page))
+}
+
+/// The data script of one picture: it hands the markup to `graph.js`, by the key the page
+/// names it with.
+fn data_script(key: &str, markup: &str) -> Vec<u8> {
+    // Two JSON strings are two JavaScript string literals.
+    let json = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    format!(
+        "window.vbGraph&&vbGraph.add({},{});\n",
+        json(key),
+        json(markup)
+    )
+    .into_bytes()
+}
+
+/// The markup inside a data script, for `check --html` (`None` when it is not one).
+pub(crate) fn markup_of(script: &str) -> Option<String> {
+    let args = script
+        .trim_end()
+        .strip_prefix("window.vbGraph&&vbGraph.add(")?
+        .strip_suffix(");")?;
+    let (_, markup): (String, String) = serde_json::from_str(&format!("[{args}]")).ok()?;
+    Some(markup)
+}
+
+/// Starting seeds from the pages' paths (FNV-1a): a note keeps its start when others are added.
+fn seeds(pages: &[&str]) -> Vec<u64> {
+    pages
+        .iter()
+        .map(|p| {
+            p.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })
+        .collect()
+}
+
+fn vault_layout(links: &Links, pages: &[&str]) -> Vec<Point> {
+    layout::force(&links.adj, &seeds(pages))
+}
+
+/// A dot's radius by its number of links.
+fn radius(degree: usize, base: f64) -> f64 {
+    base + (degree as f64).sqrt().min(8.0) * 0.7
+}
+
+/// The whole vault: the force layout scaled to a picture with about 24 px of room a note
+/// (at least the page's width), labels on every note of a small vault, on the hubs of a big one.
+fn vault_picture(links: &Links, pos: &[Point], pages: &[&str], titles: &[&str]) -> String {
+    let n = links.nodes.len();
+    let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    if let Some(first) = pos.first() {
+        (x0, y0, x1, y1) = (first[0], first[1], first[0], first[1]);
+    }
+    for p in pos {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    let side = (24.0 * (n as f64).sqrt()).max(720.0);
+    // Room for half a centred label at the sides, a label's line below.
+    let (mx, my) = (90.0, 30.0);
+    let span = (x1 - x0).max(y1 - y0).max(1e-9);
+    let scale = (side - 2.0 * mx) / span;
+    let (w, h) = ((x1 - x0) * scale + 2.0 * mx, (y1 - y0) * scale + 2.0 * my);
+    let mut hubs: Vec<usize> = (0..n).collect();
+    hubs.sort_by_key(|&i| (std::cmp::Reverse(links.adj[i].len()), i));
+    let mut labelled = vec![n <= LABEL_ALL; n];
+    if n > LABEL_ALL {
+        for &i in hubs.iter().take((n / 6).clamp(15, LABEL_HUBS)) {
+            labelled[i] = true;
+        }
+    }
+    let dots = (0..n)
+        .map(|i| Dot {
+            at: [(pos[i][0] - x0) * scale + mx, (pos[i][1] - y0) * scale + my],
+            r: radius(links.adj[i].len(), 2.5),
+            href: href(pages[i]),
+            title: titles[i],
+            label: if labelled[i] {
+                Label::Below
+            } else {
+                Label::None
+            },
+            here: false,
+        })
+        .collect();
+    let edges: Vec<(u32, u32)> = links
+        .adj
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            v.iter()
+                .filter(move |&&j| (j as usize) > i)
+                .map(move |&j| (i as u32, j))
+        })
+        .collect();
+    let picture = Picture {
+        view: [0.0, 0.0, w, h],
+        size: (side > 800.0).then_some([w, h]),
+        dots,
+        near: Vec::new(),
+        edges,
+        font: 11.0,
+        decimals: if n > 2000 { 0 } else { 1 },
+        label: format!("Link graph of the book: {n} notes"),
+    };
+    svg::svg(&picture)
+}
+
+/// Per-thread marks for finding a note's neighbourhood without a hash map per page.
+struct Scratch {
+    /// The round in which a node was last seen, per node.
+    seen: Vec<u32>,
+    /// Per node: how many of the shown first ring link to it (valid where `seen` is this round).
+    count: Vec<u32>,
+    round: u32,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch {
+            seen: vec![0; n],
+            count: vec![0; n],
+            round: 0,
+        }
+    }
+}
+
+/// The local graph of node `c`: the page's note in the middle, the notes one link away around
+/// it (the most linked first, at most [`LOCAL_FIRST`], in reading order around the ring), and
+/// on an outer ring the notes two links away that most of those link to, beside the first of
+/// them they link to; at most [`LOCAL_MAX`] in all, and a line saying how many more there are.
+fn local_picture(
+    links: &Links,
+    c: usize,
+    pages: &[&str],
+    titles: &[&str],
+    s: &mut Scratch,
+) -> String {
+    let adj = &links.adj;
+    let deg = |i: u32| adj[i as usize].len();
+    let mut first: Vec<u32> = adj[c].clone();
+    first.sort_by_key(|&i| (std::cmp::Reverse(deg(i)), i));
+    let all_first = first.len();
+    first.truncate(LOCAL_FIRST);
+    first.sort_unstable();
+
+    // Marks of this round: the middle and the first ring (shown or not), the second ring
+    // reached from a shown note, the second ring reached only through hidden ones.
+    if s.round > u32::MAX - 3 {
+        s.seen.iter_mut().for_each(|v| *v = 0);
+        s.round = 0;
+    }
+    let (near_mark, cand_mark, any_mark) = (s.round + 1, s.round + 2, s.round + 3);
+    s.round += 3;
+    s.seen[c] = near_mark;
+    for &i in &adj[c] {
+        s.seen[i as usize] = near_mark;
+    }
+    let mut second: Vec<u32> = Vec::new();
+    for &i in &first {
+        for &j in &adj[i as usize] {
+            let ju = j as usize;
+            if s.seen[ju] == near_mark {
+                continue;
+            }
+            if s.seen[ju] != cand_mark {
+                s.seen[ju] = cand_mark;
+                s.count[ju] = 0;
+                second.push(j);
+            }
+            s.count[ju] += 1;
+        }
+    }
+    let mut all_second = second.len();
+    for &i in &adj[c] {
+        if first.binary_search(&i).is_ok() {
+            continue;
+        }
+        for &j in &adj[i as usize] {
+            let seen = &mut s.seen[j as usize];
+            if *seen != near_mark && *seen != cand_mark && *seen != any_mark {
+                *seen = any_mark;
+                all_second += 1;
+            }
+        }
+    }
+    second.sort_by_key(|&j| {
+        (
+            std::cmp::Reverse(s.count[j as usize]),
+            std::cmp::Reverse(deg(j)),
+            j,
+        )
+    });
+    second.truncate(LOCAL_MAX.saturating_sub(1 + first.len()));
+    // Beside its first shown neighbour in the inner ring.
+    let parent = |j: u32| {
+        first
+            .iter()
+            .position(|&i| adj[i as usize].binary_search(&j).is_ok())
+            .unwrap_or(0)
+    };
+    second.sort_by_key(|&j| (parent(j), j));
+    let hidden = (all_first - first.len()) + (all_second - second.len());
+
+    let tau = std::f64::consts::TAU;
+    let top = -tau / 4.0;
+    let r1 = (first.len() as f64 * 18.0 / tau).max(80.0);
+    let r2 = (second.len() as f64 * 15.0 / tau).max(r1 + 90.0);
+    let mut shown: Vec<(u32, Point, Label)> = vec![(c as u32, [0.0, 0.0], Label::Below)];
+    let angle = |k: usize, of: usize| top + tau * k as f64 / of as f64;
+    for (k, (&i, p)) in first
+        .iter()
+        .zip(layout::ring(first.len(), r1, top))
+        .enumerate()
+    {
+        shown.push((i, p, Label::Radial(angle(k, first.len()))));
+    }
+    for (k, (&j, p)) in second
+        .iter()
+        .zip(layout::ring(second.len(), r2, top))
+        .enumerate()
+    {
+        shown.push((j, p, Label::Radial(angle(k, second.len()))));
+    }
+    let outer = if second.is_empty() { r1 } else { r2 };
+    // Room for the longest label beyond the outer ring (about 6.5 px a character at 11 px).
+    let longest = shown
+        .iter()
+        .map(|&(node, _, _)| svg::label_chars(titles[node as usize]))
+        .max()
+        .unwrap_or(0);
+    let extent = outer + 16.0 + longest as f64 * 6.5;
+
+    let mut order: Vec<(u32, u32)> = shown
+        .iter()
+        .enumerate()
+        .map(|(k, (node, _, _))| (*node, k as u32))
+        .collect();
+    order.sort_unstable();
+    let local = |node: u32| {
+        order
+            .binary_search_by_key(&node, |&(n, _)| n)
+            .ok()
+            .map(|k| order[k].1)
+    };
+    let mut edges = Vec::new();
+    let mut near = Vec::new();
+    for (a, (node, _, _)) in shown.iter().enumerate() {
+        for &b in &adj[*node as usize] {
+            if let Some(lb) = local(b)
+                && lb as usize > a
+            {
+                edges.push((a as u32, lb));
+                near.push(a == 0);
+            }
+        }
+    }
+    let dots = shown
+        .iter()
+        .map(|&(node, at, label)| Dot {
+            at,
+            r: if node as usize == c {
+                7.0
+            } else {
+                radius(deg(node), 3.0)
+            },
+            href: href(pages[node as usize]),
+            title: titles[node as usize],
+            label,
+            here: node as usize == c,
+        })
+        .collect();
+    let picture = Picture {
+        view: [-extent, -extent, 2.0 * extent, 2.0 * extent],
+        size: None,
+        dots,
+        edges,
+        near,
+        font: 11.0,
+        decimals: 1,
+        label: format!("Notes within two links of {}", titles[c].trim()),
+    };
+    let mut markup = svg::svg(&picture);
+    if hidden > 0 {
+        markup.push_str(&format!(
+            "<p class=\"vb-graph-more\">and {hidden} more {} within two links</p>",
+            if hidden == 1 { "note" } else { "notes" }
+        ));
+    }
+    markup
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_scripts_read_back() {
+        let markup = "<svg><a href=\"a.html\"><title>\"x\" </script></title></a></svg>\u{2028}";
+        let script = String::from_utf8(data_script("vaultbook-graph/vault.js", markup)).unwrap();
+        assert_eq!(markup_of(&script).as_deref(), Some(markup));
+        assert_eq!(markup_of("alert(1)"), None);
+    }
+}

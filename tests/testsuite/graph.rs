@@ -1,0 +1,218 @@
+//! The link graph: each page's local graph (two links deep) as a lazily loaded picture, the
+//! whole-vault graph page, `[vaultbook] graph = false`, escaping of hostile titles, the same
+//! bytes on every build, and `check --html` following the pictures' links; asserted on the
+//! `graph` fixture's rendered HTML and the data scripts beside it.
+
+use crate::harness::{BookTest, code, problems, read};
+
+/// The `graph` fixture, built.
+fn built() -> BookTest {
+    let book = BookTest::from_fixture("graph");
+    let report = book.build();
+    assert!(
+        problems(&report.diagnostics).is_empty(),
+        "{:#?}",
+        report.diagnostics
+    );
+    book
+}
+
+/// The picture a data script of the rendered book holds (JSON string inside a call).
+fn picture(book: &BookTest, rel: &str) -> String {
+    let script = read(book.join("book").join(rel));
+    let args = script
+        .trim_end()
+        .strip_prefix("window.vbGraph&&vbGraph.add(")
+        .and_then(|s| s.strip_suffix(");"))
+        .unwrap_or_else(|| panic!("not a graph script: {script}"));
+    let (key, markup): (String, String) = serde_json::from_str(&format!("[{args}]")).unwrap();
+    assert_eq!(key, rel);
+    markup
+}
+
+/// The hrefs of a picture, sorted.
+fn hrefs(markup: &str) -> Vec<String> {
+    let mut out: Vec<String> = markup
+        .split("href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_page_shows_its_notes_two_links_away() {
+    let book = built();
+    let main = book.main_of("alpha.html");
+    assert!(
+        main.contains(
+            "<details class=\"vb-graph\" data-vb-graph=\"/vaultbook-graph/pages/alpha.js\">\n<summary>Graph</summary>\n</details>"
+        ),
+        "{main}"
+    );
+    // After the backlinks, the last thing of the page.
+    assert!(main.find("vb-backlinks").unwrap() < main.find("vb-graph").unwrap());
+    let alpha = picture(&book, "vaultbook-graph/pages/alpha.js");
+    // Links out (Beta, Gamma: a link and an embed, one line) and in (Home, the hostile
+    // title), and Delta two links away through Beta; Epsilon is three away, Lonely unlinked,
+    // Draft unpublished.
+    assert_eq!(
+        hrefs(&alpha),
+        [
+            "alpha.html",
+            "beta.html",
+            "deep/delta.html",
+            "evil.html",
+            "gamma.html",
+            "index.html"
+        ]
+    );
+    assert!(
+        alpha.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{alpha}"
+    );
+    assert!(alpha.contains("<a class=\"vb-graph-here\" href=\"alpha.html\"><title>Alpha</title>"));
+    // Every link of Alpha's is one stroke from the middle; Beta–Delta is not Alpha's.
+    assert_eq!(alpha.matches("<path class=").count(), 2, "{alpha}");
+    assert!(!alpha.contains("vb-graph-more"), "{alpha}");
+    // Delta's graph goes the other way: Beta, then Alpha, not Gamma's neighbours' neighbours.
+    let delta = picture(&book, "vaultbook-graph/pages/deep/delta.js");
+    assert_eq!(
+        hrefs(&delta),
+        ["alpha.html", "beta.html", "deep/delta.html", "epsilon.html"]
+    );
+    // The page names the script from the root: a page in a folder too.
+    assert!(
+        book.page("deep/delta.html")
+            .contains("data-vb-graph=\"/vaultbook-graph/pages/deep/delta.js\"")
+    );
+    // The page loads the graph's script and style (names hashed by mdBook).
+    let page = book.page("alpha.html");
+    assert!(page.contains("src=\"vaultbook-graph-") && page.contains("href=\"vaultbook-graph-"));
+    book.assert_links_reach_ids();
+}
+
+#[test]
+fn a_note_without_links_has_no_graph_box() {
+    let book = built();
+    assert!(!book.page("lonely.html").contains("vb-graph"));
+    assert!(!book.join("book/vaultbook-graph/pages/lonely.js").exists());
+    assert!(!book.join("book/vaultbook-graph/pages/draft.js").exists());
+}
+
+#[test]
+fn the_book_has_a_whole_vault_graph_page() {
+    let book = built();
+    let main = book.main_of("graph.html");
+    assert!(main.contains("<h1 id=\"graph\">"), "{main}");
+    assert!(main.contains("8 notes, 6 links."), "{main}");
+    assert!(
+        main.contains(
+            "<div class=\"vb-graph-vault\" data-vb-graph=\"/vaultbook-graph/vault.js\"></div>"
+        ),
+        "{main}"
+    );
+    // In the sidebar, after the notes.
+    let toc = read(book.join("book/toc.html"));
+    assert!(toc.contains("graph.html"), "{toc}");
+    let vault = picture(&book, "vaultbook-graph/vault.js");
+    assert_eq!(
+        hrefs(&vault),
+        [
+            "alpha.html",
+            "beta.html",
+            "deep/delta.html",
+            "epsilon.html",
+            "evil.html",
+            "gamma.html",
+            "index.html",
+            "lonely.html"
+        ]
+    );
+    // A small vault labels every note; no note is "here".
+    assert_eq!(vault.matches("<text ").count(), 8, "{vault}");
+    assert!(!vault.contains("vb-graph-here"));
+    book.assert_links_reach_ids();
+}
+
+#[test]
+fn hostile_titles_are_text_in_every_graph() {
+    let book = built();
+    for rel in [
+        "vaultbook-graph/vault.js",
+        "vaultbook-graph/pages/alpha.js",
+        "vaultbook-graph/pages/evil.js",
+    ] {
+        let markup = picture(&book, rel);
+        assert!(!markup.contains("<img"), "{rel}: {markup}");
+        assert!(
+            markup.contains("<title>&lt;img src=x onerror=alert(1)&gt;</title>"),
+            "{rel}: {markup}"
+        );
+    }
+    // The data scripts are JSON strings: nothing of a title leaves the string.
+    let script = read(book.join("book/vaultbook-graph/pages/evil.js"));
+    assert_eq!(script.matches("vbGraph.add(").count(), 1);
+    assert!(!script.contains("<img"), "{script}");
+}
+
+#[test]
+fn the_same_vault_gives_the_same_graph_bytes() {
+    let a = built();
+    let b = built();
+    let files = |book: &BookTest| crate::harness::files(&book.join("book/vaultbook-graph"));
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.len(), 8, "{:?}", fa.keys());
+    assert!(
+        fa == fb,
+        "the graph data differs between two builds of one vault"
+    );
+}
+
+#[test]
+fn graph_false_leaves_it_all_out() {
+    let book = BookTest::from_fixture("graph");
+    book.write(
+        "book.toml",
+        "[book]\ntitle = \"Graph fixture\"\n\n[vaultbook]\nvault = \"vault\"\ngraph = false\n",
+    );
+    book.build();
+    assert!(!book.join("book/graph.html").exists());
+    assert!(!book.join("book/vaultbook-graph").exists());
+    assert!(!book.join("book/vaultbook-graph.js").exists());
+    for (path, html) in book.pages() {
+        assert!(
+            !html.contains("vb-graph") && !html.contains("vaultbook-graph"),
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
+fn check_html_follows_the_graphs_links() {
+    let book = built();
+    let rendered = book.join("book");
+    assert!(vaultbook::internals::check_rendered(&rendered).is_empty());
+    // A picture's link to a page that is not there is found, in the script that holds it.
+    let script = rendered.join("vaultbook-graph/pages/alpha.js");
+    let text = read(&script);
+    std::fs::write(&script, text.replace("beta.html", "nope.html")).unwrap();
+    let found = vaultbook::internals::check_rendered(&rendered);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(code(&found[0]), "broken-html-link");
+    assert_eq!(
+        found[0].file.as_deref(),
+        Some(std::path::Path::new("vaultbook-graph/pages/alpha.js"))
+    );
+    // And a page naming a script that is missing.
+    std::fs::remove_file(&script).unwrap();
+    let found = vaultbook::internals::check_rendered(&rendered);
+    let files: Vec<_> = found.iter().map(|d| d.file.clone().unwrap()).collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f == std::path::Path::new("alpha.html")),
+        "{found:#?}"
+    );
+}
