@@ -30,7 +30,7 @@ use super::toc::{self, TocStyle};
 
 /// Chapters per shard. Within a shard mdBook's cost is still quadratic; each shard also writes
 /// the theme's static files once (about 1 MB). Measured at 10,000 notes (README).
-pub(crate) const SHARD_CHAPTERS: usize = 250;
+pub(crate) const SHARD_CHAPTERS: usize = 125;
 
 /// Books of fewer chapters are rendered in one pass: their quadratic part is small.
 pub(crate) const SHARD_MIN: usize = 1_000;
