@@ -44,13 +44,16 @@ pub(crate) const PRINT_LIMIT: u64 = 10 << 20;
 /// Whether a book of `markdown` bytes of chapters, configured by book.toml's `table`, goes
 /// without a print page: it is past the limit and `[output.html.print] enable` is not set.
 pub(crate) fn print_left_out(table: &toml::Table, markdown: u64) -> bool {
-    let asked = table
+    markdown > PRINT_LIMIT && html_enable(table, "print").is_none()
+}
+
+/// `[output.html.KEY] enable` in book.toml's `table`, where it is set.
+fn html_enable<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    table
         .get("output")
         .and_then(|o| o.get("html"))
-        .and_then(|h| h.get("print"))
-        .and_then(|p| p.get("enable"))
-        .is_some();
-    markdown > PRINT_LIMIT && !asked
+        .and_then(|h| h.get(key))
+        .and_then(|t| t.get("enable"))
 }
 
 /// Renders the emitted source tree at `book_root` (holding book.toml and `src/`) into `dest`.
@@ -75,12 +78,7 @@ pub(crate) fn render_with(
         .parse()
         .context("the emitted book.toml is not a valid mdBook configuration")?;
     config.build.build_dir = dest.to_path_buf();
-    let search_on = config
-        .get::<bool>("output.html.search.enable")
-        .ok()
-        .flatten()
-        .unwrap_or(true);
-    let pagefind = search_on && options.search == Search::Pagefind;
+    let pagefind = pagefind_on(&table, options);
     // The emitted book.toml names the previews' script exactly when `[vaultbook] previews` is on.
     let previews = config
         .get::<Vec<String>>("output.html.additional-js")
@@ -176,14 +174,7 @@ pub(crate) struct Rendered {
 /// that the pages can be rendered apart (in shards) or a few of them again (a `build` after an
 /// edit). Pagefind's index, built from the pages afterwards, does not count.
 pub(crate) fn page_by_page(table: &toml::Table, options: &RenderOptions) -> bool {
-    let html = |key: &str| {
-        table
-            .get("output")
-            .and_then(|o| o.get("html"))
-            .and_then(|h| h.get(key))
-            .and_then(|t| t.get("enable"))
-            .and_then(toml::Value::as_bool)
-    };
+    let html = |key: &str| html_enable(table, key).and_then(toml::Value::as_bool);
     let search = options.search != Search::Pagefind && html("search").unwrap_or(true);
     let print = !options.no_print && html("print").unwrap_or(true);
     !search && !print
@@ -192,14 +183,8 @@ pub(crate) fn page_by_page(table: &toml::Table, options: &RenderOptions) -> bool
 /// Whether a render of the book that book.toml's `table` configures, with `options`, builds
 /// Pagefind's index.
 pub(crate) fn pagefind_on(table: &toml::Table, options: &RenderOptions) -> bool {
-    let enabled = table
-        .get("output")
-        .and_then(|o| o.get("html"))
-        .and_then(|h| h.get("search"))
-        .and_then(|t| t.get("enable"))
-        .and_then(toml::Value::as_bool)
-        .unwrap_or(true);
-    enabled && options.search == Search::Pagefind
+    let enabled = html_enable(table, "search").and_then(toml::Value::as_bool);
+    enabled.unwrap_or(true) && options.search == Search::Pagefind
 }
 
 /// Renders the mdBook source tree at `book_root` into `dest` as `build` does, in shards of
