@@ -6,7 +6,13 @@
 //! cargo run --release --example bench -- build [NOTES=1000]  [LINKS=25] [RUNS=5]   (build 10000 too)
 //! cargo run --release --example bench -- shards [NOTES=10000] [LINKS=25] [RUNS=7]
 //! cargo run --release --example bench -- graph [NOTES=10000] [LINKS=25] [RUNS=5]
+//! cargo run --release --example bench -- serve [NOTES=10000] [LINKS=25] [EDITS=100]
 //! ```
+//!
+//! `serve` starts the real server (watcher, builder, HTTP, websocket) on the vault, times the
+//! first page served and the whole book, then edits one note at a time, `EDITS` times, and
+//! times each edit from the file write to the reload message on a connected websocket, with the
+//! process's resident memory after each.
 //!
 //! `graph` times the link graph alone on the analysed vault: the whole-vault layout, and all of
 //! it (layout, every page's local graph, the SVG markup), with the bytes of its data scripts.
@@ -159,6 +165,7 @@ fn main() {
         "build" => (num(1, 1000), num(2, 25), num(3, 5)),
         "check" => (num(1, 10_000), num(2, 40), num(3, 7)),
         "graph" => (num(1, 10_000), num(2, 25), num(3, 5)),
+        "serve" => (num(1, 10_000), num(2, 25), num(3, 100)),
         _ => (num(1, 10_000), num(2, 25), num(3, 7)),
     };
     let root = std::env::temp_dir().join(format!("vaultbook-bench-{what}-{notes}"));
@@ -178,6 +185,41 @@ fn main() {
     );
     drop(probe);
     match what {
+        "serve" => serve(&root, options, notes, runs),
+        "rebuild" => {
+            // serve's builder without the server: the phases of one rebuild after an edit.
+            let mut driver = Driver::incremental(config.clone(), options);
+            let outs = root.join("rebuilds");
+            let _ = std::fs::remove_dir_all(&outs);
+            std::fs::create_dir_all(&outs).unwrap();
+            let mut previous: Option<std::path::PathBuf> = None;
+            for i in 0..=runs {
+                if i > 0 {
+                    let n = (i * 7919) % notes;
+                    let note = root.join(format!("vault/Folder {}/Note {n}.md", n / 100));
+                    let mut text = std::fs::read_to_string(&note).unwrap();
+                    text.push_str(&format!("\nEdit {i}.\n"));
+                    std::fs::write(&note, text).unwrap();
+                }
+                let out = outs.join(format!("g{i}"));
+                let t = Instant::now();
+                let (report, scope) = driver.rebuild(&out, previous.as_deref()).unwrap();
+                let phases: Vec<String> = report
+                    .stats
+                    .phases
+                    .iter()
+                    .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
+                    .collect();
+                println!(
+                    "rebuild {i} ({scope:?}): {:.3} s; ms: {}",
+                    t.elapsed().as_secs_f64(),
+                    phases.join(", ")
+                );
+                if let Some(p) = previous.replace(out) {
+                    let _ = std::fs::remove_dir_all(p);
+                }
+            }
+        }
         "memory" => {
             let t = time(runs, || {
                 let mut driver = Driver::new(config.clone(), options);
@@ -361,4 +403,126 @@ fn main() {
             );
         }
     }
+}
+
+/// The resident memory of this process now, in MiB.
+fn rss_mib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0.0);
+    pages * 4096.0 / (1 << 20) as f64
+}
+
+/// `GET path` on the server, returning the status line and the body.
+async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut bytes)).await;
+    assert!(
+        read.is_ok(),
+        "no answer to GET {path} in 30 s: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_string();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
+    use futures_util::StreamExt;
+    use vaultbook::serve::{PipelineBuilder, ServeOptions, Server};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let started = Instant::now();
+        let server = Server::start(ServeOptions::new(root, 0), PipelineBuilder::new(options))
+            .await
+            .unwrap();
+        let addr = server.addr();
+        // The first page: `/` until it is a page of the book, not serve's "building" page.
+        let first = loop {
+            let (status, body) = get(addr, "/").await;
+            if status.contains("200") && body.contains("menu-title") {
+                break started.elapsed();
+            }
+            if started.elapsed() > Duration::from_secs(600) {
+                panic!("no page after 600 s: {status}\n{}", &body[..body.len().min(2000)]);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let mut builds = 1;
+        let whole = loop {
+            // The last chapter, served only once the whole book is.
+            let last = format!("/folder-{}/note-{}.html", (notes - 1) / 100, notes - 1);
+            let (status, _) = get(addr, &last).await;
+            if status.contains("200") {
+                break started.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        builds = server.status().borrow().builds.max(builds);
+        println!(
+            "serve {notes} notes: first page {:.3} s, whole book {:.3} s, RSS {:.0} MiB",
+            first.as_secs_f64(),
+            whole.as_secs_f64(),
+            rss_mib()
+        );
+        let url = format!("ws://{addr}/__vaultbook/ws");
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        let mut latencies = Vec::new();
+        let mut rss = Vec::new();
+        for i in 0..edits {
+            let n = (i * 7919) % notes;
+            let note = root.join(format!("vault/Folder {}/Note {n}.md", n / 100));
+            let mut text = std::fs::read_to_string(&note).unwrap();
+            text.push_str(&format!("\nEdit {i}: one more sentence about a lock.\n"));
+            let t = Instant::now();
+            std::fs::write(&note, text).unwrap();
+            loop {
+                let message = ws.next().await.unwrap().unwrap();
+                if message.to_text().unwrap_or_default().starts_with("reload") {
+                    break;
+                }
+            }
+            latencies.push(t.elapsed());
+            rss.push(rss_mib());
+            // The edited page is the new one.
+            let (status, body) = get(addr, &format!("/folder-{}/note-{n}.html", n / 100)).await;
+            assert!(status.contains("200") && body.contains(&format!("Edit {i}")), "{status}");
+            builds += 1;
+        }
+        let _ = builds;
+        let mut sorted = latencies.clone();
+        sorted.sort();
+        println!(
+            "serve {notes} notes, {edits} edits, file write to reload message: median {:.3} s, \
+             90th percentile {:.3} s, slowest {:.3} s",
+            median(latencies).as_secs_f64(),
+            sorted[sorted.len() * 9 / 10].as_secs_f64(),
+            sorted[sorted.len() - 1].as_secs_f64()
+        );
+        println!(
+            "resident memory after edit 1: {:.0} MiB, after edit {}: {:.0} MiB, after edit {edits}: \
+             {:.0} MiB; peak {} MiB",
+            rss[0],
+            edits / 10 + 1,
+            rss[edits / 10],
+            rss[edits - 1],
+            peak_rss_mib()
+        );
+        server.stop().await;
+    });
 }

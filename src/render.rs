@@ -128,6 +128,7 @@ pub(crate) fn render_with(
     let sharded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(only) = &options.only {
         book.with_preprocessor(OnlyThese(only.clone()));
+        book.with_renderer(shards::PagesOnlyHtml);
     } else {
         // In place of mdBook's own HTML renderer (the same name replaces it).
         let (chapters, min) = options.shards.unwrap_or((SHARD_CHAPTERS, SHARD_MIN));

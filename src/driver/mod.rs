@@ -236,6 +236,8 @@ pub struct Driver {
     options: Options,
     notes: NoteCache,
     last: Option<Emitted>,
+    /// The vault graph's layout, kept by incremental drivers only.
+    layout: Option<crate::graph::LayoutCache>,
     sink: Option<Sink>,
 }
 
@@ -247,6 +249,7 @@ impl Driver {
             options,
             notes: NoteCache::default(),
             last: None,
+            layout: None,
             sink: None,
         }
     }
@@ -268,6 +271,7 @@ impl Driver {
     pub fn incremental(config: Config, options: Options) -> Driver {
         let mut driver = Driver::new(config, options);
         driver.notes.enabled = true;
+        driver.layout = Some(crate::graph::LayoutCache::default());
         driver
     }
 
@@ -305,6 +309,7 @@ impl Driver {
             snippets: &analysis.snippets,
             markdown: analysis.markdown,
             tera: &analysis.tera,
+            layout: self.layout.as_ref(),
         }
     }
 

@@ -69,6 +69,8 @@ pub(crate) struct Input<'a> {
     pub markdown: MdbookMarkdown,
     /// Templates.
     pub tera: &'a tera::Tera,
+    /// The vault graph's positions kept from the last build of an incremental driver (serve).
+    pub layout: Option<&'a crate::graph::LayoutCache>,
 }
 
 /// Builds the whole tree in memory: deterministic, so the same vault gives the same bytes.
@@ -93,7 +95,8 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     } else {
         (String::new(), HashMap::new())
     };
-    let graph = has_graph.then(|| crate::graph::build(input.notes, input.resolved, &plan));
+    let graph =
+        has_graph.then(|| crate::graph::build(input.notes, input.resolved, &plan, input.layout));
     let pages = assemble_pages(input, &plan, has_tags.then_some(&tag_ids), graph.as_ref())?;
 
     let mut tree = Tree::default();

@@ -70,6 +70,41 @@ impl Renderer for ShardedHtml {
     }
 }
 
+/// mdBook's HTML renderer for a render of a few chapters (the rest drafts, see `OnlyThese`):
+/// from a root whose `src/` is empty, so that mdBook does not copy the book's other files
+/// (attachments, the link graph's data scripts: 10,000 files at 10,000 notes) into a scratch
+/// render whose pages alone are kept.
+pub(crate) struct PagesOnlyHtml;
+
+impl Renderer for PagesOnlyHtml {
+    fn name(&self) -> &str {
+        "html"
+    }
+
+    fn render(&self, ctx: &RenderContext) -> mdbook_driver::errors::Result<()> {
+        let html = ctx.config.html_config().unwrap_or_default();
+        let scratch = ctx.root.join(".vaultbook-pages");
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch)
+                .with_context(|| format!("could not remove {}", scratch.display()))?;
+        }
+        std::fs::create_dir_all(&scratch)?;
+        let result = (|| {
+            let root = bare_root(&ctx.root, &ctx.config.book.src, &html, &scratch)?;
+            let mut config = ctx.config.clone();
+            config
+                .set("output.html.input-404", "")
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let mut pages_ctx =
+                RenderContext::new(root, ctx.book.clone(), config, ctx.destination.clone());
+            pages_ctx.chapter_titles = ctx.chapter_titles.clone();
+            HtmlHandlebars::new().render(&pages_ctx)
+        })();
+        let _ = std::fs::remove_dir_all(&scratch);
+        result
+    }
+}
+
 /// A book whose pages can be rendered apart: its render has no book-wide page or index.
 fn shardable(html: &HtmlConfig) -> bool {
     let search = html.search.as_ref().is_none_or(|s| s.enable);
@@ -268,7 +303,7 @@ fn bare_root(root: &Path, src: &Path, html: &HtmlConfig, scratch: &Path) -> Resu
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;
         let name = entry.file_name();
-        if Path::new(&name) == src || name == ".vaultbook-shards" {
+        if Path::new(&name) == src || name == ".vaultbook-shards" || name == ".vaultbook-pages" {
             continue;
         }
         link(&entry.path(), &bare.join(&name))?;

@@ -293,3 +293,72 @@ fn a_build_after_an_edit_renders_the_changed_pages_and_is_the_full_build() {
     );
     assert!(r.join("book/index.html").is_file());
 }
+
+/// The local graphs serve keeps between rebuilds are drawn again wherever an edit reaches them:
+/// after a link is added and a title changed, every page's graph is the one a fresh build draws.
+/// (The vault graph keeps its positions while the notes are the same, by design.)
+#[test]
+fn kept_local_graphs_are_the_ones_a_fresh_build_draws() {
+    let dir = BookTest::new();
+    dir.write(
+        "book.toml",
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
+    );
+    // A chain N0 - N1 - … - N9 and a note outside it.
+    for i in 0..10 {
+        let next = if i < 9 {
+            format!("[[N{}]]", i + 1)
+        } else {
+            String::new()
+        };
+        dir.write(
+            format!("vault/N{i}.md"),
+            format!("# N{i}\n\nNext: {next}.\n"),
+        );
+    }
+    dir.write("vault/Far.md", "# Far\n\nSee [[N9]].\n");
+    let r = dir.path();
+    let mut s = session(r);
+    let mut previous = r.join("gen0");
+    rebuild(&mut s, &previous, None).unwrap();
+    let edits = [
+        // A link that joins the two ends of the chain: N0 and N9's neighbourhoods change.
+        ("vault/N0.md", "# N0\n\nNext: [[N1]]. Also [[N9]].\n"),
+        // A title two links from N1 and N5.
+        (
+            "vault/N3.md",
+            "---\ntitle: Three, renamed\n---\n# N3\n\nNext: [[N4]].\n",
+        ),
+        // Prose only: nothing of the graph changes.
+        ("vault/N7.md", "# N7\n\nNext: [[N8]], with more words.\n"),
+    ];
+    for (round, (note, text)) in edits.into_iter().enumerate() {
+        dir.write(note, text);
+        let out = r.join(format!("gen{}", round + 1));
+        rebuild(&mut s, &out, Some(&previous)).unwrap();
+        let full = r.join(format!("full{}", round + 1));
+        rebuild(&mut session(r), &full, None).unwrap();
+        let scripts = |root: &Path| -> Vec<(String, String)> {
+            let dir = root.join("vaultbook-graph/pages");
+            let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, std::fs::read_to_string(e.path()).unwrap())
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let (kept, fresh) = (scripts(&out), scripts(&full));
+        assert_eq!(kept.len(), 11);
+        for ((name, a), (_, b)) in kept.iter().zip(&fresh) {
+            assert_eq!(
+                a, b,
+                "round {round}: the local graph {name} is not a fresh build's"
+            );
+        }
+        previous = out;
+    }
+}
