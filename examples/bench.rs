@@ -7,7 +7,11 @@
 //! cargo run --release --example bench -- shards [NOTES=10000] [LINKS=25] [RUNS=7]
 //! cargo run --release --example bench -- graph [NOTES=10000] [LINKS=25] [RUNS=5]
 //! cargo run --release --example bench -- serve [NOTES=10000] [LINKS=25] [EDITS=100]
+//! cargo run --release --example bench -- rebuild [NOTES=10000] [LINKS=25] [EDITS=3]
 //! ```
+//!
+//! `rebuild` runs serve's builder without the server and prints the phases of each rebuild after
+//! a one-note edit.
 //!
 //! `serve` starts the real server (watcher, builder, HTTP, websocket) on the vault, times the
 //! first page served and the whole book, then edits one note at a time, `EDITS` times, and
