@@ -46,7 +46,7 @@ mod vault;
 pub use codes::{Code, Group};
 pub use config::Config;
 pub use diagnostics::{Diagnostic, Severity, Sources, Span};
-pub use driver::{Analysis, Driver, Options, Report, Scope, Sink, Stats, Verbosity};
+pub use driver::{Analysis, Driver, EarlyPages, Options, Report, Scope, Sink, Stats, Verbosity};
 
 /// Not the library's API: the pieces the fuzz targets and the integration tests drive on their
 /// own (a parser, a resolver, the jail). Hidden, and free to change with any release.

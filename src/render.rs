@@ -35,6 +35,10 @@ pub(crate) struct RenderOptions {
     /// Chapters per shard, and the fewest chapters a book is rendered in shards at (see
     /// [`shards`]); `None` for [`SHARD_CHAPTERS`] and [`SHARD_MIN`].
     pub shards: Option<(usize, usize)>,
+    /// Render only the first shard: its pages with the book's sidebar, and the theme's files.
+    /// What `serve` shows of a large book before the rest is rendered; a book too small for
+    /// shards (or not page by page) is rendered whole.
+    pub first_shard: bool,
 }
 
 /// Chapters (markdown bytes) past which a book gets no print page unless book.toml asks for
@@ -135,6 +139,7 @@ pub(crate) fn render_with(
         book.with_renderer(shards::ShardedHtml {
             chapters,
             min,
+            first: options.first_shard,
             sharded: sharded.clone(),
         });
     }
@@ -146,7 +151,7 @@ pub(crate) fn render_with(
         sharded: sharded.load(std::sync::atomic::Ordering::Relaxed),
         parts: vec![("render", started.elapsed())],
     };
-    if pagefind && options.only.is_none() {
+    if pagefind && options.only.is_none() && !options.first_shard {
         let started = std::time::Instant::now();
         crate::search::build_pagefind(dest)?;
         rendered.parts.push(("search index", started.elapsed()));

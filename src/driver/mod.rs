@@ -138,6 +138,14 @@ impl Report {
 /// long build shows its problems before rendering starts.
 pub type Sink = Box<dyn FnMut(&Diagnostic) + Send>;
 
+/// Where `serve` shows the first pages of a large book before the rest is rendered (see
+/// [`Driver::rebuild_showing`]).
+pub trait EarlyPages: std::fmt::Debug {
+    /// Calls `render` with a fresh directory, and serves what it rendered there until the whole
+    /// book is ready. Nothing is shown if `render` fails: the whole render follows anyway.
+    fn show(&self, render: &mut dyn FnMut(&Path) -> Result<()>);
+}
+
 /// One run of a command: how long each stage took, the progress shown on a terminal, and the
 /// diagnostics streamed so far.
 pub(crate) struct Phases {
@@ -448,6 +456,18 @@ impl Driver {
     /// rendered and the rest is hard-linked from it; files in `out` are then replaced, never
     /// modified in place, since they are shared.
     pub fn rebuild(&mut self, out: &Path, previous: Option<&Path>) -> Result<(Report, Scope)> {
+        self.rebuild_showing(out, previous, None)
+    }
+
+    /// [`Driver::rebuild`], showing the first pages through `early` before the rest is rendered
+    /// when the whole book is rendered in shards: a 10,000-note book's first page is served in
+    /// the time of one shard's render, not of the whole book's.
+    pub fn rebuild_showing(
+        &mut self,
+        out: &Path,
+        previous: Option<&Path>,
+        early: Option<&dyn EarlyPages>,
+    ) -> Result<(Report, Scope)> {
         // Per build, not per driver: a `vaultbook build` of the same book waits for one
         // rebuild, not for serve to end.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
@@ -473,6 +493,25 @@ impl Driver {
                 Scope::Pages(changes.pages.len())
             }
             _ => {
+                // The rule shards follow (page by page, past SHARD_MIN chapters): below it, the
+                // first shard would be the whole book rendered twice.
+                let chapters = tree
+                    .files
+                    .keys()
+                    .filter(|p| p.starts_with("src/") && p.ends_with(".md"))
+                    .count();
+                if let Some(early) = early
+                    && chapters > crate::render::SHARD_MIN
+                    && crate::render::page_by_page(&self.config.mdbook, &render)
+                {
+                    let first = RenderOptions {
+                        first_shard: true,
+                        ..render.clone()
+                    };
+                    early.show(&mut |dir: &Path| {
+                        crate::render::render_with(&src, dir, &first).map(|_| ())
+                    });
+                }
                 crate::render::render_with(&src, out, &render)?;
                 Scope::Full
             }
@@ -513,6 +552,7 @@ impl Driver {
             search: crate::search::choose(self.config.vaultbook.search, count, bytes),
             no_print: crate::render::print_left_out(&self.config.mdbook, bytes),
             shards: None,
+            first_shard: false,
         }
     }
 

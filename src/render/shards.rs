@@ -41,6 +41,8 @@ pub(crate) struct ShardedHtml {
     pub chapters: usize,
     /// Books with fewer chapters than this are rendered in one pass.
     pub min: usize,
+    /// Render the first shard alone (see `RenderOptions::first_shard`).
+    pub first: bool,
     /// Set when the book was rendered in shards (tests ask).
     pub sharded: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -56,7 +58,7 @@ impl Renderer for ShardedHtml {
         if count < self.min.max(2) || !shardable(&html) {
             return HtmlHandlebars::new().render(ctx);
         }
-        match render_shards(ctx, &html, self.chapters.max(1)) {
+        match render_shards(ctx, &html, self.chapters.max(1), self.first) {
             Ok(()) => {
                 self.sharded
                     .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -131,7 +133,7 @@ struct Shard {
     book: Book,
 }
 
-fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize) -> Result<()> {
+fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize, first: bool) -> Result<()> {
     let order: Vec<&Chapter> = ctx.book.chapters().collect();
     let shards: Vec<Shard> = (0..order.len())
         .step_by(size)
@@ -146,6 +148,7 @@ fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize) -> Result<
             }
         })
         .collect();
+    let shards = if first { &shards[..1] } else { &shards[..] };
 
     let scratch = ctx.root.join(".vaultbook-shards");
     if scratch.exists() {
@@ -153,7 +156,7 @@ fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize) -> Result<
             .with_context(|| format!("could not remove {}", scratch.display()))?;
     }
     std::fs::create_dir_all(&scratch)?;
-    let result = render_into(ctx, html, &order, &shards, &scratch);
+    let result = render_into(ctx, html, &order, shards, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }

@@ -29,6 +29,9 @@ pub struct BuildRequest<'a> {
     ///
     /// [`link_tree`]: crate::emit::output::link_tree
     pub previous: Option<&'a Path>,
+    /// Where to show the first pages of a large book before the rest is rendered: given for a
+    /// build with no book served yet (a served book is better than a partial one).
+    pub early: Option<&'a dyn crate::driver::EarlyPages>,
 }
 
 /// Renders the book for `serve`. Builds run one at a time, on a blocking thread.
@@ -124,7 +127,7 @@ impl Builder for PipelineBuilder {
         } else {
             request.previous.filter(|p| p.is_dir())
         };
-        let result = driver.rebuild(request.out, previous);
+        let result = driver.rebuild_showing(request.out, previous, request.early);
         let (report, scope) = match result {
             Ok(r) => r,
             Err(e) => {

@@ -51,6 +51,8 @@ impl Drop for Staging {
 #[derive(Debug)]
 pub struct Generation {
     token: String,
+    /// Only the first pages of the book: the rest is being rendered.
+    early: bool,
     dir: PathBuf,
     folder: PathBuf,
 }
@@ -64,6 +66,11 @@ impl Generation {
     /// The root of the rendered book.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Whether this is the first pages of a book whose rest is being rendered.
+    pub fn is_early(&self) -> bool {
+        self.early
     }
 }
 
@@ -118,7 +125,17 @@ impl Generations {
 
     /// Serves the book the builder rendered at `dir` (inside `staging`) from now on, and returns
     /// its token. The previous generation goes when its last reader is done.
-    pub fn promote(&self, mut staging: Staging, dir: &Path) -> Result<String> {
+    pub fn promote(&self, staging: Staging, dir: &Path) -> Result<String> {
+        self.promote_as(staging, dir, false)
+    }
+
+    /// Serves the first pages of a book, rendered at `dir` inside `staging`, until the whole
+    /// book is promoted; pages not in it are answered with "rendering" (see [`Generation::is_early`]).
+    pub fn promote_early(&self, staging: Staging, dir: &Path) -> Result<String> {
+        self.promote_as(staging, dir, true)
+    }
+
+    fn promote_as(&self, mut staging: Staging, dir: &Path, early: bool) -> Result<String> {
         let dir = std::path::absolute(dir)?;
         if !dir.starts_with(&staging.folder) {
             anyhow::bail!(
@@ -137,6 +154,7 @@ impl Generations {
         staging.promoted = true;
         let generation = Arc::new(Generation {
             token: token.clone(),
+            early,
             dir,
             folder: std::mem::take(&mut staging.folder),
         });
@@ -190,6 +208,21 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert!(!folder1.exists(), "generation 1 was not deleted");
+    }
+
+    #[test]
+    fn an_early_generation_is_served_until_the_whole_book_replaces_it() {
+        let gens = Generations::new().unwrap();
+        let s = gens.stage().unwrap();
+        std::fs::create_dir_all(s.out()).unwrap();
+        let out = s.out();
+        gens.promote_early(s, &out).unwrap();
+        assert!(gens.current().unwrap().is_early());
+        let s = gens.stage().unwrap();
+        std::fs::create_dir_all(s.out()).unwrap();
+        let out = s.out();
+        gens.promote(s, &out).unwrap();
+        assert!(!gens.current().unwrap().is_early());
     }
 
     #[test]

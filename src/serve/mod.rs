@@ -279,12 +279,16 @@ async fn build_loop(
                 let root = shared.root.clone();
                 // Held for the build: the served book stays on disk for the builder to reuse.
                 let previous = shared.generations.current();
+                let early = Early(shared.clone());
                 let joined = tokio::task::spawn_blocking(move || {
                     let build = BuildRequest {
                         root: &root,
                         changes: &request,
                         out: &staging.out(),
                         previous: previous.as_deref().map(|g| g.dir()),
+                        early: previous
+                            .is_none()
+                            .then_some(&early as &dyn crate::driver::EarlyPages),
                     };
                     // A panic in the pipeline is a failed build, not the end of live reload.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -360,6 +364,31 @@ async fn build_loop(
                 Ok(None) => return,
                 Err(_) => break,
             }
+        }
+    }
+}
+
+/// Serves the first pages of a large book as an early generation while the rest is rendered.
+struct Early(Arc<Shared>);
+
+impl std::fmt::Debug for Early {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Early")
+    }
+}
+
+impl crate::driver::EarlyPages for Early {
+    fn show(&self, render: &mut dyn FnMut(&std::path::Path) -> Result<()>) {
+        let Ok(staging) = self.0.generations.stage() else {
+            return;
+        };
+        let out = staging.out();
+        if render(&out).is_err() {
+            return;
+        }
+        if let Ok(token) = self.0.generations.promote_early(staging, &out) {
+            eprintln!("vaultbook serve: serving the first pages; rendering the rest");
+            let _ = self.0.pushes.send(Push::Reload(token));
         }
     }
 }

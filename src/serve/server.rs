@@ -145,7 +145,19 @@ async fn serve_book(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         None => None,
     };
     let Some((real, metadata)) = found else {
-        let response = not_found(root, generation.token()).await;
+        let response = if generation.is_early() {
+            // The first pages of a large book are served while the rest is rendered: this one
+            // is not there yet. The page carries the generation's token, so that it reloads on
+            // the whole book's push and not on the greeting.
+            token_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "vaultbook: rendering",
+                "<h1>Rendering the rest of the book…</h1><p>This page reloads by itself when it is ready.</p>",
+                generation.token(),
+            )
+        } else {
+            not_found(root, generation.token()).await
+        };
         return if head { strip_body(response) } else { response };
     };
     let response = if is_html(&path) {
@@ -304,6 +316,11 @@ pub(super) fn content_type(path: &Path) -> String {
 
 /// A small HTML page of ours (building, build error, not found), live reload included.
 fn status_page(status: StatusCode, title: &str, body: &str) -> Response {
+    token_page(status, title, body, "none")
+}
+
+/// A [`status_page`] that reloads when a generation other than `token` is served.
+fn token_page(status: StatusCode, title: &str, body: &str, token: &str) -> Response {
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:3em auto;padding:0 1em}}\
@@ -311,7 +328,7 @@ fn status_page(status: StatusCode, title: &str, body: &str) -> Response {
          </head><body>{body}</body></html>",
         html_escape(title)
     );
-    let bytes = reload::inject(page.as_bytes(), "none");
+    let bytes = reload::inject(page.as_bytes(), token);
     response(status, "text/html; charset=utf-8", Body::from(bytes))
 }
 

@@ -362,3 +362,68 @@ fn kept_local_graphs_are_the_ones_a_fresh_build_draws() {
         previous = out;
     }
 }
+
+/// Records what a rebuild shows early, as serve's early generation does.
+#[derive(Debug, Default)]
+struct Shown(std::sync::Mutex<Vec<std::path::PathBuf>>);
+
+impl vaultbook::EarlyPages for Shown {
+    fn show(&self, render: &mut dyn FnMut(&Path) -> anyhow::Result<()>) {
+        let dir = tempfile::tempdir().unwrap().keep();
+        render(&dir).unwrap();
+        self.0.lock().unwrap().push(dir);
+    }
+}
+
+/// A book rendered in shards shows its first pages, with the whole book's sidebar, before the
+/// rest is rendered; a small book shows nothing early (it would be rendered twice).
+#[test]
+fn a_large_first_build_shows_its_first_pages_before_the_rest() {
+    let dir = BookTest::new();
+    dir.write(
+        "book.toml",
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\ngraph = false\npreviews = false\n\
+         [output.html.search]\nenable = false\n[output.html.print]\nenable = false\n",
+    );
+    for i in 0..1001 {
+        dir.write(
+            format!("vault/N{i:04}.md"),
+            format!("# N{i:04}\n\nText {i}.\n"),
+        );
+    }
+    let r = dir.path();
+    let shown = Shown::default();
+    let out = r.join("whole");
+    let (_, scope) = session(r)
+        .rebuild_showing(&out, None, Some(&shown))
+        .unwrap();
+    assert_eq!(scope, Scope::Full);
+    let early = shown.0.lock().unwrap().clone();
+    assert_eq!(early.len(), 1, "the first pages were not shown early");
+    let first = &early[0];
+    assert!(first.join("index.html").is_file());
+    assert!(first.join("n0000.html").is_file());
+    // Only the first shard: the last chapter is not rendered yet…
+    assert!(!first.join("n1000.html").exists());
+    // …but the sidebar already links to it, as the whole book's does.
+    let toc = std::fs::read_to_string(first.join("toc.js")).unwrap();
+    assert!(
+        toc.contains("n1000.html"),
+        "the early sidebar is not the book's"
+    );
+    assert_eq!(toc, std::fs::read_to_string(out.join("toc.js")).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(first.join("n0000.html")).unwrap(),
+        std::fs::read_to_string(out.join("n0000.html")).unwrap()
+    );
+    assert!(out.join("n1000.html").is_file());
+    let _ = std::fs::remove_dir_all(first);
+
+    // A small book: nothing early.
+    let small = book();
+    let shown = Shown::default();
+    session(small.path())
+        .rebuild_showing(&small.path().join("whole"), None, Some(&shown))
+        .unwrap();
+    assert!(shown.0.lock().unwrap().is_empty());
+}
