@@ -84,6 +84,12 @@ fn build_record_path(src: &Path) -> PathBuf {
     src.with_extension("emitted.json")
 }
 
+/// Names this vaultbook executable (path stamp) for the records a build keeps, so that a record
+/// it did not write (one checked in with the book) is not trusted.
+pub(super) fn maker() -> Option<String> {
+    exe_stamp().map(|s| format!("{s:?}"))
+}
+
 fn exe_stamp() -> Option<Stamp> {
     std::env::current_exe().ok().as_deref().and_then(stamp)
 }

@@ -279,7 +279,7 @@ impl Driver {
     pub fn incremental(config: Config, options: Options) -> Driver {
         let mut driver = Driver::new(config, options);
         driver.notes.enabled = true;
-        driver.layout = Some(crate::graph::LayoutCache::default());
+        driver.layout = Some(crate::graph::LayoutCache::live());
         driver
     }
 
@@ -374,8 +374,17 @@ impl Driver {
         // by this run alone, from the vault it read.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let mut phases = self.phases();
-        let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
         let src = self.config.work_dir.join("book-src");
+        // The last build's graph, read back exactly (see graph::LayoutCache): its layout is
+        // most of the graph's cost.
+        let graph_record = src.with_extension("graph.json");
+        let maker = incremental::maker();
+        self.layout = maker
+            .as_deref()
+            .map(|m| crate::graph::LayoutCache::load(&graph_record, &src, m));
+        let assembled = self.analyze_and_assemble(&mut phases);
+        let layout = self.layout.take();
+        let (analysis, tree) = assembled?;
         let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
         if unchanged::still_rendered(&src, &self.config.build_dir, &fingerprint) {
@@ -392,6 +401,7 @@ impl Driver {
             let changes = incremental::changes(last.as_ref(), &tree);
             unchanged::forget(&src);
             incremental::forget_build(&src);
+            let _ = std::fs::remove_file(&graph_record);
             phases.stage("writing the source tree");
             match changes {
                 Some(changes) => {
@@ -441,6 +451,9 @@ impl Driver {
             }
             unchanged::record(&src, &self.config.build_dir, &fingerprint);
             incremental::record_build(&src, &tree, &render);
+            if let (Some(layout), Some(maker)) = (&layout, &maker) {
+                layout.save(&graph_record, maker);
+            }
         }
         let mut extra = tree.diagnostics;
         extra.extend(Self::print_note(&render));

@@ -102,17 +102,117 @@ impl Links {
 ///   It is drawn again only when a note within two links of it (before or after the edit)
 ///   changed its links or its title; the others are the last build's, byte for byte the same as
 ///   drawing them again.
+///
+/// `build` keeps the same between runs on disk ([`LayoutCache::load`], [`LayoutCache::save`]),
+/// exactly: there the positions are kept only when the links are the same too, and the local
+/// graphs are read back from the emitted tree the last build wrote.
 #[derive(Default)]
-pub(crate) struct LayoutCache(std::sync::Mutex<Option<Kept>>);
+pub(crate) struct LayoutCache {
+    kept: std::sync::Mutex<Option<Kept>>,
+    /// Keep the positions only for the same links (`build`), not only for the same notes.
+    exact: bool,
+    /// The emitted tree the kept local graphs are read back from, when they are not in memory.
+    tree: Option<std::path::PathBuf>,
+}
 
 /// What [`LayoutCache`] keeps.
 struct Kept {
+    /// The folder of the data scripts in the emitted tree.
+    dir: String,
     pages: Vec<String>,
     titles: Vec<String>,
     adj: Vec<Vec<u32>>,
     positions: std::sync::Arc<Vec<Point>>,
-    vault: Vec<u8>,
-    locals: Vec<Option<Local>>,
+    vault: Option<Vec<u8>>,
+    /// `None` when loaded from disk: read from [`LayoutCache::tree`].
+    locals: Option<Vec<Option<Local>>>,
+}
+
+/// [`Kept`] on disk, positions as bit patterns so that they read back exactly.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    /// Names the vaultbook executable that wrote it: a record in a checked-out tree (the work
+    /// dir is inside the book) is not one this executable made, and is not read.
+    maker: String,
+    dir: String,
+    pages: Vec<String>,
+    titles: Vec<String>,
+    adj: Vec<Vec<u32>>,
+    positions: Vec<[u64; 2]>,
+}
+
+impl LayoutCache {
+    /// A cache for a live preview: positions kept while the notes are the same.
+    pub(crate) fn live() -> LayoutCache {
+        LayoutCache::default()
+    }
+
+    /// The graph the last `build` saved at `record` (by the executable `maker` names), its
+    /// local graphs to be read from the emitted tree at `tree`; an empty exact cache if there
+    /// is none or it does not hold together.
+    pub(crate) fn load(
+        record: &std::path::Path,
+        tree: &std::path::Path,
+        maker: &str,
+    ) -> LayoutCache {
+        let saved: Option<Saved> = std::fs::read(record)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .filter(|s: &Saved| {
+                let n = s.pages.len();
+                s.maker == maker
+                    && s.titles.len() == n
+                    && s.positions.len() == n
+                    && s.adj.len() == n
+                    && s.adj.iter().flatten().all(|&j| (j as usize) < n)
+            });
+        let kept = saved.map(|s| Kept {
+            dir: s.dir,
+            pages: s.pages,
+            titles: s.titles,
+            adj: s.adj,
+            positions: std::sync::Arc::new(
+                s.positions
+                    .iter()
+                    .map(|[x, y]| [f64::from_bits(*x), f64::from_bits(*y)])
+                    .collect(),
+            ),
+            vault: None,
+            locals: None,
+        });
+        LayoutCache {
+            kept: std::sync::Mutex::new(kept),
+            exact: true,
+            tree: Some(tree.to_path_buf()),
+        }
+    }
+
+    /// Saves what the last [`build`] kept at `record`, for the next `build` (whose emitted tree
+    /// is the one just written); removes `record` if there is nothing to save.
+    pub(crate) fn save(&self, record: &std::path::Path, maker: &str) {
+        let slot = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes = slot.as_ref().and_then(|k| {
+            serde_json::to_vec(&Saved {
+                maker: maker.to_string(),
+                dir: k.dir.clone(),
+                pages: k.pages.clone(),
+                titles: k.titles.clone(),
+                adj: k.adj.clone(),
+                positions: k
+                    .positions
+                    .iter()
+                    .map(|[x, y]| [x.to_bits(), y.to_bits()])
+                    .collect(),
+            })
+            .ok()
+        });
+        match bytes {
+            Some(b) if std::fs::write(record, &b).is_ok() => {}
+            _ => {
+                let _ = std::fs::remove_file(record);
+            }
+        }
+    }
 }
 
 /// One local graph: its data script's path and bytes, and the box ending its page.
@@ -162,12 +262,16 @@ pub(crate) fn build(
         .map(|&n| notes[n].title.as_str())
         .collect();
 
-    let mut slot = cache.map(|c| c.0.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut slot = cache.map(|c| c.kept.lock().unwrap_or_else(|e| e.into_inner()));
+    let exact = cache.is_some_and(|c| c.exact);
+    let tree = cache.and_then(|c| c.tree.as_deref());
     // The last build's graph, when it had the same notes in the same order.
-    let kept = slot
-        .as_mut()
-        .and_then(|s| s.take())
-        .filter(|k| k.pages.iter().map(String::as_str).eq(pages.iter().copied()));
+    let kept = slot.as_mut().and_then(|s| s.take()).filter(|k| {
+        &k.dir == dir
+            && k.titles.len() == pages.len()
+            && k.adj.len() == pages.len()
+            && k.pages.iter().map(String::as_str).eq(pages.iter().copied())
+    });
     // Per node: whether its local graph must be drawn again (all, without a kept graph).
     let (stale, positions, vault_bytes) = match kept {
         Some(k) => {
@@ -177,14 +281,34 @@ pub(crate) fn build(
             let mut stale = vec![false; links.nodes.len()];
             within_two(&k.adj, &changed, &mut stale);
             within_two(&links.adj, &changed, &mut stale);
-            let vault = changed.is_empty().then_some(k.vault);
-            let stale: Vec<Option<Option<Local>>> = k
-                .locals
-                .into_iter()
-                .zip(&stale)
-                .map(|(local, &s)| (!s).then_some(local))
-                .collect();
-            (Some(stale), k.positions, vault)
+            let vault = if changed.is_empty() { k.vault } else { None };
+            // Read back from the emitted tree when not in memory: the script the last build
+            // wrote for a node that had links (none for one that had none).
+            let read = |i: usize| -> Option<Option<Local>> {
+                if k.adj[i].is_empty() {
+                    return Some(None);
+                }
+                let key = format!("{dir}/pages/{}.js", stem(pages[i]));
+                let bytes = std::fs::read(tree?.join("src").join(&key)).ok()?;
+                Some(Some((format!("src/{key}"), bytes, footer(&key))))
+            };
+            let reused: Vec<Option<Option<Local>>> = match k.locals {
+                Some(locals) => locals
+                    .into_iter()
+                    .zip(&stale)
+                    .map(|(local, &s)| (!s).then_some(local))
+                    .collect(),
+                None => (0..stale.len())
+                    .into_par_iter()
+                    .map(|i| if stale[i] { None } else { read(i) })
+                    .collect(),
+            };
+            let positions = if exact && k.adj != links.adj {
+                std::sync::Arc::new(vault_layout(&links, &pages))
+            } else {
+                k.positions
+            };
+            (Some(reused), positions, vault)
         }
         None => (
             None,
@@ -218,11 +342,11 @@ pub(crate) fn build(
                 }
                 let key = format!("{dir}/pages/{}.js", stem(pages[i]));
                 let markup = local_picture(&links, i, &pages, &titles, scratch);
-                let footer = format!(
-                    "<details class=\"vb-graph\" {DATA_ATTR}=\"/{}\">\n<summary>Graph</summary>\n</details>\n",
-                    crate::templates::html_escape(&key)
-                );
-                Some((format!("src/{key}"), data_script(&key, &markup), footer))
+                Some((
+                    format!("src/{key}"),
+                    data_script(&key, &markup),
+                    footer(&key),
+                ))
             },
         )
         .collect();
@@ -239,12 +363,13 @@ pub(crate) fn build(
     }
     if let (Some(slot), Some(locals)) = (slot.as_mut(), kept) {
         **slot = Some(Kept {
+            dir: dir.clone(),
             pages: pages.iter().map(|p| p.to_string()).collect(),
             titles: titles.iter().map(|t| t.to_string()).collect(),
             adj: links.adj.clone(),
             positions,
-            vault: vault_bytes,
-            locals,
+            vault: Some(vault_bytes),
+            locals: Some(locals),
         });
     }
     let page = format!(
@@ -292,6 +417,14 @@ pub fn measure(
     let all = t.elapsed();
     let bytes = out.files.iter().map(|(_, b)| b.len()).sum();
     Ok((layout, all, bytes))
+}
+
+/// The "Graph" box ending a page whose graph is the data script `key`.
+fn footer(key: &str) -> String {
+    format!(
+        "<details class=\"vb-graph\" {DATA_ATTR}=\"/{}\">\n<summary>Graph</summary>\n</details>\n",
+        crate::templates::html_escape(key)
+    )
 }
 
 /// The chapter path without `.md`.

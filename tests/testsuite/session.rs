@@ -427,3 +427,64 @@ fn a_large_first_build_shows_its_first_pages_before_the_rest() {
         .unwrap();
     assert!(shown.0.lock().unwrap().is_empty());
 }
+
+/// A build reads the last build's graph back (its layout and the local graphs an edit does not
+/// reach): after a link is added and a title changed, every file is a fresh build's.
+#[test]
+fn a_build_that_keeps_the_last_graph_is_the_full_build() {
+    let write = |dir: &BookTest, round: usize| {
+        dir.write(
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n\
+             [output.html.search]\nenable = false\n[output.html.print]\nenable = false\n",
+        );
+        for i in 0..10 {
+            let next = if i < 9 {
+                format!("[[N{}]]", i + 1)
+            } else {
+                String::new()
+            };
+            let extra = match (round, i) {
+                (1.., 0) => " Also [[N9]].",
+                _ => "",
+            };
+            let title = match (round, i) {
+                (2.., 4) => "---\ntitle: Four, renamed\n---\n",
+                _ => "",
+            };
+            dir.write(
+                format!("vault/N{i}.md"),
+                format!("{title}# N{i}\n\nNext: {next}.{extra}\n"),
+            );
+        }
+        dir.write("vault/Far.md", "# Far\n\nSee [[N9]].\n");
+    };
+    let options = no_run();
+    let build = |root: &Path| {
+        let report = harness::build(&harness::load(root), &options).unwrap();
+        assert_eq!(report.count(vaultbook::Severity::Error), 0);
+    };
+    let dir = BookTest::new();
+    write(&dir, 0);
+    build(dir.path());
+    for round in 1..3 {
+        write(&dir, round);
+        build(dir.path());
+        let fresh = BookTest::new();
+        write(&fresh, round);
+        build(fresh.path());
+        let (ours, full) = (
+            harness::files(&dir.path().join("book")),
+            harness::files(&fresh.path().join("book")),
+        );
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            full.keys().collect::<Vec<_>>()
+        );
+        let differ: Vec<_> = ours.keys().filter(|k| ours[*k] != full[*k]).collect();
+        assert!(
+            differ.is_empty(),
+            "round {round}: files that differ from a full build: {differ:?}"
+        );
+    }
+}
