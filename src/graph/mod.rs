@@ -735,6 +735,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_graph_record_is_read_only_from_this_executable_and_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("graph.json");
+        let write = |maker: &str, adj: Vec<Vec<u32>>| {
+            let saved = Saved {
+                maker: maker.into(),
+                dir: "vaultbook-graph".into(),
+                pages: vec!["a.md".into(), "b.md".into()],
+                titles: vec!["A".into(), "B".into()],
+                adj,
+                positions: vec![[0, 0], [1, 1]],
+            };
+            std::fs::write(&record, serde_json::to_vec(&saved).unwrap()).unwrap();
+        };
+        let kept = |maker: &str| {
+            let cache = LayoutCache::load(&record, dir.path(), maker);
+            cache.kept.lock().unwrap().is_some()
+        };
+        write("me", vec![vec![1], vec![0]]);
+        assert!(kept("me"));
+        // Checked in with the book, or left by another vaultbook: not trusted.
+        assert!(!kept("someone else"));
+        // A neighbour that is no node would index out of the graph.
+        write("me", vec![vec![7], vec![0]]);
+        assert!(!kept("me"));
+        std::fs::write(&record, b"{not json").unwrap();
+        assert!(!kept("me"));
+    }
+
+    #[test]
     fn data_scripts_read_back() {
         let markup = "<svg><a href=\"a.html\"><title>\"x\" </script></title></a></svg>\u{2028}";
         let script = String::from_utf8(data_script("vaultbook-graph/vault.js", markup)).unwrap();
