@@ -361,7 +361,19 @@ impl Driver {
         // Held to the end: the snippet cache and `out` are replaced by this run alone.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let mut phases = self.phases();
-        let (analysis, tree) = self.analyze_and_assemble(&mut phases)?;
+        // The last build's graph, read only: this run does not write the tree it describes.
+        let src = self.config.work_dir.join("book-src");
+        let kept = self.layout.is_none();
+        if kept {
+            self.layout = incremental::maker().map(|m| {
+                crate::graph::LayoutCache::load(&src.with_extension("graph.json"), &src, &m)
+            });
+        }
+        let assembled = self.analyze_and_assemble(&mut phases);
+        if kept {
+            self.layout = None;
+        }
+        let (analysis, tree) = assembled?;
         phases.stage(format!("writing {}", out.display()));
         emit::write_tree(&tree, out, &self.config.vault)?;
         phases.mark("write");

@@ -488,3 +488,49 @@ fn a_build_that_keeps_the_last_graph_is_the_full_build() {
         );
     }
 }
+
+/// `emit` after a build reads the build's graph back too, and writes the tree a fresh emit
+/// writes, after a link was added.
+#[test]
+fn an_emit_after_a_build_is_a_fresh_emit() {
+    let write = |dir: &BookTest, linked: bool| {
+        dir.write(
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
+        );
+        for i in 0..8 {
+            let next = if i < 7 {
+                format!("[[N{}]]", i + 1)
+            } else {
+                String::new()
+            };
+            let extra = if linked && i == 0 { " And [[N7]]." } else { "" };
+            dir.write(
+                format!("vault/N{i}.md"),
+                format!("# N{i}\n\nNext: {next}.{extra}\n"),
+            );
+        }
+    };
+    let options = no_run();
+    let dir = BookTest::new();
+    write(&dir, false);
+    harness::build(&harness::load(dir.path()), &options).unwrap();
+    write(&dir, true);
+    let ours = dir.path().join("emitted");
+    Driver::new(harness::load(dir.path()), options)
+        .emit(&ours)
+        .unwrap();
+    let fresh = BookTest::new();
+    write(&fresh, true);
+    let theirs = fresh.path().join("emitted");
+    Driver::new(harness::load(fresh.path()), options)
+        .emit(&theirs)
+        .unwrap();
+    let (a, b) = (harness::files(&ours), harness::files(&theirs));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let differ: Vec<_> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+    assert!(
+        differ.is_empty(),
+        "files that differ from a fresh emit: {differ:?}"
+    );
+}
