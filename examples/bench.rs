@@ -467,7 +467,6 @@ fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        let mut builds = 1;
         let whole = loop {
             // The last chapter, served only once the whole book is.
             let last = format!("/folder-{}/note-{}.html", (notes - 1) / 100, notes - 1);
@@ -477,7 +476,6 @@ fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        builds = server.status().borrow().builds.max(builds);
         println!(
             "serve {notes} notes: first page {:.3} s, whole book {:.3} s, RSS {:.0} MiB",
             first.as_secs_f64(),
@@ -506,9 +504,7 @@ fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
             // The edited page is the new one.
             let (status, body) = get(addr, &format!("/folder-{}/note-{n}.html", n / 100)).await;
             assert!(status.contains("200") && body.contains(&format!("Edit {i}")), "{status}");
-            builds += 1;
         }
-        let _ = builds;
         let mut sorted = latencies.clone();
         sorted.sort();
         println!(

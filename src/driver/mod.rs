@@ -361,19 +361,8 @@ impl Driver {
         // Held to the end: the snippet cache and `out` are replaced by this run alone.
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let mut phases = self.phases();
-        // The last build's graph, read only: this run does not write the tree it describes.
-        let src = self.config.work_dir.join("book-src");
-        let kept = self.layout.is_none();
-        if kept {
-            self.layout = incremental::maker().map(|m| {
-                crate::graph::LayoutCache::load(&src.with_extension("graph.json"), &src, &m)
-            });
-        }
-        let assembled = self.analyze_and_assemble(&mut phases);
-        if kept {
-            self.layout = None;
-        }
-        let (analysis, tree) = assembled?;
+        // The last build's graph is only read: this run does not write the tree it describes.
+        let (analysis, tree) = self.assemble_with_graph_record(&mut phases).0?;
         phases.stage(format!("writing {}", out.display()));
         emit::write_tree(&tree, out, &self.config.vault)?;
         phases.mark("write");
@@ -387,15 +376,8 @@ impl Driver {
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let mut phases = self.phases();
         let src = self.config.work_dir.join("book-src");
-        // The last build's graph, read back exactly (see graph::LayoutCache): its layout is
-        // most of the graph's cost.
-        let graph_record = src.with_extension("graph.json");
-        let maker = incremental::maker();
-        self.layout = maker
-            .as_deref()
-            .map(|m| crate::graph::LayoutCache::load(&graph_record, &src, m));
-        let assembled = self.analyze_and_assemble(&mut phases);
-        let layout = self.layout.take();
+        // The graph's layout is most of its cost: the last build's is read back, exactly.
+        let (assembled, layout) = self.assemble_with_graph_record(&mut phases);
         let (analysis, tree) = assembled?;
         let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
@@ -413,7 +395,7 @@ impl Driver {
             let changes = incremental::changes(last.as_ref(), &tree);
             unchanged::forget(&src);
             incremental::forget_build(&src);
-            let _ = std::fs::remove_file(&graph_record);
+            let _ = std::fs::remove_file(graph_record(&src));
             phases.stage("writing the source tree");
             match changes {
                 Some(changes) => {
@@ -463,8 +445,8 @@ impl Driver {
             }
             unchanged::record(&src, &self.config.build_dir, &fingerprint);
             incremental::record_build(&src, &tree, &render);
-            if let (Some(layout), Some(maker)) = (&layout, &maker) {
-                layout.save(&graph_record, maker);
+            if let (Some(layout), Some(maker)) = (&layout, incremental::maker()) {
+                layout.save(&graph_record(&src), &maker);
             }
         }
         let mut extra = tree.diagnostics;
@@ -518,15 +500,10 @@ impl Driver {
                 Scope::Pages(changes.pages.len())
             }
             _ => {
-                // The rule shards follow (page by page, past SHARD_MIN chapters): below it, the
+                // The rule shards follow (page by page, from SHARD_MIN chapters): below it, the
                 // first shard would be the whole book rendered twice.
-                let chapters = tree
-                    .files
-                    .keys()
-                    .filter(|p| p.starts_with("src/") && p.ends_with(".md"))
-                    .count();
                 if let Some(early) = early
-                    && chapters > crate::render::SHARD_MIN
+                    && chapter_stats(&tree).0 >= crate::render::SHARD_MIN
                     && crate::render::page_by_page(&self.config.mdbook, &render)
                 {
                     let first = RenderOptions {
@@ -562,13 +539,7 @@ impl Driver {
     }
 
     fn render_options(&self, hash_files: Option<bool>, tree: &emit::Tree) -> RenderOptions {
-        let chapters = tree
-            .files
-            .iter()
-            .filter(|(p, _)| p.starts_with("src/") && p.ends_with(".md") && *p != "src/SUMMARY.md");
-        let (count, bytes) = chapters.fold((0, 0u64), |(n, b), (_, text)| {
-            (n + 1, b + text.len() as u64)
-        });
+        let (count, bytes) = chapter_stats(tree);
         RenderOptions {
             hash_files,
             only: None,
@@ -579,6 +550,23 @@ impl Driver {
             shards: None,
             first_shard: false,
         }
+    }
+
+    /// Analysis and assembly with the graph the last `build` recorded read back (see
+    /// [`crate::graph::LayoutCache`]), unless this driver keeps its own in memory; returns the
+    /// record's cache, for a build to save after writing the tree it describes.
+    fn assemble_with_graph_record(
+        &mut self,
+        phases: &mut Phases,
+    ) -> (Result<(Analysis, Tree)>, Option<crate::graph::LayoutCache>) {
+        if self.layout.is_some() {
+            return (self.analyze_and_assemble(phases), None);
+        }
+        let src = self.config.work_dir.join("book-src");
+        self.layout = incremental::maker()
+            .map(|m| crate::graph::LayoutCache::load(&graph_record(&src), &src, &m));
+        let assembled = self.analyze_and_assemble(phases);
+        (assembled, self.layout.take())
     }
 
     /// The info line that says the print page was left out, if it was.
@@ -641,4 +629,17 @@ impl Driver {
             output,
         }
     }
+}
+
+/// The chapters of an emitted tree (SUMMARY.md aside): how many, and their bytes.
+fn chapter_stats(tree: &Tree) -> (usize, u64) {
+    tree.files
+        .iter()
+        .filter(|(p, _)| p.starts_with("src/") && p.ends_with(".md") && *p != "src/SUMMARY.md")
+        .fold((0, 0), |(n, b), (_, text)| (n + 1, b + text.len() as u64))
+}
+
+/// Where `build` keeps the graph of the tree at `src` (see [`crate::graph::LayoutCache`]).
+fn graph_record(src: &Path) -> PathBuf {
+    src.with_extension("graph.json")
 }

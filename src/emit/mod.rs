@@ -69,7 +69,8 @@ pub(crate) struct Input<'a> {
     pub markdown: MdbookMarkdown,
     /// Templates.
     pub tera: &'a tera::Tera,
-    /// The vault graph's positions kept from the last build of an incremental driver (serve).
+    /// The last build's graph (serve's in memory, or `build`'s record), for the graph to redo
+    /// only what changed.
     pub layout: Option<&'a crate::graph::LayoutCache>,
 }
 

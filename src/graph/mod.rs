@@ -90,22 +90,22 @@ impl Links {
     }
 }
 
-/// The graph of the last build of one driver (`serve`), kept so that a rebuild redoes only what
-/// its edit changed.
+/// The graph of the last build, kept so that the next one redoes only what its edit changed.
 ///
 /// - **The vault layout** is most of the graph's cost (2.3 s at 10,000 notes, more than the rest
-///   of a rebuild), and an edit in a live preview rarely adds or removes a note. While the notes
-///   are the same, a rebuild keeps their positions and draws the current links between them: an
-///   added link shows at once, and the picture stays where the reader left it. `build` keeps no
-///   cache, so a built book's layout is always the one its links give.
+///   of a serve rebuild), and an edit in a live preview rarely adds or removes a note. In serve
+///   ([`LayoutCache::live`]), while the notes are the same, a rebuild keeps their positions and
+///   draws the current links between them: an added link shows at once, and the picture stays
+///   where the reader left it.
 /// - **A local graph** shows a note's links two deep, with the degrees of the notes it shows.
 ///   It is drawn again only when a note within two links of it (before or after the edit)
 ///   changed its links or its title; the others are the last build's, byte for byte the same as
 ///   drawing them again.
 ///
-/// `build` keeps the same between runs on disk ([`LayoutCache::load`], [`LayoutCache::save`]),
-/// exactly: there the positions are kept only when the links are the same too, and the local
-/// graphs are read back from the emitted tree the last build wrote.
+/// `build` keeps the same between runs on disk ([`LayoutCache::load`], [`LayoutCache::save`];
+/// `emit` reads it), exactly: there the positions are kept only when the links are the same too,
+/// so a built book's layout is always the one its links give, and the local graphs are read back
+/// from the emitted tree the last build wrote.
 #[derive(Default)]
 pub(crate) struct LayoutCache {
     kept: std::sync::Mutex<Option<Kept>>,
@@ -265,20 +265,20 @@ pub(crate) fn build(
     let mut slot = cache.map(|c| c.kept.lock().unwrap_or_else(|e| e.into_inner()));
     let exact = cache.is_some_and(|c| c.exact);
     let tree = cache.and_then(|c| c.tree.as_deref());
-    // The last build's graph, when it had the same notes in the same order.
-    let kept = slot.as_mut().and_then(|s| s.take()).filter(|k| {
-        &k.dir == dir
-            && k.titles.len() == pages.len()
-            && k.adj.len() == pages.len()
-            && k.pages.iter().map(String::as_str).eq(pages.iter().copied())
-    });
-    // Per node: whether its local graph must be drawn again (all, without a kept graph).
-    let (stale, positions, vault_bytes) = match kept {
+    // The last build's graph, when it had the same notes in the same order (a loaded record
+    // was checked to hold together).
+    let kept = slot
+        .as_mut()
+        .and_then(|s| s.take())
+        .filter(|k| &k.dir == dir && k.pages.iter().map(String::as_str).eq(pages.iter().copied()));
+    let n = links.nodes.len();
+    // Per node: its local graph reused (`Some`), or to be drawn again (`None`).
+    let (reused, positions, vault_bytes): (Vec<Option<Option<Local>>>, _, _) = match kept {
         Some(k) => {
-            let changed: Vec<usize> = (0..links.nodes.len())
+            let changed: Vec<usize> = (0..n)
                 .filter(|&i| k.adj[i] != links.adj[i] || k.titles[i] != titles[i])
                 .collect();
-            let mut stale = vec![false; links.nodes.len()];
+            let mut stale = vec![false; n];
             within_two(&k.adj, &changed, &mut stale);
             within_two(&links.adj, &changed, &mut stale);
             let vault = if changed.is_empty() { k.vault } else { None };
@@ -292,13 +292,13 @@ pub(crate) fn build(
                 let bytes = std::fs::read(tree?.join("src").join(&key)).ok()?;
                 Some(Some((format!("src/{key}"), bytes, footer(&key))))
             };
-            let reused: Vec<Option<Option<Local>>> = match k.locals {
+            let reused = match k.locals {
                 Some(locals) => locals
                     .into_iter()
                     .zip(&stale)
                     .map(|(local, &s)| (!s).then_some(local))
                     .collect(),
-                None => (0..stale.len())
+                None => (0..n)
                     .into_par_iter()
                     .map(|i| if stale[i] { None } else { read(i) })
                     .collect(),
@@ -308,10 +308,10 @@ pub(crate) fn build(
             } else {
                 k.positions
             };
-            (Some(reused), positions, vault)
+            (reused, positions, vault)
         }
         None => (
-            None,
+            (0..n).map(|_| None).collect(),
             std::sync::Arc::new(vault_layout(&links, &pages)),
             None,
         ),
@@ -324,11 +324,7 @@ pub(crate) fn build(
     let mut files = vec![(format!("src/{vault_key}"), vault_bytes.clone())];
 
     let mut footers = vec![String::new(); notes.len()];
-    let mut reused = stale.unwrap_or_default().into_iter();
-    let previous: Vec<Option<Option<Local>>> = (0..links.nodes.len())
-        .map(|_| reused.next().flatten())
-        .collect();
-    let locals: Vec<Option<Local>> = previous
+    let locals: Vec<Option<Local>> = reused
         .into_par_iter()
         .enumerate()
         .map_init(
@@ -351,10 +347,7 @@ pub(crate) fn build(
         )
         .collect();
     // Copied only when kept for the next build.
-    let (locals, kept) = match slot.is_some() {
-        true => (locals.clone(), Some(locals)),
-        false => (locals, None),
-    };
+    let kept = slot.is_some().then(|| locals.clone());
     for (i, local) in locals.into_iter().enumerate() {
         if let Some((path, bytes, footer)) = local {
             files.push((path, bytes));

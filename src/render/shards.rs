@@ -85,25 +85,17 @@ impl Renderer for PagesOnlyHtml {
 
     fn render(&self, ctx: &RenderContext) -> mdbook_driver::errors::Result<()> {
         let html = ctx.config.html_config().unwrap_or_default();
-        let scratch = ctx.root.join(".vaultbook-pages");
-        if scratch.exists() {
-            std::fs::remove_dir_all(&scratch)
-                .with_context(|| format!("could not remove {}", scratch.display()))?;
-        }
-        std::fs::create_dir_all(&scratch)?;
-        let result = (|| {
-            let root = bare_root(&ctx.root, &ctx.config.book.src, &html, &scratch)?;
-            let mut config = ctx.config.clone();
-            config
-                .set("output.html.input-404", "")
-                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
-            let mut pages_ctx =
-                RenderContext::new(root, ctx.book.clone(), config, ctx.destination.clone());
+        in_scratch(&ctx.root.join(".vaultbook-pages"), |scratch| {
+            let root = bare_root(&ctx.root, &ctx.config.book.src, &html, scratch)?;
+            let mut pages_ctx = RenderContext::new(
+                root,
+                ctx.book.clone(),
+                without_404(&ctx.config)?,
+                ctx.destination.clone(),
+            );
             pages_ctx.chapter_titles = ctx.chapter_titles.clone();
             HtmlHandlebars::new().render(&pages_ctx)
-        })();
-        let _ = std::fs::remove_dir_all(&scratch);
-        result
+        })
     }
 }
 
@@ -149,16 +141,31 @@ fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize, first: boo
         })
         .collect();
     let shards = if first { &shards[..1] } else { &shards[..] };
+    in_scratch(&ctx.root.join(".vaultbook-shards"), |scratch| {
+        render_into(ctx, html, &order, shards, scratch)
+    })
+}
 
-    let scratch = ctx.root.join(".vaultbook-shards");
+/// Runs `f` with `scratch` made empty, and removes it after, whatever `f` returned.
+fn in_scratch(scratch: &Path, f: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     if scratch.exists() {
-        std::fs::remove_dir_all(&scratch)
+        std::fs::remove_dir_all(scratch)
             .with_context(|| format!("could not remove {}", scratch.display()))?;
     }
-    std::fs::create_dir_all(&scratch)?;
-    let result = render_into(ctx, html, &order, shards, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(scratch)?;
+    let result = f(scratch);
+    let _ = std::fs::remove_dir_all(scratch);
     result
+}
+
+/// `config` without the 404 page: a render from a [`bare_root`] has no source to make it from
+/// (the first shard's render, from the book's root, writes it).
+fn without_404(config: &mdbook_driver::config::Config) -> Result<mdbook_driver::config::Config> {
+    let mut config = config.clone();
+    config
+        .set("output.html.input-404", "")
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    Ok(config)
 }
 
 fn render_into(
@@ -172,10 +179,7 @@ fn render_into(
     // book's files (attachments, 404 page, redirects) once. The others render from a root
     // whose `src/` is empty, or every shard would copy every attachment.
     let bare = bare_root(&ctx.root, &ctx.config.book.src, html, scratch)?;
-    let mut rest_config = ctx.config.clone();
-    rest_config
-        .set("output.html.input-404", "")
-        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let rest_config = without_404(&ctx.config)?;
     let dests: Vec<PathBuf> = (0..shards.len())
         .map(|i| {
             if i == 0 {

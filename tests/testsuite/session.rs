@@ -29,6 +29,35 @@ fn session(root: &Path) -> Driver {
     harness::session(harness::load(root), no_run())
 }
 
+/// A chain of notes N0 - N1 - … - N{n-1}, each linking to the next; `extra(i)` gives note `i`
+/// a frontmatter and a sentence after the link.
+fn write_chain(dir: &BookTest, n: usize, extra: impl Fn(usize) -> (&'static str, &'static str)) {
+    for i in 0..n {
+        let next = if i + 1 < n {
+            format!("[[N{}]]", i + 1)
+        } else {
+            String::new()
+        };
+        let (front, more) = extra(i);
+        dir.write(
+            format!("vault/N{i}.md"),
+            format!("{front}# N{i}\n\nNext: {next}.{more}\n"),
+        );
+    }
+}
+
+/// Asserts that the trees at `ours` and `theirs` hold the same files, byte for byte.
+fn assert_same_files(ours: &Path, theirs: &Path, what: &str) {
+    let (a, b) = (harness::files(ours), harness::files(theirs));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "{what}: not the same files"
+    );
+    let differ: Vec<_> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+    assert!(differ.is_empty(), "{what}: files that differ: {differ:?}");
+}
+
 fn ino(p: &Path) -> u64 {
     std::fs::metadata(p).unwrap().ino()
 }
@@ -267,19 +296,7 @@ fn a_build_after_an_edit_renders_the_changed_pages_and_is_the_full_build() {
     );
     fresh.write("vault/B.md", "# B\n\nEdited too.\n");
     assert_eq!(build(fresh.path()), "full");
-    let (ours, full) = (
-        harness::files(&r.join("book")),
-        harness::files(&fresh.path().join("book")),
-    );
-    assert_eq!(
-        ours.keys().collect::<Vec<_>>(),
-        full.keys().collect::<Vec<_>>()
-    );
-    let differ: Vec<_> = ours.keys().filter(|k| ours[*k] != full[*k]).collect();
-    assert!(
-        differ.is_empty(),
-        "files that differ from a full build: {differ:?}"
-    );
+    assert_same_files(&r.join("book"), &fresh.path().join("book"), "a full build");
 
     assert_eq!(build(r), "nothing");
     dir.write("vault/C.md", "---\ntitle: Sea\n---\n# C\n");
@@ -305,17 +322,7 @@ fn kept_local_graphs_are_the_ones_a_fresh_build_draws() {
         "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
     );
     // A chain N0 - N1 - … - N9 and a note outside it.
-    for i in 0..10 {
-        let next = if i < 9 {
-            format!("[[N{}]]", i + 1)
-        } else {
-            String::new()
-        };
-        dir.write(
-            format!("vault/N{i}.md"),
-            format!("# N{i}\n\nNext: {next}.\n"),
-        );
-    }
+    write_chain(&dir, 10, |_| ("", ""));
     dir.write("vault/Far.md", "# Far\n\nSee [[N9]].\n");
     let r = dir.path();
     let mut s = session(r);
@@ -438,25 +445,17 @@ fn a_build_that_keeps_the_last_graph_is_the_full_build() {
             "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n\
              [output.html.search]\nenable = false\n[output.html.print]\nenable = false\n",
         );
-        for i in 0..10 {
-            let next = if i < 9 {
-                format!("[[N{}]]", i + 1)
-            } else {
-                String::new()
+        write_chain(dir, 10, |i| {
+            let title = match (round, i) {
+                (2.., 4) => "---\ntitle: Four, renamed\n---\n",
+                _ => "",
             };
             let extra = match (round, i) {
                 (1.., 0) => " Also [[N9]].",
                 _ => "",
             };
-            let title = match (round, i) {
-                (2.., 4) => "---\ntitle: Four, renamed\n---\n",
-                _ => "",
-            };
-            dir.write(
-                format!("vault/N{i}.md"),
-                format!("{title}# N{i}\n\nNext: {next}.{extra}\n"),
-            );
-        }
+            (title, extra)
+        });
         dir.write("vault/Far.md", "# Far\n\nSee [[N9]].\n");
     };
     let options = no_run();
@@ -473,18 +472,10 @@ fn a_build_that_keeps_the_last_graph_is_the_full_build() {
         let fresh = BookTest::new();
         write(&fresh, round);
         build(fresh.path());
-        let (ours, full) = (
-            harness::files(&dir.path().join("book")),
-            harness::files(&fresh.path().join("book")),
-        );
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            full.keys().collect::<Vec<_>>()
-        );
-        let differ: Vec<_> = ours.keys().filter(|k| ours[*k] != full[*k]).collect();
-        assert!(
-            differ.is_empty(),
-            "round {round}: files that differ from a full build: {differ:?}"
+        assert_same_files(
+            &dir.path().join("book"),
+            &fresh.path().join("book"),
+            &format!("round {round}, against a full build"),
         );
     }
 }
@@ -498,18 +489,9 @@ fn an_emit_after_a_build_is_a_fresh_emit() {
             "book.toml",
             "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
         );
-        for i in 0..8 {
-            let next = if i < 7 {
-                format!("[[N{}]]", i + 1)
-            } else {
-                String::new()
-            };
-            let extra = if linked && i == 0 { " And [[N7]]." } else { "" };
-            dir.write(
-                format!("vault/N{i}.md"),
-                format!("# N{i}\n\nNext: {next}.{extra}\n"),
-            );
-        }
+        write_chain(dir, 8, |i| {
+            ("", if linked && i == 0 { " And [[N7]]." } else { "" })
+        });
     };
     let options = no_run();
     let dir = BookTest::new();
@@ -526,11 +508,5 @@ fn an_emit_after_a_build_is_a_fresh_emit() {
     Driver::new(harness::load(fresh.path()), options)
         .emit(&theirs)
         .unwrap();
-    let (a, b) = (harness::files(&ours), harness::files(&theirs));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    let differ: Vec<_> = a.keys().filter(|k| a[*k] != b[*k]).collect();
-    assert!(
-        differ.is_empty(),
-        "files that differ from a fresh emit: {differ:?}"
-    );
+    assert_same_files(&ours, &theirs, "a fresh emit");
 }
