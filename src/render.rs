@@ -113,7 +113,17 @@ pub(crate) fn render_with(
             .set("output.html.hash-files", hash)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     }
-    let mut book = MDBook::load_with_config(book_root, config)
+    // A preprocessor of the book's may look at every chapter (an index, a glossary): it gets
+    // the whole book, and the pages not wanted are turned into drafts after it has run.
+    let runs_external = options.commands.is_some() && !external.is_empty();
+    let loaded = match &options.only {
+        Some(only) if !runs_external => {
+            let summary = cut_summary(&book_root.join(&config.book.src), only)?;
+            MDBook::load_with_config_and_summary(book_root, config, summary)
+        }
+        _ => MDBook::load_with_config(book_root, config),
+    };
+    let mut book = loaded
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("mdBook could not load the emitted book")?;
     if let Some(root) = &options.commands {
@@ -268,6 +278,23 @@ fn escape_search_titles(dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The chapters a render of `wanted` keeps, of the chapters of the book in reading order: the
+/// wanted ones and their neighbours (their pages' previous and next links).
+fn kept_chapters<'a>(
+    order: impl Iterator<Item = &'a Path>,
+    wanted: &BTreeSet<PathBuf>,
+) -> BTreeSet<PathBuf> {
+    let order: Vec<&Path> = order.collect();
+    let mut keep = BTreeSet::new();
+    for (i, p) in order.iter().enumerate() {
+        if wanted.contains(*p) {
+            let around = i.saturating_sub(1)..(i + 2).min(order.len());
+            keep.extend(order[around].iter().map(|p| p.to_path_buf()));
+        }
+    }
+    keep
+}
+
 /// Turns every chapter but the wanted ones and their neighbours into a draft, which mdBook
 /// neither renders nor indexes.
 struct OnlyThese(BTreeSet<PathBuf>);
@@ -282,19 +309,7 @@ impl Preprocessor for OnlyThese {
         _ctx: &PreprocessorContext,
         mut book: Book,
     ) -> mdbook_driver::errors::Result<Book> {
-        let order: Vec<PathBuf> = book.chapters().filter_map(|c| c.path.clone()).collect();
-        let mut keep = BTreeSet::new();
-        for (i, p) in order.iter().enumerate() {
-            if self.0.contains(p) {
-                keep.insert(p.clone());
-                if i > 0 {
-                    keep.insert(order[i - 1].clone());
-                }
-                if let Some(next) = order.get(i + 1) {
-                    keep.insert(next.clone());
-                }
-            }
-        }
+        let keep = kept_chapters(book.chapters().filter_map(|c| c.path.as_deref()), &self.0);
         book.for_each_chapter_mut(|ch| {
             if ch.path.as_ref().is_some_and(|p| !keep.contains(p)) {
                 ch.path = None;
@@ -302,6 +317,60 @@ impl Preprocessor for OnlyThese {
         });
         Ok(book)
     }
+}
+
+/// The book's summary (`src/SUMMARY.md` under `book_root`) cut down to what a render of
+/// `wanted` needs: the kept chapters, their parents as drafts (a chapter's parents are in its
+/// page), with the section numbers of the whole book. mdBook then reads three chapter files,
+/// not all 10,000: most of the cost of rendering one page of a large book.
+///
+/// The sidebar is the one thing of a page that would change, and a partial render's pages name
+/// the whole book's `toc.js` (serve renders without hashed names, and `build` refers its pages
+/// to the book's sidebar): its own toc files are thrown away.
+fn cut_summary(src_dir: &Path, wanted: &BTreeSet<PathBuf>) -> Result<mdbook_summary::Summary> {
+    use mdbook_summary::SummaryItem;
+    let path = src_dir.join("SUMMARY.md");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut summary = mdbook_summary::parse_summary(&text)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .with_context(|| format!("mdBook cannot parse {}", path.display()))?;
+    fn walk<'a>(items: &'a [SummaryItem], out: &mut Vec<&'a Path>) {
+        for item in items {
+            if let SummaryItem::Link(link) = item {
+                out.extend(link.location.as_deref());
+                walk(&link.nested_items, out);
+            }
+        }
+    }
+    let mut order = Vec::new();
+    for part in [
+        &summary.prefix_chapters,
+        &summary.numbered_chapters,
+        &summary.suffix_chapters,
+    ] {
+        walk(part, &mut order);
+    }
+    let keep = kept_chapters(order.into_iter(), wanted);
+    // Keeps an item if it or one of its children is kept; a parent kept for a child only is a
+    // draft.
+    fn cut(items: &mut Vec<SummaryItem>, keep: &BTreeSet<PathBuf>) {
+        items.retain_mut(|item| {
+            let SummaryItem::Link(link) = item else {
+                return false;
+            };
+            cut(&mut link.nested_items, keep);
+            if link.location.as_ref().is_some_and(|l| keep.contains(l)) {
+                return true;
+            }
+            link.location = None;
+            !link.nested_items.is_empty()
+        });
+    }
+    cut(&mut summary.prefix_chapters, &keep);
+    cut(&mut summary.numbered_chapters, &keep);
+    cut(&mut summary.suffix_chapters, &keep);
+    Ok(summary)
 }
 
 #[cfg(test)]

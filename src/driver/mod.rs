@@ -246,6 +246,8 @@ pub struct Driver {
     last: Option<Emitted>,
     /// The vault graph's layout, kept by incremental drivers only.
     layout: Option<crate::graph::LayoutCache>,
+    /// The assembled pages, kept by incremental drivers only.
+    pages: Option<std::sync::Mutex<emit::memo::PageMemo>>,
     sink: Option<Sink>,
 }
 
@@ -258,6 +260,7 @@ impl Driver {
             notes: NoteCache::default(),
             last: None,
             layout: None,
+            pages: None,
             sink: None,
         }
     }
@@ -280,6 +283,7 @@ impl Driver {
         let mut driver = Driver::new(config, options);
         driver.notes.enabled = true;
         driver.layout = Some(crate::graph::LayoutCache::live());
+        driver.pages = Some(Default::default());
         driver
     }
 
@@ -318,6 +322,7 @@ impl Driver {
             markdown: analysis.markdown,
             tera: &analysis.tera,
             layout: self.layout.as_ref(),
+            memo: self.pages.as_ref(),
         }
     }
 

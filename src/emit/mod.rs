@@ -2,6 +2,7 @@
 //! attachments the chapters use, and vaultbook's stylesheet.
 
 pub(crate) mod extras;
+pub(crate) mod memo;
 pub(crate) mod output;
 pub(crate) mod page;
 pub(crate) mod plan;
@@ -72,6 +73,9 @@ pub(crate) struct Input<'a> {
     /// The last build's graph (serve's in memory, or `build`'s record), for the graph to redo
     /// only what changed.
     pub layout: Option<&'a crate::graph::LayoutCache>,
+    /// The pages of the last run (incremental drivers), for assembly to redo only the pages
+    /// whose inputs changed.
+    pub memo: Option<&'a std::sync::Mutex<memo::PageMemo>>,
 }
 
 /// Builds the whole tree in memory: deterministic, so the same vault gives the same bytes.
@@ -264,12 +268,34 @@ pub(crate) fn assemble_pages(
         footers: &footers,
         sanitize: (!vb.raw_html).then(|| input.markdown.options()),
     };
-    let mut pages: Vec<Page> = plan
+    let mut memo = input
+        .memo
+        .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let lookup = memo.as_deref().map(|m| m.lookup(&ctx, input.markdown));
+    let assembled: Vec<(u64, Page, Vec<String>)> = plan
         .order
         .par_iter()
-        .map(|&id| page::assemble(&ctx, id))
+        .map(|&id| {
+            let key = lookup.as_ref().map_or(0, |l| l.key(&ctx, id));
+            if let Some((page, own)) = lookup.as_ref().and_then(|l| l.get(input.notes, id, key)) {
+                return (key, page, own);
+            }
+            let page = page::assemble(&ctx, id);
+            let own = own_heading_ids(&page, &input.notes[id], input.markdown);
+            (key, page, own)
+        })
         .collect();
-    let ids = heading_ids(&pages, input.notes, input.markdown);
+    drop(lookup);
+    if let Some(memo) = memo.as_deref_mut() {
+        let kept = assembled.iter().map(|(k, p, own)| (*k, p, own.as_slice()));
+        memo.keep(input.notes, kept.collect());
+    }
+    let mut ids = vec![Vec::new(); input.notes.len()];
+    let mut pages = Vec::with_capacity(assembled.len());
+    for (_, page, own) in assembled {
+        ids[page.note] = own;
+        pages.push(page);
+    }
     let no_tags = HashMap::new();
     let tag_ids = tag_ids.unwrap_or(&no_tags);
     pages
@@ -346,27 +372,16 @@ pub(crate) fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
         .collect())
 }
 
-/// Per note, per own heading: the id mdBook gives it on the note's page.
-fn heading_ids(pages: &[Page], notes: &[Note], md: MdbookMarkdown) -> Vec<Vec<String>> {
-    let per_page: Vec<(NoteId, Vec<String>)> = pages
-        .par_iter()
-        .map(|p| {
-            let own = if p.exact_headings {
-                let ids = exact_ids(p, &notes[p.note], md);
-                // Every test build checks the shortcut against parsing the page as emitted.
-                debug_assert_eq!(ids, parsed_ids(p, md), "heading ids of {}", p.path);
-                ids
-            } else {
-                parsed_ids(p, md)
-            };
-            (p.note, own)
-        })
-        .collect();
-    let mut out = vec![Vec::new(); notes.len()];
-    for (n, ids) in per_page {
-        out[n] = ids;
+/// Per own heading of the page's note: the id mdBook gives it on the page.
+fn own_heading_ids(p: &Page, note: &Note, md: MdbookMarkdown) -> Vec<String> {
+    if p.exact_headings {
+        let ids = exact_ids(p, note, md);
+        // Every test build checks the shortcut against parsing the page as emitted.
+        debug_assert_eq!(ids, parsed_ids(p, md), "heading ids of {}", p.path);
+        ids
+    } else {
+        parsed_ids(p, md)
     }
-    out
 }
 
 /// The own-heading ids of a page from the page as emitted (parsed again).

@@ -12,7 +12,7 @@ use crate::syntax::{Fragment, Link, LinkKind};
 use crate::vault::Note;
 
 /// Where a link leads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Resolved {
     /// A published note, and a place in it.
     Note {
@@ -35,7 +35,7 @@ pub enum Resolved {
 }
 
 /// A place in a note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Anchor {
     /// The top of the note.
     None,

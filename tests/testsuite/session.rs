@@ -510,3 +510,159 @@ fn an_emit_after_a_build_is_a_fresh_emit() {
         .unwrap();
     assert_same_files(&ours, &theirs, "a fresh emit");
 }
+
+/// The pages a session keeps between rebuilds are used again only where nothing they are made
+/// of changed: after each edit below, every emitted file of the session's assembly is a fresh
+/// driver's. The edits reach pages through embeds, headings, titles, ids that shift when a
+/// note is added or removed, attachments, publish flags, tags and backlinks.
+#[test]
+fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
+    let dir = BookTest::new();
+    dir.write(
+        "book.toml",
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
+    );
+    dir.write(
+        "vault/Host.md",
+        "# Host\n\n![[Part#Section]]\n\nSee [[Target#Old]] and ![[pic.png]].\n",
+    );
+    dir.write(
+        "vault/Part.md",
+        "# Part\n\n## Section\n\nEmbedded text, ![[Deep]].\n",
+    );
+    // Deep links nowhere: only its own id says which note its kept page is.
+    dir.write("vault/Deep.md", "# Deep\n\n## Words\n\nDeepest words.\n");
+    dir.write("vault/Target.md", "# Target\n\n## Old\n\nBody.\n");
+    dir.write("vault/Other.md", "# Other\n\nPlain [[Deep#Words]].\n");
+    dir.write("vault/pic.png", "not really a png");
+    let r = dir.path();
+    let assemble = |s: &mut Driver| {
+        let analysis = s.analyze().unwrap();
+        s.assemble(&analysis).unwrap().files
+    };
+    let mut s = session(r);
+    assemble(&mut s);
+    type Edit<'a> = (&'a str, &'a dyn Fn(&BookTest));
+    let edits: [Edit; 10] = [
+        ("an embed two levels down", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "# Deep\n\n## Words\n\nDeepest words, changed.\n",
+            )
+        }),
+        ("a linked heading renamed", &|d| {
+            d.write("vault/Target.md", "# Target\n\n## New\n\nBody.\n")
+        }),
+        ("the link follows it", &|d| {
+            d.write(
+                "vault/Host.md",
+                "# Host\n\n![[Part#Section]]\n\nSee [[Target#New]] and ![[pic.png]].\n",
+            )
+        }),
+        ("a note added before all (ids shift)", &|d| {
+            d.write("vault/Aa.md", "# Aa\n\nFirst, linking nowhere.\n")
+        }),
+        ("an embedded note's title", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\ntitle: Deep, renamed\n---\n# Deep\n\n## Words\n\nDeepest words, changed.\n",
+            )
+        }),
+        ("an attachment moved to a folder", &|d| {
+            std::fs::remove_file(d.path().join("vault/pic.png")).unwrap();
+            d.write("vault/img/pic.png", "not really a png");
+        }),
+        ("an embedded note unpublished", &|d| {
+            d.write(
+                "vault/Part.md",
+                "---\npublish: false\n---\n# Part\n\n## Section\n\nEmbedded text, ![[Deep]].\n",
+            )
+        }),
+        ("a first tag", &|d| {
+            d.write(
+                "vault/Other.md",
+                "# Other\n\nPlain [[Deep#Words]] #topic.\n",
+            )
+        }),
+        ("a new backlink", &|d| {
+            d.write(
+                "vault/Target.md",
+                "# Target\n\n## New\n\nBody, [[Other]].\n",
+            )
+        }),
+        ("a note removed (ids shift back)", &|d| {
+            std::fs::remove_file(d.path().join("vault/Aa.md")).unwrap()
+        }),
+    ];
+    for (what, edit) in edits {
+        edit(&dir);
+        let kept = assemble(&mut s);
+        let fresh = assemble(&mut Driver::new(harness::load(r), no_run()));
+        assert_eq!(
+            kept.keys().collect::<Vec<_>>(),
+            fresh.keys().collect::<Vec<_>>(),
+            "after {what}: not the same files"
+        );
+        // The one named difference: the vault graph keeps its positions while the notes are
+        // the same, by design.
+        for (path, bytes) in fresh
+            .iter()
+            .filter(|(p, _)| *p != "src/vaultbook-graph/vault.js")
+        {
+            assert!(
+                kept[path] == *bytes,
+                "after {what}: {path} is not a fresh driver's:\n{}\n---- fresh:\n{}",
+                String::from_utf8_lossy(&kept[path]),
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+}
+
+/// A page rendered alone, in a folder two levels down (its parents drafts and chapters), and
+/// the first chapter (also the book's index.html) are the pages of a full render, byte for
+/// byte, and so is every other file but the search index and the print page, which stay the
+/// last full render's.
+#[test]
+fn pages_rendered_alone_in_nested_folders_are_a_full_renders() {
+    let dir = BookTest::new();
+    dir.write(
+        "book.toml",
+        "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
+    );
+    dir.write("vault/Home.md", "# Home\n\nStart.\n");
+    dir.write("vault/a/a.md", "# A\n\nFolder note.\n");
+    dir.write("vault/a/x.md", "# X\n\nAfter the folder.\n");
+    dir.write("vault/a/b/b1.md", "# B1\n\nFirst, see [[b2]].\n");
+    dir.write("vault/a/b/b2.md", "# B2\n\nSecond.\n");
+    dir.write("vault/z.md", "# Z\n\nLast.\n");
+    let r = dir.path();
+    let mut s = session(r);
+    let mut previous = r.join("gen0");
+    rebuild(&mut s, &previous, None).unwrap();
+    let edits = [
+        ("vault/a/b/b2.md", "# B2\n\nSecond, *edited*.\n"),
+        ("vault/Home.md", "# Home\n\nStart, edited.\n"),
+        ("vault/a/a.md", "# A\n\nFolder note, edited.\n"),
+    ];
+    for (round, (note, text)) in edits.into_iter().enumerate() {
+        dir.write(note, text);
+        let out = r.join(format!("gen{}", round + 1));
+        let (_, scope) = rebuild(&mut s, &out, Some(&previous)).unwrap();
+        assert_eq!(scope, Scope::Pages(1), "after editing {note}");
+        let full = r.join(format!("full{}", round + 1));
+        rebuild(&mut session(r), &full, None).unwrap();
+        let (a, b) = (harness::files(&out), harness::files(&full));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        let differ: Vec<_> = a
+            .keys()
+            .filter(|k| a[*k] != b[*k])
+            .filter(|k| {
+                let k = k.to_string_lossy();
+                !k.starts_with("searchindex") && k != "print.html"
+            })
+            .collect();
+        assert!(differ.is_empty(), "after editing {note}: {differ:?} differ");
+        previous = out;
+    }
+}

@@ -1,0 +1,162 @@
+//! The assembled pages an incremental driver keeps between its runs, so that a rebuild assembles
+//! again only the pages whose inputs changed.
+//!
+//! Assembly is most of a rebuild's work on a large book (the sanitiser's pass over every page),
+//! and an edit changes the inputs of a few pages only. A page is reused when its key is the one
+//! it was assembled with. The key covers everything [`super::page::assemble`] reads for that
+//! page: the note itself and every note its embeds reach (path, title, text, where each link
+//! leads, snippet output), the chapter path, the attachments' paths, the footer, and the
+//! book-wide switches. Note ids are in it too: a page holds the ids of the notes it links to
+//! (its placeholders), and adding a note shifts them.
+//!
+//! The key is a 64-bit hash under a per-process random seed: two different inputs collide with
+//! a chance of 2^-64 per page and run, and no vault can aim at a collision.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::page::{Context, Page};
+use crate::links::{NoteId, Resolved};
+use crate::syntax::MdbookMarkdown;
+use crate::vault::Note;
+
+/// Pages kept from the last run, by note path.
+#[derive(Default)]
+pub(crate) struct PageMemo {
+    seed: RandomState,
+    /// The hash of each note text met last run, by the address of its shared text (kept alive
+    /// here, so the address cannot be reused by another text): an unchanged note is not hashed
+    /// again.
+    texts: HashMap<usize, (Arc<str>, u64)>,
+    pages: HashMap<String, Kept>,
+}
+
+/// A page as assembled (placeholders not yet filled), with its own heading ids.
+struct Kept {
+    key: u64,
+    page: Page,
+    ids: Vec<String>,
+}
+
+/// One run's view of the memo: each note's own key part, and the pages of the last run.
+pub(crate) struct Lookup<'m> {
+    memo: &'m PageMemo,
+    /// Per note: everything of it that a page embedding it reads.
+    part: Vec<u64>,
+    /// The book-wide switches.
+    global: u64,
+}
+
+impl PageMemo {
+    /// Prepares the lookups of one run.
+    pub(crate) fn lookup<'m>(&'m self, ctx: &Context, markdown: MdbookMarkdown) -> Lookup<'m> {
+        let part = ctx
+            .notes
+            .par_iter()
+            .enumerate()
+            .map(|(id, n)| self.part(ctx, id, n))
+            .collect();
+        let mut h = self.seed.build_hasher();
+        (ctx.plan.from_mdbook, ctx.tag_links).hash(&mut h);
+        ctx.sanitize.map(|o| o.bits()).hash(&mut h);
+        (
+            markdown.smart_punctuation,
+            markdown.definition_lists,
+            markdown.admonitions,
+        )
+            .hash(&mut h);
+        Lookup {
+            memo: self,
+            part,
+            global: h.finish(),
+        }
+    }
+
+    fn part(&self, ctx: &Context, id: NoteId, n: &Note) -> u64 {
+        let text = match self.texts.get(&text_address(&n.text)) {
+            Some((kept, hash)) if Arc::ptr_eq(kept, &n.text) => *hash,
+            _ => self.seed.hash_one(&*n.text),
+        };
+        let mut h = self.seed.build_hasher();
+        (text, &n.rel, &n.title).hash(&mut h);
+        for r in &ctx.resolved[id] {
+            r.hash(&mut h);
+            if let Resolved::Attachment { att, .. } = r {
+                ctx.plan.attachment[*att].hash(&mut h);
+            }
+        }
+        for i in 0..n.syntax.code_blocks.len() {
+            ctx.snippets.get(&(id, i)).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Keeps this run's pages (and only them) for the next.
+    pub(crate) fn keep(&mut self, notes: &[Note], pages: Vec<(u64, &Page, &[String])>) {
+        self.texts = notes
+            .iter()
+            .map(|n| {
+                let address = text_address(&n.text);
+                let hash = match self.texts.remove(&address) {
+                    Some((kept, hash)) if Arc::ptr_eq(&kept, &n.text) => hash,
+                    _ => self.seed.hash_one(&*n.text),
+                };
+                (address, (n.text.clone(), hash))
+            })
+            .collect();
+        self.pages = pages
+            .into_iter()
+            .map(|(key, page, ids)| {
+                let kept = Kept {
+                    key,
+                    page: page.clone(),
+                    ids: ids.to_vec(),
+                };
+                (notes[page.note].rel.clone(), kept)
+            })
+            .collect();
+    }
+}
+
+impl Lookup<'_> {
+    /// The key of `note`'s page.
+    pub(crate) fn key(&self, ctx: &Context, note: NoteId) -> u64 {
+        let mut h = self.memo.seed.build_hasher();
+        (self.global, &ctx.plan.chapter[note], &ctx.footers[note]).hash(&mut h);
+        // The note and those its embeds reach, in the order met, with their ids.
+        let mut seen = vec![note];
+        let mut next = 0;
+        while let Some(&id) = seen.get(next) {
+            next += 1;
+            (id, self.part[id]).hash(&mut h);
+            let n = &ctx.notes[id];
+            for (link, r) in n.syntax.links.iter().zip(&ctx.resolved[id]) {
+                if let Resolved::Note { note: t, .. } = r
+                    && link.kind.is_embed()
+                    && !seen.contains(t)
+                {
+                    seen.push(*t);
+                }
+            }
+        }
+        h.finish()
+    }
+
+    /// The page kept for `note` with this key, and its own heading ids.
+    pub(crate) fn get(
+        &self,
+        notes: &[Note],
+        note: NoteId,
+        key: u64,
+    ) -> Option<(Page, Vec<String>)> {
+        let kept = self.memo.pages.get(&notes[note].rel)?;
+        (kept.key == key).then(|| (kept.page.clone(), kept.ids.clone()))
+    }
+}
+
+fn text_address(text: &Arc<str>) -> usize {
+    Arc::as_ptr(text).cast::<u8>() as usize
+}
