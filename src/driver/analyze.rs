@@ -50,6 +50,8 @@ pub(super) struct NoteCache {
     notes: HashMap<PathBuf, (Stamp, Note)>,
     /// Off for one-shot commands, which would only pay for copying every note into it.
     pub(super) enabled: bool,
+    /// The last run's link resolution (used when `enabled`).
+    links: crate::links::memo::ResolveMemo,
 }
 
 /// Reads and resolves the vault, runs snippets per `options`.
@@ -86,8 +88,9 @@ pub(super) fn analyze(
         diagnostics,
         start,
     };
+    let links = cache.enabled.then_some(&mut cache.links);
     Ok(resolve_and_run(
-        config, options, read, markdown, tera, phases,
+        config, options, read, markdown, tera, phases, links,
     ))
 }
 
@@ -115,6 +118,7 @@ pub(super) fn resolve_and_run(
     markdown: MdbookMarkdown,
     tera: tera::Tera,
     phases: &mut Phases,
+    kept: Option<&mut crate::links::memo::ResolveMemo>,
 ) -> Analysis {
     let Read {
         notes,
@@ -127,10 +131,21 @@ pub(super) fn resolve_and_run(
         "resolving {} links",
         notes.iter().map(|n| n.syntax.links.len()).sum::<usize>()
     ));
-    let index = Index::build(&notes, &attachments);
-    phases.mark("index");
-    let (resolved, link_diags) = links::resolve::resolve_all(&notes, &index);
-    phases.mark("resolve");
+    let (resolved, link_diags) = match kept {
+        Some(memo) => {
+            // Index and resolution in one: the index is the last run's while no target changed.
+            let resolved = memo.resolve(&notes, &attachments);
+            phases.mark("resolve");
+            resolved
+        }
+        None => {
+            let index = Index::build(&notes, &attachments);
+            phases.mark("index");
+            let resolved = links::resolve::resolve_all(&notes, &index);
+            phases.mark("resolve");
+            resolved
+        }
+    };
     diagnostics.extend(link_diags);
     for n in &notes {
         diagnostics.extend(n.diagnostics.iter().cloned());

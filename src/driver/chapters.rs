@@ -113,8 +113,15 @@ impl Driver {
             diagnostics,
             start: order.first().copied(),
         };
-        let mut analysis =
-            analyze::resolve_and_run(config, &self.options, read, markdown, tera, &mut phases);
+        let mut analysis = analyze::resolve_and_run(
+            config,
+            &self.options,
+            read,
+            markdown,
+            tera,
+            &mut phases,
+            None,
+        );
         for out in analysis.snippets.values_mut() {
             // A snippet's output is one HTML block: an entity keeps mdBook's `{{#include}}`
             // (if the author orders its `links` preprocessor after this one) from reading a

@@ -48,16 +48,31 @@ pub enum Anchor {
 /// Resolves the links of every note (in parallel). The result holds, per note, one entry per
 /// link in `note.syntax.links`.
 pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Diagnostic>) {
+    let ids: Vec<NoteId> = (0..notes.len()).collect();
+    let mut all = Vec::new();
+    let mut diags = Vec::new();
+    for (r, d) in resolve_notes(notes, index, &ids) {
+        all.push(r);
+        diags.extend(d);
+    }
+    (all, diags)
+}
+
+/// Resolves the links of the notes `ids` (in parallel): per note, one entry per link, and the
+/// problems found.
+pub(crate) fn resolve_notes(
+    notes: &[Note],
+    index: &Index,
+    ids: &[NoteId],
+) -> Vec<(Vec<Resolved>, Vec<Diagnostic>)> {
     // Near note names for broken links: indexed once, and only if a link is broken.
     let names = OnceLock::new();
     // Near file names, for a missing attachment: a file is not a note.
     let files = OnceLock::new();
-    let per_note: Vec<(Vec<Resolved>, Vec<Diagnostic>)> = notes
-        .par_iter()
-        .enumerate()
-        .map(|(id, note)| {
+    ids.par_iter()
+        .map(|&id| {
             let mut diags = Vec::new();
-            let resolved = note
+            let resolved = notes[id]
                 .syntax
                 .links
                 .iter()
@@ -65,14 +80,7 @@ pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Di
                 .collect();
             (resolved, diags)
         })
-        .collect();
-    let mut all = Vec::new();
-    let mut diags = Vec::new();
-    for (r, d) in per_note {
-        all.push(r);
-        diags.extend(d);
-    }
-    (all, diags)
+        .collect()
 }
 
 /// Resolves one link of note `from`. `names` and `files` hold the suggestion indexes of note

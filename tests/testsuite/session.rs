@@ -514,7 +514,8 @@ fn an_emit_after_a_build_is_a_fresh_emit() {
 /// The pages a session keeps between rebuilds are used again only where nothing they are made
 /// of changed: after each edit below, every emitted file of the session's assembly is a fresh
 /// driver's. The edits reach pages through embeds, headings, titles, ids that shift when a
-/// note is added or removed, attachments, publish flags, tags and backlinks.
+/// note is added or removed, attachments, publish flags, tags and backlinks; and what the
+/// links' resolution reports is a fresh driver's too.
 #[test]
 fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
     let dir = BookTest::new();
@@ -536,14 +537,22 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
     dir.write("vault/Other.md", "# Other\n\nPlain [[Deep#Words]].\n");
     dir.write("vault/pic.png", "not really a png");
     let r = dir.path();
+    // The emitted files, and what the links' resolution reported.
     let assemble = |s: &mut Driver| {
         let analysis = s.analyze().unwrap();
-        s.assemble(&analysis).unwrap().files
+        let mut files = s.assemble(&analysis).unwrap().files;
+        let diagnostics: Vec<String> = analysis
+            .diagnostics
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect();
+        files.insert("diagnostics".into(), diagnostics.join("\n").into_bytes());
+        files
     };
     let mut s = session(r);
     assemble(&mut s);
     type Edit<'a> = (&'a str, &'a dyn Fn(&BookTest));
-    let edits: [Edit; 10] = [
+    let edits: [Edit; 17] = [
         ("an embed two levels down", &|d| {
             d.write(
                 "vault/Deep.md",
@@ -588,6 +597,46 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
             d.write(
                 "vault/Target.md",
                 "# Target\n\n## New\n\nBody, [[Other]].\n",
+            )
+        }),
+        ("a link of its own broken", &|d| {
+            d.write(
+                "vault/Other.md",
+                "# Other\n\nPlain [[Deep#Wordz]] #topic.\n",
+            )
+        }),
+        ("prose of a linked note", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\ntitle: Deep, renamed\n---\n# Deep\n\n## Words\n\nOther words.\n",
+            )
+        }),
+        ("the linked heading renamed to fit the broken link", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\ntitle: Deep, renamed\n---\n# Deep\n\n## Wordz\n\nOther words.\n",
+            )
+        }),
+        (
+            "links to an alias and a file that are not there yet",
+            &|d| {
+                d.write(
+                    "vault/Far.md",
+                    "# Far\n\n[[Nickname]], ![[later.png]], [[Deep#^later]]\n",
+                )
+            },
+        ),
+        ("the alias", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\naliases: [Nickname]\n---\n# Deep\n\n## Wordz\n",
+            )
+        }),
+        ("the file", &|d| d.write("vault/later.png", "png")),
+        ("the block", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\naliases: [Nickname]\n---\n# Deep\n\n## Wordz\n\nA line. ^later\n",
             )
         }),
         ("a note removed (ids shift back)", &|d| {
