@@ -159,60 +159,113 @@ struct Backlink {
     href: String,
 }
 
-/// Per note: the backlinks footer (empty when nothing links to it).
+/// The backlinks footers of the last run, for an incremental driver: a footer is made again
+/// only when the notes that link to it changed, or any note's chapter path or title did (a
+/// footer shows both, and ids shift when notes come and go).
+#[derive(Default)]
+pub(crate) struct KeptFooters {
+    seed: std::hash::RandomState,
+    /// The chapter paths and titles of all notes, hashed, when the footers were made.
+    shown: Option<u64>,
+    /// Per note: who linked to it, and its footer.
+    footers: Vec<(Vec<NoteId>, String)>,
+}
+
+/// Per note: the backlinks footer (empty when nothing links to it). With `kept`, footers whose
+/// inputs are the last run's are reused, and this run's are kept.
 pub(crate) fn backlinks(
     notes: &[Note],
     resolved: &[Vec<Resolved>],
     plan: &Plan,
     tera: &tera::Tera,
+    kept: Option<&mut KeptFooters>,
 ) -> Result<Vec<String>> {
+    use std::hash::{BuildHasher, Hash, Hasher};
     let mut from: Vec<Vec<NoteId>> = vec![Vec::new(); notes.len()];
     for &src in &plan.order {
         for r in &resolved[src] {
             if let Resolved::Note { note, .. } = r
                 && *note != src
-                && !from[*note].contains(&src)
+                // The links of one source come together: a repeat is the last one pushed (a
+                // search of the whole list is quadratic in a much-linked note's backlinks).
+                && from[*note].last() != Some(&src)
             {
                 from[*note].push(src);
             }
         }
     }
     let builtin = crate::templates::is_builtin(tera, "backlinks.html");
-    from.par_iter()
+    // A template of the user's is not known to be the same one: rendered every time.
+    let kept = kept.filter(|_| builtin);
+    let shown = kept.as_ref().map(|k| {
+        let mut h = k.seed.build_hasher();
+        for (n, chapter) in notes.iter().zip(&plan.chapter) {
+            (&n.title, chapter).hash(&mut h);
+        }
+        h.finish()
+    });
+    let last: &[(Vec<NoteId>, String)] = match &kept {
+        Some(k) if k.shown == shown && k.footers.len() == notes.len() => &k.footers,
+        _ => &[],
+    };
+    let footers: Vec<String> = from
+        .par_iter()
         .enumerate()
         .map(|(id, sources)| {
-            let Some(here) = plan.chapter[id].as_deref() else {
-                return Ok(String::new());
-            };
-            if sources.is_empty() {
-                return Ok(String::new());
+            if let Some((was, footer)) = last.get(id)
+                && was == sources
+            {
+                return Ok(footer.clone());
             }
-            let mut links: Vec<Backlink> = sources
-                .iter()
-                .filter_map(|&s| {
-                    let there = plan.chapter[s].as_deref()?;
-                    // Raw HTML: mdBook does not turn `.md` into `.html` here.
-                    let href = relative(here, there);
-                    let href = match href.strip_suffix(".md") {
-                        Some(stem) => format!("{stem}.html"),
-                        None => href,
-                    };
-                    Some(Backlink {
-                        title: notes[s].title.clone(),
-                        href,
-                    })
-                })
-                .collect();
-            links.sort_by_cached_key(|l| l.title.to_lowercase());
-            if builtin {
-                return Ok(builtin_backlinks(&links));
-            }
-            let mut ctx = tera::Context::new();
-            ctx.insert("links", &links);
-            tera.render("backlinks.html", &ctx)
-                .context("rendering the backlinks.html template")
+            footer(id, sources, notes, plan, tera, builtin)
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    if let Some(k) = kept {
+        k.shown = shown;
+        k.footers = from.into_iter().zip(footers.iter().cloned()).collect();
+    }
+    Ok(footers)
+}
+
+/// The backlinks footer of note `id`, linked from `sources`.
+fn footer(
+    id: NoteId,
+    sources: &[NoteId],
+    notes: &[Note],
+    plan: &Plan,
+    tera: &tera::Tera,
+    builtin: bool,
+) -> Result<String> {
+    let Some(here) = plan.chapter[id].as_deref() else {
+        return Ok(String::new());
+    };
+    if sources.is_empty() {
+        return Ok(String::new());
+    }
+    let mut links: Vec<Backlink> = sources
+        .iter()
+        .filter_map(|&s| {
+            let there = plan.chapter[s].as_deref()?;
+            // Raw HTML: mdBook does not turn `.md` into `.html` here.
+            let href = relative(here, there);
+            let href = match href.strip_suffix(".md") {
+                Some(stem) => format!("{stem}.html"),
+                None => href,
+            };
+            Some(Backlink {
+                title: notes[s].title.clone(),
+                href,
+            })
+        })
+        .collect();
+    links.sort_by_cached_key(|l| l.title.to_lowercase());
+    if builtin {
+        return Ok(builtin_backlinks(&links));
+    }
+    let mut ctx = tera::Context::new();
+    ctx.insert("links", &links);
+    tera.render("backlinks.html", &ctx)
+        .context("rendering the backlinks.html template")
 }
 
 #[cfg(test)]

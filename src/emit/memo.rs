@@ -32,6 +32,8 @@ pub(crate) struct PageMemo {
     /// again.
     texts: HashMap<usize, (Arc<str>, u64)>,
     pages: HashMap<String, Kept>,
+    /// The backlinks footers.
+    pub(crate) footers: super::extras::KeptFooters,
 }
 
 /// A page as assembled (placeholders not yet filled), with its own heading ids.

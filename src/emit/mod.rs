@@ -243,8 +243,12 @@ pub(crate) fn assemble_pages(
     graph: Option<&crate::graph::Output>,
 ) -> Result<Vec<Page>> {
     let vb = &input.config.vaultbook;
+    let mut memo = input
+        .memo
+        .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let mut footers = if vb.backlinks {
-        extras::backlinks(input.notes, input.resolved, plan, input.tera)?
+        let kept = memo.as_deref_mut().map(|m| &mut m.footers);
+        extras::backlinks(input.notes, input.resolved, plan, input.tera, kept)?
     } else {
         vec![String::new(); input.notes.len()]
     };
@@ -268,9 +272,6 @@ pub(crate) fn assemble_pages(
         footers: &footers,
         sanitize: (!vb.raw_html).then(|| input.markdown.options()),
     };
-    let mut memo = input
-        .memo
-        .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let lookup = memo.as_deref().map(|m| m.lookup(&ctx, input.markdown));
     let assembled: Vec<(u64, Page, Vec<String>)> = plan
         .order

@@ -552,7 +552,7 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
     let mut s = session(r);
     assemble(&mut s);
     type Edit<'a> = (&'a str, &'a dyn Fn(&BookTest));
-    let edits: [Edit; 17] = [
+    let edits: [Edit; 18] = [
         ("an embed two levels down", &|d| {
             d.write(
                 "vault/Deep.md",
@@ -591,6 +591,12 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
             d.write(
                 "vault/Other.md",
                 "# Other\n\nPlain [[Deep#Words]] #topic.\n",
+            )
+        }),
+        ("the title of a note that links to another", &|d| {
+            d.write(
+                "vault/Other.md",
+                "---\ntitle: Another\n---\n# Other\n\nPlain [[Deep#Words]] #topic.\n",
             )
         }),
         ("a new backlink", &|d| {
