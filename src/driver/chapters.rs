@@ -138,8 +138,8 @@ impl Driver {
         let mut by_note: Vec<Option<String>> = vec![None; analysis.notes.len()];
         let mut extra = Vec::new();
         for p in pages {
-            extra.extend(p.diagnostics);
-            by_note[p.note] = Some(p.text);
+            extra.extend(p.page.diagnostics.iter().cloned());
+            by_note[p.page.note] = Some(String::from_utf8_lossy(&p.filled).into_owned());
         }
         let texts = of_chapter
             .iter()

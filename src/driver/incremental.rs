@@ -39,7 +39,7 @@ pub(super) fn stamp(path: &Path) -> Option<Stamp> {
 /// An emitted source tree as last written: generated files (path → bytes) and copied files
 /// (path → source, and the source's stamp when it was copied).
 pub(super) struct Emitted {
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, std::sync::Arc<[u8]>>,
     copies: BTreeMap<String, (PathBuf, Option<Stamp>)>,
 }
 
@@ -131,7 +131,7 @@ pub(super) fn last_build(src: &Path, render: &RenderOptions) -> Option<Emitted> 
     let mut files = BTreeMap::new();
     for path in manifest.lines().filter(|l| !l.is_empty()) {
         if !record.copies.contains_key(path) {
-            files.insert(path.to_string(), std::fs::read(src.join(path)).ok()?);
+            files.insert(path.to_string(), std::fs::read(src.join(path)).ok()?.into());
         }
     }
     Some(Emitted {

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::page::{Context, Page};
-use crate::links::{NoteId, Resolved};
+use super::page::{Context, Page, Ref};
+use crate::links::{Anchor, NoteId, Resolved};
 use crate::syntax::MdbookMarkdown;
 use crate::vault::Note;
 
@@ -36,11 +36,26 @@ pub(crate) struct PageMemo {
     pub(crate) footers: super::extras::KeptFooters,
 }
 
-/// A page as assembled (placeholders not yet filled), with its own heading ids.
+/// A page as assembled (placeholders not yet filled), its own heading ids, and the page as
+/// written (placeholders filled) with the key of what filling it read.
 struct Kept {
     key: u64,
-    page: Page,
+    page: Arc<Page>,
     ids: Vec<String>,
+    refs: u64,
+    filled: Arc<[u8]>,
+}
+
+/// One page of a run, as [`super::assemble_pages`] finishes it.
+pub(crate) struct Finished {
+    /// The key of its inputs (0 without a memo).
+    pub key: u64,
+    /// The page, placeholders not filled.
+    pub page: Arc<Page>,
+    /// The key of what filling its placeholders read (0 without a memo).
+    pub refs: u64,
+    /// The page as written.
+    pub filled: Arc<[u8]>,
 }
 
 /// One run's view of the memo: each note's own key part, and the pages of the last run.
@@ -96,8 +111,9 @@ impl PageMemo {
         h.finish()
     }
 
-    /// Keeps this run's pages (and only them) for the next.
-    pub(crate) fn keep(&mut self, notes: &[Note], pages: Vec<(u64, &Page, &[String])>) {
+    /// Keeps this run's pages (and only them) for the next; `ids`: per note, its own heading
+    /// ids.
+    pub(crate) fn keep(&mut self, notes: &[Note], pages: &[Finished], ids: &[Vec<String>]) {
         self.texts = notes
             .iter()
             .map(|n| {
@@ -110,14 +126,16 @@ impl PageMemo {
             })
             .collect();
         self.pages = pages
-            .into_iter()
-            .map(|(key, page, ids)| {
+            .iter()
+            .map(|f| {
                 let kept = Kept {
-                    key,
-                    page: page.clone(),
-                    ids: ids.to_vec(),
+                    key: f.key,
+                    page: f.page.clone(),
+                    ids: ids[f.page.note].clone(),
+                    refs: f.refs,
+                    filled: f.filled.clone(),
                 };
-                (notes[page.note].rel.clone(), kept)
+                (notes[f.page.note].rel.clone(), kept)
             })
             .collect();
     }
@@ -153,9 +171,45 @@ impl Lookup<'_> {
         notes: &[Note],
         note: NoteId,
         key: u64,
-    ) -> Option<(Page, Vec<String>)> {
+    ) -> Option<(Arc<Page>, Vec<String>)> {
         let kept = self.memo.pages.get(&notes[note].rel)?;
         (kept.key == key).then(|| (kept.page.clone(), kept.ids.clone()))
+    }
+
+    /// The key of what filling the placeholders of `page` reads (see [`super::fill_refs`]):
+    /// per placeholder, the target's chapter and the id or block its anchor names, or the tag
+    /// index's path and the tag's entry.
+    pub(crate) fn refs_key(&self, page: &Page, fill: &super::Fill) -> u64 {
+        let mut h = self.memo.seed.build_hasher();
+        for r in &page.refs {
+            match r {
+                Ref::Tag(tag) => (0u8, &fill.plan.tags_page, fill.tag_ids.get(tag)).hash(&mut h),
+                Ref::Note(note, anchor) => {
+                    (1u8, &fill.plan.chapter[*note]).hash(&mut h);
+                    match *anchor {
+                        Anchor::None => 0u8.hash(&mut h),
+                        Anchor::Heading(i) => (1u8, fill.ids[*note].get(i)).hash(&mut h),
+                        Anchor::Block(b) => {
+                            (2u8, &fill.notes[*note].syntax.blocks[b].id).hash(&mut h)
+                        }
+                    }
+                }
+            }
+        }
+        h.finish()
+    }
+
+    /// The page of `note` as last written, if its inputs and what its placeholders read are
+    /// the same.
+    pub(crate) fn filled(
+        &self,
+        notes: &[Note],
+        note: NoteId,
+        key: u64,
+        refs: u64,
+    ) -> Option<Arc<[u8]>> {
+        let kept = self.memo.pages.get(&notes[note].rel)?;
+        (kept.key == key && kept.refs == refs).then(|| kept.filled.clone())
     }
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod slug;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
@@ -46,12 +47,21 @@ const MATH_LICENSE: &[u8] = include_bytes!("assets/math.LICENSE");
 /// The files of an emitted book, relative to its root, with their contents.
 #[derive(Debug, Default)]
 pub struct Tree {
-    /// Generated files: path → bytes.
-    pub files: BTreeMap<String, Vec<u8>>,
+    /// Generated files: path → bytes. Shared: an incremental driver's next tree holds the same
+    /// bytes for what did not change (a page, a local graph), which then costs no copy, and
+    /// compares equal without reading it.
+    pub files: BTreeMap<String, std::sync::Arc<[u8]>>,
     /// Attachments to copy: path in the book → file in the vault.
     pub copies: BTreeMap<String, std::path::PathBuf>,
     /// Problems found while assembling pages (embed cycles).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Tree {
+    /// Adds the generated file `path`.
+    fn put(&mut self, path: String, bytes: impl Into<Vec<u8>>) {
+        self.files.insert(path, bytes.into().into());
+    }
 }
 
 /// Everything the emitter needs.
@@ -106,13 +116,12 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
 
     let mut tree = Tree::default();
     let mut used = BTreeSet::new();
-    let math = pages.iter().any(|p| p.uses_math);
-    let mermaid = pages.iter().any(|p| p.uses_mermaid);
+    let math = pages.iter().any(|p| p.page.uses_math);
+    let mermaid = pages.iter().any(|p| p.page.uses_mermaid);
     for p in pages {
-        used.extend(p.attachments.iter().copied());
-        tree.diagnostics.extend(p.diagnostics);
-        tree.files
-            .insert(format!("src/{}", p.path), p.text.into_bytes());
+        used.extend(p.page.attachments.iter().copied());
+        tree.diagnostics.extend(p.page.diagnostics.iter().cloned());
+        tree.files.insert(format!("src/{}", p.page.path), p.filled);
     }
     for a in used {
         tree.copies.insert(
@@ -121,29 +130,25 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         );
     }
     if let Some(index) = &plan.generated_index {
-        tree.files
-            .insert("src/index.md".into(), index.clone().into_bytes());
+        tree.put("src/index.md".into(), index.clone().into_bytes());
     }
     if has_tags {
-        tree.files
-            .insert(format!("src/{}", plan.tags_page), tag_text.into_bytes());
+        tree.put(format!("src/{}", plan.tags_page), tag_text.into_bytes());
     }
-    tree.files
-        .insert("src/SUMMARY.md".into(), plan.summary.clone().into_bytes());
+    tree.put("src/SUMMARY.md".into(), plan.summary.clone().into_bytes());
     let css = format!("{CSS}\n{}", crate::snippets::SNIPPET_CSS);
-    tree.files.insert("vaultbook.css".into(), css.into_bytes());
-    tree.files
-        .insert("vaultbook.js".into(), JS.as_bytes().to_vec());
+    tree.put("vaultbook.css".into(), css.into_bytes());
+    tree.put("vaultbook.js".into(), JS.as_bytes().to_vec());
     // Named by the rendered book's config only when it gets Pagefind's search (see
     // crate::search); a stock `mdbook build` of the tree keeps mdBook's own search.
-    tree.files.insert(
+    tree.put(
         crate::search::SEARCH_JS_FILE.into(),
         crate::search::SEARCH_JS.as_bytes().to_vec(),
     );
     let mut js = vec!["vaultbook.js"];
     if vb.previews {
         // Named in book.toml, so that the render knows to build the data it reads.
-        tree.files.insert(
+        tree.put(
             crate::previews::PREVIEWS_JS_FILE.into(),
             crate::previews::PREVIEWS_JS.as_bytes().to_vec(),
         );
@@ -151,14 +156,13 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     }
     let mut css = vec!["vaultbook.css"];
     if let Some(graph) = graph {
-        tree.files
-            .insert(format!("src/{}", plan.graph_page), graph.page.into_bytes());
+        tree.put(format!("src/{}", plan.graph_page), graph.page.into_bytes());
         tree.files.extend(graph.files);
-        tree.files.insert(
+        tree.put(
             crate::graph::GRAPH_CSS_FILE.into(),
             crate::graph::GRAPH_CSS.as_bytes().to_vec(),
         );
-        tree.files.insert(
+        tree.put(
             crate::graph::GRAPH_JS_FILE.into(),
             crate::graph::GRAPH_JS.as_bytes().to_vec(),
         );
@@ -167,14 +171,12 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     }
     if math {
         // The font under src/, which mdBook copies to the book's root beside the stylesheet.
-        tree.files
-            .insert("vaultbook-math.css".into(), MATH_CSS.to_vec());
-        tree.files.insert(
+        tree.put("vaultbook-math.css".into(), MATH_CSS.to_vec());
+        tree.put(
             "src/vaultbook-math/latinmodern-math.woff2".into(),
             MATH_FONT.to_vec(),
         );
-        tree.files
-            .insert("src/vaultbook-math/LICENSE".into(), MATH_LICENSE.to_vec());
+        tree.put("src/vaultbook-math/LICENSE".into(), MATH_LICENSE.to_vec());
         css.push("vaultbook-math.css");
     }
     if input
@@ -182,17 +184,15 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         .iter()
         .any(|n| n.frontmatter.publish && crate::canvas::is_canvas(&n.rel))
     {
-        tree.files.insert(
+        tree.put(
             "vaultbook-canvas.css".into(),
             CANVAS_CSS.as_bytes().to_vec(),
         );
         css.push("vaultbook-canvas.css");
     }
     if mermaid {
-        tree.files
-            .insert("mermaid.min.js".into(), MERMAID_JS.to_vec());
-        tree.files
-            .insert("mermaid.LICENSE".into(), MERMAID_LICENSE.to_vec());
+        tree.put("mermaid.min.js".into(), MERMAID_JS.to_vec());
+        tree.put("mermaid.LICENSE".into(), MERMAID_LICENSE.to_vec());
         js.insert(0, "mermaid.min.js");
     }
     // Checked again, not taken from when book.toml was loaded: snippets have run since, and
@@ -202,7 +202,7 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
         Some(page) => Some(chapter_of_404(page, input.notes, &plan)?),
         None => None,
     };
-    tree.files.insert(
+    tree.put(
         "book.toml".into(),
         input
             .config
@@ -241,7 +241,7 @@ pub(crate) fn assemble_pages(
     plan: &Plan,
     tag_ids: Option<&HashMap<String, String>>,
     graph: Option<&crate::graph::Output>,
-) -> Result<Vec<Page>> {
+) -> Result<Vec<memo::Finished>> {
     let vb = &input.config.vaultbook;
     let mut memo = input
         .memo
@@ -273,7 +273,7 @@ pub(crate) fn assemble_pages(
         sanitize: (!vb.raw_html).then(|| input.markdown.options()),
     };
     let lookup = memo.as_deref().map(|m| m.lookup(&ctx, input.markdown));
-    let assembled: Vec<(u64, Page, Vec<String>)> = plan
+    let assembled: Vec<(u64, Arc<Page>, Vec<String>)> = plan
         .order
         .par_iter()
         .map(|&id| {
@@ -283,26 +283,43 @@ pub(crate) fn assemble_pages(
             }
             let page = page::assemble(&ctx, id);
             let own = own_heading_ids(&page, &input.notes[id], input.markdown);
-            (key, page, own)
+            (key, Arc::new(page), own)
+        })
+        .collect();
+    let mut ids = vec![Vec::new(); input.notes.len()];
+    let mut pages = Vec::with_capacity(assembled.len());
+    for (key, page, own) in assembled {
+        ids[page.note] = own;
+        pages.push((key, page));
+    }
+    let no_tags = HashMap::new();
+    let fill = Fill {
+        plan,
+        notes: input.notes,
+        ids: &ids,
+        tag_ids: tag_ids.unwrap_or(&no_tags),
+    };
+    let finished: Vec<memo::Finished> = pages
+        .into_par_iter()
+        .map(|(key, page)| {
+            let refs = lookup.as_ref().map_or(0, |l| l.refs_key(&page, &fill));
+            let kept = lookup
+                .as_ref()
+                .and_then(|l| l.filled(input.notes, page.note, key, refs));
+            let filled = kept.unwrap_or_else(|| fill_refs(&page, &fill).into_bytes().into());
+            memo::Finished {
+                key,
+                page,
+                refs,
+                filled,
+            }
         })
         .collect();
     drop(lookup);
     if let Some(memo) = memo.as_deref_mut() {
-        let kept = assembled.iter().map(|(k, p, own)| (*k, p, own.as_slice()));
-        memo.keep(input.notes, kept.collect());
+        memo.keep(input.notes, &finished, &ids);
     }
-    let mut ids = vec![Vec::new(); input.notes.len()];
-    let mut pages = Vec::with_capacity(assembled.len());
-    for (_, page, own) in assembled {
-        ids[page.note] = own;
-        pages.push(page);
-    }
-    let no_tags = HashMap::new();
-    let tag_ids = tag_ids.unwrap_or(&no_tags);
-    pages
-        .par_iter_mut()
-        .for_each(|p| fill_refs(p, plan, input.notes, &ids, tag_ids));
-    Ok(pages)
+    Ok(finished)
 }
 
 /// The chapter that `input-404` (a path in the vault, mdBook's source folder) names.
@@ -423,16 +440,27 @@ fn exact_ids(p: &Page, note: &Note, md: MdbookMarkdown) -> Vec<String> {
     own
 }
 
-/// Replaces the page's `vaultbook-ref:N` placeholders with real relative URLs and anchors.
-fn fill_refs(
-    page: &mut Page,
-    plan: &Plan,
-    notes: &[Note],
-    ids: &[Vec<String>],
-    tag_ids: &HashMap<String, String>,
-) {
+/// What filling a page's placeholders reads, besides the page.
+pub(crate) struct Fill<'a> {
+    pub plan: &'a Plan,
+    pub notes: &'a [Note],
+    /// Per note, per own heading: its id.
+    pub ids: &'a [Vec<String>],
+    /// Per tag (lowercased): its entry on the tag index.
+    pub tag_ids: &'a HashMap<String, String>,
+}
+
+/// The page's text with its `vaultbook-ref:N` placeholders replaced by real relative URLs and
+/// anchors. What it reads of `fill` is what [`memo::Lookup::refs_key`] hashes.
+fn fill_refs(page: &Page, fill: &Fill) -> String {
+    let Fill {
+        plan,
+        notes,
+        ids,
+        tag_ids,
+    } = *fill;
     if page.refs.is_empty() {
-        return;
+        return page.text.clone();
     }
     let mut out = String::with_capacity(page.text.len());
     let mut rest = page.text.as_str();
@@ -473,7 +501,7 @@ fn fill_refs(
         rest = &after[digits..];
     }
     out.push_str(rest);
-    page.text = out;
+    out
 }
 
 /// Writes `tree` into `out`, replacing it as a whole (see [`output`]).
@@ -481,7 +509,7 @@ pub(crate) fn write_tree(tree: &Tree, out: &Path, vault: &Path) -> Result<()> {
     output::replace_dir(out, vault, |staging| {
         type Entry<'a> = (
             &'a String,
-            Option<&'a Vec<u8>>,
+            Option<&'a std::sync::Arc<[u8]>>,
             Option<&'a std::path::PathBuf>,
         );
         let mut entries: Vec<Entry> = tree.files.iter().map(|(p, b)| (p, Some(b), None)).collect();

@@ -123,7 +123,7 @@ struct Kept {
     titles: Vec<String>,
     adj: Vec<Vec<u32>>,
     positions: std::sync::Arc<Vec<Point>>,
-    vault: Option<Vec<u8>>,
+    vault: Option<std::sync::Arc<[u8]>>,
     /// `None` when loaded from disk: read from [`LayoutCache::tree`].
     locals: Option<Vec<Option<Local>>>,
 }
@@ -216,7 +216,7 @@ impl LayoutCache {
 }
 
 /// One local graph: its data script's path and bytes, and the box ending its page.
-type Local = (String, Vec<u8>, String);
+type Local = (String, std::sync::Arc<[u8]>, String);
 
 /// The nodes within two links of a node of `changed`, in the graph `adj`, marked in `out`.
 fn within_two(adj: &[Vec<u32>], changed: &[usize], out: &mut [bool]) {
@@ -236,7 +236,7 @@ pub(crate) struct Output {
     /// Per note: the "Graph" box ending its page (empty for a note without links).
     pub footers: Vec<String>,
     /// Data scripts: path in the emitted tree (under `src/`) → bytes.
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: Vec<(String, std::sync::Arc<[u8]>)>,
     /// The markdown of the whole-vault graph page.
     pub page: String,
 }
@@ -290,7 +290,7 @@ pub(crate) fn build(
                 }
                 let key = format!("{dir}/pages/{}.js", stem(pages[i]));
                 let bytes = std::fs::read(tree?.join("src").join(&key)).ok()?;
-                Some(Some((format!("src/{key}"), bytes, footer(&key))))
+                Some(Some((format!("src/{key}"), bytes.into(), footer(&key))))
             };
             let reused = match k.locals {
                 Some(locals) => locals
@@ -432,7 +432,7 @@ fn href(page: &str) -> String {
 
 /// The data script of one picture: it hands the markup to `graph.js`, by the key the page
 /// names it with.
-fn data_script(key: &str, markup: &str) -> Vec<u8> {
+fn data_script(key: &str, markup: &str) -> std::sync::Arc<[u8]> {
     // Two JSON strings are two JavaScript string literals.
     let json = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     format!(
@@ -441,6 +441,7 @@ fn data_script(key: &str, markup: &str) -> Vec<u8> {
         json(markup)
     )
     .into_bytes()
+    .into()
 }
 
 /// The markup inside a data script, for `check --html` (`None` when it is not one).
@@ -760,7 +761,8 @@ mod tests {
     #[test]
     fn data_scripts_read_back() {
         let markup = "<svg><a href=\"a.html\"><title>\"x\" </script></title></a></svg>\u{2028}";
-        let script = String::from_utf8(data_script("vaultbook-graph/vault.js", markup)).unwrap();
+        let script =
+            String::from_utf8(data_script("vaultbook-graph/vault.js", markup).to_vec()).unwrap();
         assert_eq!(markup_of(&script).as_deref(), Some(markup));
         assert_eq!(markup_of("alert(1)"), None);
     }

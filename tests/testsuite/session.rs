@@ -546,13 +546,16 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
             .iter()
             .map(|d| format!("{d:?}"))
             .collect();
-        files.insert("diagnostics".into(), diagnostics.join("\n").into_bytes());
+        files.insert(
+            "diagnostics".into(),
+            diagnostics.join("\n").into_bytes().into(),
+        );
         files
     };
     let mut s = session(r);
     assemble(&mut s);
     type Edit<'a> = (&'a str, &'a dyn Fn(&BookTest));
-    let edits: [Edit; 18] = [
+    let edits: [Edit; 20] = [
         ("an embed two levels down", &|d| {
             d.write(
                 "vault/Deep.md",
@@ -643,6 +646,20 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
             d.write(
                 "vault/Deep.md",
                 "---\naliases: [Nickname]\n---\n# Deep\n\n## Wordz\n\nA line. ^later\n",
+            )
+        }),
+        ("the linked note without its own title heading", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\naliases: [Nickname]\n---\n## Wordz\n\nA line. ^later\n",
+            )
+        }),
+        // The title heading vaultbook adds takes the id `wordz`: the linked heading's becomes
+        // `wordz-1`, though no link and no heading changed.
+        ("a title that takes the linked heading's id", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\naliases: [Nickname]\ntitle: Wordz\n---\n## Wordz\n\nA line. ^later\n",
             )
         }),
         ("a note removed (ids shift back)", &|d| {
