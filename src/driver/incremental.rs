@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -36,10 +37,28 @@ pub(super) fn stamp(path: &Path) -> Option<Stamp> {
     Some((m.modified().ok(), m.len(), m.ino()))
 }
 
-/// An emitted source tree as last written: generated files (path → bytes) and copied files
-/// (path → source, and the source's stamp when it was copied).
+/// What is known of a generated file as last written: its bytes (a session keeps them in
+/// memory, shared with the tree it emitted) or their SHA-256 (what a build records).
+enum Written {
+    Bytes(Arc<[u8]>),
+    Digest([u8; 32]),
+}
+
+impl Written {
+    /// Whether the file `path` of `tree` is the one written.
+    fn is(&self, tree: &Tree, path: &str) -> bool {
+        match self {
+            // Shared bytes compare equal without being read.
+            Written::Bytes(b) => tree.files.get(path) == Some(b),
+            Written::Digest(d) => tree.digests().get(path) == Some(d),
+        }
+    }
+}
+
+/// An emitted source tree as last written: generated files (path → what was written) and
+/// copied files (path → source, and the source's stamp when it was copied).
 pub(super) struct Emitted {
-    files: BTreeMap<String, std::sync::Arc<[u8]>>,
+    files: BTreeMap<String, Written>,
     copies: BTreeMap<String, (PathBuf, Option<Stamp>)>,
 }
 
@@ -55,7 +74,11 @@ impl Emitted {
             })
             .collect();
         Emitted {
-            files: tree.files,
+            files: tree
+                .files
+                .into_iter()
+                .map(|(p, b)| (p, Written::Bytes(b)))
+                .collect(),
             copies,
         }
     }
@@ -65,6 +88,11 @@ impl Emitted {
         self.copies
             .get(path)
             .is_some_and(|(old, st)| old == source && st.is_some() && *st == stamp(source))
+    }
+
+    /// Whether the generated file `path` of `tree` is the one written last time.
+    fn same_file(&self, tree: &Tree, path: &str) -> bool {
+        self.files.get(path).is_some_and(|w| w.is(tree, path))
     }
 }
 
@@ -77,6 +105,9 @@ struct BuildRecord {
     render: String,
     exe: Option<Stamp>,
     copies: BTreeMap<String, (PathBuf, Option<Stamp>)>,
+    /// The SHA-256 of each generated file, hex: the next build compares its own files with
+    /// these instead of reading the tree back (at 10,000 notes, 200 MB of pages and graphs).
+    files: BTreeMap<String, String>,
 }
 
 /// Where the [`BuildRecord`] of the tree at `src` is kept.
@@ -106,6 +137,11 @@ pub(super) fn record_build(src: &Path, tree: &Tree, render: &RenderOptions) {
             .iter()
             .map(|(path, source)| (path.clone(), (source.clone(), stamp(source))))
             .collect(),
+        files: tree
+            .digests()
+            .iter()
+            .map(|(path, d)| (path.clone(), hex(d)))
+            .collect(),
     };
     let path = build_record_path(src);
     match serde_json::to_vec(&record) {
@@ -120,24 +156,36 @@ pub(super) fn forget_build(src: &Path) {
 }
 
 /// The emitted tree at `src` as the last build left it, when that build rendered it with
-/// `render` and this executable; read back from the files its manifest names.
+/// `render` and this executable: what its record says was written.
 pub(super) fn last_build(src: &Path, render: &RenderOptions) -> Option<Emitted> {
     let record: BuildRecord =
         serde_json::from_slice(&std::fs::read(build_record_path(src)).ok()?).ok()?;
     if record.render != format!("{render:?}") || record.exe.is_none() || record.exe != exe_stamp() {
         return None;
     }
-    let manifest = std::fs::read_to_string(src.join(output::MANIFEST)).ok()?;
     let mut files = BTreeMap::new();
-    for path in manifest.lines().filter(|l| !l.is_empty()) {
-        if !record.copies.contains_key(path) {
-            files.insert(path.to_string(), std::fs::read(src.join(path)).ok()?.into());
-        }
+    for (path, d) in record.files {
+        files.insert(path, Written::Digest(unhex(&d)?));
     }
     Some(Emitted {
         files,
         copies: record.copies,
     })
+}
+
+fn hex(d: &[u8; 32]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// What a rebuild must redo, when the book's shape is unchanged.
@@ -159,8 +207,8 @@ pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
     }
     let mut pages = BTreeSet::new();
     let mut assets = Vec::new();
-    for (path, bytes) in &tree.files {
-        if last.files.get(path) == Some(bytes) {
+    for path in tree.files.keys() {
+        if last.same_file(tree, path) {
             continue;
         }
         match path.strip_prefix("src/") {
@@ -198,8 +246,10 @@ pub(super) fn write_source(
         return emit::write_tree(tree, src, vault);
     };
     for (path, bytes) in &tree.files {
-        if last.files.get(path) != Some(bytes) {
-            let dest = src.join(path);
+        let dest = src.join(path);
+        // A build's record says what was written, not that it is still there.
+        let there = || matches!(last.files.get(path), Some(Written::Bytes(_))) || dest.exists();
+        if !last.same_file(tree, path) || !there() {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent)?;
             }

@@ -29,9 +29,9 @@ pub(super) fn fingerprint(tree: &Tree, render: &RenderOptions, build_dir: &Path)
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    for (path, bytes) in &tree.files {
+    for (path, digest) in tree.digests() {
         field(path.as_bytes());
-        field(bytes);
+        field(digest);
     }
     for (path, source) in &tree.copies {
         field(path.as_bytes());

@@ -55,9 +55,26 @@ pub struct Tree {
     pub copies: BTreeMap<String, std::path::PathBuf>,
     /// Problems found while assembling pages (embed cycles).
     pub diagnostics: Vec<Diagnostic>,
+    /// The SHA-256 of each generated file, computed once when first asked for.
+    digests: std::sync::OnceLock<BTreeMap<String, [u8; 32]>>,
 }
 
 impl Tree {
+    /// The SHA-256 of each generated file (in parallel, once): what a build records of the
+    /// tree it wrote, so that the next one can tell what changed without reading it back.
+    pub(crate) fn digests(&self) -> &BTreeMap<String, [u8; 32]> {
+        use sha2::{Digest, Sha256};
+        self.digests.get_or_init(|| {
+            let files: Vec<(&String, &Arc<[u8]>)> = self.files.iter().collect();
+            files
+                .par_iter()
+                .map(|(path, bytes)| ((*path).clone(), Sha256::digest(bytes).into()))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect()
+        })
+    }
+
     /// Adds the generated file `path`.
     fn put(&mut self, path: String, bytes: impl Into<Vec<u8>>) {
         self.files.insert(path, bytes.into().into());

@@ -298,6 +298,20 @@ fn a_build_after_an_edit_renders_the_changed_pages_and_is_the_full_build() {
     assert_eq!(build(fresh.path()), "full");
     assert_same_files(&r.join("book"), &fresh.path().join("book"), "a full build");
 
+    // The build's record says what it wrote; a chapter deleted from the emitted source since
+    // is written again, though its text did not change.
+    let src = r.join("target/vaultbook/book-src/src");
+    std::fs::remove_file(src.join("c.md")).unwrap();
+    dir.write("vault/B.md", "# B\n\nEdited a third time.\n");
+    fresh.write("vault/B.md", "# B\n\nEdited a third time.\n");
+    assert_eq!(build(r), "pages");
+    build(fresh.path());
+    assert_same_files(
+        &src,
+        &fresh.path().join("target/vaultbook/book-src/src"),
+        "the emitted source, after a chapter was deleted from it",
+    );
+
     assert_eq!(build(r), "nothing");
     dir.write("vault/C.md", "---\ntitle: Sea\n---\n# C\n");
     assert_eq!(build(r), "full", "the sidebar changed");
