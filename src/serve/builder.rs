@@ -22,10 +22,11 @@ pub struct BuildRequest<'a> {
     /// anywhere under it). It is served only after `build` returns, and deleted when a newer
     /// book replaces it.
     pub out: &'a Path,
-    /// The book being served (None before the first good build). Read-only: pages may be
-    /// reading it. An incremental builder starts from a [`link_tree`] of it into `out` and
-    /// replaces only the pages that changed, each by writing a new file (never in place: the
-    /// files are hard links shared with the served book).
+    /// The book being served (None before the first good build). Pages may be reading it:
+    /// a builder either renders a new book into `out` (reusing files of this one by hard links,
+    /// see [`link_tree`]), or updates this one in place and returns it, replacing each file
+    /// whole by writing a new file and renaming it over the old (never writing into one: its
+    /// files may be hard links shared with older generations still being read).
     ///
     /// [`link_tree`]: crate::emit::output::link_tree
     pub previous: Option<&'a Path>,
@@ -36,8 +37,8 @@ pub struct BuildRequest<'a> {
 
 /// Renders the book for `serve`. Builds run one at a time, on a blocking thread.
 ///
-/// `build` returns the directory of a complete rendered book (`out` or a folder under it), or
-/// the error text to show in the page and the terminal. A builder may keep state between builds
+/// `build` returns the directory of a complete rendered book (`out` or a folder under it, or
+/// `previous` updated in place), or the error text to show in the page and the terminal. A builder may keep state between builds
 /// (`&mut self`): an incremental session re-parses only `request.changes.paths`.
 pub trait Builder: Send + 'static {
     /// Renders the book at `request.root` into `request.out`.
@@ -55,7 +56,8 @@ where
 
 /// The real builder: an incremental [`Driver`] over the book. A book.toml or template change
 /// (`changes.full`) starts a new driver; otherwise only changed notes are parsed again and only
-/// the chapters whose text changed are rendered, the rest hard-linked from the book being served.
+/// the chapters whose text changed are rendered, into the book being served (see
+/// [`Driver::update_showing`]).
 pub struct PipelineBuilder {
     /// The pipeline options (`--no-run`, `--rerun-snippets`); progress bars are turned off.
     pub options: Options,
@@ -127,7 +129,7 @@ impl Builder for PipelineBuilder {
         } else {
             request.previous.filter(|p| p.is_dir())
         };
-        let result = driver.rebuild_showing(request.out, previous, request.early);
+        let result = driver.update_showing(request.out, previous, request.early);
         let (report, scope) = match result {
             Ok(r) => r,
             Err(e) => {

@@ -1,7 +1,9 @@
 //! Book generations: every build renders into a fresh staging directory; a finished book is
 //! swapped in with one pointer write, so a request sees either the old book or the new one,
 //! never a half-written file. An old generation is deleted when the last request reading it is
-//! done (its [`Arc`] drops).
+//! done (its [`Arc`] drops). A build that changed only some pages updates the served book in
+//! place instead, each file replaced whole by a rename, and the same folder is served on under
+//! a new token: copying a 30,000-file book for every edit cost more than the edit.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,7 +56,22 @@ pub struct Generation {
     /// Only the first pages of the book: the rest is being rendered.
     early: bool,
     dir: PathBuf,
-    folder: PathBuf,
+    /// Shared by the generations a builder updated in place (see [`Generations::promote`]).
+    folder: Arc<Folder>,
+}
+
+/// A generation's folder in the staging area, deleted when the last generation serving it is.
+#[derive(Debug)]
+struct Folder(PathBuf);
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        // Dropped by whoever held it last, possibly a request handler: delete off its thread.
+        let folder = std::mem::take(&mut self.0);
+        let _ = std::thread::Builder::new()
+            .name("vaultbook-gc".into())
+            .spawn(move || std::fs::remove_dir_all(folder));
+    }
 }
 
 impl Generation {
@@ -71,16 +88,6 @@ impl Generation {
     /// Whether this is the first pages of a book whose rest is being rendered.
     pub fn is_early(&self) -> bool {
         self.early
-    }
-}
-
-impl Drop for Generation {
-    fn drop(&mut self) {
-        // Dropped by whoever held it last, possibly a request handler: delete off its thread.
-        let folder = std::mem::take(&mut self.folder);
-        let _ = std::thread::Builder::new()
-            .name("vaultbook-gc".into())
-            .spawn(move || std::fs::remove_dir_all(folder));
     }
 }
 
@@ -124,7 +131,9 @@ impl Generations {
     }
 
     /// Serves the book the builder rendered at `dir` (inside `staging`) from now on, and returns
-    /// its token. The previous generation goes when its last reader is done.
+    /// its token. The previous generation goes when its last reader is done. `dir` may also be
+    /// the book being served, which the builder updated in place (file by file, each replaced
+    /// whole): it is served on under a new token, so that its pages reload.
     pub fn promote(&self, staging: Staging, dir: &Path) -> Result<String> {
         self.promote_as(staging, dir, false)
     }
@@ -137,6 +146,21 @@ impl Generations {
 
     fn promote_as(&self, mut staging: Staging, dir: &Path, early: bool) -> Result<String> {
         let dir = std::path::absolute(dir)?;
+        let token = format!("{}-{}", self.instance, staging.number);
+        let updated = self
+            .current()
+            .filter(|current| !early && current.dir == dir)
+            .map(|current| current.folder.clone());
+        if let Some(folder) = updated {
+            // `staging` is left unused, and deleted.
+            self.replace(Generation {
+                token: token.clone(),
+                early,
+                dir,
+                folder,
+            });
+            return Ok(token);
+        }
         if !dir.starts_with(&staging.folder) {
             anyhow::bail!(
                 "the builder returned {}, outside its staging directory {}",
@@ -150,20 +174,23 @@ impl Generations {
                 dir.display()
             );
         }
-        let token = format!("{}-{}", self.instance, staging.number);
         staging.promoted = true;
-        let generation = Arc::new(Generation {
+        self.replace(Generation {
             token: token.clone(),
             early,
             dir,
-            folder: std::mem::take(&mut staging.folder),
+            folder: Arc::new(Folder(std::mem::take(&mut staging.folder))),
         });
+        Ok(token)
+    }
+
+    fn replace(&self, generation: Generation) {
+        let generation = Arc::new(generation);
         let old = match self.current.write() {
             Ok(mut current) => current.replace(generation),
             Err(poisoned) => poisoned.into_inner().replace(generation),
         };
         drop(old);
-        Ok(token)
     }
 
     /// The book being served, if any build has succeeded.
@@ -208,6 +235,40 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert!(!folder1.exists(), "generation 1 was not deleted");
+    }
+
+    #[test]
+    fn a_book_updated_in_place_is_served_on_under_a_new_token_and_deleted_after_both() {
+        let gens = Generations::new().unwrap();
+        let s1 = gens.stage().unwrap();
+        std::fs::create_dir_all(s1.out()).unwrap();
+        let out1 = s1.out();
+        let t1 = gens.promote(s1, &out1).unwrap();
+        let held = gens.current().unwrap();
+        let s2 = gens.stage().unwrap();
+        let unused = s2.out().parent().unwrap().to_path_buf();
+        let t2 = gens.promote(s2, &out1).unwrap();
+        assert_ne!(t1, t2, "the pages must reload");
+        let current = gens.current().unwrap();
+        assert_eq!(current.token(), t2);
+        assert_eq!(current.dir(), held.dir());
+        assert!(!unused.exists(), "the unused staging folder is deleted");
+        // A third build renders a whole new book: the shared folder goes once neither
+        // generation is held.
+        let s3 = gens.stage().unwrap();
+        std::fs::create_dir_all(s3.out()).unwrap();
+        let out3 = s3.out();
+        gens.promote(s3, &out3).unwrap();
+        drop(current);
+        let folder = held.dir().parent().unwrap().to_path_buf();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(folder.exists(), "deleted while a reader held it");
+        drop(held);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while folder.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!folder.exists(), "the shared folder was not deleted");
     }
 
     #[test]

@@ -752,3 +752,46 @@ fn pages_rendered_alone_in_nested_folders_are_a_full_renders() {
         previous = out;
     }
 }
+
+/// serve's way: a rebuild of a few pages updates the served book in place, replacing each
+/// changed file by a rename (a reader holding the old file keeps it), and the book is then a
+/// full render's; a change of the book's shape renders a new book into `out`.
+#[test]
+fn an_update_in_place_replaces_only_the_changed_files_and_is_a_full_render() {
+    let dir = book();
+    let r = dir.path();
+    let mut s = session(r);
+    let gen1 = r.join("gen1");
+    s.update_showing(&gen1, None, None).unwrap();
+    let mut old_b = std::fs::File::open(gen1.join("b.html")).unwrap();
+    let (b_ino, c_ino) = (ino(&gen1.join("b.html")), ino(&gen1.join("c.html")));
+    dir.write("vault/B.md", "# B\n\nChanged *text*.\n");
+    let unused = r.join("gen2");
+    let (report, scope) = s.update_showing(&unused, Some(&gen1), None).unwrap();
+    assert_eq!(scope, Scope::Pages(1));
+    assert_eq!(report.output.as_deref(), Some(gen1.as_path()));
+    assert!(!unused.exists(), "nothing is written into out");
+    assert_ne!(ino(&gen1.join("b.html")), b_ino, "b.html is a new file");
+    assert_eq!(ino(&gen1.join("c.html")), c_ino, "c.html is untouched");
+    let mut held = String::new();
+    std::io::Read::read_to_string(&mut old_b, &mut held).unwrap();
+    assert!(
+        held.contains("Unrelated."),
+        "a reader of the old b.html keeps it"
+    );
+    let full = r.join("full");
+    rebuild(&mut session(r), &full, None).unwrap();
+    for page in ["b.html", "a.html", "c.html", "index.html"] {
+        assert_eq!(
+            std::fs::read_to_string(gen1.join(page)).unwrap(),
+            std::fs::read_to_string(full.join(page)).unwrap(),
+            "{page} differs from a full render"
+        );
+    }
+    // A new chapter changes the sidebar: a whole new book.
+    dir.write("vault/D.md", "# D\n");
+    let gen3 = r.join("gen3");
+    let (report, scope) = s.update_showing(&gen3, Some(&gen1), None).unwrap();
+    assert_eq!(scope, Scope::Full);
+    assert_eq!(report.output.as_deref(), Some(gen3.as_path()));
+}
