@@ -10,8 +10,8 @@
 //! cargo run --release --example bench -- rebuild [NOTES=10000] [LINKS=25] [EDITS=3]
 //! ```
 //!
-//! `rebuild` runs serve's builder without the server and prints the phases of each rebuild after
-//! a one-note edit.
+//! `rebuild` runs serve's builder without the server (changed pages updated in place) and prints
+//! the phases of each rebuild after a one-note edit.
 //!
 //! `serve` starts the real server (watcher, builder, HTTP, websocket) on the vault, times the
 //! first page served and the whole book, then edits one note at a time, `EDITS` times, and
@@ -207,7 +207,10 @@ fn main() {
                 }
                 let out = outs.join(format!("g{i}"));
                 let t = Instant::now();
-                let (report, scope) = driver.rebuild(&out, previous.as_deref()).unwrap();
+                // As serve does: a few changed pages go into the served book in place.
+                let (report, scope) = driver
+                    .update_showing(&out, previous.as_deref(), None)
+                    .unwrap();
                 let phases: Vec<String> = report
                     .stats
                     .phases
@@ -219,7 +222,10 @@ fn main() {
                     t.elapsed().as_secs_f64(),
                     phases.join(", ")
                 );
-                if let Some(p) = previous.replace(out) {
+                let written = report.output.clone().unwrap_or(out);
+                if previous.as_ref() != Some(&written)
+                    && let Some(p) = previous.replace(written)
+                {
                     let _ = std::fs::remove_dir_all(p);
                 }
             }

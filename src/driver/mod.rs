@@ -411,29 +411,50 @@ impl Driver {
                     let scratch = self.config.work_dir.join("build-pages");
                     let pagefind = crate::render::pagefind_on(&self.config.mdbook, &render);
                     let mut parts = Vec::new();
-                    output::replace_dir(&build_dir, &self.config.vault, |staging| {
-                        std::fs::remove_dir(staging)?;
-                        output::link_tree(&build_dir, staging)?;
-                        let _ = std::fs::remove_file(staging.join(output::MANIFEST));
+                    if !pagefind {
+                        // As serve does: the changed pages are put into the build dir itself,
+                        // each file replaced whole by a rename, instead of into a copy of the
+                        // 30,000-file book that then replaces it (and is deleted). A build
+                        // stopped half way leaves whole pages, some new, and no record: the
+                        // next build renders everything. Pagefind's index, built from every
+                        // page, still goes through a copy.
                         let started = Instant::now();
                         if !changes.pages.is_empty() {
                             incremental::render_pages(
                                 &src,
                                 &changes.pages,
-                                staging,
+                                &build_dir,
                                 &scratch,
                                 &render,
                             )?;
                         }
-                        incremental::replace_assets(&src, &changes.assets, staging)?;
+                        incremental::replace_assets(&src, &changes.assets, &build_dir)?;
                         parts.push(("render changed pages", started.elapsed()));
-                        if pagefind {
+                    } else {
+                        output::replace_dir(&build_dir, &self.config.vault, |staging| {
+                            std::fs::remove_dir(staging)?;
+                            output::link_tree(&build_dir, staging)?;
+                            let _ = std::fs::remove_file(staging.join(output::MANIFEST));
                             let started = Instant::now();
-                            crate::search::build_pagefind(staging)?;
-                            parts.push(("search index", started.elapsed()));
-                        }
-                        output::list_files(staging)
-                    })?;
+                            if !changes.pages.is_empty() {
+                                incremental::render_pages(
+                                    &src,
+                                    &changes.pages,
+                                    staging,
+                                    &scratch,
+                                    &render,
+                                )?;
+                            }
+                            incremental::replace_assets(&src, &changes.assets, staging)?;
+                            parts.push(("render changed pages", started.elapsed()));
+                            if pagefind {
+                                let started = Instant::now();
+                                crate::search::build_pagefind(staging)?;
+                                parts.push(("search index", started.elapsed()));
+                            }
+                            output::list_files(staging)
+                        })?;
+                    }
                     phases.mark_parts(&parts);
                 }
                 None => {

@@ -285,8 +285,12 @@ fn a_build_after_an_edit_renders_the_changed_pages_and_is_the_full_build() {
         "# A\n\n## Old heading\n\nText of A, edited.\n",
     );
     dir.write("vault/B.md", "# B\n\nEdited too.\n");
+    let (folder, c) = (ino(&r.join("book")), ino(&r.join("book/c.html")));
     assert_eq!(build(r), "pages");
     assert!(dir.page("a.html").contains("Text of A, edited."));
+    // In place: the same build dir, its unchanged pages untouched.
+    assert_eq!(ino(&r.join("book")), folder);
+    assert_eq!(ino(&r.join("book/c.html")), c);
 
     let fresh = book();
     page_by_page(&fresh);
