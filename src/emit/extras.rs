@@ -208,6 +208,9 @@ pub(crate) fn backlinks(
         Some(k) if k.shown == shown && k.footers.len() == notes.len() => &k.footers,
         _ => &[],
     };
+    // Per note, once: the key its backlinks sort by (a much-linked note is listed on
+    // thousands of pages).
+    let order: Vec<String> = notes.par_iter().map(|n| n.title.to_lowercase()).collect();
     let footers: Vec<String> = from
         .par_iter()
         .enumerate()
@@ -217,7 +220,7 @@ pub(crate) fn backlinks(
             {
                 return Ok(footer.clone());
             }
-            footer(id, sources, notes, plan, tera, builtin)
+            footer(id, sources, notes, &order, plan, tera, builtin)
         })
         .collect::<Result<_>>()?;
     if let Some(k) = kept {
@@ -227,11 +230,13 @@ pub(crate) fn backlinks(
     Ok(footers)
 }
 
-/// The backlinks footer of note `id`, linked from `sources`.
+/// The backlinks footer of note `id`, linked from `sources`; `order`: per note, the key its
+/// backlinks sort by.
 fn footer(
     id: NoteId,
     sources: &[NoteId],
     notes: &[Note],
+    order: &[String],
     plan: &Plan,
     tera: &tera::Tera,
     builtin: bool,
@@ -242,7 +247,9 @@ fn footer(
     if sources.is_empty() {
         return Ok(String::new());
     }
-    let mut links: Vec<Backlink> = sources
+    let mut sources = sources.to_vec();
+    sources.sort_by(|&a, &b| order[a].cmp(&order[b]));
+    let links: Vec<Backlink> = sources
         .iter()
         .filter_map(|&s| {
             let there = plan.chapter[s].as_deref()?;
@@ -258,7 +265,6 @@ fn footer(
             })
         })
         .collect();
-    links.sort_by_cached_key(|l| l.title.to_lowercase());
     if builtin {
         return Ok(builtin_backlinks(&links));
     }
