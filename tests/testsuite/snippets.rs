@@ -501,7 +501,13 @@ fn memory_and_file_size_limits_kill() {
     assert!(md.contains("killed: memory limit (256 MiB)"), "{md}");
     assert_eq!(b.codes("memory-hog"), ["snippet-killed"]);
     let md = b.md("thread-hog");
-    assert!(md.contains("failed to spawn thread"), "{md}");
+    // Where the limit is met depends on the machine's load: creating a thread, or the new
+    // thread's signal stack (std then aborts).
+    assert!(
+        md.contains("failed to spawn thread")
+            || md.contains("failed to allocate an alternative stack"),
+        "{md}"
+    );
     assert!(
         md.contains("the memory limit (256 MiB) may have been reached"),
         "{md}"
