@@ -218,9 +218,10 @@ fn main() {
                     .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
                     .collect();
                 println!(
-                    "rebuild {i} ({scope:?}): {:.3} s; ms: {}",
+                    "rebuild {i} ({scope:?}): {:.3} s; ms: {}; RSS {:.0} MiB",
                     t.elapsed().as_secs_f64(),
-                    phases.join(", ")
+                    phases.join(", "),
+                    rss_mib()
                 );
                 let written = report.output.clone().unwrap_or(out);
                 if previous.as_ref() != Some(&written)
