@@ -253,6 +253,43 @@ impl Server {
     }
 }
 
+/// The one thread every build of a session runs on. A builder keeps its caches between
+/// builds; allocated and freed on one thread, their memory goes back to that thread's heap (on
+/// the runtime's blocking pool, shared with the requests' file reads, a build lands on whichever
+/// thread is idle).
+struct BuildThread {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl BuildThread {
+    fn start() -> std::io::Result<BuildThread> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("vaultbook-build".into())
+            .spawn(move || {
+                for job in queue {
+                    job();
+                }
+            })?;
+        Ok(BuildThread { jobs })
+    }
+
+    /// Runs `f` on the build thread; an error if the thread is gone (a panic that escaped).
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, &'static str> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job = Box::new(move || {
+            let _ = done.send(f());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| "the build thread is gone")?;
+        result.await.map_err(|_| "the builder panicked")
+    }
+}
+
 /// Builds, swaps and notifies, one build at a time, until the channel of changes closes.
 async fn build_loop(
     shared: Arc<Shared>,
@@ -265,6 +302,17 @@ async fn build_loop(
     // The changes of failed builds: still unbuilt, so the next build gets them too (changes
     // are relative to the book being served).
     let mut carried = Changes::default();
+    let thread = match BuildThread::start() {
+        Ok(t) => t,
+        Err(e) => {
+            fail(
+                &shared,
+                &status,
+                format!("cannot start the build thread: {e}"),
+            );
+            return;
+        }
+    };
     loop {
         if let Some(w) = &watcher {
             // book.toml may have moved the vault: watch what the build is about to read. A full
@@ -280,25 +328,26 @@ async fn build_loop(
                 // Held for the build: the served book stays on disk for the builder to reuse.
                 let previous = shared.generations.current();
                 let early = Early(shared.clone());
-                let joined = tokio::task::spawn_blocking(move || {
-                    let build = BuildRequest {
-                        root: &root,
-                        changes: &request,
-                        out: &staging.out(),
-                        previous: previous.as_deref().map(|g| g.dir()),
-                        early: previous
-                            .is_none()
-                            .then_some(&early as &dyn crate::driver::EarlyPages),
-                    };
-                    // A panic in the pipeline is a failed build, not the end of live reload.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        builder.build(&build)
-                    }))
-                    .unwrap_or_else(|panic| Err(panic_text(panic.as_ref())));
-                    drop(previous);
-                    (builder, staging, request, result)
-                })
-                .await;
+                let joined = thread
+                    .run(move || {
+                        let build = BuildRequest {
+                            root: &root,
+                            changes: &request,
+                            out: &staging.out(),
+                            previous: previous.as_deref().map(|g| g.dir()),
+                            early: previous
+                                .is_none()
+                                .then_some(&early as &dyn crate::driver::EarlyPages),
+                        };
+                        // A panic in the pipeline is a failed build, not the end of live reload.
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            builder.build(&build)
+                        }))
+                        .unwrap_or_else(|panic| Err(panic_text(panic.as_ref())));
+                        drop(previous);
+                        (builder, staging, request, result)
+                    })
+                    .await;
                 match joined {
                     Ok((b, staging, request, result)) => {
                         builder = b;
@@ -308,7 +357,7 @@ async fn build_loop(
                         result.map(|dir| (staging, dir))
                     }
                     Err(e) => {
-                        eprintln!("vaultbook serve: the builder panicked: {e}");
+                        eprintln!("vaultbook serve: {e}");
                         return;
                     }
                 }

@@ -649,6 +649,45 @@ async fn a_panicking_builder_is_a_failed_build_not_the_end() {
     server.stop().await;
 }
 
+/// Every build of a session runs on one thread, after a panicking build too, while requests
+/// read files on the runtime's blocking pool (where builds used to run, on whichever thread was
+/// idle): a builder's caches are allocated and freed on one thread's heap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_build_runs_on_one_thread() {
+    let dir = book();
+    let threads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = threads.clone();
+    let mut inner = fake(Arc::default(), Duration::ZERO);
+    let builder = move |req: &BuildRequest<'_>| {
+        seen.lock().unwrap().push(std::thread::current().id());
+        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
+        if start.contains("panic") {
+            panic!("a bug");
+        }
+        inner(req)
+    };
+    let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
+        .await
+        .unwrap();
+    server.wait_for_builds(1).await;
+    let mut ws = connect(&server).await;
+    expect_message(&mut ws, "ok").await;
+    std::fs::write(dir.path().join("vault/Start.md"), "panic now").unwrap();
+    expect_message(&mut ws, "error ").await;
+    for round in 0..6 {
+        // Requests read files on the runtime's blocking pool, as builds did: many at once
+        // grow it to several threads.
+        let reads: Vec<_> = (0..16).map(|_| get(&server, "/")).collect();
+        std::fs::write(dir.path().join("vault/Start.md"), format!("calm {round}")).unwrap();
+        futures_util::future::join_all(reads).await;
+        expect_message(&mut ws, "reload ").await;
+    }
+    let threads = threads.lock().unwrap().clone();
+    assert!(threads.len() >= 4, "{threads:?}");
+    assert!(threads.iter().all(|t| *t == threads[0]), "{threads:?}");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_changes_of_a_failed_build_are_handed_to_the_next() {
     let dir = book();
