@@ -150,6 +150,7 @@ pub(crate) fn render_with(
             chapters,
             min,
             first: options.first_shard,
+            page_by_page: page_by_page(&table, options),
             sharded: sharded.clone(),
         });
     }
@@ -183,6 +184,13 @@ pub(crate) struct Rendered {
     pub sharded: bool,
     /// The time of each part, in order: mdBook's render, then the passes over its pages.
     pub parts: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Whether the book of `chapters` chapters that book.toml's `table` configures is rendered in
+/// shards with `options`: the one rule, for the renderer and for serve's early first pages.
+pub(crate) fn in_shards(chapters: usize, table: &toml::Table, options: &RenderOptions) -> bool {
+    let min = options.shards.map_or(SHARD_MIN, |(_, min)| min);
+    chapters >= min.max(2) && page_by_page(table, options)
 }
 
 /// Whether a render of the book that book.toml's `table` configures, with `options`, is page

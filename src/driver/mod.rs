@@ -557,11 +557,14 @@ impl Driver {
                 Scope::Pages(changes.pages.len())
             }
             _ => {
-                // The rule shards follow (page by page, from SHARD_MIN chapters): below it, the
+                // Only a book rendered in shards shows its first shard early: otherwise the
                 // first shard would be the whole book rendered twice.
                 if let Some(early) = early
-                    && chapter_stats(&tree).0 >= crate::render::SHARD_MIN
-                    && crate::render::page_by_page(&self.config.mdbook, &render)
+                    && crate::render::in_shards(
+                        chapter_stats(&tree).0,
+                        &self.config.mdbook,
+                        &render,
+                    )
                 {
                     let first = RenderOptions {
                         first_shard: true,

@@ -43,6 +43,9 @@ pub(crate) struct ShardedHtml {
     pub min: usize,
     /// Render the first shard alone (see `RenderOptions::first_shard`).
     pub first: bool,
+    /// Whether the book's pages can be rendered apart ([`super::page_by_page`]): no page or
+    /// index holds every chapter.
+    pub page_by_page: bool,
     /// Set when the book was rendered in shards (tests ask).
     pub sharded: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -55,7 +58,7 @@ impl Renderer for ShardedHtml {
     fn render(&self, ctx: &RenderContext) -> mdbook_driver::errors::Result<()> {
         let html = ctx.config.html_config().unwrap_or_default();
         let count = ctx.book.chapters().count();
-        if count < self.min.max(2) || !shardable(&html) {
+        if count < self.min.max(2) || !self.page_by_page {
             return HtmlHandlebars::new().render(ctx);
         }
         match render_shards(ctx, &html, self.chapters.max(1), self.first) {
@@ -97,12 +100,6 @@ impl Renderer for PagesOnlyHtml {
             HtmlHandlebars::new().render(&pages_ctx)
         })
     }
-}
-
-/// A book whose pages can be rendered apart: its render has no book-wide page or index.
-fn shardable(html: &HtmlConfig) -> bool {
-    let search = html.search.as_ref().is_none_or(|s| s.enable);
-    !search && !html.print.enable
 }
 
 /// The shard's sidebar was not found in mdBook's `toc.js` or `toc.html` as [`toc::write`]
