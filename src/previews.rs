@@ -40,6 +40,12 @@ const MAX_HTML: usize = 6000;
 /// of headings still downloads quickly; links to its last sections show no preview.
 const MAX_FILE: usize = 96 * 1024;
 
+/// Bytes of a page's HTML read for its previews. The data script holds at most `MAX_FILE`
+/// bytes of previews, from the top of the page; parsing the rest of a 250 MB page (one
+/// 100 MB note) into a tree would only cost gigabytes of memory (html5ever keeps the whole
+/// document) for previews that would not fit.
+const MAX_PAGE: usize = 8 << 20;
+
 /// Elements left out of a preview with all they hold: nothing in a popover should run, load a
 /// frame or ask for input.
 const DROPPED: &[&str] = &[
@@ -123,7 +129,11 @@ fn previewed(rel: &str) -> bool {
 /// The data script of the page `rel` (its path in the book) with HTML `html`; `None` when the
 /// page has no `<main>` (an HTML attachment, say).
 fn page_script(rel: &str, html: &str) -> Option<String> {
-    let main = parse_main(html)?;
+    let mut end = html.len().min(MAX_PAGE);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let main = parse_main(&html[..end])?;
     let previews = previews_of(&main, rel);
     let mut out = format!(
         "window.vbPreviews&&window.vbPreviews.add({},{{",
@@ -233,7 +243,11 @@ fn parse_main(html: &str) -> Option<Node> {
     let sink = Builder {
         state: RefCell::new(BuildState::default()),
     };
-    let state = crate::html_tokens::tokenize(html, sink).state.into_inner();
+    let mut state = crate::html_tokens::tokenize(html, sink).state.into_inner();
+    // The end of the input closes what is open, as in a browser (a page cut at `MAX_PAGE`).
+    while state.main.is_none() && !state.stack.is_empty() && !state.too_deep {
+        state.close_one();
+    }
     if state.too_deep { None } else { state.main }
 }
 
@@ -620,6 +634,25 @@ mod tests {
     fn previews() -> std::collections::HashMap<String, String> {
         let main = parse_main(PAGE).unwrap();
         previews_of(&main, "dir/utils.html").into_iter().collect()
+    }
+
+    /// A page too large to parse whole still gets the previews of its top: the HTML past
+    /// `MAX_PAGE` is not read.
+    #[test]
+    fn a_huge_page_is_previewed_from_its_top() {
+        let filler = "<p>words and more words</p>".repeat(MAX_PAGE / 20);
+        let page = PAGE.replace(
+            "<h2 id=\"gil\">",
+            &format!("{filler}<h2 id=\"late\">Late</h2><h2 id=\"gil\">"),
+        );
+        assert!(page.len() > MAX_PAGE);
+        let script = page_script("dir/utils.html", &page).unwrap();
+        assert!(
+            script.contains("\"execution\""),
+            "the top's sections are kept"
+        );
+        assert!(!script.contains("\"late\""), "past the cut, nothing");
+        assert!(script.len() <= MAX_FILE + MAX_HTML * 2);
     }
 
     #[test]
