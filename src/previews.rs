@@ -88,9 +88,9 @@ pub(crate) fn build(dest: &Path) -> Result<u64> {
 }
 
 /// Makes the preview data of the pages `pages` (paths of the book, `a/b.html`) of `out` again,
-/// after a partial render replaced them: `serve`'s rebuilds, whose other files are hard links
-/// to the served book, so each data file is written new and renamed over the old link. A book
-/// without preview data (`previews = false`) is left as it is.
+/// after a partial render replaced them (in the book being served or the build dir, whose files
+/// may be hard links shared with another copy): each data file is written new and renamed over
+/// the old one. A book without preview data (`previews = false`) is left as it is.
 pub(crate) fn refresh(out: &Path, pages: &[String]) -> Result<()> {
     let data = out.join(DATA_DIR);
     if !data.is_dir() {

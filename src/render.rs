@@ -190,7 +190,7 @@ pub(crate) struct Rendered {
 /// shards with `options`: the one rule, for the renderer and for serve's early first pages.
 pub(crate) fn in_shards(chapters: usize, table: &toml::Table, options: &RenderOptions) -> bool {
     let min = options.shards.map_or(SHARD_MIN, |(_, min)| min);
-    chapters >= min.max(2) && page_by_page(table, options)
+    shards::applies(chapters, min, page_by_page(table, options))
 }
 
 /// Whether a render of the book that book.toml's `table` configures, with `options`, is page

@@ -1,11 +1,12 @@
 //! What a rebuild (`serve`) keeps from the previous one: the emitted source tree, so that only
 //! the chapters whose emitted text changed are written and rendered again.
 //!
-//! Every rebuild still resolves every link and assembles every page in memory (cheap: linear,
-//! no I/O), so a change to one note reaches the pages that link to it or embed it. Comparing the
-//! emitted pages with the previous emit gives the exact set of chapters to render; the rest of
-//! the book is hard-linked from the book being served. A change to the book's shape (SUMMARY,
-//! book.toml, assets, a chapter added or removed) renders everything.
+//! Every rebuild still emits the whole tree in memory (the analysis and assembly memos make
+//! that cheap where nothing changed: see docs/architecture.md), so a change to one note reaches
+//! the pages that link to it or embed it. Comparing the emitted files with the previous emit
+//! gives the exact set of chapters to render; they are put into the book being served (or a
+//! hard-linked copy of it). A change to the book's shape (SUMMARY, book.toml, assets, a chapter
+//! added or removed) renders everything.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -282,9 +283,25 @@ pub(super) fn write_source(
     Ok(())
 }
 
+/// Puts what `changes` names into the rendered book `out`: the changed pages rendered again,
+/// the changed assets copied, each file replaced whole (see [`render_pages`]).
+pub(super) fn put_changes(
+    src: &Path,
+    changes: &Changes,
+    out: &Path,
+    scratch: &Path,
+    render: &RenderOptions,
+) -> Result<()> {
+    if !changes.pages.is_empty() {
+        render_pages(src, &changes.pages, out, scratch, render)?;
+    }
+    replace_assets(src, &changes.assets, out)
+}
+
 /// Renders `pages` of the source tree `src` alone (in `scratch`) and puts their HTML into `out`
-/// (a hard-linked copy of the served book) by writing new files and renaming them over the links.
-pub(super) fn render_pages(
+/// (the book being served or the build dir, or a hard-linked copy of it) by writing new files
+/// and renaming them over the old ones, which may be hard links shared with another copy.
+fn render_pages(
     src: &Path,
     pages: &BTreeSet<PathBuf>,
     out: &Path,
@@ -345,7 +362,7 @@ pub(super) fn render_pages(
 /// Puts the current version of each of `assets` (paths of the source tree `src`) into `out`,
 /// where mdBook puts them (the path under `src/`), by writing a new file and renaming it over
 /// the hard link to the served book's copy.
-pub(super) fn replace_assets(src: &Path, assets: &[String], out: &Path) -> Result<()> {
+fn replace_assets(src: &Path, assets: &[String], out: &Path) -> Result<()> {
     for path in assets {
         let Some(rel) = path.strip_prefix("src/") else {
             continue;

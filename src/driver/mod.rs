@@ -416,42 +416,23 @@ impl Driver {
                         // each file replaced whole by a rename, instead of into a copy of the
                         // 30,000-file book that then replaces it (and is deleted). A build
                         // stopped half way leaves whole pages, some new, and no record: the
-                        // next build renders everything. Pagefind's index, built from every
-                        // page, still goes through a copy.
+                        // next build renders everything.
                         let started = Instant::now();
-                        if !changes.pages.is_empty() {
-                            incremental::render_pages(
-                                &src,
-                                &changes.pages,
-                                &build_dir,
-                                &scratch,
-                                &render,
-                            )?;
-                        }
-                        incremental::replace_assets(&src, &changes.assets, &build_dir)?;
+                        incremental::put_changes(&src, &changes, &build_dir, &scratch, &render)?;
                         parts.push(("render changed pages", started.elapsed()));
                     } else {
+                        // Pagefind's index is built from every page: into a copy, which then
+                        // replaces the build dir.
                         output::replace_dir(&build_dir, &self.config.vault, |staging| {
                             std::fs::remove_dir(staging)?;
                             output::link_tree(&build_dir, staging)?;
                             let _ = std::fs::remove_file(staging.join(output::MANIFEST));
                             let started = Instant::now();
-                            if !changes.pages.is_empty() {
-                                incremental::render_pages(
-                                    &src,
-                                    &changes.pages,
-                                    staging,
-                                    &scratch,
-                                    &render,
-                                )?;
-                            }
-                            incremental::replace_assets(&src, &changes.assets, staging)?;
+                            incremental::put_changes(&src, &changes, staging, &scratch, &render)?;
                             parts.push(("render changed pages", started.elapsed()));
-                            if pagefind {
-                                let started = Instant::now();
-                                crate::search::build_pagefind(staging)?;
-                                parts.push(("search index", started.elapsed()));
-                            }
+                            let started = Instant::now();
+                            crate::search::build_pagefind(staging)?;
+                            parts.push(("search index", started.elapsed()));
                             output::list_files(staging)
                         })?;
                     }
@@ -549,11 +530,8 @@ impl Driver {
                         format!("cannot link {} into {}", prev.display(), out.display())
                     })?;
                 }
-                if !changes.pages.is_empty() {
-                    let scratch = self.config.work_dir.join("serve-pages");
-                    incremental::render_pages(&src, &changes.pages, written, &scratch, &render)?;
-                }
-                incremental::replace_assets(&src, &changes.assets, written)?;
+                let scratch = self.config.work_dir.join("serve-pages");
+                incremental::put_changes(&src, &changes, written, &scratch, &render)?;
                 Scope::Pages(changes.pages.len())
             }
             _ => {

@@ -27,10 +27,9 @@ use crate::vault::Note;
 #[derive(Default)]
 pub(crate) struct PageMemo {
     seed: RandomState,
-    /// The hash of each note text met last run, by the address of its shared text (kept alive
-    /// here, so the address cannot be reused by another text): an unchanged note is not hashed
-    /// again.
-    texts: HashMap<usize, (Arc<str>, u64)>,
+    /// By note path: the note's shared text last run, and its hash: an unchanged note (the
+    /// same shared text) is not hashed again.
+    texts: HashMap<String, (Arc<str>, u64)>,
     pages: HashMap<String, Kept>,
     /// The backlinks footers.
     pub(crate) footers: super::extras::KeptFooters,
@@ -38,12 +37,21 @@ pub(crate) struct PageMemo {
 
 /// A page as assembled (placeholders not yet filled), its own heading ids, and the page as
 /// written (placeholders filled) with the key of what filling it read.
-struct Kept {
+pub(crate) struct Kept {
     key: u64,
-    page: Arc<Page>,
-    ids: Vec<String>,
+    /// The page, placeholders not filled.
+    pub page: Arc<Page>,
+    /// Its own heading ids.
+    pub ids: Vec<String>,
     refs: u64,
     filled: Arc<[u8]>,
+}
+
+impl Kept {
+    /// The page as last written, if what its placeholders read has the key `refs`.
+    pub(crate) fn filled(&self, refs: u64) -> Option<Arc<[u8]>> {
+        (self.refs == refs).then(|| self.filled.clone())
+    }
 }
 
 /// One page of a run, as [`super::assemble_pages`] finishes it.
@@ -61,6 +69,8 @@ pub(crate) struct Finished {
 /// One run's view of the memo: each note's own key part, and the pages of the last run.
 pub(crate) struct Lookup<'m> {
     memo: &'m PageMemo,
+    /// Per note: the hash of its text.
+    texts: Vec<u64>,
     /// Per note: everything of it that a page embedding it reads.
     part: Vec<u64>,
     /// The book-wide switches.
@@ -70,11 +80,20 @@ pub(crate) struct Lookup<'m> {
 impl PageMemo {
     /// Prepares the lookups of one run.
     pub(crate) fn lookup<'m>(&'m self, ctx: &Context, markdown: MdbookMarkdown) -> Lookup<'m> {
+        let texts: Vec<u64> = ctx
+            .notes
+            .par_iter()
+            .map(|n| match self.texts.get(&n.rel) {
+                Some((kept, hash)) if Arc::ptr_eq(kept, &n.text) => *hash,
+                _ => self.seed.hash_one(&*n.text),
+            })
+            .collect();
         let part = ctx
             .notes
             .par_iter()
+            .zip(&texts)
             .enumerate()
-            .map(|(id, n)| self.part(ctx, id, n))
+            .map(|(id, (n, &text))| self.part(ctx, id, n, text))
             .collect();
         let mut h = self.seed.build_hasher();
         (ctx.plan.from_mdbook, ctx.tag_links).hash(&mut h);
@@ -87,16 +106,13 @@ impl PageMemo {
             .hash(&mut h);
         Lookup {
             memo: self,
+            texts,
             part,
             global: h.finish(),
         }
     }
 
-    fn part(&self, ctx: &Context, id: NoteId, n: &Note) -> u64 {
-        let text = match self.texts.get(&text_address(&n.text)) {
-            Some((kept, hash)) if Arc::ptr_eq(kept, &n.text) => *hash,
-            _ => self.seed.hash_one(&*n.text),
-        };
+    fn part(&self, ctx: &Context, id: NoteId, n: &Note, text: u64) -> u64 {
         let mut h = self.seed.build_hasher();
         (text, &n.rel, &n.title).hash(&mut h);
         for r in &ctx.resolved[id] {
@@ -111,19 +127,19 @@ impl PageMemo {
         h.finish()
     }
 
-    /// Keeps this run's pages (and only them) for the next; `ids`: per note, its own heading
-    /// ids.
-    pub(crate) fn keep(&mut self, notes: &[Note], pages: &[Finished], ids: &[Vec<String>]) {
+    /// Keeps this run's pages (and only them) for the next; `texts`: per note, its text's hash
+    /// (from [`Lookup::into_texts`]); `ids`: per note, its own heading ids.
+    pub(crate) fn keep(
+        &mut self,
+        notes: &[Note],
+        texts: Vec<u64>,
+        pages: &[Finished],
+        ids: &[Vec<String>],
+    ) {
         self.texts = notes
             .iter()
-            .map(|n| {
-                let address = text_address(&n.text);
-                let hash = match self.texts.remove(&address) {
-                    Some((kept, hash)) if Arc::ptr_eq(&kept, &n.text) => hash,
-                    _ => self.seed.hash_one(&*n.text),
-                };
-                (address, (n.text.clone(), hash))
-            })
+            .zip(texts)
+            .map(|(n, hash)| (n.rel.clone(), (n.text.clone(), hash)))
             .collect();
         self.pages = pages
             .iter()
@@ -165,15 +181,17 @@ impl Lookup<'_> {
         h.finish()
     }
 
-    /// The page kept for `note` with this key, and its own heading ids.
-    pub(crate) fn get(
-        &self,
-        notes: &[Note],
-        note: NoteId,
-        key: u64,
-    ) -> Option<(Arc<Page>, Vec<String>)> {
-        let kept = self.memo.pages.get(&notes[note].rel)?;
-        (kept.key == key).then(|| (kept.page.clone(), kept.ids.clone()))
+    /// The page kept for `note`, if it was assembled from inputs with this key.
+    pub(crate) fn get(&self, notes: &[Note], note: NoteId, key: u64) -> Option<&Kept> {
+        self.memo
+            .pages
+            .get(&notes[note].rel)
+            .filter(|k| k.key == key)
+    }
+
+    /// The per-note text hashes this run made, for [`PageMemo::keep`].
+    pub(crate) fn into_texts(self) -> Vec<u64> {
+        self.texts
     }
 
     /// The key of what filling the placeholders of `page` reads (see [`super::fill_refs`]):
@@ -198,21 +216,4 @@ impl Lookup<'_> {
         }
         h.finish()
     }
-
-    /// The page of `note` as last written, if its inputs and what its placeholders read are
-    /// the same.
-    pub(crate) fn filled(
-        &self,
-        notes: &[Note],
-        note: NoteId,
-        key: u64,
-        refs: u64,
-    ) -> Option<Arc<[u8]>> {
-        let kept = self.memo.pages.get(&notes[note].rel)?;
-        (kept.key == key && kept.refs == refs).then(|| kept.filled.clone())
-    }
-}
-
-fn text_address(text: &Arc<str>) -> usize {
-    Arc::as_ptr(text).cast::<u8>() as usize
 }

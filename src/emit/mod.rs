@@ -290,24 +290,26 @@ pub(crate) fn assemble_pages(
         sanitize: (!vb.raw_html).then(|| input.markdown.options()),
     };
     let lookup = memo.as_deref().map(|m| m.lookup(&ctx, input.markdown));
-    let assembled: Vec<(u64, Arc<Page>, Vec<String>)> = plan
+    // Per page: its key, the page, its own heading ids, and what the memo kept of it.
+    type Assembled<'k> = (u64, Arc<Page>, Vec<String>, Option<&'k memo::Kept>);
+    let assembled: Vec<Assembled> = plan
         .order
         .par_iter()
         .map(|&id| {
             let key = lookup.as_ref().map_or(0, |l| l.key(&ctx, id));
-            if let Some((page, own)) = lookup.as_ref().and_then(|l| l.get(input.notes, id, key)) {
-                return (key, page, own);
+            if let Some(kept) = lookup.as_ref().and_then(|l| l.get(input.notes, id, key)) {
+                return (key, kept.page.clone(), kept.ids.clone(), Some(kept));
             }
             let page = page::assemble(&ctx, id);
             let own = own_heading_ids(&page, &input.notes[id], input.markdown);
-            (key, Arc::new(page), own)
+            (key, Arc::new(page), own, None)
         })
         .collect();
     let mut ids = vec![Vec::new(); input.notes.len()];
     let mut pages = Vec::with_capacity(assembled.len());
-    for (key, page, own) in assembled {
+    for (key, page, own, kept) in assembled {
         ids[page.note] = own;
-        pages.push((key, page));
+        pages.push((key, page, kept));
     }
     let no_tags = HashMap::new();
     let fill = Fill {
@@ -318,12 +320,11 @@ pub(crate) fn assemble_pages(
     };
     let finished: Vec<memo::Finished> = pages
         .into_par_iter()
-        .map(|(key, page)| {
+        .map(|(key, page, kept)| {
             let refs = lookup.as_ref().map_or(0, |l| l.refs_key(&page, &fill));
-            let kept = lookup
-                .as_ref()
-                .and_then(|l| l.filled(input.notes, page.note, key, refs));
-            let filled = kept.unwrap_or_else(|| fill_refs(&page, &fill).into_bytes().into());
+            let filled = kept
+                .and_then(|k| k.filled(refs))
+                .unwrap_or_else(|| fill_refs(&page, &fill).into_bytes().into());
             memo::Finished {
                 key,
                 page,
@@ -332,9 +333,9 @@ pub(crate) fn assemble_pages(
             }
         })
         .collect();
-    drop(lookup);
-    if let Some(memo) = memo.as_deref_mut() {
-        memo.keep(input.notes, &finished, &ids);
+    let texts = lookup.map(memo::Lookup::into_texts);
+    if let (Some(memo), Some(texts)) = (memo.as_deref_mut(), texts) {
+        memo.keep(input.notes, texts, &finished, &ids);
     }
     Ok(finished)
 }

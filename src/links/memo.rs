@@ -50,43 +50,33 @@ impl ResolveMemo {
             self.targets = Some(targets);
         }
         let index = self.index.as_ref().expect("built above");
-        let kept = |id: usize| {
-            let n: &Note = &notes[id];
-            self.notes
-                .get(&n.rel)
-                .filter(|k| Arc::ptr_eq(&k.text, &n.text))
+        let mut last = std::mem::take(&mut self.notes);
+        let is_kept = |n: &Note, last: &HashMap<String, Kept>| {
+            last.get(&n.rel)
+                .is_some_and(|k| Arc::ptr_eq(&k.text, &n.text))
         };
-        let fresh: Vec<usize> = (0..notes.len()).filter(|&i| kept(i).is_none()).collect();
+        let fresh: Vec<usize> = (0..notes.len())
+            .filter(|&i| !is_kept(&notes[i], &last))
+            .collect();
         let mut resolved_fresh = resolve_notes(notes, index, &fresh).into_iter();
         let mut fresh = fresh.into_iter().peekable();
+        // Each note's resolutions are cloned once: out, while the memo keeps its own.
         let mut per_note = Vec::with_capacity(notes.len());
-        for id in 0..notes.len() {
-            if fresh.next_if_eq(&id).is_some() {
-                per_note.push(resolved_fresh.next().expect("one per fresh note"));
-            } else {
-                let k = kept(id).expect("kept when not fresh");
-                per_note.push((k.resolved.clone(), k.diagnostics.clone()));
-            }
-        }
-        self.notes = notes
-            .iter()
-            .zip(&per_note)
-            .map(|(n, (r, d))| {
-                let k = Kept {
+        for (id, n) in notes.iter().enumerate() {
+            let kept = if fresh.next_if_eq(&id).is_some() {
+                let (resolved, diagnostics) = resolved_fresh.next().expect("one per fresh note");
+                Kept {
                     text: n.text.clone(),
-                    resolved: r.clone(),
-                    diagnostics: d.clone(),
-                };
-                (n.rel.clone(), k)
-            })
-            .collect();
-        let mut all = Vec::with_capacity(notes.len());
-        let mut diags = Vec::new();
-        for (r, d) in per_note {
-            all.push(r);
-            diags.extend(d);
+                    resolved,
+                    diagnostics,
+                }
+            } else {
+                last.remove(&n.rel).expect("kept when not fresh")
+            };
+            per_note.push((kept.resolved.clone(), kept.diagnostics.clone()));
+            self.notes.insert(n.rel.clone(), kept);
         }
-        (all, diags)
+        super::resolve::per_link(per_note)
     }
 
     /// The book's target fingerprint: everything of the notes and attachments that links look

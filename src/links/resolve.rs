@@ -49,9 +49,16 @@ pub enum Anchor {
 /// link in `note.syntax.links`.
 pub fn resolve_all(notes: &[Note], index: &Index) -> (Vec<Vec<Resolved>>, Vec<Diagnostic>) {
     let ids: Vec<NoteId> = (0..notes.len()).collect();
-    let mut all = Vec::new();
+    per_link(resolve_notes(notes, index, &ids))
+}
+
+/// Per note, per link: where it leads; and all the problems found, in note order.
+pub(crate) fn per_link(
+    per_note: Vec<(Vec<Resolved>, Vec<Diagnostic>)>,
+) -> (Vec<Vec<Resolved>>, Vec<Diagnostic>) {
+    let mut all = Vec::with_capacity(per_note.len());
     let mut diags = Vec::new();
-    for (r, d) in resolve_notes(notes, index, &ids) {
+    for (r, d) in per_note {
         all.push(r);
         diags.extend(d);
     }

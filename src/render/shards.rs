@@ -35,6 +35,12 @@ pub(crate) const SHARD_CHAPTERS: usize = 125;
 /// Books of fewer chapters are rendered in one pass: their quadratic part is small.
 pub(crate) const SHARD_MIN: usize = 1_000;
 
+/// Whether a book of `chapters` chapters is rendered in shards, from `min` chapters, when its
+/// pages can be rendered apart (`page_by_page`): the rule.
+pub(crate) fn applies(chapters: usize, min: usize, page_by_page: bool) -> bool {
+    chapters >= min.max(2) && page_by_page
+}
+
 /// mdBook's HTML renderer, rendering a large book in shards.
 pub(crate) struct ShardedHtml {
     /// Chapters per shard.
@@ -58,7 +64,7 @@ impl Renderer for ShardedHtml {
     fn render(&self, ctx: &RenderContext) -> mdbook_driver::errors::Result<()> {
         let html = ctx.config.html_config().unwrap_or_default();
         let count = ctx.book.chapters().count();
-        if count < self.min.max(2) || !self.page_by_page {
+        if !applies(count, self.min, self.page_by_page) {
             return HtmlHandlebars::new().render(ctx);
         }
         match render_shards(ctx, &html, self.chapters.max(1), self.first) {

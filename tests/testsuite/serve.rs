@@ -77,6 +77,19 @@ fn fake(
     }
 }
 
+/// `inner`, except that it panics while Start.md holds the word `panic`.
+fn panicking(
+    mut inner: impl FnMut(&BuildRequest<'_>) -> Result<PathBuf, String>,
+) -> impl FnMut(&BuildRequest<'_>) -> Result<PathBuf, String> {
+    move |req: &BuildRequest<'_>| {
+        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
+        if start.contains("panic") {
+            panic!("a bug on {start}");
+        }
+        inner(req)
+    }
+}
+
 async fn start(root: &Path, log: Arc<Log>, delay: Duration) -> Server {
     let server = Server::start(ServeOptions::new(root, 0), fake(log, delay))
         .await
@@ -623,14 +636,7 @@ async fn templates_and_a_moved_vault_are_watched() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_builder_is_a_failed_build_not_the_end() {
     let dir = book();
-    let mut inner = fake(Arc::default(), Duration::ZERO);
-    let builder = move |req: &BuildRequest<'_>| {
-        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
-        if start.contains("panic") {
-            panic!("a bug on {start}");
-        }
-        inner(req)
-    };
+    let builder = panicking(fake(Arc::default(), Duration::ZERO));
     let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
         .await
         .unwrap();
@@ -657,13 +663,9 @@ async fn every_build_runs_on_one_thread() {
     let dir = book();
     let threads = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = threads.clone();
-    let mut inner = fake(Arc::default(), Duration::ZERO);
+    let mut inner = panicking(fake(Arc::default(), Duration::ZERO));
     let builder = move |req: &BuildRequest<'_>| {
         seen.lock().unwrap().push(std::thread::current().id());
-        let start = std::fs::read_to_string(req.root.join("vault/Start.md")).unwrap_or_default();
-        if start.contains("panic") {
-            panic!("a bug");
-        }
         inner(req)
     };
     let server = Server::start(ServeOptions::new(dir.path(), 0), builder)
