@@ -16,7 +16,7 @@
 //! `serve` starts the real server (watcher, builder, HTTP, websocket) on the vault, times the
 //! first page served and the whole book, then edits one note at a time, `EDITS` times, and
 //! times each edit from the file write to the reload message on a connected websocket, with the
-//! process's resident memory after each.
+//! process's resident memory and live heap (bytes allocated and not freed) after each.
 //!
 //! `graph` times the link graph alone on the analysed vault: the whole-vault layout, and all of
 //! it (layout, every page's local graph, the SVG markup), with the bytes of its data scripts.
@@ -31,9 +31,65 @@ use std::time::{Duration, Instant};
 
 use vaultbook::{Driver, Options};
 
-// The same allocator as the `vaultbook` binary, so that the figures are the binary's.
+// The same allocator as the `vaultbook` binary, so that the figures are the binary's, counting
+// the bytes held: resident memory also holds what the allocator keeps for reuse, so a flat live
+// heap under a growing RSS is retention, not a leak.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Counting = Counting(mimalloc::MiMalloc);
+
+/// [`mimalloc::MiMalloc`] with a count of the bytes allocated and not yet freed.
+struct Counting(mimalloc::MiMalloc);
+
+/// The count, in one slot per thread (a shared counter would be contended by every allocation
+/// of two busy threads, and slow what is measured); a block freed on another thread than the
+/// one that made it moves bytes between slots, and the sum stays right.
+#[repr(align(64))]
+struct Slot(std::sync::atomic::AtomicIsize);
+
+const SLOTS: usize = 64;
+static LIVE: [Slot; SLOTS] = [const { Slot(std::sync::atomic::AtomicIsize::new(0)) }; SLOTS];
+static NEXT_SLOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static MY_SLOT: usize = NEXT_SLOT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % SLOTS;
+}
+
+fn count(bytes: isize) {
+    // `try_with`: a thread's last frees can come after its thread-locals are gone.
+    let slot = MY_SLOT.try_with(|s| *s).unwrap_or(0);
+    LIVE[slot]
+        .0
+        .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+// SAFETY: every call is passed on to mimalloc unchanged; the count is only a side effect.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        unsafe { self.0.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        count(-(layout.size() as isize));
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        count(new as isize - layout.size() as isize);
+        unsafe { self.0.realloc(ptr, layout, new) }
+    }
+}
+
+/// The bytes allocated and not freed now, in MiB.
+fn live_mib() -> f64 {
+    let bytes: isize = LIVE
+        .iter()
+        .map(|s| s.0.load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
+    bytes as f64 / (1 << 20) as f64
+}
 
 /// A small deterministic generator (xorshift), so every run builds the same vault.
 struct Rng(u64);
@@ -493,6 +549,7 @@ fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
         let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
         let mut latencies = Vec::new();
         let mut rss = Vec::new();
+        let mut live = Vec::new();
         for i in 0..edits {
             let n = (i * 7919) % notes;
             let note = root.join(format!("vault/Folder {}/Note {n}.md", n / 100));
@@ -508,6 +565,7 @@ fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
             }
             latencies.push(t.elapsed());
             rss.push(rss_mib());
+            live.push(live_mib());
             // The edited page is the new one.
             let (status, body) = get(addr, &format!("/folder-{}/note-{n}.html", n / 100)).await;
             assert!(status.contains("200") && body.contains(&format!("Edit {i}")), "{status}");
@@ -529,6 +587,22 @@ fn serve(root: &Path, options: Options, notes: usize, edits: usize) {
             rss[edits / 10],
             rss[edits - 1],
             peak_rss_mib()
+        );
+        // The live heap at every tenth edit: flat when nothing accumulates across edits.
+        let tenths: Vec<String> = live
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % (edits / 10).max(1) == 0 || *i == edits - 1)
+            .map(|(i, m)| format!("{}: {m:.1}", i + 1))
+            .collect();
+        let (low, high) = live[edits / 10..]
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &m| (l.min(m), h.max(m)));
+        println!(
+            "live heap (MiB allocated and not freed) after edit {}; from edit {} on between \
+             {low:.1} and {high:.1} MiB",
+            tenths.join(", "),
+            edits / 10 + 1
         );
         server.stop().await;
     });

@@ -618,14 +618,26 @@ fn local_picture(
             }
         }
     }
-    second.sort_by_key(|&j| {
-        (
-            std::cmp::Reverse(s.count[j as usize]),
-            std::cmp::Reverse(deg(j)),
-            j,
-        )
-    });
-    second.truncate(LOCAL_MAX.saturating_sub(1 + first.len()));
+    // The most linked of the second ring, by a key made once per note (a hub's second ring is
+    // hundreds of notes, of which a few dozen are shown): the ones kept are picked, then only
+    // they are sorted. Keys are distinct (`j` ends each), so this is the order a full sort gives.
+    let keep = LOCAL_MAX.saturating_sub(1 + first.len());
+    let mut ranked: Vec<_> = second
+        .iter()
+        .map(|&j| {
+            (
+                std::cmp::Reverse(s.count[j as usize]),
+                std::cmp::Reverse(deg(j)),
+                j,
+            )
+        })
+        .collect();
+    if ranked.len() > keep {
+        if keep > 0 {
+            ranked.select_nth_unstable(keep - 1);
+        }
+        ranked.truncate(keep);
+    }
     // Beside its first shown neighbour in the inner ring.
     let parent = |j: u32| {
         first
@@ -633,7 +645,9 @@ fn local_picture(
             .position(|&i| adj[i as usize].binary_search(&j).is_ok())
             .unwrap_or(0)
     };
-    second.sort_by_key(|&j| (parent(j), j));
+    let mut placed: Vec<(usize, u32)> = ranked.iter().map(|&(_, _, j)| (parent(j), j)).collect();
+    placed.sort_unstable();
+    let second: Vec<u32> = placed.into_iter().map(|(_, j)| j).collect();
     let hidden = (all_first - first.len()) + (all_second - second.len());
 
     let tau = std::f64::consts::TAU;

@@ -63,41 +63,44 @@ pub(crate) struct Picture<'a> {
 
 /// The SVG element.
 pub(crate) fn svg(p: &Picture) -> String {
-    let num = |v: f64| fmt(v, p.decimals);
+    let dec = p.decimals;
     let mut out = String::with_capacity(200 + p.dots.len() * 120 + p.edges.len() * 16);
     let [x, y, w, h] = p.view;
-    let _ = write!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"vb-graph-svg\" viewBox=\"{} {} {} {}\"",
-        num(x),
-        num(y),
-        num(w),
-        num(h)
-    );
+    out.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"vb-graph-svg\" viewBox=\"");
+    for (k, v) in [x, y, w, h].into_iter().enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        push_num(&mut out, v, dec);
+    }
+    out.push('"');
     if let Some([sw, sh]) = p.size {
-        let _ = write!(out, " width=\"{}\" height=\"{}\"", fmt(sw, 0), fmt(sh, 0));
+        push_attr(&mut out, "width", sw, 0);
+        push_attr(&mut out, "height", sh, 0);
     }
     let _ = write!(
         out,
-        " role=\"group\" aria-label=\"{}\" font-size=\"{}\">",
-        html_escape(&p.label),
-        fmt(p.font, 1)
+        " role=\"group\" aria-label=\"{}\"",
+        html_escape(&p.label)
     );
+    push_attr(&mut out, "font-size", p.font, 1);
+    out.push('>');
+    let mut d = String::new();
     for strong in [false, true] {
-        let mut d = String::new();
+        d.clear();
         for (e, &(a, b)) in p.edges.iter().enumerate() {
             if p.near.get(e).copied().unwrap_or(false) != strong {
                 continue;
             }
             let (pa, pb) = (p.dots[a as usize].at, p.dots[b as usize].at);
-            let _ = write!(
-                d,
-                "M{} {}L{} {}",
-                num(pa[0]),
-                num(pa[1]),
-                num(pb[0]),
-                num(pb[1])
-            );
+            d.push('M');
+            push_num(&mut d, pa[0], dec);
+            d.push(' ');
+            push_num(&mut d, pa[1], dec);
+            d.push('L');
+            push_num(&mut d, pb[0], dec);
+            d.push(' ');
+            push_num(&mut d, pb[1], dec);
         }
         if !d.is_empty() {
             let class = if strong {
@@ -117,21 +120,23 @@ pub(crate) fn svg(p: &Picture) -> String {
         };
         let _ = write!(
             out,
-            "<a{class} href=\"{}\"><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\"/>",
+            "<a{class} href=\"{}\"><title>{}</title><circle",
             html_escape(&dot.href),
             html_escape(dot.title),
-            num(dot.at[0]),
-            num(dot.at[1]),
-            fmt(dot.r, 1)
         );
+        push_attr(&mut out, "cx", dot.at[0], dec);
+        push_attr(&mut out, "cy", dot.at[1], dec);
+        push_attr(&mut out, "r", dot.r, 1);
+        out.push_str("/>");
         match dot.label {
             Label::None => {}
             Label::Below => {
+                out.push_str("<text");
+                push_attr(&mut out, "x", dot.at[0], dec);
+                push_attr(&mut out, "y", dot.at[1] + dot.r + p.font * 0.75, dec);
                 let _ = write!(
                     out,
-                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                    num(dot.at[0]),
-                    num(dot.at[1] + dot.r + p.font * 0.75),
+                    " text-anchor=\"middle\">{}</text>",
                     html_escape(&cut(dot.title))
                 );
             }
@@ -146,17 +151,19 @@ pub(crate) fn svg(p: &Picture) -> String {
                 let gap = dot.r + p.font * 0.4;
                 let (c, s) = (angle.cos(), angle.sin());
                 let (tx, ty) = (dot.at[0] + c * gap, dot.at[1] + s * gap);
-                let _ = write!(
-                    out,
-                    "<text x=\"{}\" y=\"{}\"{} transform=\"rotate({} {} {})\">{}</text>",
-                    fmt(tx, 1),
-                    fmt(ty, 1),
-                    if left { " text-anchor=\"end\"" } else { "" },
-                    fmt(deg, 1),
-                    fmt(tx, 1),
-                    fmt(ty, 1),
-                    html_escape(&cut(dot.title))
-                );
+                out.push_str("<text");
+                push_attr(&mut out, "x", tx, 1);
+                push_attr(&mut out, "y", ty, 1);
+                if left {
+                    out.push_str(" text-anchor=\"end\"");
+                }
+                out.push_str(" transform=\"rotate(");
+                push_num(&mut out, deg, 1);
+                out.push(' ');
+                push_num(&mut out, tx, 1);
+                out.push(' ');
+                push_num(&mut out, ty, 1);
+                let _ = write!(out, ")\">{}</text>", html_escape(&cut(dot.title)));
             }
         }
         out.push_str("</a>");
@@ -183,21 +190,36 @@ fn cut(title: &str) -> String {
 
 /// A number with at most `decimals` decimals, without trailing zeros or `-0`: short, and the
 /// same text for the same value.
+#[cfg(test)]
 pub(crate) fn fmt(v: f64, decimals: usize) -> String {
-    let v = if v.is_finite() { v } else { 0.0 };
-    let mut s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
-    if s == "-0" {
-        s = "0".into();
-    }
+    let mut s = String::new();
+    push_num(&mut s, v, decimals);
     s
+}
+
+/// Appends `v` as [`fmt`] writes it, without a string of its own: a picture of 10,000 notes
+/// writes some 50,000 numbers.
+fn push_num(out: &mut String, v: f64, decimals: usize) {
+    let v = if v.is_finite() { v } else { 0.0 };
+    let start = out.len();
+    let _ = write!(out, "{v:.decimals$}");
+    if out[start..].contains('.') {
+        let trimmed = out.trim_end_matches('0').trim_end_matches('.').len();
+        out.truncate(trimmed);
+    }
+    if &out[start..] == "-0" {
+        out.truncate(start);
+        out.push('0');
+    }
+}
+
+/// Appends `name="v"` after a space.
+fn push_attr(out: &mut String, name: &str, v: f64, decimals: usize) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("=\"");
+    push_num(out, v, decimals);
+    out.push('"');
 }
 
 #[cfg(test)]
