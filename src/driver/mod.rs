@@ -382,7 +382,7 @@ impl Driver {
         let mut phases = self.phases();
         let src = self.config.work_dir.join("book-src");
         // The graph's layout is most of its cost: the last build's is read back, exactly.
-        let (assembled, layout) = self.assemble_with_graph_record(&mut phases);
+        let (assembled, records) = self.assemble_with_graph_record(&mut phases);
         let (analysis, tree) = assembled?;
         let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
@@ -400,7 +400,7 @@ impl Driver {
             let changes = incremental::changes(last.as_ref(), &tree);
             unchanged::forget(&src);
             incremental::forget_build(&src);
-            let _ = std::fs::remove_file(graph_record(&src));
+            Records::forget(&src);
             phases.stage("writing the source tree");
             match changes {
                 Some(changes) => {
@@ -452,9 +452,7 @@ impl Driver {
             }
             unchanged::record(&src, &self.config.build_dir, &fingerprint);
             incremental::record_build(&src, &tree, &render);
-            if let (Some(layout), Some(maker)) = (&layout, incremental::maker()) {
-                layout.save(&graph_record(&src), &maker);
-            }
+            records.save(&src, &tree);
         }
         let mut extra = tree.diagnostics;
         extra.extend(Self::print_note(&render));
@@ -590,21 +588,30 @@ impl Driver {
         }
     }
 
-    /// Analysis and assembly with the graph the last `build` recorded read back (see
-    /// [`crate::graph::LayoutCache`]), unless this driver keeps its own in memory; returns the
-    /// record's cache, for a build to save after writing the tree it describes.
+    /// Analysis and assembly with the graph and the pages the last `build` recorded read back
+    /// (see [`crate::graph::LayoutCache`] and [`emit::memo`]), unless this driver keeps its own
+    /// in memory; returns them, for a build to save after writing the tree they describe.
     fn assemble_with_graph_record(
         &mut self,
         phases: &mut Phases,
-    ) -> (Result<(Analysis, Tree)>, Option<crate::graph::LayoutCache>) {
+    ) -> (Result<(Analysis, Tree)>, Records) {
         if self.layout.is_some() {
-            return (self.analyze_and_assemble(phases), None);
+            return (self.analyze_and_assemble(phases), Records::default());
         }
         let src = self.config.work_dir.join("book-src");
-        self.layout = incremental::maker()
-            .map(|m| crate::graph::LayoutCache::load(&graph_record(&src), &src, &m));
+        let maker = incremental::maker();
+        self.layout = maker
+            .as_ref()
+            .map(|m| crate::graph::LayoutCache::load(&graph_record(&src), &src, m));
+        self.pages = maker.as_ref().map(|m| {
+            std::sync::Mutex::new(emit::memo::PageMemo::load(&page_record(&src), &src, m))
+        });
         let assembled = self.analyze_and_assemble(phases);
-        (assembled, self.layout.take())
+        let records = Records {
+            layout: self.layout.take(),
+            pages: self.pages.take(),
+        };
+        (assembled, records)
     }
 
     /// The info line that says the print page was left out, if it was.
@@ -680,4 +687,42 @@ fn chapter_stats(tree: &Tree) -> (usize, u64) {
 /// Where `build` keeps the graph of the tree at `src` (see [`crate::graph::LayoutCache`]).
 fn graph_record(src: &Path) -> PathBuf {
     src.with_extension("graph.json")
+}
+
+/// Where `build` keeps the assembled pages of the tree at `src` (see [`emit::memo`]).
+fn page_record(src: &Path) -> PathBuf {
+    src.with_extension("pages.json")
+}
+
+/// What a `build` keeps beside the emitted tree for the next one: the graph and the assembled
+/// pages (`None` for a driver that keeps its own in memory).
+#[derive(Default)]
+struct Records {
+    layout: Option<crate::graph::LayoutCache>,
+    pages: Option<std::sync::Mutex<emit::memo::PageMemo>>,
+}
+
+impl Records {
+    /// Removes the records of the tree at `src`, before it is written: a build stopped half
+    /// way leaves none, and the next assembles and lays out everything.
+    fn forget(src: &Path) {
+        let _ = std::fs::remove_file(graph_record(src));
+        let _ = std::fs::remove_file(page_record(src));
+    }
+
+    /// Saves them for `tree`, just written at `src`.
+    fn save(&self, src: &Path, tree: &Tree) {
+        let Some(maker) = incremental::maker() else {
+            return;
+        };
+        if let Some(layout) = &self.layout {
+            layout.save(&graph_record(src), &maker);
+        }
+        if let Some(pages) = &self.pages {
+            let pages = pages
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pages.save(&page_record(src), &maker, tree.digests());
+        }
+    }
 }

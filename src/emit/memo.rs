@@ -9,30 +9,84 @@
 //! book-wide switches. Note ids are in it too: a page holds the ids of the notes it links to
 //! (its placeholders), and adding a note shifts them.
 //!
-//! The key is a 64-bit hash under a per-process random seed: two different inputs collide with
-//! a chance of 2^-64 per page and run, and no vault can aim at a collision.
+//! The key is a 64-bit SipHash under secret keys: per process in serve, derived from the
+//! user's seal key ([`crate::snippets::seal`]) for the memo a `build` keeps on disk. Two
+//! different inputs collide with a chance of 2^-64 per page and run, and no vault can aim at a
+//! collision.
+//!
+//! **On disk** ([`PageMemo::load`], [`PageMemo::save`]), so that a second `build` in a new
+//! process does not assemble the 10,000 pages the first one did: per page its key, the key of
+//! what filling it read, its heading ids, what the book needs of it (placeholder targets,
+//! attachments, math, mermaid) and the SHA-256 of the page as written; the page itself is the
+//! one in the emitted tree, read back and checked against that digest. The record sits in the
+//! work dir, inside the repository, where a pull request can plant one beside a planted page
+//! that never went through the sanitiser: so it carries an HMAC under the seal key and names
+//! the executable that wrote it, and a record that does not verify is not read. A page with
+//! diagnostics (an embed cycle) is not kept: it is assembled again, and says so again. A page
+//! kept from disk whose placeholders must be filled differently (a target heading's id
+//! changed) is assembled again, since its text with placeholders is not kept.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use siphasher::sip::SipHasher13;
 
 use super::page::{Context, Page, Ref};
 use crate::links::{Anchor, NoteId, Resolved};
 use crate::syntax::MdbookMarkdown;
 use crate::vault::Note;
 
+/// The keys of the memo's hashes.
+#[derive(Clone, Copy, PartialEq)]
+struct Keys(u64, u64);
+
+impl Default for Keys {
+    /// Keys for this process alone.
+    fn default() -> Keys {
+        let r = RandomState::new();
+        Keys(r.hash_one(1u8), r.hash_one(2u8))
+    }
+}
+
+impl Keys {
+    /// Keys of this user, the same in every process: derived from the seal key.
+    fn sealed() -> Keys {
+        let tag = crate::snippets::seal::Seal::get().tag("page memo keys", b"");
+        let word = |i: usize| {
+            tag.get(i..i + 16)
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+                .unwrap_or_default()
+        };
+        Keys(word(0), word(16))
+    }
+}
+
+impl BuildHasher for Keys {
+    type Hasher = SipHasher13;
+    fn build_hasher(&self) -> SipHasher13 {
+        SipHasher13::new_with_keys(self.0, self.1)
+    }
+}
+
+/// The seal domain of the record on disk.
+const SEALED: &str = "page memo";
+
 /// Pages kept from the last run, by note path.
 #[derive(Default)]
 pub(crate) struct PageMemo {
-    seed: RandomState,
+    seed: Keys,
     /// By note path: the note's shared text last run, and its hash: an unchanged note (the
     /// same shared text) is not hashed again.
     texts: HashMap<String, (Arc<str>, u64)>,
     pages: HashMap<String, Kept>,
     /// The backlinks footers.
     pub(crate) footers: super::extras::KeptFooters,
+    /// A memo for the disk ([`PageMemo::load`]): it keeps what [`PageMemo::save`] writes, not
+    /// the pages' texts, which would stay in memory through the render for nothing.
+    for_disk: bool,
 }
 
 /// A page as assembled (placeholders not yet filled), its own heading ids, and the page as
@@ -45,13 +99,45 @@ pub(crate) struct Kept {
     pub ids: Vec<String>,
     refs: u64,
     filled: Arc<[u8]>,
+    /// The SHA-256 of `filled`, when known without hashing it (read from disk and checked).
+    digest: Option<[u8; 32]>,
+    /// Whether `page` is whole: `false` for a page kept on disk, a [`Page::skeleton`].
+    pub whole: bool,
 }
 
 impl Kept {
-    /// The page as last written, if what its placeholders read has the key `refs`.
-    pub(crate) fn filled(&self, refs: u64) -> Option<Arc<[u8]>> {
-        (self.refs == refs).then(|| self.filled.clone())
+    /// The page as last written, and its SHA-256 if known, if what its placeholders read has
+    /// the key `refs`.
+    pub(crate) fn filled(&self, refs: u64) -> Option<Written> {
+        (self.refs == refs).then(|| (self.filled.clone(), self.digest))
     }
+}
+
+/// A page as written, and its SHA-256 when known without hashing it.
+pub(crate) type Written = (Arc<[u8]>, Option<[u8; 32]>);
+
+/// [`PageMemo`] on disk: the pages, and the executable that wrote them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    maker: String,
+    pages: Vec<SavedPage>,
+}
+
+/// One page of [`Saved`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedPage {
+    rel: String,
+    key: u64,
+    refs: u64,
+    ids: Vec<String>,
+    note: NoteId,
+    path: String,
+    targets: Vec<Ref>,
+    attachments: Vec<crate::links::AttId>,
+    math: bool,
+    mermaid: bool,
+    /// The SHA-256 of the page as written, hex.
+    digest: String,
 }
 
 /// One page of a run, as [`super::assemble_pages`] finishes it.
@@ -64,6 +150,10 @@ pub(crate) struct Finished {
     pub refs: u64,
     /// The page as written.
     pub filled: Arc<[u8]>,
+    /// Its SHA-256, when known without hashing it.
+    pub digest: Option<[u8; 32]>,
+    /// Whether `page` is whole (see [`Kept::whole`]).
+    pub whole: bool,
 }
 
 /// One run's view of the memo: each note's own key part, and the pages of the last run.
@@ -78,6 +168,112 @@ pub(crate) struct Lookup<'m> {
 }
 
 impl PageMemo {
+    /// The memo the last `build` saved at `record` (by the executable `maker` names), its
+    /// pages read from the emitted tree at `tree`: each page whose bytes there are the ones
+    /// recorded. An empty memo (under the same keys) when there is none or it does not verify.
+    pub(crate) fn load(record: &Path, tree: &Path, maker: &str) -> PageMemo {
+        use sha2::{Digest, Sha256};
+        let mut memo = PageMemo {
+            seed: Keys::sealed(),
+            for_disk: true,
+            ..PageMemo::default()
+        };
+        let Ok(bytes) = std::fs::read(record) else {
+            return memo;
+        };
+        let Some(nl) = bytes.iter().position(|&b| b == b'\n') else {
+            return memo;
+        };
+        let (tag, body) = (&bytes[..nl], &bytes[nl + 1..]);
+        let seal = crate::snippets::seal::Seal::get();
+        let verified = std::str::from_utf8(tag).is_ok_and(|t| seal.verify(SEALED, body, t));
+        let saved = verified
+            .then(|| serde_json::from_slice::<Saved>(body).ok())
+            .flatten()
+            .filter(|s| s.maker == maker);
+        let Some(saved) = saved else {
+            return memo;
+        };
+        memo.pages = saved
+            .pages
+            .into_par_iter()
+            .filter_map(|p| {
+                let bytes = std::fs::read(tree.join("src").join(&p.path)).ok()?;
+                let digest: [u8; 32] = Sha256::digest(&bytes).into();
+                if crate::snippets::cache::hex(&digest) != p.digest {
+                    return None;
+                }
+                let page =
+                    Page::skeleton(p.note, p.path, p.targets, p.attachments, p.math, p.mermaid);
+                let kept = Kept {
+                    key: p.key,
+                    page: Arc::new(page),
+                    ids: p.ids,
+                    refs: p.refs,
+                    filled: bytes.into(),
+                    digest: Some(digest),
+                    whole: false,
+                };
+                Some((p.rel, kept))
+            })
+            .collect();
+        memo
+    }
+
+    /// Saves the pages kept ([`PageMemo::keep`] leaves out those with diagnostics) at `record`
+    /// for the next `build`,
+    /// whose emitted tree is the one just written, with `digests` its files' SHA-256
+    /// ([`super::Tree::digests`]); removes `record` when it cannot be written.
+    pub(crate) fn save(
+        &self,
+        record: &Path,
+        maker: &str,
+        digests: &std::collections::BTreeMap<String, [u8; 32]>,
+    ) {
+        if self.seed != Keys::sealed() {
+            // Keys of this process alone: no other process could use the record.
+            let _ = std::fs::remove_file(record);
+            return;
+        }
+        let mut pages: Vec<SavedPage> = self
+            .pages
+            .par_iter()
+            .filter_map(|(rel, k)| {
+                let digest = digests.get(&format!("src/{}", k.page.path))?;
+                Some((rel, k, crate::snippets::cache::hex(digest)))
+            })
+            .map(|(rel, k, digest)| SavedPage {
+                rel: rel.clone(),
+                key: k.key,
+                refs: k.refs,
+                ids: k.ids.clone(),
+                note: k.page.note,
+                path: k.page.path.clone(),
+                targets: k.page.refs.clone(),
+                attachments: k.page.attachments.clone(),
+                math: k.page.uses_math,
+                mermaid: k.page.uses_mermaid,
+                digest,
+            })
+            .collect();
+        pages.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let saved = Saved {
+            maker: maker.to_string(),
+            pages,
+        };
+        let written = serde_json::to_vec(&saved).ok().and_then(|body| {
+            let tag = crate::snippets::seal::Seal::get().tag(SEALED, &body);
+            let mut bytes = Vec::with_capacity(tag.len() + 1 + body.len());
+            bytes.extend_from_slice(tag.as_bytes());
+            bytes.push(b'\n');
+            bytes.extend_from_slice(&body);
+            std::fs::write(record, bytes).ok()
+        });
+        if written.is_none() {
+            let _ = std::fs::remove_file(record);
+        }
+    }
+
     /// Prepares the lookups of one run.
     pub(crate) fn lookup<'m>(&'m self, ctx: &Context, markdown: MdbookMarkdown) -> Lookup<'m> {
         let texts: Vec<u64> = ctx
@@ -141,15 +337,33 @@ impl PageMemo {
             .zip(texts)
             .map(|(n, hash)| (n.rel.clone(), (n.text.clone(), hash)))
             .collect();
+        let for_disk = self.for_disk;
         self.pages = pages
             .iter()
+            // Not saved: assembled again next time, and its problems told again.
+            .filter(|f| !for_disk || f.page.diagnostics.is_empty())
             .map(|f| {
+                let page = if for_disk && f.whole {
+                    let p = &f.page;
+                    Arc::new(Page::skeleton(
+                        p.note,
+                        p.path.clone(),
+                        p.refs.clone(),
+                        p.attachments.clone(),
+                        p.uses_math,
+                        p.uses_mermaid,
+                    ))
+                } else {
+                    f.page.clone()
+                };
                 let kept = Kept {
                     key: f.key,
-                    page: f.page.clone(),
+                    page,
                     ids: ids[f.page.note].clone(),
                     refs: f.refs,
                     filled: f.filled.clone(),
+                    digest: f.digest,
+                    whole: f.whole && !for_disk,
                 };
                 (notes[f.page.note].rel.clone(), kept)
             })

@@ -57,6 +57,8 @@ pub struct Tree {
     pub diagnostics: Vec<Diagnostic>,
     /// The SHA-256 of each generated file, computed once when first asked for.
     digests: std::sync::OnceLock<BTreeMap<String, [u8; 32]>>,
+    /// SHA-256s known before: of pages read back from disk and checked (see [`memo`]).
+    known: BTreeMap<String, [u8; 32]>,
 }
 
 impl Tree {
@@ -68,7 +70,13 @@ impl Tree {
             let files: Vec<(&String, &Arc<[u8]>)> = self.files.iter().collect();
             files
                 .par_iter()
-                .map(|(path, bytes)| ((*path).clone(), Sha256::digest(bytes).into()))
+                .map(|(path, bytes)| {
+                    let d = self.known.get(*path).copied();
+                    (
+                        (*path).clone(),
+                        d.unwrap_or_else(|| Sha256::digest(bytes).into()),
+                    )
+                })
                 .collect::<Vec<_>>()
                 .into_iter()
                 .collect()
@@ -138,7 +146,11 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     for p in pages {
         used.extend(p.page.attachments.iter().copied());
         tree.diagnostics.extend(p.page.diagnostics.iter().cloned());
-        tree.files.insert(format!("src/{}", p.page.path), p.filled);
+        let path = format!("src/{}", p.page.path);
+        if let Some(d) = p.digest {
+            tree.known.insert(path.clone(), d);
+        }
+        tree.files.insert(path, p.filled);
     }
     for a in used {
         tree.copies.insert(
@@ -320,16 +332,28 @@ pub(crate) fn assemble_pages(
     };
     let finished: Vec<memo::Finished> = pages
         .into_par_iter()
-        .map(|(key, page, kept)| {
+        .map(|(key, mut page, kept)| {
             let refs = lookup.as_ref().map_or(0, |l| l.refs_key(&page, &fill));
-            let filled = kept
-                .and_then(|k| k.filled(refs))
-                .unwrap_or_else(|| fill_refs(&page, &fill).into_bytes().into());
+            let mut whole = kept.is_none_or(|k| k.whole);
+            let (filled, digest) = match kept.and_then(|k| k.filled(refs)) {
+                Some(filled) => filled,
+                None => {
+                    if !whole {
+                        // Kept on disk without its text: assembled again, from the same
+                        // inputs (its key), so with the same heading ids.
+                        page = Arc::new(page::assemble(&ctx, page.note));
+                        whole = true;
+                    }
+                    (fill_refs(&page, &fill).into_bytes().into(), None)
+                }
+            };
             memo::Finished {
                 key,
                 page,
                 refs,
                 filled,
+                digest,
+                whole,
             }
         })
         .collect();

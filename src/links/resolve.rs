@@ -35,7 +35,7 @@ pub enum Resolved {
 }
 
 /// A place in a note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Anchor {
     /// The top of the note.
     None,

@@ -533,14 +533,9 @@ fn an_emit_after_a_build_is_a_fresh_emit() {
     assert_same_files(&ours, &theirs, "a fresh emit");
 }
 
-/// The pages a session keeps between rebuilds are used again only where nothing they are made
-/// of changed: after each edit below, every emitted file of the session's assembly is a fresh
-/// driver's. The edits reach pages through embeds, headings, titles, ids that shift when a
-/// note is added or removed, attachments, publish flags, tags and backlinks; and what the
-/// links' resolution reports is a fresh driver's too.
-#[test]
-fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
-    let dir = BookTest::new();
+/// The vault the page-memo tests start from: embeds two levels deep, a linked heading, an
+/// attachment, a note that only its own id names.
+fn write_memo_vault(dir: &BookTest) {
     dir.write(
         "book.toml",
         "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\n",
@@ -558,26 +553,14 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
     dir.write("vault/Target.md", "# Target\n\n## Old\n\nBody.\n");
     dir.write("vault/Other.md", "# Other\n\nPlain [[Deep#Words]].\n");
     dir.write("vault/pic.png", "not really a png");
-    let r = dir.path();
-    // The emitted files, and what the links' resolution reported.
-    let assemble = |s: &mut Driver| {
-        let analysis = s.analyze().unwrap();
-        let mut files = s.assemble(&analysis).unwrap().files;
-        let diagnostics: Vec<String> = analysis
-            .diagnostics
-            .iter()
-            .map(|d| format!("{d:?}"))
-            .collect();
-        files.insert(
-            "diagnostics".into(),
-            diagnostics.join("\n").into_bytes().into(),
-        );
-        files
-    };
-    let mut s = session(r);
-    assemble(&mut s);
+}
+
+/// Makes the edits of the page-memo tests one after another, calling `after` with what each
+/// was. They reach pages through embeds, headings, titles, ids that shift when a note is added
+/// or removed, attachments, publish flags, tags and backlinks.
+fn each_memo_edit(dir: &BookTest, mut after: impl FnMut(&str)) {
     type Edit<'a> = (&'a str, &'a dyn Fn(&BookTest));
-    let edits: [Edit; 20] = [
+    let edits: [Edit; 23] = [
         ("an embed two levels down", &|d| {
             d.write(
                 "vault/Deep.md",
@@ -687,9 +670,61 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
         ("a note removed (ids shift back)", &|d| {
             std::fs::remove_file(d.path().join("vault/Aa.md")).unwrap()
         }),
+        // Host's inputs are the same, but the heading it links to gets another id (`new-1`:
+        // the embedded heading above takes `new`), so Host's link must be filled again.
+        ("an embed above a linked heading takes its id", &|d| {
+            d.write("vault/Zz.md", "## New\n\nAbove.\n");
+            d.write(
+                "vault/Target.md",
+                "# Target\n\n![[Zz]]\n\n## New\n\nBody, [[Other]].\n",
+            );
+        }),
+        // Pages with an embed cycle report it: a build keeps no such page on disk.
+        ("an embed cycle", &|d| {
+            d.write(
+                "vault/Deep.md",
+                "---\naliases: [Nickname]\ntitle: Wordz\n---\n## Wordz\n\nA line. ^later\n\n![[Deep]]\n",
+            )
+        }),
+        // ... and says so again in the next run, which changes another note only.
+        ("after the cycle, prose elsewhere", &|d| {
+            d.write("vault/Zz.md", "## New\n\nAbove, again.\n")
+        }),
     ];
     for (what, edit) in edits {
-        edit(&dir);
+        edit(dir);
+        after(what);
+    }
+}
+
+/// The pages a session keeps between rebuilds are used again only where nothing they are made
+/// of changed: after each edit below, every emitted file of the session's assembly is a fresh
+/// driver's. The edits reach pages through embeds, headings, titles, ids that shift when a
+/// note is added or removed, attachments, publish flags, tags and backlinks; and what the
+/// links' resolution reports is a fresh driver's too.
+#[test]
+fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
+    let dir = BookTest::new();
+    write_memo_vault(&dir);
+    let r = dir.path();
+    // The emitted files, and what the links' resolution reported.
+    let assemble = |s: &mut Driver| {
+        let analysis = s.analyze().unwrap();
+        let mut files = s.assemble(&analysis).unwrap().files;
+        let diagnostics: Vec<String> = analysis
+            .diagnostics
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect();
+        files.insert(
+            "diagnostics".into(),
+            diagnostics.join("\n").into_bytes().into(),
+        );
+        files
+    };
+    let mut s = session(r);
+    assemble(&mut s);
+    each_memo_edit(&dir, |what| {
         let kept = assemble(&mut s);
         let fresh = assemble(&mut Driver::new(harness::load(r), no_run()));
         assert_eq!(
@@ -709,6 +744,96 @@ fn kept_pages_are_the_ones_a_fresh_driver_assembles() {
                 String::from_utf8_lossy(&kept[path]),
                 String::from_utf8_lossy(bytes)
             );
+        }
+    });
+}
+
+/// A `build` in a new process reuses the pages the last build assembled (its page memo, on
+/// disk) only where nothing they are made of changed: after each edit of the page-memo cases,
+/// the emitted tree and the diagnostics are those of a fresh build of a copy of the book.
+#[test]
+fn pages_a_build_keeps_on_disk_are_the_ones_a_fresh_build_assembles() {
+    let dir = BookTest::new();
+    write_memo_vault(&dir);
+    let options = no_run();
+    let build = |root: &Path| {
+        let report = harness::build(&harness::load(root), &options).unwrap();
+        let diagnostics: Vec<String> = report
+            .diagnostics
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect();
+        diagnostics.join("\n")
+    };
+    build(dir.path());
+    let record = dir.path().join("target/vaultbook/book-src.pages.json");
+    assert!(record.is_file(), "no page memo saved");
+    each_memo_edit(&dir, |what| {
+        let ours = build(dir.path());
+        let fresh = BookTest::new();
+        copy_dir(&dir.path().join("vault"), &fresh.path().join("vault"));
+        fresh.write(
+            "book.toml",
+            std::fs::read_to_string(dir.path().join("book.toml")).unwrap(),
+        );
+        let theirs = build(fresh.path());
+        assert_eq!(
+            ours, theirs,
+            "after {what}: not a fresh build's diagnostics"
+        );
+        assert_same_files(
+            &dir.path().join("target/vaultbook/book-src"),
+            &fresh.path().join("target/vaultbook/book-src"),
+            &format!("after {what}: the emitted tree"),
+        );
+    });
+}
+
+/// The page memo is in the work dir, inside the repository: a pull request can change a page
+/// of the emitted tree and the record's digest of it. The record's seal no longer verifies, so
+/// the page is assembled again (through the sanitiser) and the planted one is not rendered.
+#[test]
+fn a_page_memo_changed_by_someone_else_is_not_used() {
+    let dir = BookTest::new();
+    write_memo_vault(&dir);
+    let options = no_run();
+    let build = || harness::build(&harness::load(dir.path()), &options).unwrap();
+    build();
+    let work = dir.path().join("target/vaultbook");
+    let page = work.join("book-src/src/other.md");
+    let old = std::fs::read(&page).unwrap();
+    let mut planted = old.clone();
+    planted.extend_from_slice(b"\n<script>alert('planted')</script>\n");
+    std::fs::write(&page, &planted).unwrap();
+    let record = work.join("book-src.pages.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let hex = |b: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect()
+    };
+    assert!(
+        text.contains(&hex(&old)),
+        "the record names the page's digest"
+    );
+    std::fs::write(&record, text.replace(&hex(&old), &hex(&planted))).unwrap();
+    build();
+    let html = std::fs::read_to_string(dir.path().join("book/other.html")).unwrap();
+    assert!(!html.contains("planted"), "the planted page was rendered");
+    assert!(html.contains("Plain"), "{html}");
+}
+
+/// Copies the folder `from` to `to`, files and folders.
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
 }

@@ -93,7 +93,7 @@ pub(crate) struct Page {
 }
 
 /// What a `vaultbook-ref:N` placeholder points at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Ref {
     /// A place in a note's chapter.
     Note(NoteId, Anchor),
@@ -108,6 +108,30 @@ struct Footnote {
     note: NoteId,
     /// The footnote's text.
     text: Range<usize>,
+}
+
+impl Page {
+    /// What a build's page memo keeps of a page on disk (see [`crate::emit::memo`]): all that
+    /// the book needs of a page reused whole, but not its text, so that filling its
+    /// placeholders again means assembling it again.
+    pub(crate) fn skeleton(
+        note: NoteId,
+        path: String,
+        refs: Vec<Ref>,
+        attachments: Vec<AttId>,
+        uses_math: bool,
+        uses_mermaid: bool,
+    ) -> Page {
+        Page {
+            note,
+            path,
+            refs,
+            attachments,
+            uses_math,
+            uses_mermaid,
+            ..Page::default()
+        }
+    }
 }
 
 /// Assembles the chapter of `note`.
