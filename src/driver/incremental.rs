@@ -74,11 +74,13 @@ impl Emitted {
                 (path, (source, st))
             })
             .collect();
+        let kept = tree.kept.into_iter().map(|(p, d)| (p, Written::Digest(d)));
         Emitted {
             files: tree
                 .files
                 .into_iter()
                 .map(|(p, b)| (p, Written::Bytes(b)))
+                .chain(kept)
                 .collect(),
             copies,
         }
@@ -141,7 +143,7 @@ pub(super) fn record_build(src: &Path, tree: &Tree, render: &RenderOptions) {
         files: tree
             .digests()
             .iter()
-            .map(|(path, d)| (path.clone(), hex(d)))
+            .map(|(path, d)| (path.clone(), crate::snippets::cache::hex(d)))
             .collect(),
     };
     let path = build_record_path(src);
@@ -166,27 +168,15 @@ pub(super) fn last_build(src: &Path, render: &RenderOptions) -> Option<Emitted> 
     }
     let mut files = BTreeMap::new();
     for (path, d) in record.files {
-        files.insert(path, Written::Digest(unhex(&d)?));
+        files.insert(
+            path,
+            Written::Digest(crate::snippets::cache::unhex_digest(&d)?),
+        );
     }
     Some(Emitted {
         files,
         copies: record.copies,
     })
-}
-
-fn hex(d: &[u8; 32]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if s.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// What a rebuild must redo, when the book's shape is unchanged.
@@ -203,12 +193,14 @@ pub(super) struct Changes {
 /// and everything must be rendered.
 pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
     let last = last?;
-    if last.copies.keys().ne(tree.copies.keys()) || last.files.keys().ne(tree.files.keys()) {
+    let generated = tree.generated();
+    if last.copies.keys().ne(tree.copies.keys()) || last.files.keys().ne(generated.iter().copied())
+    {
         return None;
     }
     let mut pages = BTreeSet::new();
     let mut assets = Vec::new();
-    for path in tree.files.keys() {
+    for path in generated {
         if last.same_file(tree, path) {
             continue;
         }
@@ -258,6 +250,24 @@ pub(super) fn write_source(
                 .with_context(|| format!("cannot write {}", dest.display()))?;
         }
     }
+    for path in tree.kept.keys() {
+        // Left where the last build wrote it; from another emitted tree, copied.
+        let dest = src.join(path);
+        let from = tree.kept_file(path);
+        if from.as_deref() != Some(dest.as_path()) {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let from = from.with_context(|| format!("{path}: kept, but in no emitted tree"))?;
+            std::fs::copy(&from, &dest)
+                .with_context(|| format!("cannot copy {}", from.display()))?;
+        } else if !last.same_file(tree, path) || !dest.exists() {
+            anyhow::bail!(
+                "{} changed while the book was built; build again",
+                dest.display()
+            );
+        }
+    }
     for (path, from) in &tree.copies {
         let dest = src.join(path);
         if !last.same_copy(path, from) || !dest.exists() {
@@ -269,13 +279,13 @@ pub(super) fn write_source(
         }
     }
     for path in last.files.keys().chain(last.copies.keys()) {
-        if !tree.files.contains_key(path) && !tree.copies.contains_key(path) {
+        if !tree.has_generated(path) && !tree.copies.contains_key(path) {
             let _ = std::fs::remove_file(src.join(path));
         }
     }
     let manifest: Vec<&str> = tree
-        .files
-        .keys()
+        .generated()
+        .into_iter()
         .chain(tree.copies.keys())
         .map(String::as_str)
         .collect();

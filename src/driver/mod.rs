@@ -716,7 +716,7 @@ impl Records {
             return;
         };
         if let Some(layout) = &self.layout {
-            layout.save(&graph_record(src), &maker);
+            layout.save(&graph_record(src), &maker, tree.digests());
         }
         if let Some(pages) = &self.pages {
             let pages = pages

@@ -126,7 +126,15 @@ struct Kept {
     vault: Option<std::sync::Arc<[u8]>>,
     /// `None` when loaded from disk: read from [`LayoutCache::tree`].
     locals: Option<Vec<Option<Local>>>,
+    /// Loaded from disk: the SHA-256 of each data script the last build wrote (`None` for a
+    /// node without links), and of the vault's, so that those that stay the same are left
+    /// where they are, unread ([`Output::kept`]).
+    scripts: Option<Scripts>,
 }
+
+/// Per node, the SHA-256 of its data script as the last build wrote it (`None`: no script),
+/// and the vault picture's.
+type Scripts = (Vec<Option<[u8; 32]>>, Option<[u8; 32]>);
 
 /// [`Kept`] on disk, positions as bit patterns so that they read back exactly.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -139,6 +147,10 @@ struct Saved {
     titles: Vec<String>,
     adj: Vec<Vec<u32>>,
     positions: Vec<[u64; 2]>,
+    /// Per node, the SHA-256 of its data script as written (hex; `None`: no script).
+    scripts: Vec<Option<String>>,
+    /// The vault picture's.
+    vault: Option<String>,
 }
 
 impl LayoutCache {
@@ -163,6 +175,7 @@ impl LayoutCache {
                 s.maker == maker
                     && s.titles.len() == n
                     && s.positions.len() == n
+                    && s.scripts.len() == n
                     && s.adj.len() == n
                     && s.adj.iter().flatten().all(|&j| (j as usize) < n)
             });
@@ -179,6 +192,15 @@ impl LayoutCache {
             ),
             vault: None,
             locals: None,
+            scripts: Some((
+                s.scripts
+                    .iter()
+                    .map(|d| d.as_deref().and_then(crate::snippets::cache::unhex_digest))
+                    .collect(),
+                s.vault
+                    .as_deref()
+                    .and_then(crate::snippets::cache::unhex_digest),
+            )),
         });
         LayoutCache {
             kept: std::sync::Mutex::new(kept),
@@ -188,9 +210,16 @@ impl LayoutCache {
     }
 
     /// Saves what the last [`build`] kept at `record`, for the next `build` (whose emitted tree
-    /// is the one just written); removes `record` if there is nothing to save.
-    pub(crate) fn save(&self, record: &std::path::Path, maker: &str) {
+    /// is the one just written, with `digests` its files' SHA-256); removes `record` if there
+    /// is nothing to save.
+    pub(crate) fn save(
+        &self,
+        record: &std::path::Path,
+        maker: &str,
+        digests: &std::collections::BTreeMap<String, [u8; 32]>,
+    ) {
         let slot = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let hex = |path: String| digests.get(&path).map(|d| crate::snippets::cache::hex(d));
         let bytes = slot.as_ref().and_then(|k| {
             serde_json::to_vec(&Saved {
                 maker: maker.to_string(),
@@ -203,6 +232,16 @@ impl LayoutCache {
                     .iter()
                     .map(|[x, y]| [x.to_bits(), y.to_bits()])
                     .collect(),
+                scripts: k
+                    .pages
+                    .iter()
+                    .zip(&k.adj)
+                    .map(|(page, adj)| {
+                        let path = format!("src/{}/pages/{}.js", k.dir, stem(page));
+                        if adj.is_empty() { None } else { hex(path) }
+                    })
+                    .collect(),
+                vault: hex(format!("src/{}/vault.js", k.dir)),
             })
             .ok()
         });
@@ -237,6 +276,11 @@ pub(crate) struct Output {
     pub footers: Vec<String>,
     /// Data scripts: path in the emitted tree (under `src/`) → bytes.
     pub files: Vec<(String, std::sync::Arc<[u8]>)>,
+    /// Data scripts that are the last build's, left in its emitted tree (`kept_in`) unread:
+    /// path → SHA-256.
+    pub kept: Vec<(String, [u8; 32])>,
+    /// The emitted tree of `kept`.
+    pub kept_in: Option<std::path::PathBuf>,
     /// The markdown of the whole-vault graph page.
     pub page: String,
 }
@@ -272,8 +316,7 @@ pub(crate) fn build(
         .and_then(|s| s.take())
         .filter(|k| &k.dir == dir && k.pages.iter().map(String::as_str).eq(pages.iter().copied()));
     let n = links.nodes.len();
-    // Per node: its local graph reused (`Some`), or to be drawn again (`None`).
-    let (reused, positions, vault_bytes): (Vec<Option<Option<Local>>>, _, _) = match kept {
+    let (reused, positions, vault): (Vec<Reuse>, _, Option<Vault>) = match kept {
         Some(k) => {
             let changed: Vec<usize> = (0..n)
                 .filter(|&i| k.adj[i] != links.adj[i] || k.titles[i] != titles[i])
@@ -281,37 +324,45 @@ pub(crate) fn build(
             let mut stale = vec![false; n];
             within_two(&k.adj, &changed, &mut stale);
             within_two(&links.adj, &changed, &mut stale);
+            // A script the last build wrote is left where it is, if it is still there.
+            let on_disk = |key: &str, digest: Option<[u8; 32]>| {
+                let there = tree.is_some_and(|t| t.join("src").join(key).is_file());
+                digest.filter(|_| there)
+            };
+            let scripts = k.scripts.as_ref();
             // The same notes, links and titles draw the same vault picture: the one in memory,
             // or the one the last build wrote (redrawing it is a tenth of a build after an edit
             // at 10,000 notes).
-            let vault = if changed.is_empty() {
-                k.vault.or_else(|| {
-                    let path = tree?.join("src").join(format!("{dir}/vault.js"));
-                    std::fs::read(path).ok().map(Into::into)
-                })
-            } else {
-                None
+            let vault = match (changed.is_empty(), k.vault) {
+                (false, _) => None,
+                (true, Some(bytes)) => Some(Vault::Bytes(bytes)),
+                (true, None) => on_disk(&format!("{dir}/vault.js"), scripts.and_then(|s| s.1))
+                    .map(Vault::OnDisk),
             };
-            // Read back from the emitted tree when not in memory: the script the last build
-            // wrote for a node that had links (none for one that had none).
-            let read = |i: usize| -> Option<Option<Local>> {
-                if k.adj[i].is_empty() {
-                    return Some(None);
-                }
-                let key = format!("{dir}/pages/{}.js", stem(pages[i]));
-                let bytes = std::fs::read(tree?.join("src").join(&key)).ok()?;
-                Some(Some((format!("src/{key}"), bytes.into(), footer(&key))))
-            };
-            let reused = match k.locals {
-                Some(locals) => locals
+            let reused = match (k.locals, scripts) {
+                (Some(locals), _) => locals
                     .into_iter()
                     .zip(&stale)
-                    .map(|(local, &s)| (!s).then_some(local))
+                    .map(|(local, &s)| if s { Reuse::Draw } else { Reuse::Same(local) })
                     .collect(),
-                None => (0..n)
+                (None, Some((digests, _))) => (0..n)
                     .into_par_iter()
-                    .map(|i| if stale[i] { None } else { read(i) })
+                    .map(|i| {
+                        if stale[i] {
+                            return Reuse::Draw;
+                        }
+                        // Not stale: its links are the last build's.
+                        if k.adj[i].is_empty() {
+                            return Reuse::Same(None);
+                        }
+                        let key = format!("{dir}/pages/{}.js", stem(pages[i]));
+                        match on_disk(&key, digests[i]) {
+                            Some(d) => Reuse::OnDisk(format!("src/{key}"), d, footer(&key)),
+                            None => Reuse::Draw,
+                        }
+                    })
                     .collect(),
+                (None, None) => (0..n).map(|_| Reuse::Draw).collect(),
             };
             let positions = if exact && k.adj != links.adj {
                 std::sync::Arc::new(vault_layout(&links, &pages))
@@ -321,58 +372,89 @@ pub(crate) fn build(
             (reused, positions, vault)
         }
         None => (
-            (0..n).map(|_| None).collect(),
+            (0..n).map(|_| Reuse::Draw).collect(),
             std::sync::Arc::new(vault_layout(&links, &pages)),
             None,
         ),
     };
     let vault_key = format!("{dir}/vault.js");
-    let vault_bytes = vault_bytes.unwrap_or_else(|| {
+    let vault = vault.unwrap_or_else(|| {
         let vault = vault_picture(&links, &positions, &pages, &titles);
-        data_script(&vault_key, &vault)
+        Vault::Bytes(data_script(&vault_key, &vault))
     });
-    let mut files = vec![(format!("src/{vault_key}"), vault_bytes.clone())];
+    let mut files = Vec::new();
+    let mut kept_files = Vec::new();
+    let vault_bytes = match vault {
+        Vault::Bytes(bytes) => {
+            files.push((format!("src/{vault_key}"), bytes.clone()));
+            Some(bytes)
+        }
+        Vault::OnDisk(digest) => {
+            kept_files.push((format!("src/{vault_key}"), digest));
+            None
+        }
+    };
 
     let mut footers = vec![String::new(); notes.len()];
-    let locals: Vec<Option<Local>> = reused
+    let locals: Vec<Reuse> = reused
         .into_par_iter()
         .enumerate()
         .map_init(
             || Scratch::new(links.nodes.len()),
-            |scratch, (i, kept)| {
-                if let Some(local) = kept {
-                    return local;
+            |scratch, (i, reuse)| {
+                if !matches!(reuse, Reuse::Draw) {
+                    return reuse;
                 }
                 if links.adj[i].is_empty() {
-                    return None;
+                    return Reuse::Same(None);
                 }
                 let key = format!("{dir}/pages/{}.js", stem(pages[i]));
                 let markup = local_picture(&links, i, &pages, &titles, scratch);
-                Some((
+                Reuse::Same(Some((
                     format!("src/{key}"),
                     data_script(&key, &markup),
                     footer(&key),
-                ))
+                )))
             },
         )
         .collect();
-    // Copied only when kept for the next build.
-    let kept = slot.is_some().then(|| locals.clone());
-    for (i, local) in locals.into_iter().enumerate() {
-        if let Some((path, bytes, footer)) = local {
-            files.push((path, bytes));
-            footers[links.nodes[i]] = footer;
+    // Kept in memory for the next run when all are in memory (serve); a build's next run is
+    // in another process, which reads the record.
+    let in_memory: Option<Vec<Option<Local>>> = slot
+        .is_some()
+        .then(|| {
+            locals
+                .iter()
+                .map(|r| match r {
+                    Reuse::Same(local) => Some(local.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .flatten();
+    for (i, reuse) in locals.into_iter().enumerate() {
+        match reuse {
+            Reuse::Same(Some((path, bytes, footer))) => {
+                files.push((path, bytes));
+                footers[links.nodes[i]] = footer;
+            }
+            Reuse::OnDisk(path, digest, footer) => {
+                kept_files.push((path, digest));
+                footers[links.nodes[i]] = footer;
+            }
+            Reuse::Same(None) | Reuse::Draw => {}
         }
     }
-    if let (Some(slot), Some(locals)) = (slot.as_mut(), kept) {
+    if let Some(slot) = slot.as_mut() {
         **slot = Some(Kept {
             dir: dir.clone(),
             pages: pages.iter().map(|p| p.to_string()).collect(),
             titles: titles.iter().map(|t| t.to_string()).collect(),
             adj: links.adj.clone(),
             positions,
-            vault: Some(vault_bytes),
-            locals: Some(locals),
+            vault: vault_bytes,
+            locals: in_memory,
+            scripts: None,
         });
     }
     let page = format!(
@@ -384,11 +466,34 @@ pub(crate) fn build(
         links.edges(),
         crate::templates::html_escape(&vault_key),
     );
+    let kept_in = (!kept_files.is_empty())
+        .then(|| tree.map(std::path::Path::to_path_buf))
+        .flatten();
     Output {
         footers,
         files,
+        kept: kept_files,
+        kept_in,
         page,
     }
+}
+
+/// What becomes of one node's local graph in a run.
+enum Reuse {
+    /// Drawn (again).
+    Draw,
+    /// The last run's, in memory, or drawn in this one (`None`: a node without links).
+    Same(Option<Local>),
+    /// The last build's, left in its emitted tree unread: the script's path in the tree, its
+    /// SHA-256, and the box ending the page.
+    OnDisk(String, [u8; 32], String),
+}
+
+/// The vault picture of a run.
+enum Vault {
+    Bytes(std::sync::Arc<[u8]>),
+    /// The last build's, left in its emitted tree unread, with its SHA-256.
+    OnDisk([u8; 32]),
 }
 
 /// How long the vault graph takes to build and lay out, for the benchmark: the graph of the
@@ -764,6 +869,8 @@ mod tests {
                 titles: vec!["A".into(), "B".into()],
                 adj,
                 positions: vec![[0, 0], [1, 1]],
+                scripts: vec![None, None],
+                vault: None,
             };
             std::fs::write(&record, serde_json::to_vec(&saved).unwrap()).unwrap();
         };

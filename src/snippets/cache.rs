@@ -69,6 +69,22 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Lowercase or uppercase hex → bytes.
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A SHA-256 from its hex.
+pub(crate) fn unhex_digest(s: &str) -> Option<[u8; 32]> {
+    unhex(s)?.try_into().ok()
+}
+
 /// The cache folder of one book.
 #[derive(Debug, Clone)]
 pub(crate) struct Cache {

@@ -44,7 +44,7 @@ impl Seal {
 
     /// Whether `tag` is the tag of `data` in the domain `what` (compared in constant time).
     pub(crate) fn verify(&self, what: &str, data: &[u8], tag: &str) -> bool {
-        let Some(bytes) = unhex(tag) else {
+        let Some(bytes) = super::cache::unhex(tag) else {
             return false;
         };
         self.mac(what, data).verify_slice(&bytes).is_ok()
@@ -136,17 +136,6 @@ fn random_key() -> [u8; 32] {
         key.copy_from_slice(&<Sha256 as sha2::Digest>::digest(seed.as_bytes()));
     }
     key
-}
-
-/// Lowercase or uppercase hex → bytes.
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
