@@ -779,7 +779,7 @@ fn pages_a_build_keeps_on_disk_are_the_ones_a_fresh_build_assembles() {
     each_memo_edit(&dir, |what| {
         let ours = build(dir.path());
         let fresh = BookTest::new();
-        copy_dir(&dir.path().join("vault"), &fresh.path().join("vault"));
+        harness::copy_dir(&dir.path().join("vault"), &fresh.path().join("vault"));
         fresh.write(
             "book.toml",
             std::fs::read_to_string(dir.path().join("book.toml")).unwrap(),
@@ -831,19 +831,6 @@ fn a_page_memo_changed_by_someone_else_is_not_used() {
     let html = std::fs::read_to_string(dir.path().join("book/other.html")).unwrap();
     assert!(!html.contains("planted"), "the planted page was rendered");
     assert!(html.contains("Plain"), "{html}");
-}
-
-/// Copies the folder `from` to `to`, files and folders.
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }
 
 /// A page rendered alone, in a folder two levels down (its parents drafts and chapters), and
