@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::emit::{self, Tree, output};
+use crate::emit::{self, Generated, Tree, output};
 use crate::render::toc::{js_name, retarget};
 use crate::render::{RenderOptions, render_with};
 
@@ -46,12 +46,38 @@ enum Written {
 }
 
 impl Written {
-    /// Whether the file `path` of `tree` is the one written.
-    fn is(&self, tree: &Tree, path: &str) -> bool {
-        match self {
+    /// Whether `now`, the file `path` of `tree`, is the one written.
+    fn matches(&self, tree: &Tree, path: &str, now: Generated<'_>) -> bool {
+        use sha2::{Digest, Sha256};
+        match (self, now) {
             // Shared bytes compare equal without being read.
-            Written::Bytes(b) => tree.files.get(path) == Some(b),
-            Written::Digest(d) => tree.digests().get(path) == Some(d),
+            (Written::Bytes(b), Generated::Bytes(n)) => b == n,
+            (Written::Digest(d), Generated::Kept(k)) => d == k,
+            (Written::Digest(d), Generated::Bytes(_)) => tree.digests().get(path) == Some(d),
+            (Written::Bytes(b), Generated::Kept(k)) => <[u8; 32]>::from(Sha256::digest(b)) == *k,
+        }
+    }
+}
+
+/// The entries of a map looked up in path order, each lookup going on from the last: a walk
+/// beside the tree's own files, instead of a search of 30,000 paths for each.
+struct InOrder<'a, V>(std::iter::Peekable<std::collections::btree_map::Iter<'a, String, V>>);
+
+impl<'a, V> InOrder<'a, V> {
+    fn new(map: &'a BTreeMap<String, V>) -> Self {
+        InOrder(map.iter().peekable())
+    }
+
+    /// The value of `path`; `path` must not come before the one asked for last.
+    fn get(&mut self, path: &str) -> Option<&'a V> {
+        while let Some((p, _)) = self.0.peek()
+            && p.as_str() < path
+        {
+            self.0.next();
+        }
+        match self.0.peek() {
+            Some((p, v)) if p.as_str() == path => Some(*v),
+            _ => None,
         }
     }
 }
@@ -91,11 +117,6 @@ impl Emitted {
         self.copies
             .get(path)
             .is_some_and(|(old, st)| old == source && st.is_some() && *st == stamp(source))
-    }
-
-    /// Whether the generated file `path` of `tree` is the one written last time.
-    fn same_file(&self, tree: &Tree, path: &str) -> bool {
-        self.files.get(path).is_some_and(|w| w.is(tree, path))
     }
 }
 
@@ -193,15 +214,16 @@ pub(super) struct Changes {
 /// and everything must be rendered.
 pub(super) fn changes(last: Option<&Emitted>, tree: &Tree) -> Option<Changes> {
     let last = last?;
-    let generated = tree.generated();
-    if last.copies.keys().ne(tree.copies.keys()) || last.files.keys().ne(generated.iter().copied())
+    let now = tree.generated_files();
+    if last.copies.keys().ne(tree.copies.keys())
+        || last.files.keys().ne(now.iter().map(|&(path, _)| path))
     {
         return None;
     }
     let mut pages = BTreeSet::new();
     let mut assets = Vec::new();
-    for path in generated {
-        if last.same_file(tree, path) {
+    for ((path, written), &(_, file)) in last.files.iter().zip(&now) {
+        if written.matches(tree, path, file) {
             continue;
         }
         match path.strip_prefix("src/") {
@@ -238,11 +260,13 @@ pub(super) fn write_source(
     let Some(last) = last else {
         return emit::write_tree(tree, src, vault);
     };
+    let mut before = InOrder::new(&last.files);
     for (path, bytes) in &tree.files {
         let dest = src.join(path);
+        let written = before.get(path);
         // A build's record says what was written, not that it is still there.
-        let there = || matches!(last.files.get(path), Some(Written::Bytes(_))) || dest.exists();
-        if !last.same_file(tree, path) || !there() {
+        let there = || matches!(written, Some(Written::Bytes(_))) || dest.exists();
+        if !written.is_some_and(|w| w.matches(tree, path, Generated::Bytes(bytes))) || !there() {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent)?;
             }
@@ -250,7 +274,8 @@ pub(super) fn write_source(
                 .with_context(|| format!("cannot write {}", dest.display()))?;
         }
     }
-    for path in tree.kept.keys() {
+    let mut before = InOrder::new(&last.files);
+    for (path, digest) in &tree.kept {
         // Left where the last build wrote it; from another emitted tree, copied.
         let dest = src.join(path);
         let from = tree.kept_file(path);
@@ -261,7 +286,11 @@ pub(super) fn write_source(
             let from = from.with_context(|| format!("{path}: kept, but in no emitted tree"))?;
             std::fs::copy(&from, &dest)
                 .with_context(|| format!("cannot copy {}", from.display()))?;
-        } else if !last.same_file(tree, path) || !dest.exists() {
+        } else if !before
+            .get(path)
+            .is_some_and(|w| w.matches(tree, path, Generated::Kept(digest)))
+            || !dest.exists()
+        {
             anyhow::bail!(
                 "{} changed while the book was built; build again",
                 dest.display()
@@ -278,13 +307,20 @@ pub(super) fn write_source(
                 .with_context(|| format!("cannot copy {}", from.display()))?;
         }
     }
-    for path in last.files.keys().chain(last.copies.keys()) {
+    let generated = tree.generated();
+    let mut now = generated.iter().map(|p| p.as_str()).peekable();
+    for path in last.files.keys() {
+        while now.next_if(|p| *p < path.as_str()).is_some() {}
+        if now.peek() != Some(&path.as_str()) && !tree.copies.contains_key(path) {
+            let _ = std::fs::remove_file(src.join(path));
+        }
+    }
+    for path in last.copies.keys() {
         if !tree.has_generated(path) && !tree.copies.contains_key(path) {
             let _ = std::fs::remove_file(src.join(path));
         }
     }
-    let manifest: Vec<&str> = tree
-        .generated()
+    let manifest: Vec<&str> = generated
         .into_iter()
         .chain(tree.copies.keys())
         .map(String::as_str)

@@ -662,6 +662,7 @@ impl Driver {
         crate::report::apply_levels(&mut diags, &self.config.vaultbook.check);
         diagnostics::sort(&mut diags);
         diags.dedup();
+        self.notes.give_back(analysis.notes);
         Report {
             diagnostics: diags,
             sources: analysis.sources,

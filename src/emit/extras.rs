@@ -32,7 +32,9 @@ pub(crate) fn collect_tags(notes: &[Note], plan: &Plan) -> Tags {
             let entry = tags
                 .entry(name.to_lowercase())
                 .or_insert_with(|| (name.to_string(), Vec::new()));
-            if !entry.1.contains(&id) {
+            // A note's names come together, so a repeat of its tag is the last one pushed (a
+            // search of the whole list made this quadratic in a tag's notes).
+            if entry.1.last() != Some(&id) {
                 entry.1.push(id);
             }
         }

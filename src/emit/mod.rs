@@ -92,9 +92,30 @@ impl Tree {
 
     /// The paths of every generated file, in memory or kept on disk, in order.
     pub(crate) fn generated(&self) -> Vec<&String> {
-        let mut paths: Vec<&String> = self.files.keys().chain(self.kept.keys()).collect();
-        paths.sort_unstable();
-        paths
+        self.generated_files().into_iter().map(|(p, _)| p).collect()
+    }
+
+    /// Every generated file, in memory or kept on disk, in path order: what a rebuild walks
+    /// beside the last build's files in one pass (a lookup of each of 30,000 paths in both,
+    /// twice a rebuild, was a tenth of a rebuild's CPU at 10,000 notes).
+    pub(crate) fn generated_files(&self) -> Vec<(&String, Generated<'_>)> {
+        let mut out = Vec::with_capacity(self.files.len() + self.kept.len());
+        let mut files = self.files.iter().peekable();
+        let mut kept = self.kept.iter().peekable();
+        loop {
+            let next = match (files.peek(), kept.peek()) {
+                (Some((f, _)), Some((k, _))) if k < f => {
+                    kept.next().map(|(p, d)| (p, Generated::Kept(d)))
+                }
+                (Some(_), _) => files.next().map(|(p, b)| (p, Generated::Bytes(b))),
+                (None, _) => kept.next().map(|(p, d)| (p, Generated::Kept(d))),
+            };
+            match next {
+                Some(entry) => out.push(entry),
+                None => break,
+            }
+        }
+        out
     }
 
     /// Whether `path` is a generated file, in memory or kept on disk.
@@ -114,6 +135,15 @@ impl Tree {
     fn put(&mut self, path: String, bytes: impl Into<Vec<u8>>) {
         self.files.insert(path, bytes.into().into());
     }
+}
+
+/// A generated file of a [`Tree`], as the tree holds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Generated<'a> {
+    /// In memory.
+    Bytes(&'a Arc<[u8]>),
+    /// Left on disk where the last build wrote it, with its SHA-256 (see [`Tree::kept`]).
+    Kept(&'a [u8; 32]),
 }
 
 /// Everything the emitter needs.

@@ -49,6 +49,12 @@ fn nested_tags_are_grouped_under_their_parents() {
     for page in ["index.html", "alpha.html", "note-10.html"] {
         assert!(section.contains(&format!(r#"href="{page}""#)), "{section}");
     }
+    // A note tagged three times (frontmatter, then twice in its text) is listed once.
+    assert_eq!(
+        section.matches(r#"href="alpha.html""#).count(),
+        1,
+        "{section}"
+    );
     // The parent lists the notes tagged `#project` itself, not its children's.
     let parent = &tags[project..active];
     assert!(parent.contains(r#"href="tags/inbox.html""#), "{parent}");
