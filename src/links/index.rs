@@ -22,11 +22,61 @@ pub struct Index {
     att_names: HashMap<String, Vec<AttId>>,
     /// Per note, per heading: (strict key, loose key, level).
     pub headings: Vec<Vec<(String, String, u8)>>,
+    /// Per note with many headings, where each key is: a search of every heading for every
+    /// link made a note of 80,000 headings and 800,000 links to them take minutes.
+    heading_keys: Vec<Option<HeadingKeys>>,
     note_rels: Vec<String>,
     att_rels: Vec<String>,
     /// The paths as written ([`exact_key`]), to prefer the one whose case a link matches.
     note_exact: Vec<String>,
     att_exact: Vec<String>,
+}
+
+/// Notes with more headings than this get [`HeadingKeys`]; a search of fewer is as quick.
+const MANY_HEADINGS: usize = 16;
+
+/// The headings of one note by key, for [`Index::heading`].
+#[derive(Debug, Default)]
+struct HeadingKeys {
+    /// Strict key → the headings that have it, in order.
+    strict: HashMap<String, Vec<usize>>,
+    /// Loose key → the headings that have it, in order (none for an empty key).
+    loose: HashMap<String, Vec<usize>>,
+    /// Per heading, where its section ends: the next heading of its level or above.
+    section_end: Vec<usize>,
+}
+
+impl HeadingKeys {
+    fn new(hs: &[(String, String, u8)]) -> HeadingKeys {
+        let mut keys = HeadingKeys {
+            section_end: vec![hs.len(); hs.len()],
+            ..HeadingKeys::default()
+        };
+        // Headings whose section is still open, deepest last.
+        let mut open: Vec<usize> = Vec::new();
+        for (i, (strict, loose, level)) in hs.iter().enumerate() {
+            keys.strict.entry(strict.clone()).or_default().push(i);
+            if !loose.is_empty() {
+                keys.loose.entry(loose.clone()).or_default().push(i);
+            }
+            while let Some(&o) = open.last()
+                && hs[o].2 >= *level
+            {
+                keys.section_end[o] = i;
+                open.pop();
+            }
+            open.push(i);
+        }
+        keys
+    }
+
+    /// The first heading of `list` in `from..until`.
+    fn first_in(list: Option<&Vec<usize>>, from: usize, until: usize) -> Option<usize> {
+        let list = list?;
+        list.get(list.partition_point(|&i| i < from))
+            .copied()
+            .filter(|&i| i < until)
+    }
 }
 
 /// The answer to a name lookup.
@@ -73,6 +123,11 @@ impl Index {
                     .map(|h| (heading_key(&h.text), heading_loose_key(&h.text), h.level))
                     .collect()
             })
+            .collect();
+        ix.heading_keys = ix
+            .headings
+            .iter()
+            .map(|hs: &Vec<_>| (hs.len() > MANY_HEADINGS).then(|| HeadingKeys::new(hs)))
             .collect();
         ix
     }
@@ -133,19 +188,35 @@ impl Index {
     /// before; within a level, the first match wins. Strict keys first, then loose ones.
     pub fn heading(&self, note: NoteId, chain: &[String]) -> Option<usize> {
         let hs = &self.headings[note];
+        let keys = self.heading_keys.get(note).and_then(Option::as_ref);
         let mut from = 0;
         let mut until = hs.len();
         let mut found = None;
-        for part in chain {
+        for (n, part) in chain.iter().enumerate() {
             let strict = heading_key(part);
-            let pos = (from..until).find(|&i| hs[i].0 == strict).or_else(|| {
-                let loose = heading_loose_key(part);
-                (from..until).find(|&i| !loose.is_empty() && hs[i].1 == loose)
-            })?;
+            let pos = match keys {
+                Some(k) => {
+                    HeadingKeys::first_in(k.strict.get(&strict), from, until).or_else(|| {
+                        HeadingKeys::first_in(k.loose.get(&heading_loose_key(part)), from, until)
+                    })
+                }
+                None => (from..until).find(|&i| hs[i].0 == strict).or_else(|| {
+                    let loose = heading_loose_key(part);
+                    (from..until).find(|&i| !loose.is_empty() && hs[i].1 == loose)
+                }),
+            }?;
             found = Some(pos);
-            let level = hs[pos].2;
+            if n + 1 == chain.len() {
+                break;
+            }
+            // The next part is looked for in this heading's section.
             from = pos + 1;
-            until = (from..until).find(|&i| hs[i].2 <= level).unwrap_or(until);
+            until = match keys {
+                Some(k) => k.section_end[pos].min(until),
+                None => (from..until)
+                    .find(|&i| hs[i].2 <= hs[pos].2)
+                    .unwrap_or(until),
+            };
         }
         found
     }
@@ -224,5 +295,72 @@ impl Names<'_> {
                 Some(Lookup::Ambiguous(chosen, ids))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Headings by (text, level), keyed as [`Index::build`] keys them.
+    fn keyed(headings: &[(&str, u8)]) -> Vec<(String, String, u8)> {
+        headings
+            .iter()
+            .map(|&(t, l)| (heading_key(t), heading_loose_key(t), l))
+            .collect()
+    }
+
+    #[test]
+    fn a_note_with_many_headings_finds_what_a_search_of_them_finds() {
+        // Repeated names at several levels, sections nested and closed, loose-only matches.
+        let names = [
+            "Intro",
+            "Setup",
+            "Use **it**",
+            "A",
+            "b",
+            "Notes",
+            "",
+            "Setup?",
+        ];
+        let mut headings = vec![("Top", 1u8)];
+        for i in 0..60 {
+            headings.push((names[i % names.len()], [2, 3, 3, 4, 2, 6][i % 6]));
+        }
+        headings.push(("Second", 1));
+        headings.push(("Setup", 2));
+        let hs = keyed(&headings);
+        assert!(hs.len() > MANY_HEADINGS);
+        let ix = Index {
+            headings: vec![hs.clone(), hs.clone()],
+            heading_keys: vec![None, Some(HeadingKeys::new(&hs))],
+            ..Index::default()
+        };
+        let parts = [
+            "Top", "Second", "Intro", "Setup", "setup", "Use it", "A", "b", "Notes", "Setup?",
+            "Missing", "",
+        ];
+        let mut chains: Vec<Vec<String>> = Vec::new();
+        for a in parts {
+            chains.push(vec![a.into()]);
+            for b in parts {
+                chains.push(vec![a.into(), b.into()]);
+                for c in ["Setup", "b", "Notes"] {
+                    chains.push(vec![a.into(), b.into(), c.into()]);
+                }
+            }
+        }
+        let mut found = [0; 3];
+        for chain in &chains {
+            let searched = ix.heading(0, chain);
+            assert_eq!(ix.heading(1, chain), searched, "{chain:?}");
+            found[chain.len() - 1] += usize::from(searched.is_some());
+        }
+        // The chains exercise both outcomes, nested ones included.
+        assert!(
+            found.iter().all(|&f| f >= 3),
+            "{found:?} of {}",
+            chains.len()
+        );
     }
 }
