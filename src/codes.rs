@@ -589,6 +589,18 @@ says so:
     [output.html.print]
     enable = true";
 
+    /// `search = "auto"` chose Pagefind's chunked index.
+    SearchChunked = "search-chunked", Info, Book,
+        "search is Pagefind's chunked index, which readers search over HTTP",
+        "mdBook's search is one script holding every word of the book; it works from `file://` \
+but every reader downloads all of it. vaultbook keeps it for books of up to 1,000 chapters, or an \
+index of about 5 MB, unless it would pass about 64 MB; past that the book gets Pagefind's index, \
+small files fetched as a search needs them, which a browser fetches only from a server \
+(`vaultbook serve`, any static host). A book that wants mdBook's index anyway says so:
+
+    [vaultbook]
+    search = \"mdbook\"";
+
     /// A chapter of an mdBook that `vaultbook preprocessor` leaves as mdBook gave it.
     SkippedChapter = "skipped-chapter", Warning, Book,
         "a chapter the preprocessor cannot take as a note, left as mdBook gave it",

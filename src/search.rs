@@ -40,9 +40,15 @@ pub(crate) enum Search {
 /// The largest index file a reader should have to download for one search.
 pub(crate) const MAX_INDEX_FILE: u64 = 5 << 20;
 
-/// Books of up to this many chapters keep mdBook's index, which works from `file://`, however
-/// large it grows.
+/// Books of up to this many chapters keep mdBook's index, which works from `file://`, while
+/// it stays under [`FILE_URL_INDEX`].
 pub(crate) const FILE_URL_BOOK: usize = 1000;
+
+/// The largest mdBook index (estimated) a book of few chapters keeps for `file://` readers:
+/// past it, a browser spends longer loading the one script than a reader waits, and building
+/// it was most of the memory of a build (2.4 GB of 6 GB for one 100 MB note, whose Pagefind
+/// index is 8.6 MB in small files).
+pub(crate) const FILE_URL_INDEX: u64 = 64 << 20;
 
 /// mdBook's index is about 9/4 of the chapters' markdown (measured on the obsidian-tasks-docs
 /// vault: 0.89 MB of chapters, a 1.98 MB index).
@@ -62,13 +68,29 @@ pub(crate) fn choose(setting: SearchSetting, chapters: usize, markdown: u64) -> 
         SearchSetting::Mdbook => Search::Mdbook,
         SearchSetting::Pagefind => Search::Pagefind,
         SearchSetting::Auto => {
-            if chapters <= FILE_URL_BOOK || estimated_index(markdown) <= MAX_INDEX_FILE {
+            let index = estimated_index(markdown);
+            if index <= MAX_INDEX_FILE || (chapters <= FILE_URL_BOOK && index <= FILE_URL_INDEX) {
                 Search::Mdbook
             } else {
                 Search::Pagefind
             }
         }
     }
+}
+
+/// The info line that says `auto` chose Pagefind's index, and what that asks of readers.
+pub(crate) fn chosen_note(markdown: u64) -> crate::Diagnostic {
+    crate::Diagnostic::new(
+        crate::codes::Code::SearchChunked,
+        format!(
+            "search is Pagefind's chunked index: mdBook's one file would be about {} MB",
+            estimated_index(markdown).div_ceil(1 << 20)
+        ),
+    )
+    .with_help(
+        "readers need the book served over HTTP (`vaultbook serve`, any static host) to search \
+         it; `[vaultbook] search = \"mdbook\"` keeps mdBook's index",
+    )
 }
 
 /// Pages of a rendered book that are not chapters to find: the print page holds every
@@ -131,9 +153,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auto_keeps_mdbooks_index_for_file_url_books_and_small_ones() {
-        assert_eq!(choose(SearchSetting::Auto, 1000, 1 << 30), Search::Mdbook);
+    fn auto_keeps_mdbooks_index_for_file_url_books_and_small_ones_unless_huge() {
+        assert_eq!(choose(SearchSetting::Auto, 1000, 28 << 20), Search::Mdbook);
         assert_eq!(choose(SearchSetting::Auto, 5000, 1 << 20), Search::Mdbook);
+        // A few chapters of 100 MB: an index no browser loads.
+        assert_eq!(choose(SearchSetting::Auto, 2, 100 << 20), Search::Pagefind);
+        assert_eq!(choose(SearchSetting::Mdbook, 2, 100 << 20), Search::Mdbook);
         assert_eq!(
             choose(SearchSetting::Auto, 1001, 50 << 20),
             Search::Pagefind

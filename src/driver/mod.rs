@@ -454,8 +454,10 @@ impl Driver {
             incremental::record_build(&src, &tree, &render);
             records.save(&src, &tree);
         }
+        let notes = self.render_notes(&render, &tree);
+        phases.stream(&self.config, &notes);
         let mut extra = tree.diagnostics;
-        extra.extend(Self::print_note(&render));
+        extra.extend(notes);
         let skipped = crate::book_commands::skipped(&self.config, &self.options);
         phases.stream(&self.config, &skipped);
         extra.extend(skipped);
@@ -556,7 +558,9 @@ impl Driver {
         };
         phases.mark("render");
         let mut extra = std::mem::take(&mut tree.diagnostics);
-        extra.extend(Self::print_note(&render));
+        let notes = self.render_notes(&render, &tree);
+        phases.stream(&self.config, &notes);
+        extra.extend(notes);
         let skipped = crate::book_commands::skipped(&self.config, &self.options);
         phases.stream(&self.config, &skipped);
         extra.extend(skipped);
@@ -612,6 +616,14 @@ impl Driver {
             pages: self.pages.take(),
         };
         (assembled, records)
+    }
+
+    /// The info lines about the render: the print page left out, the search `auto` chose.
+    fn render_notes(&self, render: &RenderOptions, tree: &emit::Tree) -> Vec<Diagnostic> {
+        let search = (self.config.vaultbook.search == crate::search::SearchSetting::Auto
+            && crate::render::pagefind_on(&self.config.mdbook, render))
+        .then(|| crate::search::chosen_note(chapter_stats(tree).1));
+        Self::print_note(render).into_iter().chain(search).collect()
     }
 
     /// The info line that says the print page was left out, if it was.

@@ -459,7 +459,13 @@ fn a_book_too_large_to_print_has_no_print_page_unless_it_asks() {
             "[book]\ntitle = \"Big\"\n[output.html.search]\nenable = false\n",
         )
         .vault_files(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
-    let report = book.build();
+    // Streamed as the build goes, as the terminal shows diagnostics, and in the report.
+    let streamed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = streamed.clone();
+    let report = harness::build_streaming(&book.config(), &harness::no_run(), move |d| {
+        sink.lock().unwrap().push(code(d).to_string())
+    })
+    .unwrap();
     assert!(
         report
             .diagnostics
@@ -467,6 +473,11 @@ fn a_book_too_large_to_print_has_no_print_page_unless_it_asks() {
             .any(|d| code(d) == "print-page-omitted"),
         "{:?}",
         report.diagnostics.iter().map(code).collect::<Vec<_>>()
+    );
+    let streamed = streamed.lock().unwrap().clone();
+    assert!(
+        streamed.iter().any(|c| c == "print-page-omitted"),
+        "{streamed:?}"
     );
     assert!(!book.join("book/print.html").exists());
     assert!(
