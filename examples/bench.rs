@@ -8,7 +8,12 @@
 //! cargo run --release --example bench -- graph [NOTES=10000] [LINKS=25] [RUNS=5]
 //! cargo run --release --example bench -- serve [NOTES=10000] [LINKS=25] [EDITS=100]
 //! cargo run --release --example bench -- rebuild [NOTES=10000] [LINKS=25] [EDITS=3]
+//! cargo run --release --example bench -- bignote [MB=100]
 //! ```
+//!
+//! `bignote` builds one note of `MB` megabytes (a heading every ten lines, each line linking
+//! the other note and a heading of its own note) beside one small note, once, with search as
+//! `auto` chooses it, and prints the wall and CPU time, the peak resident memory and the phases.
 //!
 //! `rebuild` runs serve's builder without the server (changed pages updated in place) and prints
 //! the phases of each rebuild after a one-note edit.
@@ -146,6 +151,65 @@ fn peak_rss_mib() -> i64 {
     usage.ru_maxrss / 1024
 }
 
+/// One build of a vault of one note of `mb` megabytes and one small note (see the module doc).
+fn big_note(mb: usize) {
+    use std::io::Write as _;
+    let root = std::env::temp_dir().join(format!("vaultbook-bench-bignote-{mb}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("vault")).unwrap();
+    std::fs::write(root.join("book.toml"), "[book]\ntitle = \"Big\"\n").unwrap();
+    std::fs::write(
+        root.join("vault/Other.md"),
+        "# Other\n\nSee [[Big#Section 10]] and [[Big]].\n",
+    )
+    .unwrap();
+    let file = std::fs::File::create(root.join("vault/Big.md")).unwrap();
+    let mut out = std::io::BufWriter::new(file);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut written, mut sections) = (0, 0);
+    out.write_all(b"# Big\n\n").unwrap();
+    while written < mb << 20 {
+        let mut s = format!("## Section {sections}\n\n");
+        for line in 0..10 {
+            let k = rng.below(sections.max(1));
+            s.push_str(&format!(
+                "Prose about threads and locks, see [[Other]] and [[Big#Section {k}|section {k}]] \
+                 for the **shared** state of line {line}.\n"
+            ));
+        }
+        s.push('\n');
+        out.write_all(s.as_bytes()).unwrap();
+        written += s.len();
+        sections += 1;
+    }
+    out.flush().unwrap();
+    drop(out);
+    let config = vaultbook::Config::load(&root).unwrap();
+    let options = Options {
+        run_snippets: false,
+        progress: false,
+        ..Options::default()
+    };
+    let (cpu_before, t) = (cpu(), Instant::now());
+    let report = Driver::new(config, options).build().unwrap();
+    let wall = t.elapsed();
+    let phases: Vec<String> = report
+        .stats
+        .phases
+        .iter()
+        .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
+        .collect();
+    println!(
+        "bignote {mb} MB ({sections} headings, {} links): {:.2} s wall, {:.2} s CPU, peak RSS \
+         {} MiB; ms: {}",
+        report.stats.links,
+        wall.as_secs_f64(),
+        (cpu() - cpu_before).as_secs_f64(),
+        peak_rss_mib(),
+        phases.join(", ")
+    );
+}
+
 /// Writes a vault of `notes` notes in folders of 100, each with `links` links, most of them to
 /// headings of other notes.
 fn generate(root: &Path, notes: usize, links: usize) {
@@ -235,6 +299,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("emit");
     let num = |i: usize, d: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
+    if what == "bignote" {
+        return big_note(num(1, 100));
+    }
     let (notes, links, runs) = match what {
         "build" => (num(1, 1000), num(2, 25), num(3, 5)),
         "check" => (num(1, 10_000), num(2, 40), num(3, 7)),
