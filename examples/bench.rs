@@ -193,12 +193,6 @@ fn big_note(mb: usize) {
     let (cpu_before, t) = (cpu(), Instant::now());
     let report = Driver::new(config, options).build().unwrap();
     let wall = t.elapsed();
-    let phases: Vec<String> = report
-        .stats
-        .phases
-        .iter()
-        .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
-        .collect();
     println!(
         "bignote {mb} MB ({sections} headings, {} links): {:.2} s wall, {:.2} s CPU, peak RSS \
          {} MiB; ms: {}",
@@ -206,8 +200,19 @@ fn big_note(mb: usize) {
         wall.as_secs_f64(),
         (cpu() - cpu_before).as_secs_f64(),
         peak_rss_mib(),
-        phases.join(", ")
+        phase_ms(&report)
     );
+}
+
+/// A run's phases, in milliseconds: `parse 190, resolve 90, …`.
+fn phase_ms(report: &vaultbook::Report) -> String {
+    let phases: Vec<String> = report
+        .stats
+        .phases
+        .iter()
+        .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
+        .collect();
+    phases.join(", ")
 }
 
 /// Writes a vault of `notes` notes in folders of 100, each with `links` links, most of them to
@@ -348,16 +353,10 @@ fn main() {
                 let (report, scope) = driver
                     .update_showing(&out, previous.as_deref(), None)
                     .unwrap();
-                let phases: Vec<String> = report
-                    .stats
-                    .phases
-                    .iter()
-                    .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
-                    .collect();
                 println!(
                     "rebuild {i} ({scope:?}): {:.3} s; ms: {}; RSS {:.0} MiB",
                     t.elapsed().as_secs_f64(),
-                    phases.join(", "),
+                    phase_ms(&report),
                     rss_mib()
                 );
                 let written = report.output.clone().unwrap_or(out);
