@@ -13,7 +13,8 @@
 //!
 //! `bignote` builds one note of `MB` megabytes (a heading every ten lines, each line linking
 //! the other note and a heading of its own note) beside one small note, once, with search as
-//! `auto` chooses it, and prints the wall and CPU time, the peak resident memory and the phases.
+//! `auto` chooses it, and prints the wall and CPU time, the peak resident memory and the phases;
+//! before that, what the analysis of it alone holds and its peak.
 //!
 //! `rebuild` runs serve's builder without the server (changed pages updated in place) and prints
 //! the phases of each rebuild after a one-note edit.
@@ -190,6 +191,17 @@ fn big_note(mb: usize) {
         progress: false,
         ..Options::default()
     };
+    // The analysis alone first: what it holds, and its peak (the build's peak is later and
+    // higher, so the process's peak then is the build's).
+    let mut driver = Driver::new(config.clone(), options);
+    let before = live_mib();
+    let analysis = driver.analyze().unwrap();
+    println!(
+        "bignote {mb} MB: the analysis holds {:.0} MiB; peak RSS of reading and analysing it {} MiB",
+        live_mib() - before,
+        peak_rss_mib()
+    );
+    drop((analysis, driver));
     let (cpu_before, t) = (cpu(), Instant::now());
     let report = Driver::new(config, options).build().unwrap();
     let wall = t.elapsed();
