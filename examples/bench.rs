@@ -207,24 +207,13 @@ fn big_note(mb: usize) {
     let wall = t.elapsed();
     println!(
         "bignote {mb} MB ({sections} headings, {} links): {:.2} s wall, {:.2} s CPU, peak RSS \
-         {} MiB; ms: {}",
+         {} MiB; {}",
         report.stats.links,
         wall.as_secs_f64(),
         (cpu() - cpu_before).as_secs_f64(),
         peak_rss_mib(),
-        phase_ms(&report)
+        report.stats.phase_summary()
     );
-}
-
-/// A run's phases, in milliseconds: `parse 190, resolve 90, …`.
-fn phase_ms(report: &vaultbook::Report) -> String {
-    let phases: Vec<String> = report
-        .stats
-        .phases
-        .iter()
-        .map(|(n, d)| format!("{n} {:.0}", d.as_secs_f64() * 1000.0))
-        .collect();
-    phases.join(", ")
 }
 
 /// Writes a vault of `notes` notes in folders of 100, each with `links` links, most of them to
@@ -366,9 +355,9 @@ fn main() {
                     .update_showing(&out, previous.as_deref(), None)
                     .unwrap();
                 println!(
-                    "rebuild {i} ({scope:?}): {:.3} s; ms: {}; RSS {:.0} MiB",
+                    "rebuild {i} ({scope:?}): {:.3} s; {}; RSS {:.0} MiB",
                     t.elapsed().as_secs_f64(),
-                    phase_ms(&report),
+                    report.stats.phase_summary(),
                     rss_mib()
                 );
                 let written = report.output.clone().unwrap_or(out);

@@ -402,13 +402,7 @@ fn summary(verbosity: Verbosity, verb: &str, report: &Report) {
         return;
     }
     if verbosity == Verbosity::Verbose {
-        let phases: Vec<String> = report
-            .stats
-            .phases
-            .iter()
-            .map(|(name, d)| format!("{name} {:.0} ms", d.as_secs_f64() * 1000.0))
-            .collect();
-        eprintln!("vaultbook: {}", phases.join(", "));
+        eprintln!("vaultbook: {}", report.stats.phase_summary());
     }
     let output = report
         .output

@@ -260,41 +260,42 @@ pub(super) fn write_source(
     let Some(last) = last else {
         return emit::write_tree(tree, src, vault);
     };
+    let now = tree.generated_files();
     let mut before = InOrder::new(&last.files);
-    for (path, bytes) in &tree.files {
+    for &(path, file) in &now {
         let dest = src.join(path);
         let written = before.get(path);
-        // A build's record says what was written, not that it is still there.
-        let there = || matches!(written, Some(Written::Bytes(_))) || dest.exists();
-        if !written.is_some_and(|w| w.matches(tree, path, Generated::Bytes(bytes))) || !there() {
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)?;
+        let same = written.is_some_and(|w| w.matches(tree, path, file));
+        match file {
+            Generated::Bytes(bytes) => {
+                // A build's record says what was written, not that it is still there.
+                let there = || matches!(written, Some(Written::Bytes(_))) || dest.exists();
+                if !same || !there() {
+                    if let Some(parent) = dest.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::write(&dest, bytes)
+                        .with_context(|| format!("cannot write {}", dest.display()))?;
+                }
             }
-            std::fs::write(&dest, bytes)
-                .with_context(|| format!("cannot write {}", dest.display()))?;
-        }
-    }
-    let mut before = InOrder::new(&last.files);
-    for (path, digest) in &tree.kept {
-        // Left where the last build wrote it; from another emitted tree, copied.
-        let dest = src.join(path);
-        let from = tree.kept_file(path);
-        if from.as_deref() != Some(dest.as_path()) {
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)?;
+            // Left where the last build wrote it; from another emitted tree, copied.
+            Generated::Kept(_) => {
+                let from = tree.kept_file(path);
+                if from.as_deref() != Some(dest.as_path()) {
+                    if let Some(parent) = dest.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    let from =
+                        from.with_context(|| format!("{path}: kept, but in no emitted tree"))?;
+                    std::fs::copy(&from, &dest)
+                        .with_context(|| format!("cannot copy {}", from.display()))?;
+                } else if !same || !dest.exists() {
+                    anyhow::bail!(
+                        "{} changed while the book was built; build again",
+                        dest.display()
+                    );
+                }
             }
-            let from = from.with_context(|| format!("{path}: kept, but in no emitted tree"))?;
-            std::fs::copy(&from, &dest)
-                .with_context(|| format!("cannot copy {}", from.display()))?;
-        } else if !before
-            .get(path)
-            .is_some_and(|w| w.matches(tree, path, Generated::Kept(digest)))
-            || !dest.exists()
-        {
-            anyhow::bail!(
-                "{} changed while the book was built; build again",
-                dest.display()
-            );
         }
     }
     for (path, from) in &tree.copies {
@@ -307,11 +308,10 @@ pub(super) fn write_source(
                 .with_context(|| format!("cannot copy {}", from.display()))?;
         }
     }
-    let generated = tree.generated();
-    let mut now = generated.iter().map(|p| p.as_str()).peekable();
+    let mut current = now.iter().map(|&(p, _)| p.as_str()).peekable();
     for path in last.files.keys() {
-        while now.next_if(|p| *p < path.as_str()).is_some() {}
-        if now.peek() != Some(&path.as_str()) && !tree.copies.contains_key(path) {
+        while current.next_if(|p| *p < path.as_str()).is_some() {}
+        if current.peek() != Some(&path.as_str()) && !tree.copies.contains_key(path) {
             let _ = std::fs::remove_file(src.join(path));
         }
     }
@@ -320,8 +320,9 @@ pub(super) fn write_source(
             let _ = std::fs::remove_file(src.join(path));
         }
     }
-    let manifest: Vec<&str> = generated
-        .into_iter()
+    let manifest: Vec<&str> = now
+        .iter()
+        .map(|&(p, _)| p)
         .chain(tree.copies.keys())
         .map(String::as_str)
         .collect();

@@ -106,6 +106,18 @@ pub struct Stats {
     pub phases: Vec<(&'static str, Duration)>,
 }
 
+impl Stats {
+    /// The stages' wall times as `-v` prints them: `scan 2 ms, parse 190 ms, …`.
+    pub fn phase_summary(&self) -> String {
+        let phases: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(name, d)| format!("{name} {:.0} ms", d.as_secs_f64() * 1000.0))
+            .collect();
+        phases.join(", ")
+    }
+}
+
 /// What a command found and made.
 #[derive(Debug, Clone)]
 pub struct Report {
