@@ -54,7 +54,7 @@ pub use driver::{Analysis, Driver, EarlyPages, Options, Report, Scope, Sink, Sta
 pub mod internals {
     /// The Obsidian syntax recognizer.
     pub mod syntax {
-        pub use crate::syntax::{MdbookMarkdown, Syntax, parse};
+        pub use crate::syntax::{MdbookMarkdown, Syntax, parse, parse_in_pieces};
     }
     /// Notes and their frontmatter.
     pub mod vault {

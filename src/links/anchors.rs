@@ -7,9 +7,10 @@
 
 use std::collections::HashSet;
 
-use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Tag, TagEnd};
 
 use crate::syntax::MdbookMarkdown;
+use crate::syntax::pieces::PIECE;
 
 /// mdBook's `id_from_content`: lowercase; letters, digits, `_` and `-` kept; each whitespace
 /// character becomes `-`; everything else is dropped.
@@ -101,7 +102,7 @@ pub(crate) fn elements(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, Option
     let mut out = Vec::new();
     // (start offset, explicit id, text so far, depth inside an image)
     let mut current: Option<(usize, Option<String>, String, usize)> = None;
-    for (event, range) in Parser::new_ext(markdown, md.options()).into_offset_iter() {
+    crate::syntax::pieces::events(markdown, 0, md.options(), PIECE, |event, range| {
         match event {
             Event::Start(Tag::Heading { id, .. }) => {
                 current = Some((range.start, id.map(|i| i.to_string()), String::new(), 0));
@@ -139,7 +140,7 @@ pub(crate) fn elements(markdown: &str, md: MdbookMarkdown) -> Vec<(usize, Option
             }
             _ => {}
         }
-    }
+    });
     out
 }
 

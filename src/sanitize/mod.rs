@@ -11,7 +11,7 @@ mod fragment;
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, LinkType, Options, Tag, TagEnd};
 
 pub(crate) use fragment::Removed;
 
@@ -88,9 +88,13 @@ struct UnsafeLink {
 /// One reading of the markdown: the edits that make it safe, and what they remove.
 fn pass(text: &str, start: usize, options: Options) -> (Vec<(Range<usize>, String)>, Vec<Finding>) {
     let mut p = Pass::new(text);
-    for (event, r) in Parser::new_ext(&text[start..], options).into_offset_iter() {
-        p.event(&event, r.start + start..r.end + start);
-    }
+    crate::syntax::pieces::events(
+        text,
+        start,
+        options,
+        crate::syntax::pieces::PIECE,
+        |e, r| p.event(&e, r),
+    );
     p.finish()
 }
 

@@ -11,11 +11,12 @@ pub(crate) mod headings;
 pub(crate) mod inline;
 pub(crate) mod links;
 pub(crate) mod options;
+pub(crate) mod pieces;
 pub(crate) mod scan;
 pub(crate) mod target;
 pub(crate) mod tasks;
 
 pub(crate) use links::{Link, LinkKind};
 pub use options::MdbookMarkdown;
-pub use scan::{Syntax, parse};
+pub use scan::{Syntax, parse, parse_in_pieces};
 pub(crate) use target::Fragment;

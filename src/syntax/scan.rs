@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag as MdTag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Tag as MdTag, TagEnd};
 
 use super::blocks::{self, BlockId, CodeBlock, Open};
 use super::callouts::{self, Callout};
@@ -63,12 +63,16 @@ pub struct Problem {
 
 /// Scans `text` from byte `start` (after the frontmatter) with mdBook's markdown options.
 pub fn parse(text: &str, start: usize, md: MdbookMarkdown) -> Syntax {
+    parse_in_pieces(text, start, md, super::pieces::PIECE)
+}
+
+/// [`parse`], a long text parsed in pieces of about `piece` bytes ([`super::pieces`]): the
+/// same result for any `piece`, which the tests hold to.
+pub fn parse_in_pieces(text: &str, start: usize, md: MdbookMarkdown, piece: usize) -> Syntax {
     let mut w = Walker::new(text);
-    let body = &text[start..];
-    for (event, range) in Parser::new_ext(body, md.note_options()).into_offset_iter() {
-        let range = range.start + start..range.end + start;
-        w.event(event, range);
-    }
+    super::pieces::events(text, start, md.note_options(), piece, |event, range| {
+        w.event(event, range)
+    });
     w.finish()
 }
 

@@ -312,6 +312,59 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// A note parsed in pieces (as a long one is, cut before its headings) is the note parsed
+    /// whole: every piece as small as it can be, so that every cut the rule allows is made.
+    #[test]
+    fn a_note_parsed_in_pieces_is_the_note_parsed_whole(
+        chunks in proptest::collection::vec(
+            (markdownish(), proptest::sample::select(vec![
+                "\n\n# H\n", "\n\n## H {#x}\n\n", "\n\n###### H\n\nText\n", "\n\n#\n",
+                "\n\n```\n", "\n\n<!--\n", "\n\n- item\n\n  ```\n", "\n\n> q\n\n",
+            ])),
+            1..8,
+        ),
+    ) {
+        let text: String = chunks.iter().map(|(c, h)| format!("{c}{h}")).collect();
+        let md = MdbookMarkdown::default();
+        let whole = format!("{:?}", vaultbook::internals::syntax::parse_in_pieces(&text, 0, md, usize::MAX));
+        let cut = format!("{:?}", vaultbook::internals::syntax::parse_in_pieces(&text, 0, md, 1));
+        prop_assert!(whole == cut, "text {:?}\nwhole {}\ncut   {}", text, whole, cut);
+    }
+}
+
+/// Every note of the fixtures and of the book we ship, parsed in the smallest pieces, is the
+/// note parsed whole: real notes (fences, callouts, HTML, tables, comments) and not only
+/// generated ones.
+#[test]
+fn real_notes_parsed_in_pieces_are_the_notes_parsed_whole() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let md = MdbookMarkdown::default();
+    let mut n = 0;
+    for dir in ["tests/fixtures", "vault"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)) {
+            let path = entry.unwrap().into_path();
+            if path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let parse = |piece| {
+                format!(
+                    "{:?}",
+                    vaultbook::internals::syntax::parse_in_pieces(&text, 0, md, piece)
+                )
+            };
+            assert!(parse(usize::MAX) == parse(1), "{}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n > 50, "only {n} notes");
+}
+
 /// Every file of `fuzz/corpus/<target>/` goes through the target's function: the corpus is a
 /// regression suite on stable Rust, and a crash found by real fuzzing is added there.
 #[test]
