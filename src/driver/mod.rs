@@ -395,7 +395,14 @@ impl Driver {
         let src = self.config.work_dir.join("book-src");
         // The graph's layout is most of its cost: the last build's is read back, exactly.
         let (assembled, records) = self.assemble_with_graph_record(&mut phases);
-        let (analysis, tree) = assembled?;
+        let (mut analysis, tree) = assembled?;
+        if !self.notes.enabled {
+            // Nothing after assembly reads the notes' parse or their links' resolution, and
+            // this driver keeps no notes for a next run: a 100 MB note's are 400 MB, which
+            // would be held through the render for nothing.
+            analysis.notes = Vec::new();
+            analysis.resolved = Vec::new();
+        }
         let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
         if unchanged::still_rendered(&src, &self.config.build_dir, &fingerprint) {
