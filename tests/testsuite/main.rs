@@ -19,6 +19,7 @@ mod hostile;
 mod htmlcheck;
 mod init;
 mod interrupt;
+mod long_note;
 mod math;
 mod obsidian;
 mod preprocessor;
