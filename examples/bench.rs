@@ -430,7 +430,12 @@ fn main() {
                 for _ in 0..runs {
                     let _ = std::fs::remove_dir_all(&dest);
                     let (t, c) = (Instant::now(), cpu());
-                    vaultbook::internals::render_tree(&out, &dest, (size, min)).unwrap();
+                    let sizes = vaultbook::internals::ShardSizes {
+                        chapters: size,
+                        min,
+                        bytes: u64::MAX,
+                    };
+                    vaultbook::internals::render_tree(&out, &dest, sizes).unwrap();
                     walls.push(t.elapsed());
                     cpus.push(cpu() - c);
                 }

@@ -60,6 +60,9 @@ pub struct VaultbookConfig {
     pub graph: bool,
     /// Which search index the book gets: `auto`, `mdbook` or `pagefind`.
     pub(crate) search: crate::search::SearchSetting,
+    /// A note longer than twice this many bytes becomes several chapters of about this size,
+    /// cut before its headings (see `emit::parts`); 0 keeps every note one page.
+    pub note_part_size: u64,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
     pub snippets: toml::Table,
     /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`),
@@ -82,6 +85,7 @@ impl Default for VaultbookConfig {
             previews: true,
             graph: true,
             search: crate::search::SearchSetting::Auto,
+            note_part_size: crate::emit::parts::PART_SIZE,
             snippets: toml::Table::new(),
             check: crate::report::Levels::default(),
         }

@@ -75,7 +75,7 @@ pub mod internals {
     /// The rendered-HTML link check.
     pub use crate::htmlcheck::check_rendered;
     /// mdBook's HTML render of a source tree, sharded or in one pass.
-    pub use crate::render::render_tree;
+    pub use crate::render::{ShardSizes, render_tree};
     /// The templates of a book.
     pub use crate::templates::load as load_templates;
     /// Snippets, compiled and run on their own.

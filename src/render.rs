@@ -14,7 +14,7 @@ use crate::search::Search;
 mod shards;
 pub(crate) mod toc;
 
-pub(crate) use shards::{SHARD_CHAPTERS, SHARD_MIN};
+pub use shards::ShardSizes;
 
 /// How to render.
 #[derive(Debug, Clone, Default)]
@@ -32,9 +32,8 @@ pub(crate) struct RenderOptions {
     pub search: Search,
     /// Leave out `print.html` (a book past [`PRINT_LIMIT`] that did not ask for it).
     pub no_print: bool,
-    /// Chapters per shard, and the fewest chapters a book is rendered in shards at (see
-    /// [`shards`]); `None` for [`SHARD_CHAPTERS`] and [`SHARD_MIN`].
-    pub shards: Option<(usize, usize)>,
+    /// How a book is cut into shards (see [`shards`]); `None` for the defaults.
+    pub shards: Option<ShardSizes>,
     /// Render only the first shard: its pages with the book's sidebar, and the theme's files.
     /// What `serve` shows of a large book before the rest is rendered; a book too small for
     /// shards (or not page by page) is rendered whole.
@@ -145,10 +144,8 @@ pub(crate) fn render_with(
         book.with_renderer(shards::PagesOnlyHtml);
     } else {
         // In place of mdBook's own HTML renderer (the same name replaces it).
-        let (chapters, min) = options.shards.unwrap_or((SHARD_CHAPTERS, SHARD_MIN));
         book.with_renderer(shards::ShardedHtml {
-            chapters,
-            min,
+            sizes: options.shards.unwrap_or_default(),
             first: options.first_shard,
             page_by_page: page_by_page(&table, options),
             sharded: sharded.clone(),
@@ -186,11 +183,15 @@ pub(crate) struct Rendered {
     pub parts: Vec<(&'static str, std::time::Duration)>,
 }
 
-/// Whether the book of `chapters` chapters that book.toml's `table` configures is rendered in
+/// Whether the book of `chapters` chapters and `bytes` of markdown that book.toml's `table` configures is rendered in
 /// shards with `options`: the one rule, for the renderer and for serve's early first pages.
-pub(crate) fn in_shards(chapters: usize, table: &toml::Table, options: &RenderOptions) -> bool {
-    let min = options.shards.map_or(SHARD_MIN, |(_, min)| min);
-    shards::applies(chapters, min, page_by_page(table, options))
+pub(crate) fn in_shards(
+    (chapters, bytes): (usize, u64),
+    table: &toml::Table,
+    options: &RenderOptions,
+) -> bool {
+    let sizes = options.shards.unwrap_or_default();
+    sizes.applies(chapters, bytes, page_by_page(table, options))
 }
 
 /// Whether a render of the book that book.toml's `table` configures, with `options`, is page
@@ -211,10 +212,10 @@ pub(crate) fn pagefind_on(table: &toml::Table, options: &RenderOptions) -> bool 
     enabled.unwrap_or(true) && options.search == Search::Pagefind
 }
 
-/// Renders the mdBook source tree at `book_root` into `dest` as `build` does, in shards of
-/// `shards.0` chapters when it has at least `shards.1`; returns whether it was sharded. For the
-/// tests that compare a sharded render with a one-pass one.
-pub fn render_tree(book_root: &Path, dest: &Path, shards: (usize, usize)) -> Result<bool> {
+/// Renders the mdBook source tree at `book_root` into `dest` as `build` does, in shards cut as
+/// `shards` says; returns whether it was sharded. For the tests that compare a sharded render
+/// with a one-pass one.
+pub fn render_tree(book_root: &Path, dest: &Path, shards: ShardSizes) -> Result<bool> {
     let options = RenderOptions {
         shards: Some(shards),
         ..RenderOptions::default()

@@ -557,11 +557,7 @@ impl Driver {
                 // Only a book rendered in shards shows its first shard early: otherwise the
                 // first shard would be the whole book rendered twice.
                 if let Some(early) = early
-                    && crate::render::in_shards(
-                        chapter_stats(&tree).0,
-                        &self.config.mdbook,
-                        &render,
-                    )
+                    && crate::render::in_shards(chapter_stats(&tree), &self.config.mdbook, &render)
                 {
                     let first = RenderOptions {
                         first_shard: true,

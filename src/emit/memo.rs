@@ -35,7 +35,7 @@ use rayon::prelude::*;
 use siphasher::sip::SipHasher13;
 
 use super::page::{Context, Page, Ref};
-use crate::links::{Anchor, NoteId, Resolved};
+use crate::links::{NoteId, Resolved};
 use crate::syntax::MdbookMarkdown;
 use crate::vault::Note;
 
@@ -342,6 +342,8 @@ impl PageMemo {
             .iter()
             // Not saved: assembled again next time, and its problems told again.
             .filter(|f| !for_disk || f.page.diagnostics.is_empty())
+            // A note's parts are assembled again each time (see `assemble_pages`).
+            .filter(|f| f.page.part.is_none())
             .map(|f| {
                 let page = if for_disk && f.whole {
                     let p = &f.page;
@@ -416,16 +418,7 @@ impl Lookup<'_> {
         for r in &page.refs {
             match r {
                 Ref::Tag(tag) => (0u8, &fill.plan.tags_page, fill.tag_ids.get(tag)).hash(&mut h),
-                Ref::Note(note, anchor) => {
-                    (1u8, &fill.plan.chapter[*note]).hash(&mut h);
-                    match *anchor {
-                        Anchor::None => 0u8.hash(&mut h),
-                        Anchor::Heading(i) => (1u8, fill.ids[*note].get(i)).hash(&mut h),
-                        Anchor::Block(b) => {
-                            (2u8, &fill.notes[*note].syntax.blocks[b].id).hash(&mut h)
-                        }
-                    }
-                }
+                Ref::Note(note, anchor) => (1u8, fill.target(*note, *anchor)).hash(&mut h),
             }
         }
         h.finish()

@@ -5,6 +5,7 @@ pub(crate) mod extras;
 pub(crate) mod memo;
 pub(crate) mod output;
 pub(crate) mod page;
+pub(crate) mod parts;
 pub(crate) mod plan;
 pub(crate) mod slug;
 
@@ -364,15 +365,29 @@ pub(crate) fn assemble_pages(
     let lookup = memo.as_deref().map(|m| m.lookup(&ctx, input.markdown));
     // Per page: its key, the page, its own heading ids, and what the memo kept of it.
     type Assembled<'k> = (u64, Arc<Page>, Vec<String>, Option<&'k memo::Kept>);
-    let assembled: Vec<Assembled> = plan
+    // Every chapter: per note in reading order, its parts (see `parts`).
+    let units: Vec<(NoteId, usize)> = plan
         .order
+        .iter()
+        .flat_map(|&id| (0..page::page_count(&ctx, id)).map(move |k| (id, k)))
+        .collect();
+    let assembled: Vec<Assembled> = units
         .par_iter()
-        .map(|&id| {
-            let key = lookup.as_ref().map_or(0, |l| l.key(&ctx, id));
-            if let Some(kept) = lookup.as_ref().and_then(|l| l.get(input.notes, id, key)) {
+        .map(|&(id, part)| {
+            // A note in parts is assembled again each time (the memo keeps whole pages).
+            let whole = plan.parts(id).is_empty();
+            let key = lookup
+                .as_ref()
+                .filter(|_| whole)
+                .map_or(0, |l| l.key(&ctx, id));
+            if let Some(kept) = lookup
+                .as_ref()
+                .filter(|_| whole)
+                .and_then(|l| l.get(input.notes, id, key))
+            {
                 return (key, kept.page.clone(), kept.ids.clone(), Some(kept));
             }
-            let page = page::assemble(&ctx, id);
+            let page = page::assemble(&ctx, id, part);
             let own = own_heading_ids(&page, &input.notes[id], input.markdown);
             (key, Arc::new(page), own, None)
         })
@@ -380,7 +395,17 @@ pub(crate) fn assemble_pages(
     let mut ids = vec![Vec::new(); input.notes.len()];
     let mut pages = Vec::with_capacity(assembled.len());
     for (key, page, own, kept) in assembled {
-        ids[page.note] = own;
+        let note_ids = &mut ids[page.note];
+        if note_ids.is_empty() {
+            *note_ids = own;
+        } else {
+            // The parts of a note: each has ids for the headings it holds.
+            for (id, part_id) in note_ids.iter_mut().zip(own) {
+                if id.is_empty() {
+                    *id = part_id;
+                }
+            }
+        }
         pages.push((key, page, kept));
     }
     let no_tags = HashMap::new();
@@ -401,7 +426,7 @@ pub(crate) fn assemble_pages(
                     if !whole {
                         // Kept on disk without its text: assembled again, from the same
                         // inputs (its key), so with the same heading ids.
-                        page = Arc::new(page::assemble(&ctx, page.note));
+                        page = Arc::new(page::assemble(&ctx, page.note, page.part.unwrap_or(0)));
                         whole = true;
                     }
                     (fill_refs(&page, &fill).into_bytes().into(), None)
@@ -488,7 +513,10 @@ pub(crate) fn assembly_diagnostics(input: &Input) -> Result<Vec<Diagnostic>> {
     };
     Ok(wanted
         .par_iter()
-        .flat_map_iter(|&id| page::assemble(&ctx, id).diagnostics)
+        .flat_map_iter(|&id| {
+            let ctx = &ctx;
+            (0..page::page_count(ctx, id)).flat_map(move |k| page::assemble(ctx, id, k).diagnostics)
+        })
         .collect())
 }
 
@@ -552,15 +580,50 @@ pub(crate) struct Fill<'a> {
     pub tag_ids: &'a HashMap<String, String>,
 }
 
+impl Fill<'_> {
+    /// Where a link to `anchor` of `note` goes: the chapter that holds it (one of the note's
+    /// parts, if it was cut), and the fragment (a heading's id, `^` and a block's id).
+    pub(crate) fn target(&self, note: NoteId, anchor: Anchor) -> (&str, Option<Fragment<'_>>) {
+        let syntax = &self.notes[note].syntax;
+        match anchor {
+            Anchor::None => (self.plan.chapter[note].as_deref().unwrap_or(""), None),
+            Anchor::Heading(h) => (
+                self.plan.page_at(note, syntax.headings[h].range.start),
+                self.ids[note]
+                    .get(h)
+                    .filter(|s| !s.is_empty())
+                    .map(|id| Fragment::Id(id)),
+            ),
+            Anchor::Block(b) => (
+                self.plan.page_at(note, syntax.blocks[b].block.start),
+                Some(Fragment::Block(&syntax.blocks[b].id)),
+            ),
+        }
+    }
+}
+
+/// The fragment of a link into a chapter.
+#[derive(Debug, Clone, Copy, Hash)]
+pub(crate) enum Fragment<'a> {
+    /// A heading's id.
+    Id(&'a str),
+    /// A block's id, written after a `^`.
+    Block(&'a str),
+}
+
+impl std::fmt::Display for Fragment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fragment::Id(id) => f.write_str(id),
+            Fragment::Block(id) => write!(f, "^{id}"),
+        }
+    }
+}
+
 /// The page's text with its `vaultbook-ref:N` placeholders replaced by real relative URLs and
 /// anchors. What it reads of `fill` is what [`memo::Lookup::refs_key`] hashes.
 fn fill_refs(page: &Page, fill: &Fill) -> String {
-    let Fill {
-        plan,
-        notes,
-        ids,
-        tag_ids,
-    } = *fill;
+    let Fill { plan, tag_ids, .. } = *fill;
     if page.refs.is_empty() {
         return page.text.clone();
     }
@@ -584,12 +647,7 @@ fn fill_refs(page: &Page, fill: &Fill) -> String {
                 }
             }
             Some(&Ref::Note(note, anchor)) => {
-                let path = plan.chapter[note].as_deref().unwrap_or("");
-                let fragment = match anchor {
-                    Anchor::None => None,
-                    Anchor::Heading(h) => ids[note].get(h).filter(|s| !s.is_empty()).cloned(),
-                    Anchor::Block(b) => Some(format!("^{}", notes[note].syntax.blocks[b].id)),
-                };
+                let (path, fragment) = fill.target(note, anchor);
                 let same = path == page.path;
                 let url = match (same, fragment) {
                     (true, Some(f)) => format!("#{f}"),

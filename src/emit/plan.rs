@@ -2,11 +2,12 @@
 //! SUMMARY.md that says so.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::parts::{self, Part};
 use super::slug::{dedup, output_path};
 use crate::config::Config;
 use crate::links::NoteId;
@@ -42,6 +43,27 @@ pub(crate) struct Plan {
     /// The folder of the graphs' data scripts in `src/` (mdBook copies it to the book's root):
     /// [`GRAPH_DIR`] unless the vault has a folder or file of that name.
     pub graph_dir: String,
+    /// The notes cut into several chapters ([`parts`]), each with its parts in order (the
+    /// first at its chapter path).
+    pub parts: HashMap<NoteId, Vec<Part>>,
+}
+
+impl Plan {
+    /// The chapters of `note` when it was cut into several; empty when it is one page.
+    pub(crate) fn parts(&self, note: NoteId) -> &[Part] {
+        self.parts.get(&note).map_or(&[], Vec::as_slice)
+    }
+
+    /// The chapter path of the page of `note` that holds its byte `at`.
+    pub(crate) fn page_at(&self, note: NoteId, at: usize) -> &str {
+        match self.parts.get(&note) {
+            Some(parts) => {
+                let k = parts.partition_point(|p| p.start <= at).saturating_sub(1);
+                &parts[k].path
+            }
+            None => self.chapter[note].as_deref().unwrap_or(""),
+        }
+    }
 }
 
 /// Where the tag index goes when no note is there already.
@@ -106,6 +128,8 @@ pub(crate) fn plan(
         .iter()
         .map(|a| dedup(output_path(&a.rel, false), &mut taken))
         .collect();
+    // After every note's and attachment's path: a part takes none of theirs.
+    let parts = cut_notes(config, notes, &chapter, &mut taken);
     let tags_page = free_path(TAGS_PAGE, &taken);
     let tags_title = tags_title(notes);
     let graph_page_path = free_path(GRAPH_PAGE, &taken);
@@ -149,7 +173,12 @@ pub(crate) fn plan(
     if let Some(s) = start {
         order.push(s);
     }
-    walk(&root, 0, notes, &chapter, &mut items, &mut order);
+    if let Some(s) = start {
+        // A prefix chapter of mdBook's has no sub-chapters: the start note's other parts open
+        // the numbered chapters.
+        part_items(&parts, s, "", &mut items);
+    }
+    walk(&root, 0, notes, &chapter, &parts, &mut items, &mut order);
     let prefix: Vec<Item> = match start {
         Some(s) => vec![Item {
             indent: String::new(),
@@ -195,7 +224,54 @@ pub(crate) fn plan(
         graph_page: graph_page_path,
         graph_title,
         graph_dir,
+        parts,
     })
+}
+
+/// The parts of every published note long enough to be cut ([`parts::cuts`]), their paths
+/// made unique among `taken`.
+fn cut_notes(
+    config: &Config,
+    notes: &[Note],
+    chapter: &[Option<String>],
+    taken: &mut HashSet<String>,
+) -> HashMap<NoteId, Vec<Part>> {
+    let mut out = HashMap::new();
+    for (id, n) in notes.iter().enumerate() {
+        let Some(path) = &chapter[id] else { continue };
+        let cuts = parts::cuts(n, config.vaultbook.note_part_size);
+        if cuts.is_empty() {
+            continue;
+        }
+        let first = Part {
+            start: n.body,
+            path: path.clone(),
+            title: n.title.clone(),
+        };
+        let rest = cuts.iter().enumerate().map(|(k, &(start, h))| Part {
+            start,
+            path: dedup(parts::path(path, k + 1), taken),
+            title: parts::title(n, h),
+        });
+        out.insert(id, std::iter::once(first).chain(rest).collect());
+    }
+    out
+}
+
+/// The sidebar entries of the parts of `note` after its first, at `indent`.
+fn part_items(
+    parts: &HashMap<NoteId, Vec<Part>>,
+    note: NoteId,
+    indent: &str,
+    items: &mut Vec<Item>,
+) {
+    for p in parts.get(&note).map_or(&[][..], |p| &p[1..]) {
+        items.push(Item {
+            indent: indent.to_string(),
+            title: escape_title(&p.title),
+            path: p.path.clone(),
+        });
+    }
 }
 
 /// The plan of an mdBook that vaultbook runs inside as a preprocessor: the book's SUMMARY
@@ -219,6 +295,7 @@ pub(crate) fn given(
         graph_page: String::new(),
         graph_title: "Graph",
         graph_dir: GRAPH_DIR.to_string(),
+        parts: HashMap::new(),
     }
 }
 
@@ -257,6 +334,7 @@ fn walk(
     depth: usize,
     notes: &[Note],
     chapter: &[Option<String>],
+    parts: &HashMap<NoteId, Vec<Part>>,
     items: &mut Vec<Item>,
     order: &mut Vec<NoteId>,
 ) {
@@ -280,6 +358,7 @@ fn walk(
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let indent = "  ".repeat(depth);
+    let inner = "  ".repeat(depth + 1);
     for (_, e) in entries {
         match e {
             Entry::Note(id) => {
@@ -288,6 +367,7 @@ fn walk(
                     title: escape_title(&notes[id].title),
                     path: chapter[id].clone().unwrap_or_default(),
                 });
+                part_items(parts, id, &inner, items);
                 order.push(id);
             }
             Entry::Folder(f) => {
@@ -298,6 +378,7 @@ fn walk(
                             title: escape_title(&notes[p].title),
                             path: chapter[p].clone().unwrap_or_default(),
                         });
+                        part_items(parts, p, &inner, items);
                         order.push(p);
                     }
                     // A folder without a page is a draft chapter: a title in the sidebar.
@@ -307,7 +388,7 @@ fn walk(
                         path: String::new(),
                     }),
                 }
-                walk(f, depth + 1, notes, chapter, items, order);
+                walk(f, depth + 1, notes, chapter, parts, items, order);
             }
         }
     }

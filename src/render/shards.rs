@@ -35,18 +35,48 @@ pub(crate) const SHARD_CHAPTERS: usize = 125;
 /// Books of fewer chapters are rendered in one pass: their quadratic part is small.
 pub(crate) const SHARD_MIN: usize = 1_000;
 
-/// Whether a book of `chapters` chapters is rendered in shards, from `min` chapters, when its
-/// pages can be rendered apart (`page_by_page`): the rule.
-pub(crate) fn applies(chapters: usize, min: usize, page_by_page: bool) -> bool {
-    chapters >= min.max(2) && page_by_page
+/// The markdown a shard holds at most, besides its last chapter: mdBook holds the tree of every
+/// chapter of a render at once (about 30 times its markdown), so a book of a few huge
+/// chapters (a long note's parts, see `emit::parts`) is rendered in shards too.
+pub(crate) const SHARD_BYTES: u64 = 4 << 20;
+
+/// How a book is cut into shards: [`SHARD_CHAPTERS`], [`SHARD_MIN`] and [`SHARD_BYTES`] by
+/// default (the tests and the benchmark try others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardSizes {
+    /// Chapters per shard.
+    pub chapters: usize,
+    /// Books of this many chapters or more are rendered in shards.
+    pub min: usize,
+    /// Markdown per shard: a shard ends at the chapter that brings it to this many bytes, and
+    /// books of more than twice this are rendered in shards.
+    pub bytes: u64,
+}
+
+impl Default for ShardSizes {
+    fn default() -> Self {
+        ShardSizes {
+            chapters: SHARD_CHAPTERS,
+            min: SHARD_MIN,
+            bytes: SHARD_BYTES,
+        }
+    }
+}
+
+impl ShardSizes {
+    /// Whether a book of `chapters` chapters and `bytes` of markdown is rendered in shards,
+    /// when its pages can be rendered apart (`page_by_page`): the rule.
+    pub(crate) fn applies(&self, chapters: usize, bytes: u64, page_by_page: bool) -> bool {
+        page_by_page
+            && chapters >= 2
+            && (chapters >= self.min || bytes > self.bytes.saturating_mul(2))
+    }
 }
 
 /// mdBook's HTML renderer, rendering a large book in shards.
 pub(crate) struct ShardedHtml {
-    /// Chapters per shard.
-    pub chapters: usize,
-    /// Books with fewer chapters than this are rendered in one pass.
-    pub min: usize,
+    /// How the book is cut into shards.
+    pub sizes: ShardSizes,
     /// Render the first shard alone (see `RenderOptions::first_shard`).
     pub first: bool,
     /// Whether the book's pages can be rendered apart ([`super::page_by_page`]): no page or
@@ -63,11 +93,14 @@ impl Renderer for ShardedHtml {
 
     fn render(&self, ctx: &RenderContext) -> mdbook_driver::errors::Result<()> {
         let html = ctx.config.html_config().unwrap_or_default();
-        let count = ctx.book.chapters().count();
-        if !applies(count, self.min, self.page_by_page) {
+        let (count, bytes) = ctx
+            .book
+            .chapters()
+            .fold((0, 0), |(n, b), ch| (n + 1, b + ch.content.len() as u64));
+        if !self.sizes.applies(count, bytes, self.page_by_page) {
             return HtmlHandlebars::new().render(ctx);
         }
-        match render_shards(ctx, &html, self.chapters.max(1), self.first) {
+        match render_shards(ctx, &html, self.sizes, self.first) {
             Ok(()) => {
                 self.sharded
                     .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -128,12 +161,26 @@ struct Shard {
     book: Book,
 }
 
-fn render_shards(ctx: &RenderContext, html: &HtmlConfig, size: usize, first: bool) -> Result<()> {
+fn render_shards(
+    ctx: &RenderContext,
+    html: &HtmlConfig,
+    sizes: ShardSizes,
+    first: bool,
+) -> Result<()> {
     let order: Vec<&Chapter> = ctx.book.chapters().collect();
-    let shards: Vec<Shard> = (0..order.len())
-        .step_by(size)
-        .map(|start| {
-            let own = start..(start + size).min(order.len());
+    // Runs of `sizes.chapters` chapters, a run ending early once it holds `sizes.bytes`.
+    let mut runs = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, ch) in order.iter().enumerate() {
+        bytes += ch.content.len() as u64;
+        if i + 1 - start >= sizes.chapters.max(1) || bytes >= sizes.bytes || i + 1 == order.len() {
+            runs.push(start..i + 1);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    let shards: Vec<Shard> = runs
+        .into_iter()
+        .map(|own| {
             let keep = own.start.saturating_sub(1)..(own.end + 1).min(order.len());
             let mut seen = 0;
             let items = shard_items(&ctx.book.items, &keep, &mut seen);

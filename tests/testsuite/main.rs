@@ -21,6 +21,7 @@ mod init;
 mod interrupt;
 mod long_note;
 mod math;
+mod note_parts;
 mod obsidian;
 mod preprocessor;
 mod previews;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use vaultbook::internals::render_tree;
+use vaultbook::internals::{ShardSizes, render_tree};
 
 /// An mdBook source tree of `chapters` chapters with what a sidebar and a page can hold:
 /// prefix and suffix chapters, parts, a separator, a draft, chapters three levels deep,
@@ -89,14 +89,34 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn assert_same_book(chapters: usize, shard: usize, hash_files: bool, fold: bool, labels: bool) {
+    let sizes = ShardSizes {
+        chapters: shard,
+        min: 0,
+        bytes: u64::MAX,
+    };
+    assert_same_book_in(chapters, sizes, hash_files, fold, labels);
+}
+
+fn assert_same_book_in(
+    chapters: usize,
+    sizes: ShardSizes,
+    hash_files: bool,
+    fold: bool,
+    labels: bool,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("book");
     write_tree(&root, chapters, hash_files, fold, labels);
     let one = tmp.path().join("one");
     let many = tmp.path().join("many");
-    assert!(!render_tree(&root, &one, (shard, usize::MAX)).unwrap());
+    let never = ShardSizes {
+        min: usize::MAX,
+        bytes: u64::MAX,
+        ..sizes
+    };
+    assert!(!render_tree(&root, &one, never).unwrap());
     assert!(
-        render_tree(&root, &many, (shard, 0)).unwrap(),
+        render_tree(&root, &many, sizes).unwrap(),
         "the book was not rendered in shards"
     );
     let (one, many) = (files(&one), files(&many));
@@ -126,4 +146,16 @@ fn sharded_without_hashed_names_folding_or_section_labels_is_the_same_book() {
 #[test]
 fn a_shard_of_one_chapter_is_the_same_book() {
     assert_same_book(12, 1, true, true, true);
+}
+
+#[test]
+fn a_book_of_few_long_chapters_is_sharded_by_bytes_into_the_same_book() {
+    // Chapters of about 250 bytes, shards of 600: two or three chapters each, from a book of
+    // too few chapters to be sharded by their number.
+    let sizes = ShardSizes {
+        chapters: 1000,
+        min: usize::MAX,
+        bytes: 600,
+    };
+    assert_same_book_in(40, sizes, true, true, true);
 }

@@ -63,6 +63,8 @@ pub(crate) struct Page {
     pub note: NoteId,
     /// Its output path.
     pub path: String,
+    /// Which part of its note it is, when the plan cut the note into several chapters.
+    pub part: Option<usize>,
     /// The markdown, with `vaultbook-ref:N` placeholders.
     pub text: String,
     /// Per heading of the note: where it starts in `text`.
@@ -134,19 +136,39 @@ impl Page {
     }
 }
 
-/// Assembles the chapter of `note`.
-pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
+/// How many chapters `note` is: its parts, or one.
+pub(crate) fn page_count(ctx: &Context, note: NoteId) -> usize {
+    ctx.plan.parts(note).len().max(1)
+}
+
+/// Assembles chapter `part` of `note` (0 for a note that is one page; see
+/// [`super::parts`]): its title heading and its footer go on its first and last parts.
+pub(crate) fn assemble(ctx: &Context, note: NoteId, part: usize) -> Page {
     let n = &ctx.notes[note];
+    let parts = ctx.plan.parts(note);
+    let (range, path) = match parts.get(part) {
+        Some(p) => {
+            let end = parts.get(part + 1).map_or(n.text.len(), |next| next.start);
+            (p.start..end, p.path.clone())
+        }
+        None => (
+            n.body..n.text.len(),
+            ctx.plan.chapter[note].clone().unwrap_or_default(),
+        ),
+    };
+    let last = part + 1 >= parts.len();
     let mut page = Page {
         note,
-        path: ctx.plan.chapter[note].clone().unwrap_or_default(),
+        path,
+        part: (!parts.is_empty()).then_some(part),
         own_headings: vec![usize::MAX; n.syntax.headings.len()],
-        exact_headings: true,
+        // The first parse's ids are those of the whole note: a part's are its own.
+        exact_headings: parts.is_empty(),
         ..Page::default()
     };
     // Obsidian shows the title above every note; a page without an H1 gets one. An mdBook's
     // chapter is shown as its author wrote it.
-    if !ctx.plan.from_mdbook && !n.syntax.headings.iter().any(|h| h.level == 1) {
+    if part == 0 && !ctx.plan.from_mdbook && !n.syntax.headings.iter().any(|h| h.level == 1) {
         let title = format!("# {}\n", escape_text(&n.title));
         page.text.push_str(&title);
         page.text.push('\n');
@@ -160,15 +182,7 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
     }
     let mut stack = vec![(note, Anchor::None)];
     let mut out = std::mem::take(&mut page.text);
-    emit_range(
-        ctx,
-        &mut page,
-        &mut out,
-        note,
-        n.body..n.text.len(),
-        true,
-        &mut stack,
-    );
+    emit_range(ctx, &mut page, &mut out, note, range, true, &mut stack);
     // Inline footnotes become ordinary ones, defined at the end; a footnote may hold another.
     let mut done = 0;
     while done < page.footnotes.len() {
@@ -192,7 +206,7 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId) -> Page {
         out = put_math(&out, &page.math);
     }
     let footer = &ctx.footers[note];
-    if !footer.is_empty() {
+    if last && !footer.is_empty() {
         end_line(&mut out);
         out.push('\n');
         out.push_str(footer);

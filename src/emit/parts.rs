@@ -1,0 +1,142 @@
+//! A very long note as several chapters: where it is cut, and what each part is called.
+//!
+//! mdBook's renderer holds a tree of every chapter it renders (about 18 times the page's HTML:
+//! 3 GB for a 100 MB note), and a browser given a 170 MB page stops. A note longer than twice
+//! `[vaultbook] note-part-size` becomes chapters of about that size instead: the first keeps
+//! the note's path and title, the others follow it, nested under it in the sidebar, each named
+//! after the heading it opens with. Links to a heading or block go to the part that holds it.
+//!
+//! A cut is made only before a heading that starts a line at column 0 (a `#` heading of the
+//! note's own parse, so not in a code block, a quote or a list): such a heading closes every
+//! block before it, so each part renders as it would inside the whole page. Not in a
+//! `%%comment%%`, whose end would be in another part. And not in a note that may hold a link
+//! reference or footnote definition (any `]:`), which references anywhere in the note can use.
+
+use crate::vault::Note;
+
+/// The default of `[vaultbook] note-part-size`: notes over twice this are cut.
+pub(crate) const PART_SIZE: u64 = 2 << 20;
+
+/// One chapter of a note that was cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// Where the part starts in the note's text (the first part: where its body does).
+    pub start: usize,
+    /// Its chapter path in the emitted `src/`.
+    pub path: String,
+    /// Its title in the sidebar (the first part's is the note's).
+    pub title: String,
+}
+
+/// Where `note` is cut into parts of about `size` bytes: for every part after the first, in
+/// order, where it starts and the heading it opens with; none for a note that stays one page
+/// (`size` 0 cuts nothing).
+pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, usize)> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let text = note.text.as_bytes();
+    let body = &text[note.body.min(text.len())..];
+    if size == 0
+        || body.len() <= size.saturating_mul(2)
+        || crate::canvas::is_canvas(&note.rel)
+        || memchr::memmem::find(body, b"]:").is_some()
+    {
+        return Vec::new();
+    }
+    let comments = &note.syntax.comments;
+    let mut comment = 0;
+    let mut last = note.body;
+    let mut out = Vec::new();
+    for (i, h) in note.syntax.headings.iter().enumerate() {
+        let at = h.range.start;
+        if at < last.saturating_add(size) || text.len() - at < size / 2 {
+            continue;
+        }
+        while comments.get(comment).is_some_and(|c| c.end <= at) {
+            comment += 1;
+        }
+        let in_comment = comments.get(comment).is_some_and(|c| c.start < at);
+        let at_column_0 = at > 0 && text[at - 1] == b'\n' && text.get(at) == Some(&b'#');
+        if at_column_0 && !in_comment {
+            out.push((at, i));
+            last = at;
+        }
+    }
+    out
+}
+
+/// The sidebar title of the part that opens with heading `h` of `note`: the heading's text as
+/// mdBook reads it for its id (markup left out), else as written.
+pub(crate) fn title(note: &Note, h: usize) -> String {
+    note.syntax
+        .id_elems
+        .iter()
+        .find(|e| e.heading == Some(h))
+        .map(|e| e.text.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| note.syntax.headings[h].text.trim().to_string())
+}
+
+/// The path of part `k` (from 1, the first part after the note's own) of the chapter at
+/// `chapter`: beside it, so that the note's relative links and images work the same.
+pub(crate) fn path(chapter: &str, k: usize) -> String {
+    let stem = chapter.strip_suffix(".md").unwrap_or(chapter);
+    format!("{stem}-part-{}.md", k + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::options::MdbookMarkdown;
+
+    fn note(text: &str) -> Note {
+        Note::from_bytes(
+            "Long.md".into(),
+            "vault/Long.md".into(),
+            text.as_bytes(),
+            &MdbookMarkdown::default(),
+            "order",
+        )
+    }
+
+    /// The text at each cut.
+    fn cut_lines(text: &str, size: u64) -> Vec<String> {
+        let n = note(text);
+        cuts(&n, size)
+            .into_iter()
+            .map(|(at, _)| text[at..].lines().next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn cuts_come_before_column_0_headings_a_part_apart() {
+        let filler = "Some text of a paragraph.\n\n".repeat(4);
+        let text: String = (0..6).map(|i| format!("## H{i}\n\n{filler}")).collect();
+        // About 115 bytes a section: parts of 200 bytes take two sections each.
+        assert_eq!(cut_lines(&text, 200), ["## H2", "## H4"]);
+        assert!(cut_lines(&text, 0).is_empty());
+        assert!(
+            cut_lines(&text, 1 << 20).is_empty(),
+            "short notes stay whole"
+        );
+    }
+
+    #[test]
+    fn no_cut_in_a_container_a_comment_or_a_note_with_definitions() {
+        let filler = "Some text of a paragraph.\n\n".repeat(8);
+        // A heading in a list item or a quote does not start at column 0; a comment that
+        // opens before a heading and closes inside it still holds the heading's start.
+        let text = format!(
+            "## A\n\n{filler}- item\n\n  ## In item\n\n{filler}> ## Quoted\n\n{filler}\
+             %%\n\n## Commented start %% tail\n\n{filler}## B\n\n{filler}## C\n\n{filler}"
+        );
+        assert_eq!(cut_lines(&text, 200), ["## B", "## C"]);
+        let with_def = format!("{text}\n[x]: https://example.com\n");
+        assert!(cut_lines(&with_def, 200).is_empty());
+    }
+
+    #[test]
+    fn part_paths_sit_beside_the_chapter() {
+        assert_eq!(path("folder/long.md", 1), "folder/long-part-2.md");
+        assert_eq!(path("index.md", 3), "index-part-4.md");
+    }
+}

@@ -1,0 +1,168 @@
+//! A note longer than twice `[vaultbook] note-part-size` becomes several chapters
+//! (`emit::parts`): cut before column-0 headings only, nested under the note in the sidebar,
+//! with every link to one of its headings or blocks sent to the part that holds it.
+
+use crate::harness::{BookTest, has_code, read};
+
+/// About 6 KB in twelve sections, each with a `## Setup` heading (the same id base in every
+/// part), a fence and a comment that hold heading lines, and an inline footnote.
+fn long_note() -> String {
+    let mut text = String::from("See [[#Setup]] and [[#Part 11]].\n\n");
+    for i in 0..12 {
+        text.push_str(&format!(
+            "## Part {i}\n\nText of part {i}, see [[Other]] and [[Long#Part {}|back]].^[Note {i}.]\n\n\
+             ### Setup\n\nSetting up {i}.\n\n\
+             ```text\n# not a heading {i}\n```\n\n%%\n\n# commented {i}\n\n%%\n\n\
+             A block of part {i}. ^block-{i}\n\n{}\n",
+            (i + 6) % 12,
+            "Filler text of a paragraph, long enough to make parts. ".repeat(6)
+        ));
+    }
+    text
+}
+
+fn book(part_size: usize) -> BookTest {
+    let text = long_note();
+    assert!(text.len() > 4 * part_size, "{}", text.len());
+    BookTest::new()
+        .file(
+            "book.toml",
+            format!("[book]\ntitle = \"Parts\"\n\n[vaultbook]\nnote-part-size = {part_size}\n"),
+        )
+        .vault_files([
+            ("Start.md", "# Start\n\nThe book.\n"),
+            ("Folder/Long.md", text.as_str()),
+            (
+                "Other.md",
+                "# Other\n\n[[Long#Part 9]], [[Long#^block-10]], [[Long#Setup]] and [[Long]].\n\n\
+                 ![[Long#Part 5]]\n",
+            ),
+        ])
+}
+
+#[test]
+fn a_long_note_is_cut_into_chapters_that_every_link_reaches() {
+    let book = book(1200);
+    let report = book.build();
+    assert!(
+        !has_code(&report.diagnostics, "internal-error"),
+        "{:#?}",
+        report.diagnostics
+    );
+    assert!(
+        !has_code(&report.diagnostics, "missing-heading"),
+        "{:#?}",
+        report.diagnostics
+    );
+    let src = book.join("target/vaultbook/book-src/src");
+    let summary = read(src.join("SUMMARY.md"));
+    // The parts follow the note, one level deeper, named after the heading each opens with.
+    let long = summary
+        .lines()
+        .position(|l| l.contains("(folder/long.md)"))
+        .unwrap_or_else(|| panic!("{summary}"));
+    let parts: Vec<&str> = summary
+        .lines()
+        .skip(long + 1)
+        .take_while(|l| l.contains("long-part-"))
+        .collect();
+    assert!(parts.len() >= 3, "{summary}");
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    for p in &parts {
+        assert_eq!(
+            indent(p),
+            indent(summary.lines().nth(long).unwrap()) + 2,
+            "{summary}"
+        );
+        assert!(p.contains("[Part "), "{summary}");
+    }
+    let pages: Vec<String> = std::iter::once("folder/long.md".to_string())
+        .chain((2..=parts.len() + 1).map(|k| format!("folder/long-part-{k}.md")))
+        .collect();
+    let texts: Vec<String> = pages.iter().map(|p| read(src.join(p))).collect();
+    // The note's text is all there, once: each part opens with a `## Part` heading, and no
+    // fence or comment was cut.
+    for (k, t) in texts.iter().enumerate() {
+        if k > 0 {
+            assert!(t.starts_with("## Part "), "{t}");
+        }
+        assert_eq!(t.matches("```").count() % 2, 0, "{t}");
+        assert!(!t.contains("%%"), "{t}");
+    }
+    let all = texts.concat();
+    for i in 0..12 {
+        assert_eq!(all.matches(&format!("## Part {i}\n")).count(), 1);
+        assert_eq!(all.matches(&format!("# not a heading {i}\n")).count(), 1);
+    }
+    // The title heading on the first part, the footer (backlinks) on the last alone.
+    assert!(texts[0].starts_with("# Long\n"), "{}", texts[0]);
+    assert!(texts[1..].iter().all(|t| !t.contains("# Long\n")));
+    let footers: Vec<usize> = texts
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.contains("vb-backlinks"))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(footers, [texts.len() - 1]);
+
+    // Links reach the part holding their heading or block, at the id mdBook gives it there.
+    let holder = |needle: &str| {
+        let k = texts
+            .iter()
+            .position(|t| t.contains(needle))
+            .unwrap_or_else(|| panic!("{needle}"));
+        pages[k]
+            .trim_start_matches("folder/")
+            .replace(".md", ".html")
+    };
+    let other = book.page("other.html");
+    let part9 = holder("## Part 9\n");
+    assert!(
+        other.contains(&format!("folder/{part9}#part-9\"")),
+        "{other}"
+    );
+    let block = holder("^block-10");
+    assert!(
+        other.contains(&format!("folder/{block}#%5Eblock-10\""))
+            || other.contains(&format!("folder/{block}#^block-10\"")),
+        "{other}"
+    );
+    // The first `### Setup` of the note: the first part's.
+    assert!(other.contains("folder/long.html#setup\""), "{other}");
+    // The embed brings Part 5's text.
+    assert!(other.contains("Text of part 5"), "{other}");
+    // A `### Setup` in a later part has the part's own id: mdBook numbers ids per page.
+    let last = book.page(&format!(
+        "folder/{}",
+        pages
+            .last()
+            .unwrap()
+            .trim_start_matches("folder/")
+            .replace(".md", ".html")
+    ));
+    assert!(last.contains("id=\"setup\""), "{last}");
+    let found = vaultbook::internals::check_rendered(&book.join("book"));
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_note_stays_one_page_at_part_size_zero_or_with_reference_definitions() {
+    let book = book(0);
+    book.build();
+    let src = book.join("target/vaultbook/book-src/src");
+    assert!(!src.join("folder/long-part-2.md").exists());
+    assert!(read(src.join("folder/long.md")).contains("## Part 11"));
+
+    let text = format!("{}\n[ref]: https://example.com\n", long_note());
+    let book = BookTest::new()
+        .file(
+            "book.toml",
+            "[book]\ntitle = \"Refs\"\n\n[vaultbook]\nnote-part-size = 1000\n",
+        )
+        .vault_files([("Long.md", text.as_str())]);
+    book.build();
+    let src = book.join("target/vaultbook/book-src/src");
+    assert!(!src.join("long-part-2.md").exists());
+    let found = vaultbook::internals::check_rendered(&book.join("book"));
+    assert!(found.is_empty(), "{found:#?}");
+}
