@@ -63,6 +63,9 @@ pub struct VaultbookConfig {
     /// A note longer than twice this many bytes becomes several chapters of about this size,
     /// cut before its headings (see `emit::parts`); 0 keeps every note one page.
     pub note_part_size: u64,
+    /// The page content (bytes) one Pagefind index is built from: a larger book gets several,
+    /// which its search merges (see `search::BUNDLE_SIZE`); 0 builds one.
+    pub search_bundle_size: u64,
     /// `[vaultbook.snippets]`, interpreted by the snippets module.
     pub snippets: toml::Table,
     /// `[vaultbook.check]`: per-code levels (`"error"`, `"warning"`, `"info"`, `"allow"`),
@@ -86,6 +89,7 @@ impl Default for VaultbookConfig {
             graph: true,
             search: crate::search::SearchSetting::Auto,
             note_part_size: crate::emit::parts::PART_SIZE,
+            search_bundle_size: crate::search::BUNDLE_SIZE,
             snippets: toml::Table::new(),
             check: crate::report::Levels::default(),
         }

@@ -30,6 +30,9 @@ pub(crate) struct RenderOptions {
     pub commands: Option<PathBuf>,
     /// Which search index the book gets (see [`crate::search`]).
     pub search: Search,
+    /// The page content one Pagefind index is built from (`[vaultbook] search-bundle-size`;
+    /// 0: one index).
+    pub search_bundle: u64,
     /// Leave out `print.html` (a book past [`PRINT_LIMIT`] that did not ask for it).
     pub no_print: bool,
     /// How a book is cut into shards (see [`shards`]); `None` for the defaults.
@@ -161,7 +164,9 @@ pub(crate) fn render_with(
     };
     if pagefind && options.only.is_none() && !options.first_shard {
         let started = std::time::Instant::now();
-        crate::search::build_pagefind(dest)?;
+        // What the render freed, before the index, which allocates as much again.
+        crate::memory::release();
+        crate::search::build_pagefind(dest, options.search_bundle)?;
         rendered.parts.push(("search index", started.elapsed()));
     }
     // A partial render (serve) copies only its pages' HTML out of its scratch folder; their

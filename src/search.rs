@@ -101,8 +101,24 @@ fn indexed(rel: &str) -> bool {
         && !rel.starts_with("pagefind/")
 }
 
-/// Builds Pagefind's index of the rendered book in `dest` into `dest/pagefind/`.
-pub(crate) fn build_pagefind(dest: &Path) -> Result<usize> {
+/// The default of `[vaultbook] search-bundle-size`: the page content (bytes of `<main>`) one
+/// Pagefind index is built from. Pagefind holds all it indexes until it writes, about eight
+/// times the HTML (1.3 GB for a 100 MB note): a larger book gets several indexes, built one
+/// after the other, which the search merges (Pagefind's `mergeIndex`).
+pub(crate) const BUNDLE_SIZE: u64 = 24 << 20;
+
+/// The list of Pagefind's indexes after the first (their folders, from `pagefind/`), which
+/// `vaultbook-search.js` merges into the first's search.
+pub(crate) const BUNDLES_FILE: &str = "vaultbook-bundles.json";
+
+/// The folder, in `pagefind/`, of index `k` (from 1; index 0 is `pagefind/` itself).
+fn bundle_dir(k: usize) -> String {
+    format!("more-{k}")
+}
+
+/// Builds Pagefind's index of the rendered book in `dest` into `dest/pagefind/`: several, of
+/// about `bundle_size` bytes of pages' content each (0: one), listed in [`BUNDLES_FILE`].
+pub(crate) fn build_pagefind(dest: &Path, bundle_size: u64) -> Result<usize> {
     let pages = crate::render::rendered_files(dest, indexed)?;
     let out = dest.join("pagefind");
     let _ = std::fs::remove_dir_all(&out);
@@ -114,7 +130,7 @@ pub(crate) fn build_pagefind(dest: &Path) -> Result<usize> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(index_pages(pages, &out))
+            rt.block_on(index_pages(pages, &out, bundle_size))
         })
         .join()
         .map_err(|_| anyhow::anyhow!("the search indexer panicked"))?
@@ -122,7 +138,61 @@ pub(crate) fn build_pagefind(dest: &Path) -> Result<usize> {
     Ok(count)
 }
 
-async fn index_pages(pages: Vec<(String, std::path::PathBuf)>, out: &Path) -> Result<()> {
+async fn index_pages(
+    pages: Vec<(String, std::path::PathBuf)>,
+    out: &Path,
+    bundle_size: u64,
+) -> Result<()> {
+    let dir = |k: usize| match k {
+        0 => out.to_path_buf(),
+        k => out.join(bundle_dir(k)),
+    };
+    let mut index = new_index()?;
+    let (mut k, mut held) = (0, 0u64);
+    for (rel, path) in pages {
+        let html = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let content = main_len(&html);
+        if held > 0 && bundle_size > 0 && held + content > bundle_size {
+            // This index is written (and its memory freed) before the next one starts.
+            write_index(std::mem::replace(&mut index, new_index()?), &dir(k)).await?;
+            crate::memory::release();
+            k += 1;
+            held = 0;
+        }
+        held += content;
+        index
+            .add_html_file(None, Some(format!("/{rel}")), html)
+            .await
+            .with_context(|| format!("cannot index {rel} for search"))?;
+    }
+    write_index(index, &dir(k)).await?;
+    if k > 0 {
+        let list: Vec<String> = (1..=k).map(|i| format!("{}/", bundle_dir(i))).collect();
+        std::fs::write(out.join(BUNDLES_FILE), serde_json::to_string(&list)?)?;
+    }
+    Ok(())
+}
+
+/// The bytes of a page's `<main>` element (the whole page when it has none): what Pagefind
+/// indexes of it.
+fn main_len(html: &str) -> u64 {
+    let start = html.find("<main");
+    let end = html.rfind("</main>");
+    match (start, end) {
+        (Some(s), Some(e)) if s < e => (e - s) as u64,
+        _ => html.len() as u64,
+    }
+}
+
+async fn write_index(mut index: pagefind::api::PagefindIndex, dir: &Path) -> Result<()> {
+    index
+        .write_files(Some(dir.to_string_lossy().into_owned()))
+        .await?;
+    Ok(())
+}
+
+fn new_index() -> Result<pagefind::api::PagefindIndex> {
     let options = pagefind::options::PagefindServiceConfig::builder()
         .root_selector("main".to_string())
         // Backlinks and snippet output are about other pages, or are not prose.
@@ -133,19 +203,7 @@ async fn index_pages(pages: Vec<(String, std::path::PathBuf)>, out: &Path) -> Re
         ])
         .keep_index_url(true)
         .build();
-    let mut index = pagefind::api::PagefindIndex::new(Some(options))?;
-    for (rel, path) in pages {
-        let html = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        index
-            .add_html_file(None, Some(format!("/{rel}")), html)
-            .await
-            .with_context(|| format!("cannot index {rel} for search"))?;
-    }
-    index
-        .write_files(Some(out.to_string_lossy().into_owned()))
-        .await?;
-    Ok(())
+    pagefind::api::PagefindIndex::new(Some(options))
 }
 
 #[cfg(test)]

@@ -39,9 +39,34 @@ pub(crate) fn escaped(json: &str) -> String {
 /// The folder of Pagefind's chunked index (see [`crate::search`]), at the book's root.
 pub(crate) const PAGEFIND_DIR: &str = "pagefind";
 
-/// The hits of Pagefind's index in `dir` (its `fragment/` files: gzip of `pagefind_dcd` and a
-/// page's JSON): each page's URL, and the URL of each of its anchors, from the book's root.
+/// The hits of Pagefind's indexes in `dir` (`pagefind/`, and the indexes its
+/// [`crate::search::BUNDLES_FILE`] lists): each page's URL, and the URL of each of its
+/// anchors, from the book's root.
 pub(crate) fn pagefind_hits(dir: &std::path::Path) -> Result<Vec<String>, String> {
+    let mut hits = bundle_hits(dir)?;
+    let list = dir.join(crate::search::BUNDLES_FILE);
+    if list.is_file() {
+        let text = std::fs::read_to_string(&list).map_err(|e| e.to_string())?;
+        let bundles: Vec<String> =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", list.display()))?;
+        for b in bundles {
+            // Folders inside `pagefind/` only: the list is read from the built book.
+            if b.split('/').any(|c| c == ".." || c.starts_with('.')) || b.starts_with('/') {
+                return Err(format!(
+                    "{}: {b:?} is not a folder of pagefind/",
+                    list.display()
+                ));
+            }
+            hits.extend(bundle_hits(&dir.join(b))?);
+        }
+    }
+    hits.sort();
+    Ok(hits)
+}
+
+/// The hits of one Pagefind index in `dir` (its `fragment/` files: gzip of `pagefind_dcd` and
+/// a page's JSON).
+fn bundle_hits(dir: &std::path::Path) -> Result<Vec<String>, String> {
     use std::io::Read;
     #[derive(serde::Deserialize)]
     struct Fragment {
@@ -70,7 +95,6 @@ pub(crate) fn pagefind_hits(dir: &std::path::Path) -> Result<Vec<String>, String
         hits.extend(f.anchors.iter().map(|a| format!("{url}#{}", a.id)));
         hits.push(url);
     }
-    hits.sort();
     Ok(hits)
 }
 

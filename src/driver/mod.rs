@@ -403,6 +403,7 @@ impl Driver {
             analysis.notes = Vec::new();
             analysis.resolved = Vec::new();
         }
+        crate::memory::release();
         let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
         if unchanged::still_rendered(&src, &self.config.build_dir, &fingerprint) {
@@ -450,7 +451,7 @@ impl Driver {
                             incremental::put_changes(&src, &changes, staging, &scratch, &render)?;
                             parts.push(("render changed pages", started.elapsed()));
                             let started = Instant::now();
-                            crate::search::build_pagefind(staging)?;
+                            crate::search::build_pagefind(staging, render.search_bundle)?;
                             parts.push(("search index", started.elapsed()));
                             output::list_files(staging)
                         })?;
@@ -601,6 +602,7 @@ impl Driver {
             commands: crate::book_commands::allowed(&self.options)
                 .then(|| self.config.root.clone()),
             search: crate::search::choose(self.config.vaultbook.search, count, bytes),
+            search_bundle: self.config.vaultbook.search_bundle_size,
             no_print: crate::render::print_left_out(&self.config.mdbook, bytes),
             shards: None,
             first_shard: false,

@@ -323,6 +323,12 @@ impl PageMemo {
         h.finish()
     }
 
+    /// Whether the pages it keeps keep their text (a memo in memory; one for disk keeps
+    /// skeletons, see [`Page::skeleton`]).
+    pub(crate) fn keeps_text(&self) -> bool {
+        !self.for_disk
+    }
+
     /// Keeps this run's pages (and only them) for the next; `texts`: per note, its text's hash
     /// (from [`Lookup::into_texts`]); `ids`: per note, its own heading ids.
     pub(crate) fn keep(

@@ -415,6 +415,7 @@ pub(crate) fn assemble_pages(
         ids: &ids,
         tag_ids: tag_ids.unwrap_or(&no_tags),
     };
+    let keep_text = memo.as_deref().is_some_and(memo::PageMemo::keeps_text);
     let finished: Vec<memo::Finished> = pages
         .into_par_iter()
         .map(|(key, mut page, kept)| {
@@ -432,6 +433,16 @@ pub(crate) fn assemble_pages(
                     (fill_refs(&page, &fill).into_bytes().into(), None)
                 }
             };
+            // Nothing reads the text of a page once it is filled, but a memo kept in memory
+            // (serve's), which fills it again when only its links' targets change: a build
+            // lets it go now, not after the last page (100 MB for a 100 MB note).
+            if !keep_text
+                && whole
+                && let Some(p) = Arc::get_mut(&mut page)
+            {
+                p.text = String::new();
+                whole = false;
+            }
             memo::Finished {
                 key,
                 page,

@@ -61,17 +61,26 @@
     script.onload = function () {
       // Result URLs are kept from the book's root, wherever the book is hosted.
       var base = new URL(root || './', location.href).pathname;
-      var ui = new window.PagefindUI({
-        element: '#vb-search',
-        // An import() specifier: it must be a path, not a bare relative name.
-        bundlePath: new URL(root + 'pagefind/', location.href).pathname,
-        baseUrl: base,
-        showSubResults: true,
-        showImages: false,
-        autofocus: true,
-        resetStyles: false
-      });
-      if (query) { ui.triggerSearch(query); }
+      // An import() specifier: it must be a path, not a bare relative name.
+      var bundle = new URL(root + 'pagefind/', location.href).pathname;
+      // A large book has several indexes (each built apart, to bound the build's memory):
+      // the first is searched with the others merged in.
+      fetch(bundle + 'vaultbook-bundles.json')
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .catch(function () { return []; })
+        .then(function (more) {
+          var ui = new window.PagefindUI({
+            element: '#vb-search',
+            bundlePath: bundle,
+            mergeIndex: more.map(function (m) { return { bundlePath: bundle + m, baseUrl: base }; }),
+            baseUrl: base,
+            showSubResults: true,
+            showImages: false,
+            autofocus: true,
+            resetStyles: false
+          });
+          if (query) { ui.triggerSearch(query); }
+        });
     };
     script.onerror = function () {
       panel.textContent = 'The search index (pagefind/) is missing from this book.';

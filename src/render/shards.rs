@@ -38,7 +38,7 @@ pub(crate) const SHARD_MIN: usize = 1_000;
 /// The markdown a shard holds at most, besides its last chapter: mdBook holds the tree of every
 /// chapter of a render at once (about 30 times its markdown), so a book of a few huge
 /// chapters (a long note's parts, see `emit::parts`) is rendered in shards too.
-pub(crate) const SHARD_BYTES: u64 = 4 << 20;
+pub(crate) const SHARD_BYTES: u64 = 2 << 20;
 
 /// How a book is cut into shards: [`SHARD_CHAPTERS`], [`SHARD_MIN`] and [`SHARD_BYTES`] by
 /// default (the tests and the benchmark try others).
@@ -154,11 +154,21 @@ impl std::fmt::Display for TocMismatch {
 
 impl std::error::Error for TocMismatch {}
 
-/// One shard: the chapters it owns (indices into the book's chapters in reading order) and
-/// its book (those with their neighbours, flat).
+/// One shard: the chapters it owns (indices into the book's chapters in reading order); its
+/// book is those with their neighbours, flat.
 struct Shard {
     own: std::ops::Range<usize>,
-    book: Book,
+}
+
+impl Shard {
+    /// The shard's book, made from `book`'s `chapters` chapters when the shard is rendered:
+    /// made for every shard at once, the shards' books would be a copy of the whole book.
+    fn book(&self, book: &Book, chapters: usize) -> Book {
+        let own = &self.own;
+        let keep = own.start.saturating_sub(1)..(own.end + 1).min(chapters);
+        let mut seen = 0;
+        Book::new_with_items(shard_items(&book.items, &keep, own, &mut seen))
+    }
 }
 
 fn render_shards(
@@ -178,18 +188,7 @@ fn render_shards(
             (start, bytes) = (i + 1, 0);
         }
     }
-    let shards: Vec<Shard> = runs
-        .into_iter()
-        .map(|own| {
-            let keep = own.start.saturating_sub(1)..(own.end + 1).min(order.len());
-            let mut seen = 0;
-            let items = shard_items(&ctx.book.items, &keep, &mut seen);
-            Shard {
-                own,
-                book: Book::new_with_items(items),
-            }
-        })
-        .collect();
+    let shards: Vec<Shard> = runs.into_iter().map(|own| Shard { own }).collect();
     let shards = if first { &shards[..1] } else { &shards[..] };
     in_scratch(&ctx.root.join(".vaultbook-shards"), |scratch| {
         render_into(ctx, html, &order, shards, scratch)
@@ -249,7 +248,8 @@ fn render_into(
             } else {
                 (bare.clone(), rest_config.clone())
             };
-            let mut shard_ctx = RenderContext::new(root, shard.book.clone(), config, dest);
+            let mut shard_ctx =
+                RenderContext::new(root, shard.book(&ctx.book, order.len()), config, dest);
             shard_ctx.chapter_titles = ctx.chapter_titles.clone();
             HtmlHandlebars::new().render(&shard_ctx)
         })?;
@@ -259,7 +259,7 @@ fn render_into(
         fold_level: u64::from(html.fold.level),
         no_section_label: html.no_section_label,
     };
-    let first = &shards[0].book;
+    let first = &shards[0].book(&ctx.book, order.len());
     let dest = &ctx.destination;
     // The book's sidebar in place of the first shard's, in `toc.html` and in `toc.js`.
     let toc_html = dest.join("toc.html");
@@ -382,9 +382,11 @@ fn link(_target: &Path, _at: &Path) -> Result<()> {
 /// The items of a shard's book: the chapters whose places in reading order (`seen` counts
 /// them, as [`Book::chapters`] does) are in `keep`, and their ancestors as drafts, which mdBook
 /// does not render. Ancestors are kept because mdBook's sidebar descends one level at a time.
+/// Only the chapters in `own` keep their text.
 fn shard_items(
     items: &[BookItem],
     keep: &std::ops::Range<usize>,
+    own: &std::ops::Range<usize>,
     seen: &mut usize,
 ) -> Vec<BookItem> {
     let mut out = Vec::new();
@@ -399,14 +401,20 @@ fn shard_items(
             *seen += 1;
             *seen - 1
         });
-        let subs = shard_items(&ch.sub_items, keep, seen);
+        let subs = shard_items(&ch.sub_items, keep, own, seen);
         let kept = place.is_some_and(|p| keep.contains(&p));
         if kept || !subs.is_empty() {
             let mut part = if kept {
                 // Not `clone()`: that would copy the chapters below, which the shard may not own.
                 Chapter {
                     name: ch.name.clone(),
-                    content: ch.content.clone(),
+                    // A neighbour gives its title and path to the previous/next links, and
+                    // its page is not kept: without its text, mdBook holds no tree of it.
+                    content: if place.is_some_and(|p| own.contains(&p)) {
+                        ch.content.clone()
+                    } else {
+                        String::new()
+                    },
                     number: ch.number.clone(),
                     sub_items: Vec::new(),
                     path: ch.path.clone(),

@@ -476,6 +476,72 @@ async fn chunked_search_finds_and_lands_when_served() {
     serve.terminate();
 }
 
+/// A book whose search is several Pagefind indexes (`search-bundle-size`, here one page each,
+/// as a book past 24 MB of pages gets): the search merges them, so a word of a page in a later
+/// index is found, and its hit opens the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_merges_the_indexes_of_a_large_book() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let book = BookTest::from_fixture_nested("links", "book");
+    let root = book.root();
+    book.append(
+        "book.toml",
+        "search = \"pagefind\"\nsearch-bundle-size = 1\n",
+    );
+    let serve = ServeProcess::start(root);
+    let page = chromium
+        .browser
+        .new_page(format!("{}index.html", serve.url).as_str())
+        .await
+        .unwrap();
+    wait_until(
+        &page,
+        "!!document.getElementById('vb-search-toggle')",
+        "vaultbook's search button",
+    )
+    .await;
+    let hits = format!("{}links.html?search=running", serve.url);
+    page.goto(hits.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        "document.querySelectorAll('#vb-search .pagefind-ui__result-link').length > 0",
+        "search hits for `running`, from a later index",
+    )
+    .await;
+    let href: String = eval(
+        &page,
+        "document.querySelector('#vb-search .pagefind-ui__result-link').href",
+    )
+    .await
+    .unwrap();
+    assert!(
+        href.starts_with(&serve.url) && href.contains("utils.html"),
+        "{href}"
+    );
+    page.goto(href.as_str()).await.unwrap();
+    wait_until(
+        &page,
+        &page_says("A running program."),
+        &format!("the hit's page {href}"),
+    )
+    .await;
+    chromium.close().await;
+    serve.terminate();
+    // The build writes the same indexes: one per page.
+    book.build();
+    let list = std::fs::read_to_string(root.join("book/pagefind/vaultbook-bundles.json")).unwrap();
+    let bundles: Vec<String> = serde_json::from_str(&list).unwrap();
+    assert!(bundles.len() > 3, "{list}");
+    assert!(
+        root.join("book/pagefind")
+            .join(&bundles[0])
+            .join("pagefind-entry.json")
+            .is_file()
+    );
+}
+
 /// Page previews from `file://`: hovering a link to another page's heading shows that section
 /// (and not the next one) in a popover that moves nothing in the page; Escape closes it;
 /// focusing a link with the keyboard shows its preview too, described by the popover.
