@@ -153,6 +153,7 @@ async fn index_pages(
         let html = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let content = main_len(&html);
+        let html = with_title(html);
         if held > 0 && bundle_size > 0 && held + content > bundle_size {
             // This index is written (and its memory freed) before the next one starts.
             write_index(std::mem::replace(&mut index, new_index()?), &dir(k)).await?;
@@ -172,6 +173,46 @@ async fn index_pages(
         std::fs::write(out.join(BUNDLES_FILE), serde_json::to_string(&list)?)?;
     }
     Ok(())
+}
+
+/// `html` with a title for Pagefind when its `<main>` has no `<h1>` (a later part of a long
+/// note, an mdBook chapter that opens with a lower heading): the page's `<title>`, which
+/// mdBook writes as the chapter's name and the book's. Pagefind takes a result's title from the
+/// first `<h1>` and shows "undefined" without one. The element is left out of the index
+/// (`data-pagefind-ignore`), its metadata kept; the page on disk is not changed.
+fn with_title(html: String) -> String {
+    let Some(open) = html.find("<main") else {
+        return html;
+    };
+    let Some(body) = html[open..].find('>').map(|i| open + i + 1) else {
+        return html;
+    };
+    let end = html[body..]
+        .find("</main>")
+        .map_or(html.len(), |i| body + i);
+    if html[body..end].contains("<h1") {
+        return html;
+    }
+    let title = html
+        .find("<title>")
+        .and_then(|t| {
+            let from = t + "<title>".len();
+            html[from..].find("</title>").map(|e| &html[from..from + e])
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.contains('<'));
+    match title {
+        Some(title) => {
+            let meta =
+                format!("<span data-pagefind-ignore data-pagefind-meta=\"title\">{title}</span>");
+            let mut out = String::with_capacity(html.len() + meta.len());
+            out.push_str(&html[..body]);
+            out.push_str(&meta);
+            out.push_str(&html[body..]);
+            out
+        }
+        None => html,
+    }
 }
 
 /// The bytes of a page's `<main>` element (the whole page when it has none): what Pagefind

@@ -166,3 +166,48 @@ fn a_note_stays_one_page_at_part_size_zero_or_with_reference_definitions() {
     let found = vaultbook::internals::check_rendered(&book.join("book"));
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// Pagefind's result title is a page's first `<h1>`; a later part has none, and its hits read
+/// "undefined" unless the page's title is given to the index.
+#[test]
+fn a_parts_search_hits_have_the_pages_title() {
+    let book = book(1200);
+    book.append("book.toml", "search = \"pagefind\"\n");
+    book.build();
+    let titles = fragment_titles(&book.join("book/pagefind"));
+    let parts: Vec<&(String, String)> = titles
+        .iter()
+        .filter(|(url, _)| url.contains("long-part-"))
+        .collect();
+    assert!(parts.len() >= 3, "{titles:#?}");
+    for (url, title) in &titles {
+        assert!(
+            !title.is_empty() && title != "undefined",
+            "{url}: {title:?}"
+        );
+    }
+    for (url, title) in parts {
+        assert!(
+            title.starts_with("Part ") && title.ends_with("Parts"),
+            "{url}: {title:?}"
+        );
+    }
+}
+
+/// Per page of Pagefind's index in `dir` (gzip of `pagefind_dcd` and a page's JSON): its URL
+/// and the title a hit shows.
+fn fragment_titles(dir: &std::path::Path) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir.join("fragment")).unwrap() {
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(entry.unwrap().path()).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(bytes.strip_prefix(b"pagefind_dcd").unwrap()).unwrap();
+        let title = json["meta"]["title"].as_str().unwrap_or("").to_string();
+        out.push((json["url"].as_str().unwrap_or("").to_string(), title));
+    }
+    out
+}
