@@ -589,6 +589,20 @@ says so:
     [output.html.print]
     enable = true";
 
+    /// A note long enough to be cut into several chapters: how it was cut, or why it was not.
+    LongNote = "long-note", Info, Notes,
+        "a very long note, cut into several chapters (or left whole, and why)",
+        "A note over twice `[vaultbook] note-part-size` (2 MiB) becomes several chapters of about \
+that size: a page of many megabytes is more than a browser opens, and more than mdBook renders \
+in bounded memory. The cuts come before headings at column 0 (never inside a code block, a list, \
+a quote or a `%%comment%%`); the first part keeps the note's path, the others follow it, nested \
+under it, and every link to one of its headings or blocks goes to the part that holds it. A note \
+with no such heading past the first part, or with a link reference or footnote definition \
+(`[x]: …`, which a reference in any part may use), stays one page. To keep every note whole:
+
+    [vaultbook]
+    note-part-size = 0";
+
     /// `search = "auto"` chose Pagefind's chunked index.
     SearchChunked = "search-chunked", Info, Book,
         "search is Pagefind's chunked index, which readers search over HTTP",

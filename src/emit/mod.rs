@@ -199,6 +199,10 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     let pages = assemble_pages(input, &plan, has_tags.then_some(&tag_ids), graph.as_ref())?;
 
     let mut tree = Tree::default();
+    tree.diagnostics.extend(plan.order.iter().filter_map(|&id| {
+        let parts = plan.parts(id).len();
+        parts::report(&input.notes[id], vb.note_part_size, parts)
+    }));
     let mut used = BTreeSet::new();
     let math = pages.iter().any(|p| p.page.uses_math);
     let mermaid = pages.iter().any(|p| p.page.uses_mermaid);

@@ -12,6 +12,7 @@
 //! `%%comment%%`, whose end would be in another part. And not in a note that may hold a link
 //! reference or footnote definition (any `]:`), which references anywhere in the note can use.
 
+use crate::diagnostics::Diagnostic;
 use crate::vault::Note;
 
 /// The default of `[vaultbook] note-part-size`: notes over twice this are cut.
@@ -62,6 +63,32 @@ pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The info line of a note long enough to cut (see [`cuts`]): into how many chapters it was
+/// cut (`parts`), or why it stays one page; `None` for a note too short to cut.
+pub(crate) fn report(note: &Note, size: u64, parts: usize) -> Option<Diagnostic> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let body = note.text.len().saturating_sub(note.body);
+    if size == 0 || body <= size.saturating_mul(2) || crate::canvas::is_canvas(&note.rel) {
+        return None;
+    }
+    let mb = body as f64 / 1e6;
+    let message = if parts > 1 {
+        format!("this note ({mb:.1} MB) is {parts} chapters, cut before its headings")
+    } else if memchr::memmem::find(note.text[note.body..].as_bytes(), b"]:").is_some() {
+        format!(
+            "this note ({mb:.1} MB) stays one page: it may hold a link reference or footnote \
+             definition (`]:`), which a reference in any part could use"
+        )
+    } else {
+        format!(
+            "this note ({mb:.1} MB) stays one page: it has no `#` heading at column 0 to cut it at"
+        )
+    };
+    let d = Diagnostic::new(crate::codes::Code::LongNote, message)
+        .with_help("a page this long loads slowly; `[vaultbook] note-part-size` sets the size");
+    Some(note.diagnostic(d, note.body..note.body))
 }
 
 /// The sidebar title of the part that opens with heading `h` of `note`: the heading's text as

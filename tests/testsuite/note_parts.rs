@@ -54,6 +54,13 @@ fn a_long_note_is_cut_into_chapters_that_every_link_reaches() {
         "{:#?}",
         report.diagnostics
     );
+    let long: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "long-note")
+        .collect();
+    assert_eq!(long.len(), 1, "{:#?}", report.diagnostics);
+    assert!(long[0].message.contains("chapters"), "{}", long[0].message);
     let src = book.join("target/vaultbook/book-src/src");
     let summary = read(src.join("SUMMARY.md"));
     // The parts follow the note, one level deeper, named after the heading each opens with.
@@ -160,9 +167,19 @@ fn a_note_stays_one_page_at_part_size_zero_or_with_reference_definitions() {
             "[book]\ntitle = \"Refs\"\n\n[vaultbook]\nnote-part-size = 1000\n",
         )
         .vault_files([("Long.md", text.as_str())]);
-    book.build();
+    let report = book.build();
     let src = book.join("target/vaultbook/book-src/src");
     assert!(!src.join("long-part-2.md").exists());
+    let why: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "long-note")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        why.len() == 1 && why[0].contains("stays one page") && why[0].contains("]:"),
+        "{why:?}"
+    );
     let found = vaultbook::internals::check_rendered(&book.join("book"));
     assert!(found.is_empty(), "{found:#?}");
 }
