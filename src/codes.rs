@@ -594,11 +594,11 @@ says so:
         "a very long note, cut into several chapters (or left whole, and why)",
         "A note over twice `[vaultbook] note-part-size` (2 MiB) becomes several chapters of about \
 that size: a page of many megabytes is more than a browser opens, and more than mdBook renders \
-in bounded memory. The cuts come before headings at column 0 (never inside a code block, a list, \
-a quote or a `%%comment%%`); the first part keeps the note's path, the others follow it, nested \
+in bounded memory. The cuts come before headings at column 0, or between paragraphs where a note \
+has no heading for a long stretch (never inside a code block, a list, a quote or a `%%comment%%`); the first part keeps the note's path, the others follow it, nested \
 under it, and every link to one of its headings or blocks goes to the part that holds it. A note \
-with no such heading past the first part, or with a link reference or footnote definition \
-(`[x]: …`, which a reference in any part may use), stays one page. To keep every note whole:
+with no such place, or with a link reference or footnote definition (`[x]: …`, which a reference \
+in any part may use), stays one page. To keep every note whole:
 
     [vaultbook]
     note-part-size = 0";

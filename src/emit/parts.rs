@@ -6,9 +6,12 @@
 //! the note's path and title, the others follow it, nested under it in the sidebar, each named
 //! after the heading it opens with. Links to a heading or block go to the part that holds it.
 //!
-//! A cut is made only before a heading that starts a line at column 0 (a `#` heading of the
-//! note's own parse, so not in a code block, a quote or a list): such a heading closes every
-//! block before it, so each part renders as it would inside the whole page. Not in a
+//! A cut is made before a heading that starts a line at column 0 (a `#` heading of the note's
+//! own parse, so not in a code block, a quote or a list): such a heading closes every block
+//! before it, so each part renders as it would inside the whole page. Where no heading comes
+//! within another part's length, between two paragraphs instead: at a column-0 line after a
+//! blank line that opens a paragraph, which ends every list and quote before it, once a parse
+//! of the text since the last cut says no code or HTML block is open there. Not in a
 //! `%%comment%%`, whose end would be in another part. And not in a note that may hold a link
 //! reference or footnote definition (any `]:`), which references anywhere in the note can use.
 
@@ -27,12 +30,15 @@ pub(crate) struct Part {
     pub path: String,
     /// Its title in the sidebar (the first part's is the note's).
     pub title: String,
+    /// Whether it opens with a heading of the note; one cut between paragraphs gets its title
+    /// as a heading, as a note without one does.
+    pub opens_with_heading: bool,
 }
 
 /// Where `note` is cut into parts of about `size` bytes: for every part after the first, in
-/// order, where it starts and the heading it opens with; none for a note that stays one page
-/// (`size` 0 cuts nothing).
-pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, usize)> {
+/// order, where it starts and the heading it opens with (none for a cut between paragraphs);
+/// none for a note that stays one page (`size` 0 cuts nothing).
+pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, Option<usize>)> {
     let size = usize::try_from(size).unwrap_or(usize::MAX);
     let text = note.text.as_bytes();
     let body = &text[note.body.min(text.len())..];
@@ -43,26 +49,88 @@ pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, usize)> {
     {
         return Vec::new();
     }
-    let comments = &note.syntax.comments;
-    let mut comment = 0;
-    let mut last = note.body;
+    let headings = &note.syntax.headings;
+    let heading_cut = |at: usize| {
+        at > 0 && text[at - 1] == b'\n' && text.get(at) == Some(&b'#') && !in_comment(note, at)
+    };
     let mut out = Vec::new();
-    for (i, h) in note.syntax.headings.iter().enumerate() {
-        let at = h.range.start;
-        if at < last.saturating_add(size) || text.len() - at < size / 2 {
-            continue;
+    let mut last = note.body;
+    let mut h = 0;
+    loop {
+        let want = last.saturating_add(size);
+        if want >= text.len() || text.len() - want < size / 2 {
+            break;
         }
-        while comments.get(comment).is_some_and(|c| c.end <= at) {
-            comment += 1;
+        while headings
+            .get(h)
+            .is_some_and(|x| x.range.start < want || !heading_cut(x.range.start))
+        {
+            h += 1;
         }
-        let in_comment = comments.get(comment).is_some_and(|c| c.start < at);
-        let at_column_0 = at > 0 && text[at - 1] == b'\n' && text.get(at) == Some(&b'#');
-        if at_column_0 && !in_comment {
-            out.push((at, i));
-            last = at;
+        let heading = headings.get(h).map(|x| (x.range.start, Some(h)));
+        // A heading within another part's length, else (a note of long stretches without
+        // one: a novel, a log) a cut between two paragraphs, else the heading however far.
+        let limit = want.saturating_add(size);
+        let cut = match heading {
+            Some((at, _)) if at <= limit => heading,
+            _ => paragraph_cut(note, last, want, heading.map_or(text.len(), |(at, _)| at))
+                .map(|at| (at, None))
+                .or(heading),
+        };
+        match cut {
+            Some((at, i)) if text.len() - at >= size / 2 => {
+                out.push((at, i));
+                last = at;
+            }
+            _ => break,
         }
     }
     out
+}
+
+/// Whether byte `at` of the note is inside a `%%comment%%`.
+fn in_comment(note: &Note, at: usize) -> bool {
+    let comments = &note.syntax.comments;
+    let i = comments.partition_point(|c| c.end <= at);
+    comments.get(i).is_some_and(|c| c.start < at)
+}
+
+/// The first place in `from..to` of the note where a part may start between two paragraphs:
+/// a line at column 0 after a blank line that opens a paragraph (no list item, quote, fence,
+/// table, HTML, math, definition or block id starts that way), outside comments and code,
+/// where the text since `last` leaves no code or HTML block open (parsed to know). Such a line
+/// ends every list and quote before it, and starts a top-level block. A few places are tried.
+fn paragraph_cut(note: &Note, last: usize, from: usize, to: usize) -> Option<usize> {
+    let text = note.text.as_bytes();
+    let to = to.min(text.len());
+    let mut line = memchr::memrchr(b'\n', &text[..from.min(text.len())]).map_or(0, |i| i + 1);
+    let mut tries = 0;
+    while line < to && tries < 4 {
+        let next = memchr::memchr(b'\n', &text[line..]).map_or(text.len(), |i| line + i + 1);
+        let prev_blank = line >= 2
+            && text[line - 1] == b'\n'
+            && text[..line - 1]
+                .iter()
+                .rev()
+                .take_while(|&&b| b != b'\n')
+                .all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+        let opens = text.get(line).is_some_and(|&b| {
+            !b.is_ascii_whitespace() && !b.is_ascii_digit() && !b"-*+>|#:<`~$%^=_\\".contains(&b)
+        });
+        let in_code = || {
+            let code = &note.syntax.code_blocks;
+            let i = code.partition_point(|c| c.range.start < line);
+            i > 0 && line < code[i - 1].range.end
+        };
+        if line >= from && prev_blank && opens && !in_comment(note, line) && !in_code() {
+            tries += 1;
+            if crate::syntax::pieces::closes_at_end(&note.text[last..line]) {
+                return Some(line);
+            }
+        }
+        line = next;
+    }
+    None
 }
 
 /// The info line of a note long enough to cut (see [`cuts`]): into how many chapters it was
@@ -83,7 +151,8 @@ pub(crate) fn report(note: &Note, size: u64, parts: usize) -> Option<Diagnostic>
         )
     } else {
         format!(
-            "this note ({mb:.1} MB) stays one page: it has no `#` heading at column 0 to cut it at"
+            "this note ({mb:.1} MB) stays one page: no `#` heading at column 0 or paragraph \
+             outside code, lists and quotes opens where it could be cut"
         )
     };
     let d = Diagnostic::new(crate::codes::Code::LongNote, message)
@@ -91,9 +160,13 @@ pub(crate) fn report(note: &Note, size: u64, parts: usize) -> Option<Diagnostic>
     Some(note.diagnostic(d, note.body..note.body))
 }
 
-/// The sidebar title of the part that opens with heading `h` of `note`: the heading's text as
-/// mdBook reads it for its id (markup left out), else as written.
-pub(crate) fn title(note: &Note, h: usize) -> String {
+/// The sidebar title of part `k` (from 0) of `note`, which opens with heading `h`: the
+/// heading's text as mdBook reads it for its id (markup left out), else as written; a part
+/// that opens between paragraphs is the note's title and its number.
+pub(crate) fn title(note: &Note, h: Option<usize>, k: usize) -> String {
+    let Some(h) = h else {
+        return format!("{} ({})", note.title, k + 1);
+    };
     note.syntax
         .id_elems
         .iter()
@@ -149,7 +222,8 @@ mod tests {
 
     #[test]
     fn no_cut_in_a_container_a_comment_or_a_note_with_definitions() {
-        let filler = "Some text of a paragraph.\n\n".repeat(8);
+        // Paragraphs indented by two spaces: no cut between them, only at headings.
+        let filler = "  Some text of a paragraph.\n\n".repeat(8);
         // A heading in a list item or a quote does not start at column 0; a comment that
         // opens before a heading and closes inside it still holds the heading's start.
         let text = format!(
@@ -159,6 +233,30 @@ mod tests {
         assert_eq!(cut_lines(&text, 200), ["## B", "## C"]);
         let with_def = format!("{text}\n[x]: https://example.com\n");
         assert!(cut_lines(&with_def, 200).is_empty());
+    }
+
+    #[test]
+    fn a_note_without_headings_is_cut_between_paragraphs_outside_open_blocks() {
+        let para = "Some prose of a paragraph that goes on.\n\n".repeat(3);
+        // An HTML block of kind 1 (`<pre>`) and a fence run over blank lines; a loose list's
+        // items and a quote's lines after a blank line do not start at a paragraph.
+        let text = format!(
+            "{para}<pre>\n\nNot a paragraph.\n\n</pre>\n\n{para}```\n\nIn code.\n\n```\n\n\
+             - item\n\n- item\n\n> quote\n\n{para}Last one.\n\n{para}"
+        );
+        let cuts = cut_lines(&text, 100);
+        assert!(!cuts.is_empty(), "{cuts:?}");
+        for c in &cuts {
+            assert!(c.starts_with("Some prose") || c == "Last one.", "{cuts:?}");
+        }
+        // The parse check: a cut inside the `<pre>` block would be its text.
+        let n = note(&text);
+        let pre = text.find("Not a paragraph").unwrap();
+        assert!(
+            super::cuts(&n, 20)
+                .iter()
+                .all(|&(at, h)| at != pre && h.is_none())
+        );
     }
 
     #[test]

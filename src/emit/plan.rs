@@ -247,11 +247,13 @@ fn cut_notes(
             start: n.body,
             path: path.clone(),
             title: n.title.clone(),
+            opens_with_heading: true,
         };
         let rest = cuts.iter().enumerate().map(|(k, &(start, h))| Part {
             start,
             path: dedup(parts::path(path, k + 1), taken),
-            title: parts::title(n, h),
+            title: parts::title(n, h, k + 1),
+            opens_with_heading: h.is_some(),
         });
         out.insert(id, std::iter::once(first).chain(rest).collect());
     }

@@ -109,6 +109,16 @@ fn opens_heading(line: &[u8]) -> bool {
             .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
+/// Whether `text`, parsed alone, leaves no code block or HTML block open at its end: the check
+/// [`events`] makes before a cut, for a cut made elsewhere (`emit::parts`). Those blocks are
+/// core CommonMark, the same under any of pulldown-cmark's options.
+pub(crate) fn closes_at_end(text: &str) -> bool {
+    let events: Vec<(Event, Range<usize>)> = Parser::new_ext(text, Options::empty())
+        .into_offset_iter()
+        .collect();
+    ends_closed(&events, text.len())
+}
+
 /// Whether the parse of a piece of `len` bytes left no code block or HTML block open at its
 /// end: its last top-level block, if it is one of those, ends before the piece does (a closed
 /// fence or comment stops at its closing line; the blank line after it is not in it).

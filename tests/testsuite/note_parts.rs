@@ -228,3 +228,55 @@ fn fragment_titles(dir: &std::path::Path) -> Vec<(String, String)> {
     }
     out
 }
+
+/// A long note without headings (a novel, a log) is cut between paragraphs, outside code and
+/// lists; each later part gets the note's title and its number as a heading, and every link
+/// lands.
+#[test]
+fn a_long_note_without_headings_is_cut_between_paragraphs() {
+    let mut text = String::new();
+    for i in 0..60 {
+        text.push_str(&format!(
+            "Paragraph {i} of prose about [[Other]] and more, long enough. ^p{i}\n\n"
+        ));
+        if i % 7 == 0 {
+            text.push_str("```text\n\ncode {i}\n\nNot a cut.\n\n```\n\n- item\n\n- item\n\n");
+        }
+    }
+    let book = BookTest::new()
+        .file(
+            "book.toml",
+            "[book]\ntitle = \"Novel\"\n\n[vaultbook]\nnote-part-size = 800\n",
+        )
+        .vault_files([
+            ("Novel.md", text.as_str()),
+            ("Other.md", "# Other\n\n[[Novel#^p55]] and [[Novel#^p3]]\n"),
+        ]);
+    let report = book.build();
+    assert!(!has_code(&report.diagnostics, "internal-error"));
+    let src = book.join("target/vaultbook/book-src/src");
+    let second = read(src.join("novel-part-2.md"));
+    // The title, then a paragraph (its block id's anchor first).
+    let after = second
+        .strip_prefix("# Novel (2)\n\n")
+        .unwrap_or_else(|| panic!("{second}"));
+    assert!(
+        after.starts_with("<a id=\"^p") || after.starts_with("Paragraph "),
+        "{second}"
+    );
+    for k in 2.. {
+        let Ok(t) = std::fs::read_to_string(src.join(format!("novel-part-{k}.md"))) else {
+            assert!(k > 3, "only {} parts", k - 1);
+            break;
+        };
+        assert_eq!(t.matches("```").count() % 2, 0, "{t}");
+    }
+    let other = book.page("other.html");
+    assert!(
+        other.contains("novel.html#%5Ep3\"") || other.contains("novel.html#^p3\""),
+        "{other}"
+    );
+    assert!(other.contains("novel-part-"), "{other}");
+    let found = vaultbook::internals::check_rendered(&book.join("book"));
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -174,6 +174,16 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId, part: usize) -> Page {
         page.text.push('\n');
         page.title = Some(title);
     }
+    // A part cut between paragraphs would open with no heading at all.
+    if let Some(p) = parts
+        .get(part)
+        .filter(|p| part > 0 && !p.opens_with_heading)
+    {
+        let title = format!("# {}\n", escape_text(&p.title));
+        page.text.push_str(&title);
+        page.text.push('\n');
+        page.title = Some(title);
+    }
     if !n.frontmatter.cssclasses.is_empty() {
         page.text.push_str(&format!(
             "<div data-vb-cssclasses=\"{}\" hidden></div>\n\n",
