@@ -438,28 +438,7 @@ async fn chunked_search_finds_and_lands_when_served() {
         "vaultbook's search button in place of mdBook's",
     )
     .await;
-    let hits = format!("{}index.html?search=running", serve.url);
-    page.goto(hits.as_str()).await.unwrap();
-    wait_until(
-        &page,
-        "document.querySelectorAll('#vb-search .pagefind-ui__result-link').length > 0",
-        "search hits for `running`",
-    )
-    .await;
-    let href: String = eval(
-        &page,
-        "document.querySelector('#vb-search .pagefind-ui__result-link').href",
-    )
-    .await
-    .unwrap();
-    assert!(href.starts_with(&serve.url), "{href}");
-    page.goto(href.as_str()).await.unwrap();
-    wait_until(
-        &page,
-        &page_says("A running program."),
-        &format!("the hit's page {href}"),
-    )
-    .await;
+    first_hit_lands(&page, &serve.url, "index.html").await;
 
     // From disk: a message, not a broken search.
     book.build();
@@ -474,6 +453,34 @@ async fn chunked_search_finds_and_lands_when_served() {
     .await;
     chromium.close().await;
     serve.terminate();
+}
+
+/// Searches for `running` from the page `from` of the book served at `url`, opens the first
+/// hit and waits for the page that says "A running program."; returns the hit's URL.
+async fn first_hit_lands(page: &Page, url: &str, from: &str) -> String {
+    let hits = format!("{url}{from}?search=running");
+    page.goto(hits.as_str()).await.unwrap();
+    wait_until(
+        page,
+        "document.querySelectorAll('#vb-search .pagefind-ui__result-link').length > 0",
+        "search hits for `running`",
+    )
+    .await;
+    let href: String = eval(
+        page,
+        "document.querySelector('#vb-search .pagefind-ui__result-link').href",
+    )
+    .await
+    .unwrap();
+    assert!(href.starts_with(url), "{href}");
+    page.goto(href.as_str()).await.unwrap();
+    wait_until(
+        page,
+        &page_says("A running program."),
+        &format!("the hit's page {href}"),
+    )
+    .await;
+    href
 }
 
 /// A book whose search is several Pagefind indexes (`search-bundle-size`, here one page each,
@@ -502,31 +509,9 @@ async fn search_merges_the_indexes_of_a_large_book() {
         "vaultbook's search button",
     )
     .await;
-    let hits = format!("{}links.html?search=running", serve.url);
-    page.goto(hits.as_str()).await.unwrap();
-    wait_until(
-        &page,
-        "document.querySelectorAll('#vb-search .pagefind-ui__result-link').length > 0",
-        "search hits for `running`, from a later index",
-    )
-    .await;
-    let href: String = eval(
-        &page,
-        "document.querySelector('#vb-search .pagefind-ui__result-link').href",
-    )
-    .await
-    .unwrap();
-    assert!(
-        href.starts_with(&serve.url) && href.contains("utils.html"),
-        "{href}"
-    );
-    page.goto(href.as_str()).await.unwrap();
-    wait_until(
-        &page,
-        &page_says("A running program."),
-        &format!("the hit's page {href}"),
-    )
-    .await;
+    // Utils, the page with the word, is in a later index than the first.
+    let href = first_hit_lands(&page, &serve.url, "links.html").await;
+    assert!(href.contains("utils.html"), "{href}");
     chromium.close().await;
     serve.terminate();
     // The build writes the same indexes: one per page.
