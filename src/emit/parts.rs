@@ -39,16 +39,11 @@ pub(crate) struct Part {
 /// order, where it starts and the heading it opens with (none for a cut between paragraphs);
 /// none for a note that stays one page (`size` 0 cuts nothing).
 pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, Option<usize>)> {
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    let text = note.text.as_bytes();
-    let body = &text[note.body.min(text.len())..];
-    if size == 0
-        || body.len() <= size.saturating_mul(2)
-        || crate::canvas::is_canvas(&note.rel)
-        || memchr::memmem::find(body, b"]:").is_some()
-    {
+    if whole(note, size).is_some() {
         return Vec::new();
     }
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let text = note.text.as_bytes();
     let headings = &note.syntax.headings;
     let heading_cut = |at: usize| {
         at > 0 && text[at - 1] == b'\n' && text.get(at) == Some(&b'#') && !in_comment(note, at)
@@ -86,6 +81,28 @@ pub(crate) fn cuts(note: &Note, size: u64) -> Vec<(usize, Option<usize>)> {
         }
     }
     out
+}
+
+/// Why a note is not cut at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whole {
+    /// Not over twice the part size (or the size is 0), or a canvas.
+    Short,
+    /// It may hold a link reference or footnote definition (`]:`), which any part could use.
+    Definitions,
+}
+
+/// Why `note` is not cut into parts of `size` bytes; `None` when it may be.
+fn whole(note: &Note, size: u64) -> Option<Whole> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let body = note.text.as_bytes().get(note.body..).unwrap_or_default();
+    if size == 0 || body.len() <= size.saturating_mul(2) || crate::canvas::is_canvas(&note.rel) {
+        Some(Whole::Short)
+    } else if memchr::memmem::find(body, b"]:").is_some() {
+        Some(Whole::Definitions)
+    } else {
+        None
+    }
 }
 
 /// Whether byte `at` of the note is inside a `%%comment%%`.
@@ -136,15 +153,18 @@ fn paragraph_cut(note: &Note, last: usize, from: usize, to: usize) -> Option<usi
 /// The info line of a note long enough to cut (see [`cuts`]): into how many chapters it was
 /// cut (`parts`), or why it stays one page; `None` for a note too short to cut.
 pub(crate) fn report(note: &Note, size: u64, parts: usize) -> Option<Diagnostic> {
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    let body = note.text.len().saturating_sub(note.body);
-    if size == 0 || body <= size.saturating_mul(2) || crate::canvas::is_canvas(&note.rel) {
+    let why = whole(note, size);
+    if why == Some(Whole::Short) {
         return None;
     }
-    let mb = body as f64 / 1e6;
+    let mb = note.text.len().saturating_sub(note.body) as f64 / 1e6;
     let message = if parts > 1 {
-        format!("this note ({mb:.1} MB) is {parts} chapters, cut before its headings")
-    } else if memchr::memmem::find(note.text[note.body..].as_bytes(), b"]:").is_some() {
+        format!(
+            "this note ({mb:.1} MB) is {parts} chapters of about {:.1} MB, cut before its \
+             headings (between paragraphs where it has none)",
+            size as f64 / 1e6
+        )
+    } else if why == Some(Whole::Definitions) {
         format!(
             "this note ({mb:.1} MB) stays one page: it may hold a link reference or footnote \
              definition (`]:`), which a reference in any part could use"
