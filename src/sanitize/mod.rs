@@ -277,6 +277,9 @@ fn locate(text: &str, within: Range<usize>, removed: &Removed) -> Range<usize> {
 /// The scheme of a URL no reader should be sent to: script URLs, and `data:` documents (a
 /// `data:` picture is an image's own bytes).
 fn unsafe_scheme(url: &str, image: bool) -> Option<String> {
+    // No colon, no scheme: most links of a note (`Note`, `page.md#id`) are done here, without
+    // the copy below (one allocation a link: 1.7 million for a 100 MB note).
+    memchr::memchr(b':', url.as_bytes())?;
     // Browsers drop whitespace and control characters around and inside a scheme.
     let squeezed: String = url
         .chars()
