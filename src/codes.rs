@@ -583,8 +583,9 @@ table.";
         "the book is too large for a print page; print.html is left out",
         "mdBook's print page holds every chapter in one HTML file: past about 10 MB of \
 chapters (65 MB of HTML at 10,000 notes) no browser opens it to print, and rendering it costs \
-the build. vaultbook then leaves it out, with its print button. A book that wants it anyway \
-says so:
+the build. From 1,000 chapters it is also the one page that keeps a build from rendering only \
+what an edit changed: every chapter is on it, so every build renders them all. vaultbook then \
+leaves it out, with its print button. A book that wants it anyway says so:
 
     [output.html.print]
     enable = true";

@@ -603,7 +603,7 @@ impl Driver {
                 .then(|| self.config.root.clone()),
             search: crate::search::choose(self.config.vaultbook.search, count, bytes),
             search_bundle: self.config.vaultbook.search_bundle_size,
-            no_print: crate::render::print_left_out(&self.config.mdbook, bytes),
+            no_print: crate::render::print_left_out(&self.config.mdbook, count, bytes),
             shards: None,
             first_shard: false,
         }
@@ -637,21 +637,32 @@ impl Driver {
 
     /// The info lines about the render: the print page left out, the search `auto` chose.
     fn render_notes(&self, render: &RenderOptions, tree: &emit::Tree) -> Vec<Diagnostic> {
+        let stats = chapter_stats(tree);
         let search = (self.config.vaultbook.search == crate::search::SearchSetting::Auto
             && crate::render::pagefind_on(&self.config.mdbook, render))
-        .then(|| crate::search::chosen_note(chapter_stats(tree).1));
-        Self::print_note(render).into_iter().chain(search).collect()
+        .then(|| crate::search::chosen_note(stats.1));
+        Self::print_note(render, stats)
+            .into_iter()
+            .chain(search)
+            .collect()
     }
 
     /// The info line that says the print page was left out, if it was.
-    fn print_note(render: &RenderOptions) -> Option<Diagnostic> {
+    fn print_note(render: &RenderOptions, (chapters, bytes): (usize, u64)) -> Option<Diagnostic> {
         render.no_print.then(|| {
+            let why = if bytes > crate::render::PRINT_LIMIT {
+                format!(
+                    "the chapters are over {} MB",
+                    crate::render::PRINT_LIMIT >> 20
+                )
+            } else {
+                format!("the book has {chapters} chapters")
+            };
             Diagnostic::new(
                 Code::PrintPageOmitted,
                 format!(
-                    "print.html is left out: the chapters are over {} MB, more than a browser \
-                     prints",
-                    crate::render::PRINT_LIMIT >> 20
+                    "print.html is left out: {why}, more than a browser prints, and a page of \
+                     every chapter would be rendered again after any edit"
                 ),
             )
             .with_help("`[output.html.print] enable = true` in book.toml keeps it")

@@ -923,3 +923,51 @@ fn an_update_in_place_replaces_only_the_changed_files_and_is_a_full_render() {
     assert_eq!(scope, Scope::Full);
     assert_eq!(report.output.as_deref(), Some(gen3.as_path()));
 }
+
+/// A book of 1,000 chapters gets no print page unless it asks (an info line says so), so a
+/// build after an edit renders the changed pages alone; asked for, the print page is there, and
+/// that build renders the whole book.
+#[test]
+fn a_book_of_a_thousand_chapters_builds_only_the_edited_pages() {
+    let _memory = harness::memory_heavy();
+    let dir = BookTest::new();
+    let config = "[book]\ntitle = \"T\"\n[vaultbook]\nvault = \"vault\"\ngraph = false\n\
+                  [output.html.search]\nenable = false\n";
+    dir.write("book.toml", config);
+    for i in 0..1000 {
+        dir.write(
+            format!("vault/f{}/N{i}.md", i / 100),
+            format!("# N{i}\n\nText {i}.\n"),
+        );
+    }
+    let r = dir.path();
+    let options = no_run();
+    let build = |root: &Path| {
+        let report = harness::build(&harness::load(root), &options).unwrap();
+        let phases: Vec<&str> = report.stats.phases.iter().map(|(n, _)| *n).collect();
+        let omitted = report
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "print-page-omitted");
+        let scope = if phases.contains(&"render changed pages") {
+            "pages"
+        } else {
+            "full"
+        };
+        (scope, omitted)
+    };
+    assert_eq!(build(r), ("full", true));
+    assert!(!r.join("book/print.html").exists());
+    dir.write("vault/f3/N345.md", "# N345\n\nText 345, edited.\n");
+    assert_eq!(build(r).0, "pages");
+    assert!(dir.page("f3/n345.html").contains("Text 345, edited."));
+
+    dir.write(
+        "book.toml",
+        format!("{config}[output.html.print]\nenable = true\n"),
+    );
+    assert_eq!(build(r), ("full", false));
+    assert!(r.join("book/print.html").is_file());
+    dir.write("vault/f3/N345.md", "# N345\n\nText 345, edited twice.\n");
+    assert_eq!(build(r).0, "full", "print.html holds every chapter");
+}
