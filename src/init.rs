@@ -48,6 +48,8 @@ title = {title}
 # graph = true                   # each page's local link graph, and a whole-vault graph page
 # search = "auto"                # "mdbook" (one-file index, works from file://), "pagefind"
 #                                # (chunked, needs HTTP) or "auto" (by the book's size)
+# search-bundle-size = 25165824  # bytes of pages per Pagefind index; a larger book gets several
+# note-part-size = 2097152       # bytes: a note over twice this becomes chapters this long; 0: never
 
 # The ```rust blocks of the notes, compiled and run in a sandbox when the book is built.
 [vaultbook.snippets]
@@ -205,6 +207,8 @@ mod tests {
         assert_eq!(got.raw_html, want.raw_html);
         assert_eq!(got.search, want.search);
         assert_eq!(got.graph, want.graph);
+        assert_eq!(got.note_part_size, want.note_part_size);
+        assert_eq!(got.search_bundle_size, want.search_bundle_size);
         assert_eq!(got.start.as_deref(), Some("README"));
         let (settings, diags) = crate::snippets::settings::Settings::from_table(&got.snippets);
         assert!(diags.is_empty(), "{diags:?}");
