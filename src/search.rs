@@ -152,8 +152,9 @@ async fn index_pages(
     for (rel, path) in pages {
         let html = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let content = main_len(&html);
-        let html = with_title(html);
+        let main = main_range(&html);
+        let content = main.as_ref().map_or(html.len(), ExactSizeIterator::len) as u64;
+        let html = with_title(html, main);
         if held > 0 && bundle_size > 0 && held + content > bundle_size {
             // This index is written (and its memory freed) before the next one starts.
             write_index(std::mem::replace(&mut index, new_index()?), &dir(k)).await?;
@@ -175,24 +176,15 @@ async fn index_pages(
     Ok(())
 }
 
-/// `html` with a title for Pagefind when its `<main>` has no `<h1>` (a later part of a long
-/// note, an mdBook chapter that opens with a lower heading): the page's `<title>`, which
-/// mdBook writes as the chapter's name and the book's. Pagefind takes a result's title from the
-/// first `<h1>` and shows "undefined" without one. The element is left out of the index
-/// (`data-pagefind-ignore`), its metadata kept; the page on disk is not changed.
-fn with_title(html: String) -> String {
-    let Some(open) = html.find("<main") else {
+/// `html` with a title for Pagefind when its `<main>` (the content at `main`) has no `<h1>` (a
+/// later part of a long note, an mdBook chapter that opens with a lower heading): the page's
+/// `<title>`, which mdBook writes as the chapter's name and the book's. Pagefind takes a
+/// result's title from the first `<h1>` and shows "undefined" without one. The element is left
+/// out of the index (`data-pagefind-ignore`), its metadata kept; the page on disk is not changed.
+fn with_title(html: String, main: Option<std::ops::Range<usize>>) -> String {
+    let Some(main) = main.filter(|m| !html[m.clone()].contains("<h1")) else {
         return html;
     };
-    let Some(body) = html[open..].find('>').map(|i| open + i + 1) else {
-        return html;
-    };
-    let end = html[body..]
-        .find("</main>")
-        .map_or(html.len(), |i| body + i);
-    if html[body..end].contains("<h1") {
-        return html;
-    }
     let title = html
         .find("<title>")
         .and_then(|t| {
@@ -201,31 +193,27 @@ fn with_title(html: String) -> String {
         })
         .map(str::trim)
         .filter(|t| !t.is_empty() && !t.contains('<'));
-    match title {
-        Some(title) => {
-            let meta =
-                format!("<span data-pagefind-ignore data-pagefind-meta=\"title\">{title}</span>");
-            let mut out = String::with_capacity(html.len() + meta.len());
-            out.push_str(&html[..body]);
-            out.push_str(&meta);
-            out.push_str(&html[body..]);
-            out
-        }
-        None => html,
-    }
+    let Some(title) = title else {
+        return html;
+    };
+    let meta = format!("<span data-pagefind-ignore data-pagefind-meta=\"title\">{title}</span>");
+    let mut out = String::with_capacity(html.len() + meta.len());
+    out.push_str(&html[..main.start]);
+    out.push_str(&meta);
+    out.push_str(&html[main.start..]);
+    out
 }
 
-/// The bytes of a page's `<main>` element (the whole page when it has none): what Pagefind
-/// indexes of it.
-fn main_len(html: &str) -> u64 {
-    let start = html.find("<main");
-    let end = html.rfind("</main>");
-    match (start, end) {
-        (Some(s), Some(e)) if s < e => (e - s) as u64,
-        _ => html.len() as u64,
-    }
+/// The content of a page's `<main>` element (after its start tag, before its end tag): what
+/// Pagefind indexes of the page; `None` for a page without one.
+fn main_range(html: &str) -> Option<std::ops::Range<usize>> {
+    let open = html.find("<main")?;
+    let start = open + html[open..].find('>')? + 1;
+    let end = start + html[start..].rfind("</main>")?;
+    Some(start..end)
 }
 
+/// Writes `index` into `dir`.
 async fn write_index(mut index: pagefind::api::PagefindIndex, dir: &Path) -> Result<()> {
     index
         .write_files(Some(dir.to_string_lossy().into_owned()))
@@ -233,6 +221,7 @@ async fn write_index(mut index: pagefind::api::PagefindIndex, dir: &Path) -> Res
     Ok(())
 }
 
+/// A Pagefind index of the book's pages: their `<main>`, without what is about other pages.
 fn new_index() -> Result<pagefind::api::PagefindIndex> {
     let options = pagefind::options::PagefindServiceConfig::builder()
         .root_selector("main".to_string())

@@ -652,18 +652,18 @@ impl Driver {
         render.no_print.then(|| {
             let why = if bytes > crate::render::PRINT_LIMIT {
                 format!(
-                    "the chapters are over {} MB",
+                    "the chapters are over {} MB, more than a browser prints",
                     crate::render::PRINT_LIMIT >> 20
                 )
             } else {
-                format!("the book has {chapters} chapters")
+                format!(
+                    "the book has {chapters} chapters, and a page of them all would be \
+                     rendered again after every edit"
+                )
             };
             Diagnostic::new(
                 Code::PrintPageOmitted,
-                format!(
-                    "print.html is left out: {why}, more than a browser prints, and a page of \
-                     every chapter would be rendered again after any edit"
-                ),
+                format!("print.html is left out: {why}"),
             )
             .with_help("`[output.html.print] enable = true` in book.toml keeps it")
         })

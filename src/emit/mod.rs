@@ -379,16 +379,9 @@ pub(crate) fn assemble_pages(
         .par_iter()
         .map(|&(id, part)| {
             // A note in parts is assembled again each time (the memo keeps whole pages).
-            let whole = plan.parts(id).is_empty();
-            let key = lookup
-                .as_ref()
-                .filter(|_| whole)
-                .map_or(0, |l| l.key(&ctx, id));
-            if let Some(kept) = lookup
-                .as_ref()
-                .filter(|_| whole)
-                .and_then(|l| l.get(input.notes, id, key))
-            {
+            let lookup = lookup.as_ref().filter(|_| plan.parts(id).is_empty());
+            let key = lookup.map_or(0, |l| l.key(&ctx, id));
+            if let Some(kept) = lookup.and_then(|l| l.get(input.notes, id, key)) {
                 return (key, kept.page.clone(), kept.ids.clone(), Some(kept));
             }
             let page = page::assemble(&ctx, id, part);

@@ -1,7 +1,8 @@
 //! A very long note as several chapters: where it is cut, and what each part is called.
 //!
-//! mdBook's renderer holds a tree of every chapter it renders (about 18 times the page's HTML:
-//! 3 GB for a 100 MB note), and a browser given a 170 MB page stops. A note longer than twice
+//! mdBook's renderer holds a tree of every chapter it renders at once: its render of the one
+//! 167 MB page of a 100 MB note reached 3.1 GB, and a page that size is more than a reader
+//! wants to load. A note longer than twice
 //! `[vaultbook] note-part-size` becomes chapters of about that size instead: the first keeps
 //! the note's path and title, the others follow it, nested under it in the sidebar, each named
 //! after the heading it opens with. Links to a heading or block go to the part that holds it.
@@ -95,10 +96,10 @@ enum Whole {
 /// Why `note` is not cut into parts of `size` bytes; `None` when it may be.
 fn whole(note: &Note, size: u64) -> Option<Whole> {
     let size = usize::try_from(size).unwrap_or(usize::MAX);
-    let body = note.text.as_bytes().get(note.body..).unwrap_or_default();
+    let body = note.text.get(note.body..).unwrap_or_default();
     if size == 0 || body.len() <= size.saturating_mul(2) || crate::canvas::is_canvas(&note.rel) {
         Some(Whole::Short)
-    } else if memchr::memmem::find(body, b"]:").is_some() {
+    } else if crate::syntax::pieces::may_define(body) {
         Some(Whole::Definitions)
     } else {
         None

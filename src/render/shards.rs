@@ -36,7 +36,8 @@ pub(crate) const SHARD_CHAPTERS: usize = 125;
 pub(crate) const SHARD_MIN: usize = 1_000;
 
 /// The markdown a shard holds at most, besides its last chapter: mdBook holds the tree of every
-/// chapter of a render at once (about 30 times its markdown), so a book of a few huge
+/// chapter of a render at once (its render of one 167 MB page reached 3.1 GB), so a book of a
+/// few huge
 /// chapters (a long note's parts, see `emit::parts`) is rendered in shards too.
 pub(crate) const SHARD_BYTES: u64 = 2 << 20;
 

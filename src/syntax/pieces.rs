@@ -39,9 +39,7 @@ pub(crate) fn events<'a>(
 ) {
     let body = &text[start..];
     let shift = |r: Range<usize>, by: usize| r.start + by..r.end + by;
-    if body.len() < piece.saturating_mul(2)
-        || memchr::memmem::find(body.as_bytes(), b"]:").is_some()
-    {
+    if body.len() < piece.saturating_mul(2) || may_define(body) {
         for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
             f(event, shift(range, start));
         }
@@ -67,6 +65,13 @@ pub(crate) fn events<'a>(
             len = (to - from).saturating_mul(2);
         }
     }
+}
+
+/// Whether `text` may hold a link reference or footnote definition (`[x]: /url`, `[^1]: …`),
+/// which a reference anywhere in the text can use: any `]:`. Such a text is not cut, to parse
+/// or (`emit::parts`) to render.
+pub(crate) fn may_define(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"]:").is_some()
 }
 
 /// The first place at or after `at` where a piece may end: the start of a line at column 0

@@ -168,18 +168,18 @@ pub(crate) fn assemble(ctx: &Context, note: NoteId, part: usize) -> Page {
     };
     // Obsidian shows the title above every note; a page without an H1 gets one. An mdBook's
     // chapter is shown as its author wrote it.
-    if part == 0 && !ctx.plan.from_mdbook && !n.syntax.headings.iter().any(|h| h.level == 1) {
-        let title = format!("# {}\n", escape_text(&n.title));
-        page.text.push_str(&title);
-        page.text.push('\n');
-        page.title = Some(title);
-    }
     // A part cut between paragraphs would open with no heading at all.
-    if let Some(p) = parts
-        .get(part)
-        .filter(|p| part > 0 && !p.opens_with_heading)
-    {
-        let title = format!("# {}\n", escape_text(&p.title));
+    let title = if part == 0 {
+        let untitled = !n.syntax.headings.iter().any(|h| h.level == 1);
+        (!ctx.plan.from_mdbook && untitled).then_some(&n.title)
+    } else {
+        parts
+            .get(part)
+            .filter(|p| !p.opens_with_heading)
+            .map(|p| &p.title)
+    };
+    if let Some(title) = title {
+        let title = format!("# {}\n", escape_text(title));
         page.text.push_str(&title);
         page.text.push('\n');
         page.title = Some(title);
