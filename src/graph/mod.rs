@@ -669,6 +669,8 @@ struct Scratch {
     seen: Vec<u32>,
     /// Per node: how many of the shown first ring link to it (valid where `seen` is this round).
     count: Vec<u32>,
+    /// Per node: its place among the shown notes of the picture being drawn, else `u32::MAX`.
+    slot: Vec<u32>,
     round: u32,
 }
 
@@ -677,6 +679,7 @@ impl Scratch {
         Scratch {
             seen: vec![0; n],
             count: vec![0; n],
+            slot: vec![u32::MAX; n],
             round: 0,
         }
     }
@@ -802,29 +805,22 @@ fn local_picture(
         .unwrap_or(0);
     let extent = outer + 16.0 + longest as f64 * 6.5;
 
-    let mut order: Vec<(u32, u32)> = shown
-        .iter()
-        .enumerate()
-        .map(|(k, (node, _, _))| (*node, k as u32))
-        .collect();
-    order.sort_unstable();
-    let local = |node: u32| {
-        order
-            .binary_search_by_key(&node, |&(n, _)| n)
-            .ok()
-            .map(|k| order[k].1)
-    };
+    for (k, (node, _, _)) in shown.iter().enumerate() {
+        s.slot[*node as usize] = k as u32;
+    }
     let mut edges = Vec::new();
     let mut near = Vec::new();
     for (a, (node, _, _)) in shown.iter().enumerate() {
         for &b in &adj[*node as usize] {
-            if let Some(lb) = local(b)
-                && lb as usize > a
-            {
+            let lb = s.slot[b as usize];
+            if lb != u32::MAX && lb as usize > a {
                 edges.push((a as u32, lb));
                 near.push(a == 0);
             }
         }
+    }
+    for (node, _, _) in &shown {
+        s.slot[*node as usize] = u32::MAX;
     }
     let dots = shown
         .iter()
