@@ -913,10 +913,7 @@ mod tests {
         };
         let mut scratch = Scratch::new(2);
         let markup = local_picture(&links, 0, &titles, &names, &mut scratch);
-        assert!(
-            !markup.contains(['"', '\\', '\u{1}', '\t']),
-            "{markup}"
-        );
+        assert!(!markup.contains(['"', '\\', '\u{1}', '\t']), "{markup}");
         let script = String::from_utf8(data_script("k.js", &markup).to_vec()).unwrap();
         assert!(script.contains(&markup), "written as made: {script}");
         assert_eq!(markup_of(&script).as_deref(), Some(markup.as_str()));

@@ -110,11 +110,7 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
         push_attr(&mut out, "width", sw, 0);
         push_attr(&mut out, "height", sh, 0);
     }
-    let _ = write!(
-        out,
-        " role='group' aria-label='{}'",
-        text(&p.label)
-    );
+    let _ = write!(out, " role='group' aria-label='{}'", text(&p.label));
     push_attr(&mut out, "font-size", p.font, 1);
     out.push('>');
     let mut d = String::new();
