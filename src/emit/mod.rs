@@ -194,9 +194,29 @@ pub(crate) fn build_tree(input: &Input) -> Result<Tree> {
     } else {
         (String::new(), HashMap::new())
     };
-    let graph =
-        has_graph.then(|| crate::graph::build(input.notes, input.resolved, &plan, input.layout));
-    let pages = assemble_pages(input, &plan, has_tags.then_some(&tag_ids), graph.as_ref())?;
+    // The pages are assembled while the graph is laid out and drawn: its boxes on the pages
+    // need only the links, and each of the two leaves one core idle at times (the layout's
+    // quadtree is built on one thread each round, the vault picture is drawn on one).
+    let links = has_graph.then(|| crate::graph::Links::new(input.resolved, &plan));
+    let graph_footers = links
+        .as_ref()
+        .map(|l| crate::graph::footers(l, &plan, input.notes.len()));
+    let (graph, pages) = rayon::join(
+        || {
+            links
+                .as_ref()
+                .map(|l| crate::graph::build(l, input.notes, &plan, input.layout))
+        },
+        || {
+            assemble_pages(
+                input,
+                &plan,
+                has_tags.then_some(&tag_ids),
+                graph_footers.as_deref(),
+            )
+        },
+    );
+    let pages = pages?;
 
     let mut tree = Tree::default();
     tree.diagnostics.extend(plan.order.iter().filter_map(|&id| {
@@ -334,7 +354,7 @@ pub(crate) fn assemble_pages(
     input: &Input,
     plan: &Plan,
     tag_ids: Option<&HashMap<String, String>>,
-    graph: Option<&crate::graph::Output>,
+    graph_footers: Option<&[String]>,
 ) -> Result<Vec<memo::Finished>> {
     let vb = &input.config.vaultbook;
     let mut memo = input
@@ -346,9 +366,9 @@ pub(crate) fn assemble_pages(
     } else {
         vec![String::new(); input.notes.len()]
     };
-    if let Some(graph) = graph {
+    if let Some(graph_footers) = graph_footers {
         // The graph box follows the backlinks, as the last of vaultbook's own HTML.
-        for (footer, local) in footers.iter_mut().zip(&graph.footers) {
+        for (footer, local) in footers.iter_mut().zip(graph_footers) {
             if !local.is_empty() {
                 if !footer.is_empty() {
                     footer.push('\n');

@@ -255,7 +255,7 @@ impl LayoutCache {
 }
 
 /// One local graph: its data script's path and bytes, and the box ending its page.
-type Local = (String, std::sync::Arc<[u8]>, String);
+type Local = (String, std::sync::Arc<[u8]>);
 
 /// The nodes within two links of a node of `changed`, in the graph `adj`, marked in `out`.
 fn within_two(adj: &[Vec<u32>], changed: &[usize], out: &mut [bool]) {
@@ -270,10 +270,8 @@ fn within_two(adj: &[Vec<u32>], changed: &[usize], out: &mut [bool]) {
     }
 }
 
-/// What the graph adds to the book.
+/// What the graph adds to the book (the boxes that show it are [`footers`]).
 pub(crate) struct Output {
-    /// Per note: the "Graph" box ending its page (empty for a note without links).
-    pub footers: Vec<String>,
     /// Data scripts: path in the emitted tree (under `src/`) → bytes.
     pub files: Vec<(String, std::sync::Arc<[u8]>)>,
     /// Data scripts that are the last build's, left in its emitted tree (`kept_in`) unread:
@@ -285,15 +283,29 @@ pub(crate) struct Output {
     pub page: String,
 }
 
+/// Per note: the "Graph" box ending its page, naming the page's data script (empty for a note
+/// without links, which has none). Known from the links alone, before any picture is drawn, so
+/// that the pages are assembled while the graph is laid out ([`crate::emit::build_tree`]).
+pub(crate) fn footers(links: &Links, plan: &Plan, notes: usize) -> Vec<String> {
+    let mut out = vec![String::new(); notes];
+    for (i, &note) in links.nodes.iter().enumerate() {
+        if links.adj[i].is_empty() {
+            continue;
+        }
+        let page = plan.chapter[note].as_deref().unwrap_or("");
+        out[note] = footer(&format!("{}/pages/{}.js", plan.graph_dir, stem(page)));
+    }
+    out
+}
+
 /// The local graphs, the vault graph and its page; the vault graph's positions come from
 /// `cache` when it holds them for these notes.
 pub(crate) fn build(
+    links: &Links,
     notes: &[Note],
-    resolved: &[Vec<Resolved>],
     plan: &Plan,
     cache: Option<&LayoutCache>,
 ) -> Output {
-    let links = Links::new(resolved, plan);
     let dir = &plan.graph_dir;
     let pages: Vec<&str> = links
         .nodes
@@ -357,7 +369,7 @@ pub(crate) fn build(
                         }
                         let key = format!("{dir}/pages/{}.js", stem(pages[i]));
                         match on_disk(&key, digests[i]) {
-                            Some(d) => Reuse::OnDisk(format!("src/{key}"), d, footer(&key)),
+                            Some(d) => Reuse::OnDisk(format!("src/{key}"), d),
                             None => Reuse::Draw,
                         }
                     })
@@ -365,7 +377,7 @@ pub(crate) fn build(
                 (None, None) => (0..n).map(|_| Reuse::Draw).collect(),
             };
             let positions = if exact && k.adj != links.adj {
-                std::sync::Arc::new(vault_layout(&links, &pages))
+                std::sync::Arc::new(vault_layout(links, &pages))
             } else {
                 k.positions
             };
@@ -373,14 +385,14 @@ pub(crate) fn build(
         }
         None => (
             (0..n).map(|_| Reuse::Draw).collect(),
-            std::sync::Arc::new(vault_layout(&links, &pages)),
+            std::sync::Arc::new(vault_layout(links, &pages)),
             None,
         ),
     };
     let names = Names::new(&pages.iter().map(|p| href(p)).collect::<Vec<_>>(), &titles);
     let vault_key = format!("{dir}/vault.js");
     let vault = vault.unwrap_or_else(|| {
-        let vault = vault_picture(&links, &positions, &names);
+        let vault = vault_picture(links, &positions, &names);
         Vault::Bytes(data_script(&vault_key, &vault))
     });
     let mut files = Vec::new();
@@ -396,7 +408,6 @@ pub(crate) fn build(
         }
     };
 
-    let mut footers = vec![String::new(); notes.len()];
     let locals: Vec<Reuse> = reused
         .into_par_iter()
         .enumerate()
@@ -410,12 +421,8 @@ pub(crate) fn build(
                     return Reuse::Same(None);
                 }
                 let key = format!("{dir}/pages/{}.js", stem(pages[i]));
-                let markup = local_picture(&links, i, &titles, &names, scratch);
-                Reuse::Same(Some((
-                    format!("src/{key}"),
-                    data_script(&key, &markup),
-                    footer(&key),
-                )))
+                let markup = local_picture(links, i, &titles, &names, scratch);
+                Reuse::Same(Some((format!("src/{key}"), data_script(&key, &markup))))
             },
         )
         .collect();
@@ -433,16 +440,10 @@ pub(crate) fn build(
                 .collect::<Option<Vec<_>>>()
         })
         .flatten();
-    for (i, reuse) in locals.into_iter().enumerate() {
+    for reuse in locals {
         match reuse {
-            Reuse::Same(Some((path, bytes, footer))) => {
-                files.push((path, bytes));
-                footers[links.nodes[i]] = footer;
-            }
-            Reuse::OnDisk(path, digest, footer) => {
-                kept_files.push((path, digest));
-                footers[links.nodes[i]] = footer;
-            }
+            Reuse::Same(Some((path, bytes))) => files.push((path, bytes)),
+            Reuse::OnDisk(path, digest) => kept_files.push((path, digest)),
             Reuse::Same(None) | Reuse::Draw => {}
         }
     }
@@ -471,7 +472,6 @@ pub(crate) fn build(
         .then(|| tree.map(std::path::Path::to_path_buf))
         .flatten();
     Output {
-        footers,
         files,
         kept: kept_files,
         kept_in,
@@ -485,9 +485,9 @@ enum Reuse {
     Draw,
     /// The last run's, in memory, or drawn in this one (`None`: a node without links).
     Same(Option<Local>),
-    /// The last build's, left in its emitted tree unread: the script's path in the tree, its
-    /// SHA-256, and the box ending the page.
-    OnDisk(String, [u8; 32], String),
+    /// The last build's, left in its emitted tree unread: the script's path in the tree and
+    /// its SHA-256.
+    OnDisk(String, [u8; 32]),
 }
 
 /// The vault picture of a run.
@@ -522,7 +522,7 @@ pub fn measure(
     std::hint::black_box(vault_layout(&links, &pages));
     let layout = t.elapsed();
     let t = Instant::now();
-    let out = build(&analysis.notes, &analysis.resolved, &plan, None);
+    let out = build(&links, &analysis.notes, &plan, None);
     let all = t.elapsed();
     let bytes = out.files.iter().map(|(_, b)| b.len()).sum();
     Ok((layout, all, bytes))
