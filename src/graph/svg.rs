@@ -2,8 +2,9 @@
 //! dot, its title on hover (`<title>`) and maybe a label. Colours are classes, styled by
 //! `graph.css` from mdBook's theme variables, since the markup is put into the page itself.
 //!
-//! Titles come from the vault, which is untrusted: every text and attribute is escaped here,
-//! and nothing else of a note reaches the markup.
+//! Titles come from the vault, which is untrusted: every text and attribute is escaped here
+//! ([`text`]), and nothing else of a note reaches the markup. Attributes are quoted with `'`,
+//! so that the markup holds no `"` and goes into its data script's string literal as it is.
 
 use std::fmt::Write as _;
 
@@ -27,7 +28,7 @@ pub(crate) enum Label {
 /// The markup of every note's link, tooltip and label, escaped once for all the pictures it
 /// is drawn in (a note of a 10,000-note book is in some fifty local graphs).
 pub(crate) struct Names {
-    /// `<a href="…"><title>…</title>` per note, without the class of the page's own.
+    /// `<a href='…'><title>…</title>` per note, without the class of the page's own.
     link: Vec<String>,
     /// The escaped href per note, for the page's own dot.
     href: Vec<String>,
