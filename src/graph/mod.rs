@@ -551,7 +551,7 @@ fn href(page: &str) -> String {
 fn data_script(key: &str, markup: &str) -> std::sync::Arc<[u8]> {
     // Two JSON strings are two JavaScript string literals, written into one buffer and copied
     // once into the shared bytes. The markup made in `svg` is already a string literal's body
-    // (no `"`, `\\` or control character): it is only checked, in one pass of comparisons,
+    // (no `"`, `\` or control character): it is only checked, in one pass of comparisons,
     // and escaped only if it is not.
     let mut out = Vec::with_capacity(markup.len() + key.len() + 40);
     out.extend_from_slice(b"window.vbGraph&&vbGraph.add(");

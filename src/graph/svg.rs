@@ -206,9 +206,9 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
 }
 
 /// `s` as markup text or a quoted attribute value that is also, as it stands, the body of a
-/// JavaScript string literal: HTML-escaped (quotes too), `\\` as a character reference and
+/// JavaScript string literal: HTML-escaped (quotes too), `\` as a character reference and
 /// control characters (invisible in a title) as spaces. The markup around it quotes with `'`,
-/// so a picture goes into its data script with no escaping pass over its bytes (121 MB at
+/// so a picture goes into its data script with no escaping pass over its bytes (114 MB at
 /// 10,000 notes; see `data_script`).
 fn text(s: &str) -> String {
     let s = html_escape(s);
