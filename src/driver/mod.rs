@@ -406,14 +406,15 @@ impl Driver {
         crate::memory::release();
         let render = self.render_options(None, &tree);
         let fingerprint = unchanged::fingerprint(&tree, &render, &self.config.build_dir);
-        if unchanged::still_rendered(&src, &self.config.build_dir, &fingerprint) {
+        let recorded = unchanged::Recorded::read(&src, &self.config.build_dir);
+        if recorded.still_rendered(&fingerprint) {
             // The book in the build dir is the one this build would render.
             phases.mark("unchanged");
         } else {
             // A book rendered page by page whose shape did not change since the last build
             // gets only its changed chapters rendered again, into a hard-linked copy of the
             // build dir that then replaces it, as serve does.
-            let last = (unchanged::same_folders(&src, &self.config.build_dir)
+            let last = (recorded.same_folders()
                 && crate::render::page_by_page(&self.config.mdbook, &render))
             .then(|| incremental::last_build(&src, &render))
             .flatten();

@@ -179,8 +179,8 @@ fn an_overwritten_attachment_is_in_the_next_generation() {
 }
 
 /// A second `build` of an unchanged book renders nothing (the build dir is the one it would
-/// render); an edited note, a changed attachment or a build dir touched by someone else is
-/// rendered again.
+/// render); an edited note, a changed attachment or a build dir touched by someone else, at
+/// its top level or in a subfolder, is rendered again.
 #[test]
 fn a_build_of_an_unchanged_book_renders_nothing() {
     let dir = book();
@@ -213,6 +213,24 @@ fn a_build_of_an_unchanged_book_renders_nothing() {
         "a build dir missing its start page was taken as rendered"
     );
     assert!(index.is_file());
+
+    // Inside a subfolder, where the build dir's own stamp does not change: a page removed,
+    // then one written over by hand, are rendered again.
+    dir.write("vault/deep/D.md", "# D\n\nDeep.\n");
+    assert!(build().0);
+    assert!(!build().0);
+    let deep = r.join("book/deep/d.html");
+    let rendered = std::fs::read_to_string(&deep).unwrap();
+    std::fs::remove_file(&deep).unwrap();
+    assert!(
+        build().0,
+        "a build dir missing a page in a subfolder was taken as rendered"
+    );
+    assert_eq!(std::fs::read_to_string(&deep).unwrap(), rendered);
+    std::fs::write(&deep, "<p>written by hand</p>").unwrap();
+    assert!(build().0, "a page written by hand was taken as rendered");
+    assert_eq!(std::fs::read_to_string(&deep).unwrap(), rendered);
+    assert!(!build().0);
 }
 
 /// A rebuild that renders one page again makes that page's previews again: a link to its
