@@ -44,14 +44,14 @@ pub(super) fn fingerprint(tree: &Tree, render: &RenderOptions, build_dir: &Path)
     let exe = std::env::current_exe().ok();
     field(format!("{:?}", exe.as_deref().and_then(stamp)).as_bytes());
     let digest = h.finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::snippets::cache::hex(&digest)
 }
 
 /// The identity of a folder vaultbook wrote: the folder's stamp and its manifest's, and for the
 /// build dir (`each_file`) a hash of the stamps of every file its manifest lists too. The
 /// folder's own stamp sees only its top level: a page removed from a subfolder of the book, or
-/// written there by hand, is seen only by the file's own stamp (the 30,000 files of a
-/// 10,000-note book add about 50 ms to a build). The emitted source needs no more: the build's
+/// written there by hand, is seen only by the file's own stamp (at 10,000 notes, 30,000 files,
+/// the unchanged build's check went from 35 to 66 ms). The emitted source needs no more: the build's
 /// record of what it wrote there puts back what is missing ([`super::incremental`]).
 fn identity(dir: &Path, each_file: bool) -> Option<String> {
     use rayon::prelude::*;
@@ -84,12 +84,12 @@ fn identity(dir: &Path, each_file: bool) -> Option<String> {
             None => h.update([0]),
         }
     }
-    let files: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Some(format!("{folder:?} {manifest:?} {files}"))
+    let each = crate::snippets::cache::hex(&h.finalize());
+    Some(format!("{folder:?} {manifest:?} {each}"))
 }
 
 /// What the last build's record says of `src` and the build dir as they are now, read once a
-/// build (the identities stat every file of both).
+/// build (the build dir's identity stats every file of it).
 pub(super) struct Recorded {
     /// The fingerprint the last build rendered, when both folders are still as it left them.
     fingerprint: Option<String>,

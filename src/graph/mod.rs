@@ -237,7 +237,7 @@ impl LayoutCache {
                     .iter()
                     .zip(&k.adj)
                     .map(|(page, adj)| {
-                        let path = format!("src/{}/pages/{}.js", k.dir, stem(page));
+                        let path = format!("src/{}", script_key(&k.dir, page));
                         if adj.is_empty() { None } else { hex(path) }
                     })
                     .collect(),
@@ -254,7 +254,7 @@ impl LayoutCache {
     }
 }
 
-/// One local graph: its data script's path and bytes, and the box ending its page.
+/// One local graph: its data script's path in the emitted tree and its bytes.
 type Local = (String, std::sync::Arc<[u8]>);
 
 /// The nodes within two links of a node of `changed`, in the graph `adj`, marked in `out`.
@@ -293,7 +293,7 @@ pub(crate) fn footers(links: &Links, plan: &Plan, notes: usize) -> Vec<String> {
             continue;
         }
         let page = plan.chapter[note].as_deref().unwrap_or("");
-        out[note] = footer(&format!("{}/pages/{}.js", plan.graph_dir, stem(page)));
+        out[note] = footer(&script_key(&plan.graph_dir, page));
     }
     out
 }
@@ -367,7 +367,7 @@ pub(crate) fn build(
                         if k.adj[i].is_empty() {
                             return Reuse::Same(None);
                         }
-                        let key = format!("{dir}/pages/{}.js", stem(pages[i]));
+                        let key = script_key(dir, pages[i]);
                         match on_disk(&key, digests[i]) {
                             Some(d) => Reuse::OnDisk(format!("src/{key}"), d),
                             None => Reuse::Draw,
@@ -420,7 +420,7 @@ pub(crate) fn build(
                 if links.adj[i].is_empty() {
                     return Reuse::Same(None);
                 }
-                let key = format!("{dir}/pages/{}.js", stem(pages[i]));
+                let key = script_key(dir, pages[i]);
                 let markup = local_picture(links, i, &titles, &names, scratch);
                 Reuse::Same(Some((format!("src/{key}"), data_script(&key, &markup))))
             },
@@ -534,6 +534,12 @@ fn footer(key: &str) -> String {
         "<details class=\"vb-graph\" {DATA_ATTR}=\"/{}\">\n<summary>Graph</summary>\n</details>\n",
         crate::templates::html_escape(key)
     )
+}
+
+/// The data script of the local graph of the chapter `page`, from the book's root (`dir`: the
+/// graph's folder).
+fn script_key(dir: &str, page: &str) -> String {
+    format!("{dir}/pages/{}.js", stem(page))
 }
 
 /// The chapter path without `.md`.

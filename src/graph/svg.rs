@@ -28,11 +28,9 @@ pub(crate) enum Label {
 /// The markup of every note's link, tooltip and label, escaped once for all the pictures it
 /// is drawn in (a note of a 10,000-note book is in some fifty local graphs).
 pub(crate) struct Names {
-    /// `<a href='…'><title>…</title>` per note, without the class of the page's own.
-    link: Vec<String>,
-    /// The escaped href per note, for the page's own dot.
+    /// The escaped href per note.
     href: Vec<String>,
-    /// The escaped title per note, for the page's own dot.
+    /// The escaped title per note, its tooltip.
     title: Vec<String>,
     /// The escaped label per note (cut to [`LABEL_CHARS`]).
     label: Vec<String>,
@@ -42,19 +40,10 @@ impl Names {
     /// `hrefs[i]`: note `i`'s page from the book's root (the page script prefixes the way
     /// there); `titles[i]`: its title.
     pub(crate) fn new(hrefs: &[String], titles: &[&str]) -> Names {
-        let href: Vec<String> = hrefs.iter().map(|h| text(h)).collect();
-        let title: Vec<String> = titles.iter().map(|t| text(t)).collect();
-        let link = href
-            .iter()
-            .zip(&title)
-            .map(|(h, t)| format!("<a href='{h}'><title>{t}</title>"))
-            .collect();
-        let label = titles.iter().map(|t| text(&cut(t))).collect();
         Names {
-            link,
-            href,
-            title,
-            label,
+            href: hrefs.iter().map(|h| text(h)).collect(),
+            title: titles.iter().map(|t| text(t)).collect(),
+            label: titles.iter().map(|t| text(&cut(t))).collect(),
         }
     }
 }
@@ -146,17 +135,16 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
     }
     for dot in &p.dots {
         let node = dot.node as usize;
-        if dot.here {
-            // Classless but for the page's own note: 10,000 of them add up.
-            let _ = write!(
-                out,
-                "<a class='vb-graph-here' href='{}'><title>{}</title>",
-                names.href[node], names.title[node]
-            );
+        // Classless but for the page's own note: 10,000 of them add up.
+        out.push_str(if dot.here {
+            "<a class='vb-graph-here' href='"
         } else {
-            out.push_str(&names.link[node]);
-        }
-        out.push_str("<circle");
+            "<a href='"
+        });
+        out.push_str(&names.href[node]);
+        out.push_str("'><title>");
+        out.push_str(&names.title[node]);
+        out.push_str("</title><circle");
         push_attr(&mut out, "cx", dot.at[0], dec);
         push_attr(&mut out, "cy", dot.at[1], dec);
         push_attr(&mut out, "r", dot.r, 1);
@@ -255,7 +243,7 @@ pub(crate) fn fmt(v: f64, decimals: usize) -> String {
 /// writes some 50,000 numbers, and the 10,000 local graphs of such a book some 5 million.
 fn push_num(out: &mut String, v: f64, decimals: usize) {
     let v = if v.is_finite() { v } else { 0.0 };
-    if let Some((scaled, decimals)) = fixed(v, decimals) {
+    if let Some(scaled) = fixed(v, decimals) {
         push_fixed(out, scaled, decimals);
         return;
     }
@@ -271,12 +259,12 @@ fn push_num(out: &mut String, v: f64, decimals: usize) {
     }
 }
 
-/// `v` rounded to `decimals` (at most 3) decimals as an integer count of those decimals,
+/// `v` rounded to `decimals` (at most 3) decimals, as an integer count of those decimals,
 /// whenever that rounding is beyond doubt: `None` for a value whose scaled fraction is within
 /// a millionth of one half (where `{:.N}`'s exact half-to-even rule decides) or too large for
 /// the scaling to be exact to that millionth. Those few go through `fmt`, so every number is
 /// written as `fmt` writes it, only without its cost.
-fn fixed(v: f64, decimals: usize) -> Option<(i64, usize)> {
+fn fixed(v: f64, decimals: usize) -> Option<i64> {
     const SCALE: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
     let scale = *SCALE.get(decimals)?;
     let scaled = v * scale;
@@ -289,7 +277,7 @@ fn fixed(v: f64, decimals: usize) -> Option<(i64, usize)> {
         return None;
     }
     let rounded = if frac > 0.5 { floor + 1.0 } else { floor };
-    Some((rounded as i64, decimals))
+    Some(rounded as i64)
 }
 
 /// Writes `scaled` / 10^`decimals` without trailing zeros, a lone `.` or a `-0`.
