@@ -222,17 +222,6 @@ fn simulate_from(adj: &[Vec<u32>], mut pos: Vec<Point>, rounds: usize, t0: f64) 
     pos
 }
 
-/// `count` points evenly spaced on a circle of `radius` around the origin, the first at angle
-/// `phase` (radians, clockwise from the right as SVG's y axis points down).
-pub(crate) fn ring(count: usize, radius: f64, phase: f64) -> Vec<Point> {
-    (0..count)
-        .map(|i| {
-            let a = phase + std::f64::consts::TAU * i as f64 / count as f64;
-            [radius * a.cos(), radius * a.sin()]
-        })
-        .collect()
-}
-
 /// SplitMix64's finaliser: a well-mixed 64-bit value from any seed.
 fn splitmix(seed: u64) -> u64 {
     let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -486,13 +475,6 @@ mod tests {
                 assert_ne!(pos[a], pos[b]);
             }
         }
-    }
-
-    #[test]
-    fn rings_are_even() {
-        let r = ring(4, 2.0, 0.0);
-        assert!((r[0][0] - 2.0).abs() < 1e-9 && r[0][1].abs() < 1e-9);
-        assert!((r[1][1] - 2.0).abs() < 1e-9);
     }
 
     /// A graph of `n` notes in clusters of 100, each note with about 10 links, nine in ten

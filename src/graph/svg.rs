@@ -21,8 +21,6 @@ pub(crate) enum Label {
     None,
     /// Centred under the dot.
     Below,
-    /// Outward from the middle along the given angle (radians), read left to right.
-    Radial(f64),
 }
 
 /// The markup of every note's link, tooltip and label, escaped once for all the pictures it
@@ -58,8 +56,6 @@ pub(crate) struct Dot {
     pub node: u32,
     /// Its label.
     pub label: Label,
-    /// Whether this is the page the graph is shown on.
-    pub here: bool,
 }
 
 /// A whole picture.
@@ -73,8 +69,6 @@ pub(crate) struct Picture {
     pub dots: Vec<Dot>,
     /// Links between notes, as indices into `dots`.
     pub edges: Vec<(u32, u32)>,
-    /// Which of `edges` are the page's own (drawn stronger).
-    pub near: Vec<bool>,
     /// Label size.
     pub font: f64,
     /// Decimals of coordinates: 0 for large pictures, where a unit is under a pixel anyway.
@@ -104,43 +98,25 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
     push_attr(&mut out, "font-size", p.font, 1);
     out.push('>');
     let mut d = String::new();
-    for strong in [false, true] {
-        d.clear();
-        for (e, &(a, b)) in p.edges.iter().enumerate() {
-            if p.near.get(e).copied().unwrap_or(false) != strong {
-                continue;
-            }
-            let (pa, pb) = (p.dots[a as usize].at, p.dots[b as usize].at);
-            d.push('M');
-            push_num(&mut d, pa[0], dec);
-            d.push(' ');
-            push_num(&mut d, pa[1], dec);
-            d.push('L');
-            push_num(&mut d, pb[0], dec);
-            d.push(' ');
-            push_num(&mut d, pb[1], dec);
-        }
-        if !d.is_empty() {
-            let class = if strong {
-                "vb-graph-edges vb-graph-near"
-            } else {
-                "vb-graph-edges"
-            };
-            out.push_str("<path class='");
-            out.push_str(class);
-            out.push_str("' d='");
-            out.push_str(&d);
-            out.push_str("'/>");
-        }
+    for &(a, b) in &p.edges {
+        let (pa, pb) = (p.dots[a as usize].at, p.dots[b as usize].at);
+        d.push('M');
+        push_num(&mut d, pa[0], dec);
+        d.push(' ');
+        push_num(&mut d, pa[1], dec);
+        d.push('L');
+        push_num(&mut d, pb[0], dec);
+        d.push(' ');
+        push_num(&mut d, pb[1], dec);
+    }
+    if !d.is_empty() {
+        out.push_str("<path class='vb-graph-edges' d='");
+        out.push_str(&d);
+        out.push_str("'/>");
     }
     for dot in &p.dots {
         let node = dot.node as usize;
-        // Classless but for the page's own note: 10,000 of them add up.
-        out.push_str(if dot.here {
-            "<a class='vb-graph-here' href='"
-        } else {
-            "<a href='"
-        });
+        out.push_str("<a href='");
         out.push_str(&names.href[node]);
         out.push_str("'><title>");
         out.push_str(&names.title[node]);
@@ -156,33 +132,6 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
                 push_attr(&mut out, "x", dot.at[0], dec);
                 push_attr(&mut out, "y", dot.at[1] + dot.r + p.font * 0.75, dec);
                 out.push_str(" text-anchor='middle'>");
-                out.push_str(&names.label[node]);
-                out.push_str("</text>");
-            }
-            Label::Radial(angle) => {
-                let mut deg = angle.to_degrees().rem_euclid(360.0);
-                // On the left half the text would be upside down: turned round, read inward
-                // from its end, it still starts next to the dot.
-                let left = deg > 90.0 && deg < 270.0;
-                if left {
-                    deg -= 180.0;
-                }
-                let gap = dot.r + p.font * 0.4;
-                let (c, s) = (angle.cos(), angle.sin());
-                let (tx, ty) = (dot.at[0] + c * gap, dot.at[1] + s * gap);
-                out.push_str("<text");
-                push_attr(&mut out, "x", tx, 1);
-                push_attr(&mut out, "y", ty, 1);
-                if left {
-                    out.push_str(" text-anchor='end'");
-                }
-                out.push_str(" transform='rotate(");
-                push_num(&mut out, deg, 1);
-                out.push(' ');
-                push_num(&mut out, tx, 1);
-                out.push(' ');
-                push_num(&mut out, ty, 1);
-                out.push_str(")'>");
                 out.push_str(&names.label[node]);
                 out.push_str("</text>");
             }
@@ -212,11 +161,6 @@ fn text(s: &str) -> String {
         }
     }
     out
-}
-
-/// How many characters a title's label has.
-pub(crate) fn label_chars(title: &str) -> usize {
-    title.trim().chars().count().min(LABEL_CHARS)
 }
 
 /// A title cut to [`LABEL_CHARS`] characters.
@@ -371,18 +315,13 @@ mod tests {
         let p = Picture {
             view: [0.0, 0.0, 10.0, 10.0],
             size: None,
-            dots: [true, false]
-                .into_iter()
-                .map(|here| Dot {
-                    at: [1.0, 1.0],
-                    r: 2.0,
-                    node: 0,
-                    label: Label::Below,
-                    here,
-                })
-                .collect(),
+            dots: vec![Dot {
+                at: [1.0, 1.0],
+                r: 2.0,
+                node: 0,
+                label: Label::Below,
+            }],
             edges: vec![],
-            near: vec![],
             font: 10.0,
             decimals: 1,
             label: evil.into(),

@@ -611,3 +611,140 @@ async fn previews_show_the_section_from_file_urls() {
     assert_eq!(before, after, "the popover moved the page");
     chromium.close().await;
 }
+
+/// The hrefs in the picture the page's "Graph" box shows, once opened and drawn (sorted), with
+/// the box's text.
+async fn local_graph(page: &Page) -> (Vec<String>, String) {
+    eval::<bool>(
+        page,
+        "(() => { const d = document.querySelector('details.vb-graph'); d.open = true; \
+         return true; })()",
+    )
+    .await;
+    wait_until(
+        page,
+        "!!document.querySelector('details.vb-graph svg a')",
+        "the local graph",
+    )
+    .await;
+    let hrefs: String = eval(
+        page,
+        "[...document.querySelectorAll('details.vb-graph svg a')]\
+         .map(a => a.getAttribute('href')).sort().join(' ')",
+    )
+    .await
+    .unwrap();
+    let text: String = eval(page, "document.querySelector('details.vb-graph').innerText")
+        .await
+        .unwrap();
+    (hrefs.split(' ').map(String::from).collect(), text)
+}
+
+/// The local graphs are drawn in the page from the links table, from `file://`: the notes two
+/// links away (not three), the page's own marked, URLs from the page's folder, hostile titles
+/// as text, and past 24 neighbours the most linked with a count of the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_graphs_are_drawn_in_the_page() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let book = BookTest::from_fixture("graph");
+    book.build();
+    let url = |page: &str| format!("file://{}/book/{page}", book.root().display());
+    let page = chromium
+        .browser
+        .new_page(url("alpha.html").as_str())
+        .await
+        .unwrap();
+    wait_until(&page, "!!window.vbGraph", "the graph script").await;
+    let (hrefs, text) = local_graph(&page).await;
+    // Links out (Beta, Gamma) and in (Home, the hostile title), and Delta two links away
+    // through Beta; Epsilon is three away, Lonely unlinked, Draft unpublished.
+    assert_eq!(
+        hrefs,
+        [
+            "alpha.html",
+            "beta.html",
+            "deep/delta.html",
+            "evil.html",
+            "gamma.html",
+            "index.html"
+        ]
+    );
+    assert!(!text.contains("more"), "{text}");
+    let here: Option<String> = eval(
+        &page,
+        "document.querySelector('details.vb-graph a.vb-graph-here title').textContent",
+    )
+    .await;
+    assert_eq!(here.as_deref(), Some("Alpha"));
+    // Every link of Alpha's is one stroke from the middle; Beta–Delta is another.
+    let strokes: Option<String> = eval(
+        &page,
+        "[...document.querySelectorAll('details.vb-graph path')].map(p => p.getAttribute('class') \
+         + ':' + p.getAttribute('d').split('M').length).join(' ')",
+    )
+    .await;
+    assert_eq!(
+        strokes.as_deref(),
+        Some("vb-graph-edges:2 vb-graph-edges vb-graph-near:5")
+    );
+
+    // Delta's graph goes the other way, from a page in a folder.
+    page.goto(url("deep/delta.html").as_str()).await.unwrap();
+    wait_until(&page, "!!window.vbGraph", "the graph script").await;
+    let (hrefs, _) = local_graph(&page).await;
+    assert_eq!(
+        hrefs,
+        [
+            "../alpha.html",
+            "../beta.html",
+            "../deep/delta.html",
+            "../epsilon.html"
+        ]
+    );
+
+    // The hostile title is a title, not an element.
+    page.goto(url("evil.html").as_str()).await.unwrap();
+    wait_until(&page, "!!window.vbGraph", "the graph script").await;
+    local_graph(&page).await;
+    let evil: Option<String> = eval(
+        &page,
+        "document.querySelectorAll('main img').length + ' ' + \
+         document.querySelector('details.vb-graph a.vb-graph-here title').textContent",
+    )
+    .await;
+    assert_eq!(evil.as_deref(), Some("0 <img src=x onerror=alert(1)>"));
+
+    // A hub of 60 notes shows the 24 most linked, the rest counted.
+    let hub = BookTest::new();
+    hub.write(
+        "book.toml",
+        "[book]\ntitle = \"Hub\"\n[vaultbook]\nvault = \"vault\"\n",
+    );
+    let spokes: String = (0..60).map(|i| format!("[[S{i}]] ")).collect();
+    hub.write("vault/Hub.md", format!("# Hub\n\n{spokes}\n"));
+    for i in 0..60 {
+        // The first five are linked to each other too: they are the most linked.
+        let more = if i < 5 {
+            "[[S0]] [[S1]] [[S2]] [[S3]] [[S4]]"
+        } else {
+            ""
+        };
+        hub.write(format!("vault/S{i}.md"), format!("# S{i}\n\n{more}\n"));
+    }
+    hub.build();
+    let at = format!("file://{}/book/hub.html", hub.root().display());
+    page.goto(at.as_str()).await.unwrap();
+    wait_until(&page, "!!window.vbGraph", "the graph script").await;
+    let (hrefs, text) = local_graph(&page).await;
+    assert_eq!(hrefs.len(), 25, "{hrefs:?}");
+    for i in 0..5 {
+        assert!(hrefs.contains(&format!("s{i}.html")), "{hrefs:?}");
+    }
+    assert!(
+        text.contains("and 36 more notes within two links"),
+        "{text}"
+    );
+    chromium.close().await;
+}

@@ -1,7 +1,8 @@
-//! The link graph: each page's local graph (two links deep) as a lazily loaded picture, the
-//! whole-vault graph page, `[vaultbook] graph = false`, escaping of hostile titles, the same
-//! bytes on every build, and `check --html` following the pictures' links; asserted on the
-//! `graph` fixture's rendered HTML and the data scripts beside it.
+//! The link graph: each page's "Graph" box and the links table its local graph is drawn from
+//! (the drawing itself is tested in Chromium, `browser.rs`), the whole-vault graph page,
+//! `[vaultbook] graph = false`, escaping of hostile titles, the same bytes on every build, and
+//! `check --html` following the graphs' links; asserted on the `graph` fixture's rendered HTML
+//! and the data scripts beside it.
 
 use crate::harness::{BookTest, code, problems, read};
 
@@ -42,51 +43,93 @@ fn hrefs(markup: &str) -> Vec<String> {
     out
 }
 
+/// The links table of the rendered book: per note its page, title and neighbours (both ways).
+struct Table {
+    page: Vec<String>,
+    title: Vec<String>,
+    adj: Vec<Vec<usize>>,
+}
+
+impl Table {
+    fn read(book: &BookTest) -> Table {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            page: Vec<String>,
+            title: Vec<String>,
+            next: Vec<Vec<usize>>,
+        }
+        let script = read(book.join("book/vaultbook-graph/links.js"));
+        let json = script
+            .trim_end()
+            .strip_prefix("window.vbGraph&&vbGraph.links(")
+            .and_then(|s| s.strip_suffix(");"))
+            .unwrap_or_else(|| panic!("not a links table: {script}"));
+        let raw: Raw = serde_json::from_str(json).unwrap();
+        let mut adj = vec![Vec::new(); raw.page.len()];
+        for (i, next) in raw.next.iter().enumerate() {
+            let mut at = i;
+            for d in next {
+                at += d;
+                adj[i].push(at);
+                adj[at].push(i);
+            }
+        }
+        Table {
+            page: raw.page,
+            title: raw.title,
+            adj,
+        }
+    }
+
+    /// The pages linked with `page`, sorted.
+    fn neighbours(&self, page: &str) -> Vec<&str> {
+        let i = self.page.iter().position(|p| p == page).unwrap();
+        let mut v: Vec<&str> = self.adj[i].iter().map(|&j| self.page[j].as_str()).collect();
+        v.sort();
+        v
+    }
+}
+
 #[test]
-fn each_page_shows_its_notes_two_links_away() {
+fn each_page_names_its_graph_and_the_table_holds_its_links() {
     let book = built();
     let main = book.main_of("alpha.html");
     assert!(
         main.contains(
-            "<details class=\"vb-graph\" data-vb-graph=\"/vaultbook-graph/pages/alpha.js\">\n<summary>Graph</summary>\n</details>"
+            "<details class=\"vb-graph\" data-vb-graph=\"/vaultbook-graph/links.js\" data-vb-page=\"alpha\">\n<summary>Graph</summary>\n</details>"
         ),
         "{main}"
     );
     // After the backlinks, the last thing of the page.
     assert!(main.find("vb-backlinks").unwrap() < main.find("vb-graph").unwrap());
-    let alpha = picture(&book, "vaultbook-graph/pages/alpha.js");
-    // Links out (Beta, Gamma: a link and an embed, one line) and in (Home, the hostile
-    // title), and Delta two links away through Beta; Epsilon is three away, Lonely unlinked,
-    // Draft unpublished.
+    let table = Table::read(&book);
+    // Published notes only (Draft is not), in reading order, each with its title.
     assert_eq!(
-        hrefs(&alpha),
+        table.page,
         [
-            "alpha.html",
-            "beta.html",
-            "deep/delta.html",
-            "evil.html",
-            "gamma.html",
-            "index.html"
+            "index",
+            "deep/delta",
+            "alpha",
+            "beta",
+            "epsilon",
+            "evil",
+            "gamma",
+            "lonely"
         ]
     );
-    assert!(
-        alpha.starts_with("<svg xmlns='http://www.w3.org/2000/svg'"),
-        "{alpha}"
-    );
-    assert!(alpha.contains("<a class='vb-graph-here' href='alpha.html'><title>Alpha</title>"));
-    // Every link of Alpha's is one stroke from the middle; Beta–Delta is not Alpha's.
-    assert_eq!(alpha.matches("<path class=").count(), 2, "{alpha}");
-    assert!(!alpha.contains("vb-graph-more"), "{alpha}");
-    // Delta's graph goes the other way: Beta, then Alpha, not Gamma's neighbours' neighbours.
-    let delta = picture(&book, "vaultbook-graph/pages/deep/delta.js");
+    assert_eq!(table.title[2], "Alpha");
+    // Links out (Beta, Gamma: a link and an embed, one line) and in (Home, the hostile
+    // title), without direction.
     assert_eq!(
-        hrefs(&delta),
-        ["alpha.html", "beta.html", "deep/delta.html", "epsilon.html"]
+        table.neighbours("alpha"),
+        ["beta", "evil", "gamma", "index"]
     );
-    // The page names the script from the root: a page in a folder too.
+    assert_eq!(table.neighbours("deep/delta"), ["beta", "epsilon"]);
+    assert!(table.neighbours("lonely").is_empty());
+    // The page names its page by its path: a page in a folder too.
     assert!(
         book.page("deep/delta.html")
-            .contains("data-vb-graph=\"/vaultbook-graph/pages/deep/delta.js\"")
+            .contains("data-vb-graph=\"/vaultbook-graph/links.js\" data-vb-page=\"deep/delta\"")
     );
     // The page loads the graph's script and style (names hashed by mdBook).
     let page = book.page("alpha.html");
@@ -98,8 +141,8 @@ fn each_page_shows_its_notes_two_links_away() {
 fn a_note_without_links_has_no_graph_box() {
     let book = built();
     assert!(!book.page("lonely.html").contains("vb-graph"));
-    assert!(!book.join("book/vaultbook-graph/pages/lonely.js").exists());
-    assert!(!book.join("book/vaultbook-graph/pages/draft.js").exists());
+    // One table for the book, no script per page.
+    assert!(!book.join("book/vaultbook-graph/pages").exists());
 }
 
 #[test]
@@ -140,22 +183,18 @@ fn the_book_has_a_whole_vault_graph_page() {
 #[test]
 fn hostile_titles_are_text_in_every_graph() {
     let book = built();
-    for rel in [
-        "vaultbook-graph/vault.js",
-        "vaultbook-graph/pages/alpha.js",
-        "vaultbook-graph/pages/evil.js",
-    ] {
-        let markup = picture(&book, rel);
-        assert!(!markup.contains("<img"), "{rel}: {markup}");
-        assert!(
-            markup.contains("<title>&lt;img src=x onerror=alert(1)&gt;</title>"),
-            "{rel}: {markup}"
-        );
-    }
-    // The data scripts are JSON strings: nothing of a title leaves the string.
-    let script = read(book.join("book/vaultbook-graph/pages/evil.js"));
-    assert_eq!(script.matches("vbGraph.add(").count(), 1);
-    assert!(!script.contains("<img"), "{script}");
+    let rel = "vaultbook-graph/vault.js";
+    let markup = picture(&book, rel);
+    assert!(!markup.contains("<img"), "{rel}: {markup}");
+    assert!(
+        markup.contains("<title>&lt;img src=x onerror=alert(1)&gt;</title>"),
+        "{rel}: {markup}"
+    );
+    // The links table holds titles as JSON strings, read back whole (graph.js makes text
+    // nodes of them: see browser.rs).
+    let script = read(book.join("book/vaultbook-graph/links.js"));
+    assert_eq!(script.matches("vbGraph.links(").count(), 1);
+    assert_eq!(Table::read(&book).title[5], "<img src=x onerror=alert(1)>");
 }
 
 #[test]
@@ -164,7 +203,7 @@ fn the_same_vault_gives_the_same_graph_bytes() {
     let b = built();
     let files = |book: &BookTest| crate::harness::files(&book.join("book/vaultbook-graph"));
     let (fa, fb) = (files(&a), files(&b));
-    assert_eq!(fa.len(), 8, "{:?}", fa.keys());
+    assert_eq!(fa.len(), 2, "{:?}", fa.keys());
     assert!(
         fa == fb,
         "the graph data differs between two builds of one vault"
@@ -195,17 +234,22 @@ fn check_html_follows_the_graphs_links() {
     let book = built();
     let rendered = book.join("book");
     assert!(vaultbook::internals::check_rendered(&rendered).is_empty());
-    // A picture's link to a page that is not there is found, in the script that holds it.
-    let script = rendered.join("vaultbook-graph/pages/alpha.js");
-    let text = read(&script);
-    std::fs::write(&script, text.replace("beta.html", "nope.html")).unwrap();
-    let found = vaultbook::internals::check_rendered(&rendered);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(code(&found[0]), "broken-html-link");
-    assert_eq!(
-        found[0].file.as_deref(),
-        Some(std::path::Path::new("vaultbook-graph/pages/alpha.js"))
-    );
+    // A picture's link to a page that is not there is found, in the script that holds it:
+    // the vault's, and the links table the local graphs are drawn from.
+    for (rel, from, to) in [
+        ("vaultbook-graph/vault.js", "beta.html", "nope.html"),
+        ("vaultbook-graph/links.js", "\"beta\"", "\"nope\""),
+    ] {
+        let script = rendered.join(rel);
+        let text = read(&script);
+        std::fs::write(&script, text.replace(from, to)).unwrap();
+        let found = vaultbook::internals::check_rendered(&rendered);
+        assert_eq!(found.len(), 1, "{rel}: {found:#?}");
+        assert_eq!(code(&found[0]), "broken-html-link");
+        assert_eq!(found[0].file.as_deref(), Some(std::path::Path::new(rel)));
+        std::fs::write(&script, text).unwrap();
+    }
+    let script = rendered.join("vaultbook-graph/links.js");
     // And a page naming a script that is missing.
     std::fs::remove_file(&script).unwrap();
     let found = vaultbook::internals::check_rendered(&rendered);

@@ -347,11 +347,11 @@ fn a_build_after_an_edit_renders_the_changed_pages_and_is_the_full_build() {
     assert!(r.join("book/index.html").is_file());
 }
 
-/// The local graphs serve keeps between rebuilds are drawn again wherever an edit reaches them:
-/// after a link is added and a title changed, every page's graph is the one a fresh build draws.
-/// (The vault graph keeps its positions while the notes are the same, by design.)
+/// The links table the local graphs are drawn from follows every edit in serve: after a link is
+/// added and a title changed, it is the one a fresh build writes. (The vault graph keeps its
+/// positions while the notes are the same, by design.)
 #[test]
-fn kept_local_graphs_are_the_ones_a_fresh_build_draws() {
+fn the_links_table_after_an_edit_is_a_fresh_builds() {
     let dir = BookTest::new();
     dir.write(
         "book.toml",
@@ -381,26 +381,15 @@ fn kept_local_graphs_are_the_ones_a_fresh_build_draws() {
         rebuild(&mut s, &out, Some(&previous)).unwrap();
         let full = r.join(format!("full{}", round + 1));
         rebuild(&mut session(r), &full, None).unwrap();
-        let scripts = |root: &Path| -> Vec<(String, String)> {
-            let dir = root.join("vaultbook-graph/pages");
-            let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| {
-                    let e = e.unwrap();
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    (name, std::fs::read_to_string(e.path()).unwrap())
-                })
-                .collect();
-            v.sort();
-            v
-        };
-        let (kept, fresh) = (scripts(&out), scripts(&full));
-        assert_eq!(kept.len(), 11);
-        for ((name, a), (_, b)) in kept.iter().zip(&fresh) {
-            assert_eq!(
-                a, b,
-                "round {round}: the local graph {name} is not a fresh build's"
-            );
+        let table = |root: &Path| std::fs::read_to_string(root.join("vaultbook-graph/links.js"));
+        let kept = table(&out).unwrap();
+        assert_eq!(
+            kept,
+            table(&full).unwrap(),
+            "round {round}: the links table is not a fresh build's"
+        );
+        if round == 1 {
+            assert!(kept.contains("Three, renamed"), "{kept}");
         }
         previous = out;
     }
@@ -471,10 +460,9 @@ fn a_large_first_build_shows_its_first_pages_before_the_rest() {
     assert!(shown.0.lock().unwrap().is_empty());
 }
 
-/// A build reads the last build's graph back (its layout and the local graphs an edit does not
-/// reach, and the vault picture when no link or title changed, left unread where it is): after a
-/// link is added, a title changed and a sentence added (and a data script deleted), every file
-/// is a fresh build's.
+/// A build reads the last build's graph back (its layout, and the vault picture when no link or
+/// title changed, left unread where it is): after a link is added, a title changed and a
+/// sentence added (and the vault picture deleted), every file is a fresh build's.
 #[test]
 fn a_build_that_keeps_the_last_graph_is_the_full_build() {
     let write = |dir: &BookTest, round: usize| {
@@ -509,7 +497,7 @@ fn a_build_that_keeps_the_last_graph_is_the_full_build() {
     // last build's, read back.
     let script = dir
         .path()
-        .join("target/vaultbook/book-src/src/vaultbook-graph/pages/n7.js");
+        .join("target/vaultbook/book-src/src/vaultbook-graph/vault.js");
     for round in 1..4 {
         write(&dir, round);
         if round == 3 {
