@@ -25,7 +25,8 @@
 //! process's resident memory and live heap (bytes allocated and not freed) after each.
 //!
 //! `graph` times the link graph alone on the analysed vault: the whole-vault layout, and all of
-//! it (layout, every page's local graph, the SVG markup), with the bytes of its data scripts.
+//! it (layout, the vault picture's SVG, the links table the local graphs are drawn from), with
+//! the bytes of its data scripts.
 //!
 //! `emit` times vault → mdBook source tree: in memory, and written to a new directory each run,
 //! the median and the slowest run. The vault is generated once (and kept while it is the same),
@@ -309,6 +310,8 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 }
 
 fn main() {
+    // As the vaultbook binary does first (see its doc for why).
+    vaultbook::memory::without_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("emit");
     let num = |i: usize, d: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
@@ -410,7 +413,7 @@ fn main() {
                 per_run.as_secs_f64()
             );
             println!(
-                "graph median of {runs}: vault layout {:.3} s; whole graph (layout, local graphs, SVG) {:.3} s; data {:.1} MB",
+                "graph median of {runs}: vault layout {:.3} s; whole graph (layout, vault SVG, links table) {:.3} s; data {:.1} MB",
                 median(layouts).as_secs_f64(),
                 median(alls).as_secs_f64(),
                 bytes as f64 / 1e6

@@ -25,7 +25,7 @@ pub mod interrupt;
 mod links;
 mod lock;
 mod math;
-mod memory;
+pub mod memory;
 mod mojibake;
 pub mod preprocessor;
 mod previews;

@@ -190,6 +190,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // First: a stop signal at any later moment must find the handler that cleans up.
     vaultbook::interrupt::install();
+    vaultbook::memory::without_huge_pages();
     let cli = Cli::parse();
     let code = match run(&cli) {
         Ok(code) => code,
