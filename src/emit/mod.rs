@@ -49,7 +49,7 @@ const MATH_LICENSE: &[u8] = include_bytes!("assets/math.LICENSE");
 #[derive(Debug, Default)]
 pub struct Tree {
     /// Generated files: path → bytes. Shared: an incremental driver's next tree holds the same
-    /// bytes for what did not change (a page, a local graph), which then costs no copy, and
+    /// bytes for what did not change (a page, the vault graph), which then costs no copy, and
     /// compares equal without reading it.
     pub files: BTreeMap<String, std::sync::Arc<[u8]>>,
     /// Attachments to copy: path in the book → file in the vault.

@@ -10,8 +10,6 @@
 //! the thread count or a clock: starting positions come from a hash of each note's path and
 //! every sum is taken in a fixed order, so the same vault gives the same picture, byte for byte.
 //!
-//! [`ring`] places the notes of a local graph on circles around the page's own note.
-//!
 //! Written here, not taken from a crate: what vaultbook needs is byte-for-byte the same output
 //! whatever the thread count, and a bounded cost, in about 200 lines. Candidates such as
 //! `forceatlas2` or `fdg-sim` were not evaluated against that (no dependency was added); one

@@ -23,8 +23,7 @@ pub(crate) enum Label {
     Below,
 }
 
-/// The markup of every note's link, tooltip and label, escaped once for all the pictures it
-/// is drawn in (a note of a 10,000-note book is in some fifty local graphs).
+/// The markup of every note's link, tooltip and label, escaped once.
 pub(crate) struct Names {
     /// The escaped href per note.
     href: Vec<String>,
@@ -184,7 +183,7 @@ pub(crate) fn fmt(v: f64, decimals: usize) -> String {
 }
 
 /// Appends `v` as [`fmt`] writes it, without a string of its own: a picture of 10,000 notes
-/// writes some 50,000 numbers, and the 10,000 local graphs of such a book some 5 million.
+/// writes some 50,000 numbers.
 fn push_num(out: &mut String, v: f64, decimals: usize) {
     let v = if v.is_finite() { v } else { 0.0 };
     if let Some(scaled) = fixed(v, decimals) {
