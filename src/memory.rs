@@ -28,7 +28,7 @@ fn collect() {
 ///
 /// mimalloc asks for huge pages on its arenas (`MADV_HUGEPAGE`), and with the kernel's usual
 /// `defrag=madvise` a fault in such a region compacts memory first when no free 2 MiB page is
-/// at hand, which is the case after a build has filled the page cache. Measured on the 2-core
+/// at hand (`perf`: 28% of a slow run's samples zeroing huge pages on fault). Measured on the 2-core
 /// machine, 10,000-note `emit` to tmpfs after 10 s idle: 1.35–1.54 s with 0.85–0.99 s of
 /// system time, against 1.15–1.17 s and 0.36–0.40 s with huge pages off; back to back,
 /// 1.02–1.41 s against 1.14–1.30 s; a full `build` the same (4.69–4.95 s against 4.63–4.65 s).

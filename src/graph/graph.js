@@ -20,6 +20,7 @@
   var waiting = {}; // key → elements waiting for its script
   var markups = {}; // key → markup, once its script ran
   var table = null; // the links table, once its script ran
+  var waitingLocal = null; // boxes waiting for the table, once its script was asked for
   var SVG = "http://www.w3.org/2000/svg";
   // Notes one link away shown at most (the most linked first), and notes shown at most.
   var LOCAL_FIRST = 24;
@@ -39,13 +40,8 @@
     },
     links: function (data) {
       table = readTable(data);
-      var els = [];
-      Object.keys(waiting).forEach(function (key) {
-        if (/(^|\/)links\.js$/.test(key)) {
-          els = els.concat(waiting[key]);
-          delete waiting[key];
-        }
-      });
+      var els = waitingLocal || [];
+      waitingLocal = null;
       els.forEach(drawLocal);
     },
   };
@@ -335,26 +331,38 @@
       return;
     }
     el.setAttribute("data-vb-graph-state", "loaded");
-    var local = el.hasAttribute("data-vb-page");
-    if (local && table) {
-      drawLocal(el);
+    if (el.hasAttribute("data-vb-page")) {
+      // A page's box: drawn from the links table, asked for once.
+      if (table) {
+        drawLocal(el);
+      } else if (waitingLocal) {
+        waitingLocal.push(el);
+      } else {
+        waitingLocal = [el];
+        inject(key, function () {
+          (waitingLocal || []).forEach(failed);
+          waitingLocal = null;
+        });
+      }
       return;
     }
-    if (!local && markups[key] !== undefined) {
+    if (markups[key] !== undefined) {
       show(el, markups[key]);
-      return;
-    }
-    if (waiting[key]) {
+    } else if (waiting[key]) {
       waiting[key].push(el);
-      return;
+    } else {
+      waiting[key] = [el];
+      inject(key, function () {
+        (waiting[key] || []).forEach(failed);
+        delete waiting[key];
+      });
     }
-    waiting[key] = [el];
+  }
+
+  function inject(key, onerror) {
     var s = document.createElement("script");
     s.src = root + key;
-    s.onerror = function () {
-      (waiting[key] || []).forEach(failed);
-      delete waiting[key];
-    };
+    s.onerror = onerror;
     document.head.appendChild(s);
   }
 

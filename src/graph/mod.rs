@@ -11,7 +11,8 @@
 //!   Obsidian Publish do, from one table of the book's notes and links
 //!   (`vaultbook-graph/links.js`, [`links_script`]): a picture is rings around the page's note,
 //!   with nothing to simulate: in headless Chromium, 0.12 s from opening the box to the
-//!   picture at 10,000 notes, loading the table included. Drawn here, they were 10,000 files
+//!   picture on a page of the 10,000-note bench book (measured once), loading the table
+//!   included. Drawn here, they were 10,000 files
 //!   and 114 MB at 10,000 notes, and half of that emit's time; the table is one file of 1.4 MB.
 //!
 //! Data scripts, not JSON, since browsers refuse `fetch()` from `file://`; loaded when the
@@ -31,7 +32,7 @@ use crate::emit::plan::Plan;
 use crate::links::{NoteId, Resolved};
 use crate::vault::Note;
 use layout::Point;
-use svg::{Dot, Label, Names, Picture};
+use svg::{Dot, Label, Picture};
 
 /// vaultbook-graph.js: opens the graphs in the page.
 pub(crate) const GRAPH_JS: &str = include_str!("graph.js");
@@ -243,8 +244,8 @@ pub(crate) struct Output {
 }
 
 /// Per note: the "Graph" box ending its page, naming the links table and the page (empty for a
-/// note without links, which has no graph). Known from the links alone, before any picture is drawn, so
-/// that the pages are assembled while the graph is laid out ([`crate::emit::build_tree`]).
+/// note without links, which has no graph). Known from the links alone, so that the pages are
+/// assembled while the vault graph is laid out ([`crate::emit::build_tree`]).
 pub(crate) fn footers(links: &Links, plan: &Plan, notes: usize) -> Vec<String> {
     let mut out = vec![String::new(); notes];
     for (i, &note) in links.nodes.iter().enumerate() {
@@ -313,10 +314,10 @@ pub(crate) fn build(
         None => (std::sync::Arc::new(vault_layout(links, &pages)), None),
     };
     let vault = vault.unwrap_or_else(|| {
-        let names = Names::new(&pages.iter().map(|p| href(p)).collect::<Vec<_>>(), &titles);
+        let hrefs: Vec<String> = pages.iter().map(|p| href(p)).collect();
         Vault::Bytes(data_script(
             &vault_key,
-            &vault_picture(links, &positions, &names),
+            &vault_picture(links, &positions, &hrefs, &titles),
         ))
     });
     let mut files = vec![(
@@ -549,7 +550,7 @@ fn radius(degree: usize, base: f64) -> f64 {
 
 /// The whole vault: the force layout scaled to a picture with about 24 px of room a note
 /// (at least the page's width), labels on every note of a small vault, on the hubs of a big one.
-fn vault_picture(links: &Links, pos: &[Point], names: &Names) -> String {
+fn vault_picture(links: &Links, pos: &[Point], hrefs: &[String], titles: &[&str]) -> String {
     let n = links.nodes.len();
     let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     if let Some(first) = pos.first() {
@@ -606,7 +607,7 @@ fn vault_picture(links: &Links, pos: &[Point], names: &Names) -> String {
         decimals: if n > 2000 { 0 } else { 1 },
         label: format!("Link graph of the book: {n} notes"),
     };
-    svg::svg(&picture, names)
+    svg::svg(&picture, hrefs, titles)
 }
 
 #[cfg(test)]
@@ -658,12 +659,11 @@ mod tests {
         // Titles with every character a string literal would need escaped.
         let titles = ["C:\\x \"q\" 'a'\u{1}\t</script>", "B\\"];
         let hrefs = ["a.html".to_string(), "b\\.html".to_string()];
-        let names = Names::new(&hrefs, &titles);
         let links = Links {
             nodes: vec![0, 1],
             adj: vec![vec![1], vec![0]],
         };
-        let markup = vault_picture(&links, &[[0.0, 0.0], [1.0, 1.0]], &names);
+        let markup = vault_picture(&links, &[[0.0, 0.0], [1.0, 1.0]], &hrefs, &titles);
         assert!(!markup.contains(['"', '\\', '\u{1}', '\t']), "{markup}");
         let script = String::from_utf8(data_script("k.js", &markup).to_vec()).unwrap();
         assert!(script.contains(&markup), "written as made: {script}");

@@ -23,35 +23,13 @@ pub(crate) enum Label {
     Below,
 }
 
-/// The markup of every note's link, tooltip and label, escaped once.
-pub(crate) struct Names {
-    /// The escaped href per note.
-    href: Vec<String>,
-    /// The escaped title per note, its tooltip.
-    title: Vec<String>,
-    /// The escaped label per note (cut to [`LABEL_CHARS`]).
-    label: Vec<String>,
-}
-
-impl Names {
-    /// `hrefs[i]`: note `i`'s page from the book's root (the page script prefixes the way
-    /// there); `titles[i]`: its title.
-    pub(crate) fn new(hrefs: &[String], titles: &[&str]) -> Names {
-        Names {
-            href: hrefs.iter().map(|h| text(h)).collect(),
-            title: titles.iter().map(|t| text(t)).collect(),
-            label: titles.iter().map(|t| text(&cut(t))).collect(),
-        }
-    }
-}
-
 /// One note of the picture.
 pub(crate) struct Dot {
     /// Where it is, in the picture's coordinates.
     pub at: Point,
     /// The dot's radius.
     pub r: f64,
-    /// The note, an index into the [`Names`] the picture is drawn with.
+    /// The note, an index into the hrefs and titles the picture is drawn with.
     pub node: u32,
     /// Its label.
     pub label: Label,
@@ -76,8 +54,9 @@ pub(crate) struct Picture {
     pub label: String,
 }
 
-/// The SVG element.
-pub(crate) fn svg(p: &Picture, names: &Names) -> String {
+/// The SVG element; `hrefs[i]`: note `i`'s page from the book's root (the page script
+/// prefixes the way there), `titles[i]`: its title.
+pub(crate) fn svg(p: &Picture, hrefs: &[String], titles: &[&str]) -> String {
     let dec = p.decimals;
     let mut out = String::with_capacity(200 + p.dots.len() * 120 + p.edges.len() * 16);
     let [x, y, w, h] = p.view;
@@ -116,9 +95,9 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
     for dot in &p.dots {
         let node = dot.node as usize;
         out.push_str("<a href='");
-        out.push_str(&names.href[node]);
+        out.push_str(&text(&hrefs[node]));
         out.push_str("'><title>");
-        out.push_str(&names.title[node]);
+        out.push_str(&text(titles[node]));
         out.push_str("</title><circle");
         push_attr(&mut out, "cx", dot.at[0], dec);
         push_attr(&mut out, "cy", dot.at[1], dec);
@@ -131,7 +110,7 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
                 push_attr(&mut out, "x", dot.at[0], dec);
                 push_attr(&mut out, "y", dot.at[1] + dot.r + p.font * 0.75, dec);
                 out.push_str(" text-anchor='middle'>");
-                out.push_str(&names.label[node]);
+                out.push_str(&text(&cut(titles[node])));
                 out.push_str("</text>");
             }
         }
@@ -144,8 +123,8 @@ pub(crate) fn svg(p: &Picture, names: &Names) -> String {
 /// `s` as markup text or a quoted attribute value that is also, as it stands, the body of a
 /// JavaScript string literal: HTML-escaped (quotes too), `\` as a character reference and
 /// control characters (invisible in a title) as spaces. The markup around it quotes with `'`,
-/// so a picture goes into its data script with no escaping pass over its bytes (114 MB at
-/// 10,000 notes; see `data_script`).
+/// so the picture goes into its data script with no escaping pass over its bytes (see
+/// `data_script`).
 fn text(s: &str) -> String {
     let s = html_escape(s);
     if !s.contains(|c: char| c == '\\' || c.is_ascii_control()) {
@@ -182,8 +161,8 @@ pub(crate) fn fmt(v: f64, decimals: usize) -> String {
     s
 }
 
-/// Appends `v` as [`fmt`] writes it, without a string of its own: a picture of 10,000 notes
-/// writes some 50,000 numbers.
+/// Appends `v` as [`fmt`] writes it, without a string of its own: the vault picture of the
+/// 10,000-note bench vault writes some 1.2 million numbers (four a link).
 fn push_num(out: &mut String, v: f64, decimals: usize) {
     let v = if v.is_finite() { v } else { 0.0 };
     if let Some(scaled) = fixed(v, decimals) {
@@ -325,7 +304,7 @@ mod tests {
             decimals: 1,
             label: evil.into(),
         };
-        let s = svg(&p, &Names::new(&["a\".html".into()], &[evil]));
+        let s = svg(&p, &["a\".html".into()], &[evil]);
         assert!(!s.contains("<img"), "{s}");
         assert!(!s.contains("a\".html"), "{s}");
         assert!(

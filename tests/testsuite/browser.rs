@@ -612,9 +612,11 @@ async fn previews_show_the_section_from_file_urls() {
     chromium.close().await;
 }
 
-/// The hrefs in the picture the page's "Graph" box shows, once opened and drawn (sorted), with
-/// the box's text.
-async fn local_graph(page: &Page) -> (Vec<String>, String) {
+/// Goes to `url`, opens the page's "Graph" box and returns the hrefs of the picture drawn in
+/// it (sorted), with the box's text.
+async fn local_graph(page: &Page, url: &str) -> (Vec<String>, String) {
+    page.goto(url).await.unwrap();
+    wait_until(page, "!!window.vbGraph", "the graph script").await;
     eval::<bool>(
         page,
         "(() => { const d = document.querySelector('details.vb-graph'); d.open = true; \
@@ -651,13 +653,8 @@ async fn local_graphs_are_drawn_in_the_page() {
     let book = BookTest::from_fixture("graph");
     book.build();
     let url = |page: &str| format!("file://{}/book/{page}", book.root().display());
-    let page = chromium
-        .browser
-        .new_page(url("alpha.html").as_str())
-        .await
-        .unwrap();
-    wait_until(&page, "!!window.vbGraph", "the graph script").await;
-    let (hrefs, text) = local_graph(&page).await;
+    let page = chromium.browser.new_page("about:blank").await.unwrap();
+    let (hrefs, text) = local_graph(&page, &url("alpha.html")).await;
     // Links out (Beta, Gamma) and in (Home, the hostile title), and Delta two links away
     // through Beta; Epsilon is three away, Lonely unlinked, Draft unpublished.
     assert_eq!(
@@ -691,9 +688,7 @@ async fn local_graphs_are_drawn_in_the_page() {
     );
 
     // Delta's graph goes the other way, from a page in a folder.
-    page.goto(url("deep/delta.html").as_str()).await.unwrap();
-    wait_until(&page, "!!window.vbGraph", "the graph script").await;
-    let (hrefs, _) = local_graph(&page).await;
+    let (hrefs, _) = local_graph(&page, &url("deep/delta.html")).await;
     assert_eq!(
         hrefs,
         [
@@ -705,9 +700,7 @@ async fn local_graphs_are_drawn_in_the_page() {
     );
 
     // The hostile title is a title, not an element.
-    page.goto(url("evil.html").as_str()).await.unwrap();
-    wait_until(&page, "!!window.vbGraph", "the graph script").await;
-    local_graph(&page).await;
+    local_graph(&page, &url("evil.html")).await;
     let evil: Option<String> = eval(
         &page,
         "document.querySelectorAll('main img').length + ' ' + \
@@ -735,9 +728,7 @@ async fn local_graphs_are_drawn_in_the_page() {
     }
     hub.build();
     let at = format!("file://{}/book/hub.html", hub.root().display());
-    page.goto(at.as_str()).await.unwrap();
-    wait_until(&page, "!!window.vbGraph", "the graph script").await;
-    let (hrefs, text) = local_graph(&page).await;
+    let (hrefs, text) = local_graph(&page, &at).await;
     assert_eq!(hrefs.len(), 25, "{hrefs:?}");
     for i in 0..5 {
         assert!(hrefs.contains(&format!("s{i}.html")), "{hrefs:?}");
