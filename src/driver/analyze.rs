@@ -68,6 +68,7 @@ impl NoteCache {
     /// those whose files are unchanged.
     pub(super) fn give_back(&mut self, notes: Vec<Note>) {
         if !self.enabled {
+            crate::memory::free_later(notes);
             return;
         }
         for note in notes {

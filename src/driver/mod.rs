@@ -379,11 +379,13 @@ impl Driver {
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let mut phases = self.phases();
         // The last build's graph is only read: this run does not write the tree it describes.
-        let (analysis, tree) = self.assemble_with_graph_record(&mut phases).0?;
+        let (analysis, mut tree) = self.assemble_with_graph_record(&mut phases).0?;
         phases.stage(format!("writing {}", out.display()));
         emit::write_tree(&tree, out, &self.config.vault)?;
         phases.mark("write");
-        Ok(self.report(analysis, tree.diagnostics, phases, Some(out.to_path_buf())))
+        let found = std::mem::take(&mut tree.diagnostics);
+        crate::memory::free_later(tree);
+        Ok(self.report(analysis, found, phases, Some(out.to_path_buf())))
     }
 
     /// Emits and renders the book into the build-dir, replacing it in one step.
@@ -690,26 +692,29 @@ impl Driver {
     /// The one way a run's diagnostics become its report: levels applied, sorted, deduplicated.
     fn report(
         &mut self,
-        analysis: Analysis,
+        mut analysis: Analysis,
         extra: Vec<Diagnostic>,
         mut phases: Phases,
         output: Option<PathBuf>,
     ) -> Report {
         phases.pause();
         self.sink = phases.sink.take();
-        let mut diags = analysis.diagnostics;
+        let mut diags = std::mem::take(&mut analysis.diagnostics);
         diags.extend(extra);
         // Levels were validated when book.toml was loaded.
         crate::report::apply_levels(&mut diags, &self.config.vaultbook.check);
         diagnostics::sort(&mut diags);
         diags.dedup();
-        self.notes.give_back(analysis.notes);
+        self.notes.give_back(std::mem::take(&mut analysis.notes));
+        let sources = std::mem::take(&mut analysis.sources);
+        let (notes, links) = (analysis.published, analysis.links);
+        crate::memory::free_later(analysis);
         Report {
             diagnostics: diags,
-            sources: analysis.sources,
+            sources,
             stats: Stats {
-                notes: analysis.published,
-                links: analysis.links,
+                notes,
+                links,
                 elapsed: phases.started.elapsed(),
                 phases: phases.done,
             },
