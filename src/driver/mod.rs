@@ -379,7 +379,7 @@ impl Driver {
         let _lock = crate::lock::lock_book(&self.config.work_dir)?;
         let mut phases = self.phases();
         // The last build's graph is only read: this run does not write the tree it describes.
-        let (analysis, mut tree) = self.assemble_with_graph_record(&mut phases).0?;
+        let (analysis, mut tree) = self.assemble_with_graph_record(&mut phases, false).0?;
         phases.stage(format!("writing {}", out.display()));
         emit::write_tree(&tree, out, &self.config.vault)?;
         phases.mark("write");
@@ -396,7 +396,7 @@ impl Driver {
         let mut phases = self.phases();
         let src = self.config.work_dir.join("book-src");
         // The graph's layout is most of its cost: the last build's is read back, exactly.
-        let (assembled, records) = self.assemble_with_graph_record(&mut phases);
+        let (assembled, records) = self.assemble_with_graph_record(&mut phases, true);
         let (mut analysis, tree) = assembled?;
         if !self.notes.enabled {
             // Nothing after assembly reads the notes' parse or their links' resolution, and
@@ -615,9 +615,13 @@ impl Driver {
     /// Analysis and assembly with the graph and the pages the last `build` recorded read back
     /// (see [`crate::graph::LayoutCache`] and [`emit::memo`]), unless this driver keeps its own
     /// in memory; returns them, for a build to save after writing the tree they describe.
+    /// With `saves` false (emit, which writes no record), a memo with nothing of the last
+    /// build's in it is not used at all: keying the pages only for reuse would find none, and
+    /// at 10,000 notes keying and keeping them was 5% of an emit's CPU time.
     fn assemble_with_graph_record(
         &mut self,
         phases: &mut Phases,
+        saves: bool,
     ) -> (Result<(Analysis, Tree)>, Records) {
         if self.layout.is_some() {
             return (self.analyze_and_assemble(phases), Records::default());
@@ -627,9 +631,11 @@ impl Driver {
         self.layout = maker
             .as_ref()
             .map(|m| crate::graph::LayoutCache::load(&graph_record(&src), &src, m));
-        self.pages = maker.as_ref().map(|m| {
-            std::sync::Mutex::new(emit::memo::PageMemo::load(&page_record(&src), &src, m))
-        });
+        self.pages = maker
+            .as_ref()
+            .map(|m| emit::memo::PageMemo::load(&page_record(&src), &src, m))
+            .filter(|memo| saves || !memo.is_empty())
+            .map(std::sync::Mutex::new);
         let assembled = self.analyze_and_assemble(phases);
         let records = Records {
             layout: self.layout.take(),

@@ -323,6 +323,11 @@ impl PageMemo {
         h.finish()
     }
 
+    /// Whether it holds no page of a last run's.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
     /// Whether the pages it keeps keep their text (a memo in memory; one for disk keeps
     /// skeletons, see [`Page::skeleton`]).
     pub(crate) fn keeps_text(&self) -> bool {

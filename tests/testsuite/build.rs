@@ -215,6 +215,80 @@ fn output_directories_are_vaultbooks_alone() {
     assert!(!ours.join("src/my-note.md").exists());
 }
 
+/// Emitting over the last tree links the files whose bytes did not change (no new inode: see
+/// `output::Last`), writes the rest anew, and ends with the tree a fresh emit writes, with
+/// nothing shared with the replaced tree that a later in-place write could reach.
+#[test]
+fn an_emit_over_its_last_tree_links_what_did_not_change() {
+    use std::os::unix::fs::MetadataExt;
+    let book = BookTest::from_fixture("links");
+    let config = book.config();
+    let out = book.join("out");
+    harness::emit(&config, &no_run(), &out).unwrap();
+    let inodes = |dir: &Path| -> std::collections::BTreeMap<std::path::PathBuf, u64> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                (
+                    e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                    e.metadata().unwrap().ino(),
+                )
+            })
+            .collect()
+    };
+    let (bytes_before, inodes_before) = (files(&out), inodes(&out));
+    // A page edited by hand after the emit is not taken for the one vaultbook writes.
+    std::fs::write(out.join("src/links.md"), "edited by hand").unwrap();
+    harness::write(
+        book.join("vault/Utils.md"),
+        read(book.join("vault/Utils.md")) + "\nOne more line.\n",
+    );
+    harness::emit(&config, &no_run(), &out).unwrap();
+    let fresh = book.join("fresh");
+    harness::emit(&config, &no_run(), &fresh).unwrap();
+    assert_eq!(files(&out), files(&fresh));
+    assert!(read(out.join("src/utils.md")).contains("One more line."));
+    let (bytes_after, inodes_after) = (files(&out), inodes(&out));
+    let mut linked = 0;
+    for (path, inode) in &inodes_after {
+        // The manifest is always written anew.
+        if path == Path::new(".vaultbook-manifest") {
+            continue;
+        }
+        let same = bytes_before.get(path) == bytes_after.get(path);
+        if same && path != Path::new("src/links.md") {
+            assert_eq!(
+                Some(inode),
+                inodes_before.get(path),
+                "{} unchanged, not linked",
+                path.display()
+            );
+            linked += 1;
+        } else {
+            assert_ne!(
+                Some(inode),
+                inodes_before.get(path),
+                "{} changed, yet linked",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        linked > 0 && linked < inodes_after.len(),
+        "{linked} of {}",
+        inodes_after.len()
+    );
+    // Every file of the new tree has one name only: the old tree's names are gone.
+    for e in walkdir::WalkDir::new(&out) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            assert_eq!(e.metadata().unwrap().nlink(), 1, "{}", e.path().display());
+        }
+    }
+}
+
 #[test]
 fn nothing_is_written_into_the_vault() {
     let book = BookTest::from_fixture("links");

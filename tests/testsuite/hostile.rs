@@ -608,6 +608,56 @@ fn output_directories_that_are_not_ours_are_refused_and_left_alone() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// An emit over its last tree links the files it would write again (see `output::Last`). A
+/// tree planted where the book is emitted, with its own manifest, may hold symbolic links to
+/// files, or folders, outside it that hold exactly the bytes of the page: they are neither
+/// followed, nor linked into the new tree, nor touched.
+#[test]
+fn symlinks_in_the_replaced_tree_are_not_followed_or_linked() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = book(&[GOOD]);
+    let root = dir.path();
+    let config = harness::load(root);
+    let probe = root.join("probe");
+    harness::emit(&config, &no_run(), &probe).unwrap();
+    let page = probe.join("src/good.md");
+    assert!(page.is_file());
+    let outside = root.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(&page, outside.join("good.md")).unwrap();
+    // A file link: `src/good.md` leads to a file outside with the page's bytes.
+    let planted = root.join("planted");
+    harness::copy_dir(&probe, &planted);
+    std::fs::remove_file(planted.join("src/good.md")).unwrap();
+    symlink(outside.join("good.md"), planted.join("src/good.md")).unwrap();
+    // A folder link: `src` itself leads to a folder outside holding the pages.
+    let folder = root.join("folder");
+    harness::copy_dir(&probe, &folder);
+    let outside_src = root.join("outside-src");
+    std::fs::rename(folder.join("src"), &outside_src).unwrap();
+    symlink(&outside_src, folder.join("src")).unwrap();
+    let manifest = std::fs::read_to_string(probe.join(".vaultbook-manifest")).unwrap();
+    std::fs::write(
+        folder.join(".vaultbook-manifest"),
+        format!("{manifest}src\n"),
+    )
+    .unwrap();
+    let before = std::fs::read(&page).unwrap();
+    for out in [&planted, &folder] {
+        harness::emit(&config, &no_run(), out).unwrap();
+        let kind = std::fs::symlink_metadata(out.join("src/good.md")).unwrap();
+        assert!(kind.is_file(), "{}: {:?}", out.display(), kind.file_type());
+        assert!(std::fs::symlink_metadata(out.join("src")).unwrap().is_dir());
+        assert_eq!(kind.nlink(), 1, "{}", out.display());
+        assert_eq!(std::fs::read(out.join("src/good.md")).unwrap(), before);
+    }
+    for theirs in [outside.join("good.md"), outside_src.join("good.md")] {
+        let meta = std::fs::metadata(&theirs).unwrap();
+        assert_eq!(meta.nlink(), 1, "{} linked into the book", theirs.display());
+        assert_eq!(std::fs::read(&theirs).unwrap(), before);
+    }
+}
+
 /// A snippet that starts `/bin/sleep <arg>` in a session of its own (out of the sandbox's process
 /// group, holding the output pipe open) and then sleeps past its 1 s timeout. Returns the
 /// outcome's markdown, the diagnostics, how long `run_all` took, and how many of the escaped
