@@ -93,6 +93,35 @@ pub enum Lookup<T> {
 impl Index {
     /// Indexes `notes` and `attachments` (each sorted by path).
     pub fn build(notes: &[Note], attachments: &[VaultFile]) -> Index {
+        use rayon::prelude::*;
+        // The heading keys (60,000 at 10,000 notes, each a normalisation of the heading's
+        // text) are worked out on the pool while this thread fills the name maps.
+        let (mut ix, headings) = rayon::join(
+            || Self::names(notes, attachments),
+            || -> Vec<Vec<(String, String, u8)>> {
+                notes
+                    .par_iter()
+                    .map(|n| {
+                        n.syntax
+                            .headings
+                            .iter()
+                            .map(|h| (heading_key(&h.text), heading_loose_key(&h.text), h.level))
+                            .collect()
+                    })
+                    .collect()
+            },
+        );
+        ix.headings = headings;
+        ix.heading_keys = ix
+            .headings
+            .iter()
+            .map(|hs: &Vec<_>| (hs.len() > MANY_HEADINGS).then(|| HeadingKeys::new(hs)))
+            .collect();
+        ix
+    }
+
+    /// The index of notes and attachments by path, name and alias, headings not yet filled.
+    fn names(notes: &[Note], attachments: &[VaultFile]) -> Index {
         let mut ix = Index::default();
         for (id, n) in notes.iter().enumerate() {
             ix.note_paths.entry(name_key(&n.rel)).or_default().push(id);
@@ -114,21 +143,6 @@ impl Index {
             ix.att_names.entry(name).or_default().push(id);
             ix.att_rels.push(key);
         }
-        ix.headings = notes
-            .iter()
-            .map(|n| {
-                n.syntax
-                    .headings
-                    .iter()
-                    .map(|h| (heading_key(&h.text), heading_loose_key(&h.text), h.level))
-                    .collect()
-            })
-            .collect();
-        ix.heading_keys = ix
-            .headings
-            .iter()
-            .map(|hs: &Vec<_>| (hs.len() > MANY_HEADINGS).then(|| HeadingKeys::new(hs)))
-            .collect();
         ix
     }
 
