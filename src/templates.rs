@@ -70,10 +70,18 @@ fn html_escape_filter(
 /// Not `tera::escape_html`: that one also writes `/` as `&#x2F;` (and `'` as `&#x27;`), which
 /// would change every emitted path (`src="../pic.png"`, `data-embed="folder/Note"`) for nothing.
 pub(crate) fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+/// [`html_escape`] of `s`, appended to `out` (no string of its own per piece of text).
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
     if !s.contains(['&', '<', '>', '"', '\'']) {
-        return s.to_string();
+        out.push_str(s);
+        return;
     }
-    let mut out = String::with_capacity(s.len() + 8);
+    out.reserve(s.len() + 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -84,5 +92,4 @@ pub(crate) fn html_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }

@@ -1,5 +1,6 @@
 //! The vault index: built once, then every link is a lookup.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::keys::{exact_key, file_key, heading_key, heading_loose_key, name_key};
@@ -154,14 +155,14 @@ impl Index {
         if key.is_empty() {
             return Lookup::Missing;
         }
-        let exact = exact_key(path);
         let names = Names {
             paths: &self.note_paths,
             names: &self.note_names,
             rels: &self.note_rels,
             exact: &self.note_exact,
+            written: |p| Cow::Owned(exact_key(p)),
         };
-        if let Some(l) = names.by_path_or_name(&key, &exact, from_folder) {
+        if let Some(l) = names.by_path_or_name(&key, path, from_folder) {
             return l;
         }
         if let Some(ids) = self.aliases.get(&key)
@@ -175,14 +176,14 @@ impl Index {
     /// Finds an attachment by path or file name (extension included), like [`Index::note`].
     pub fn attachment(&self, path: &str, from_folder: &str) -> Lookup<AttId> {
         let key = file_key(path);
-        let exact = path.trim().strip_prefix("./").unwrap_or(path.trim());
         Names {
             paths: &self.att_paths,
             names: &self.att_names,
             rels: &self.att_rels,
             exact: &self.att_exact,
+            written: |p| Cow::Borrowed(p.trim().strip_prefix("./").unwrap_or(p.trim())),
         }
-        .by_path_or_name(&key, exact, from_folder)
+        .by_path_or_name(&key, path, from_folder)
         .unwrap_or(Lookup::Missing)
     }
 
@@ -242,16 +243,19 @@ struct Names<'a> {
     names: &'a HashMap<String, Vec<usize>>,
     rels: &'a [String],
     exact: &'a [String],
+    /// A link's path as [`Names::exact`] holds paths: made only when a name is ambiguous, which
+    /// few are.
+    written: fn(&str) -> Cow<'_, str>,
 }
 
 impl Names<'_> {
     /// The exact path, then the file name (unique, or narrowed by the folders written before
-    /// it, as a path suffix). `exact` is the path as the link writes it, case kept.
-    fn by_path_or_name(&self, key: &str, exact: &str, from_folder: &str) -> Option<Lookup<usize>> {
+    /// it, as a path suffix). `path` is the path as the link writes it, case kept.
+    fn by_path_or_name(&self, key: &str, path: &str, from_folder: &str) -> Option<Lookup<usize>> {
         if let Some(ids) = self.paths.get(key) {
             return match ids.as_slice() {
                 [only] => Some(Lookup::Found(*only)),
-                _ => self.choose(ids.clone(), exact, from_folder),
+                _ => self.choose(ids.clone(), path, from_folder),
             };
         }
         let (name, dir) = match key.rfind('/') {
@@ -272,16 +276,19 @@ impl Names<'_> {
                     .collect()
             }
         };
-        self.choose(ids, exact, from_folder)
+        self.choose(ids, path, from_folder)
     }
 
     /// One of several matches: the only one in `from_folder`, else (still ambiguous) the one
-    /// whose letter case `exact` matches, else the shortest path, then the first by path.
-    fn choose(&self, ids: Vec<usize>, exact: &str, from_folder: &str) -> Option<Lookup<usize>> {
+    /// whose letter case the link's `path` matches (`""`: none), else the shortest path, then
+    /// the first by path.
+    fn choose(&self, ids: Vec<usize>, path: &str, from_folder: &str) -> Option<Lookup<usize>> {
         match ids.len() {
             0 => None,
             1 => Some(Lookup::Found(ids[0])),
             _ => {
+                let exact = (self.written)(path);
+                let exact = exact.as_ref();
                 let folder = name_key(from_folder);
                 let parent = |r: &str| r.rfind('/').map_or(String::new(), |i| r[..i].to_string());
                 let same: Vec<usize> = ids
