@@ -433,10 +433,14 @@ pub(crate) fn assemble_pages(
         tag_ids: tag_ids.unwrap_or(&no_tags),
     };
     let keep_text = memo.as_deref().is_some_and(memo::PageMemo::keeps_text);
+    let stamps = lookup.as_ref().and_then(|l| l.stamps(&fill));
     let finished: Vec<memo::Finished> = pages
         .into_par_iter()
         .map(|(key, mut page, kept)| {
-            let refs = lookup.as_ref().map_or(0, |l| l.refs_key(&page, &fill));
+            let refs = lookup.as_ref().map_or(0, |l| match kept {
+                Some(k) => l.refs_key_of_kept(&page, k, stamps.as_ref(), &fill),
+                None => l.refs_key(&page, &fill),
+            });
             let mut whole = kept.is_none_or(|k| k.whole);
             let (filled, digest) = match kept.and_then(|k| k.filled(refs)) {
                 Some(filled) => filled,
@@ -472,7 +476,7 @@ pub(crate) fn assemble_pages(
         .collect();
     let texts = lookup.map(memo::Lookup::into_texts);
     if let (Some(memo), Some(texts)) = (memo.as_deref_mut(), texts) {
-        memo.keep(input.notes, texts, &finished, &ids);
+        memo.keep(input.notes, texts, stamps, &finished, &ids);
     }
     Ok(finished)
 }
