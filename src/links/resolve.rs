@@ -353,52 +353,45 @@ enum Candidates<'a> {
 }
 
 impl Candidates<'_> {
-    /// The first candidate `lookup` finds, with what it found.
-    fn first_found(
-        &self,
-        lookup: impl Fn(&str) -> Lookup<usize>,
-    ) -> Option<(usize, Lookup<usize>)> {
-        let hit = |c: &str| match lookup(c) {
-            Lookup::Missing => None,
-            l @ (Lookup::Found(i) | Lookup::Ambiguous(i, _)) => Some((i, l)),
-        };
+    /// Tries the candidates in order until `f` gives something: the one rule of their order.
+    fn try_each<T>(&self, mut f: impl FnMut(&str) -> Option<T>) -> Option<T> {
         match *self {
-            Candidates::Bare {
-                name, folder: "", ..
-            } => hit(name),
-            Candidates::Bare {
-                name,
-                folder,
-                markdown: true,
-            } => hit(&format!("{folder}/{name}")).or_else(|| hit(name)),
-            Candidates::Bare { name, folder, .. } => {
-                hit(name).or_else(|| hit(&format!("{folder}/{name}")))
-            }
-            Candidates::Paths(ref paths) => paths.iter().find_map(|c| hit(c)),
-        }
-    }
-
-    /// Every candidate, in order.
-    #[cfg(test)]
-    fn to_vec(&self) -> Vec<String> {
-        match *self {
-            Candidates::Bare {
-                name, folder: "", ..
-            } => vec![name.to_string()],
             Candidates::Bare {
                 name,
                 folder,
                 markdown,
             } => {
-                let relative = format!("{folder}/{name}");
+                let in_folder = || (!folder.is_empty()).then(|| format!("{folder}/{name}"));
                 if markdown {
-                    vec![relative, name.to_string()]
+                    in_folder().and_then(|p| f(&p)).or_else(|| f(name))
                 } else {
-                    vec![name.to_string(), relative]
+                    f(name).or_else(|| in_folder().and_then(|p| f(&p)))
                 }
             }
-            Candidates::Paths(ref paths) => paths.clone(),
+            Candidates::Paths(ref paths) => paths.iter().find_map(|p| f(p)),
         }
+    }
+
+    /// The first candidate `lookup` finds, with what it found.
+    fn first_found(
+        &self,
+        lookup: impl Fn(&str) -> Lookup<usize>,
+    ) -> Option<(usize, Lookup<usize>)> {
+        self.try_each(|c| match lookup(c) {
+            Lookup::Missing => None,
+            l @ (Lookup::Found(i) | Lookup::Ambiguous(i, _)) => Some((i, l)),
+        })
+    }
+
+    /// Every candidate, in the order [`Candidates::try_each`] tries them.
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.try_each(|c| {
+            out.push(c.to_string());
+            None::<()>
+        });
+        out
     }
 }
 
